@@ -1,0 +1,199 @@
+// Client mirror of a room's durable state (docs/protocol.md "Durable state").
+// Pure: confirmed state comes from the server (snapshot + commits in seq order); the view is the
+// confirmed state with this client's pending ops applied on top (optimistic UI, R7/R8).
+
+export function emptyState() {
+  return { nodes: {}, annotations: {}, measurements: {}, sections: {}, presenter: null };
+}
+
+function clone(v) {
+  return v === undefined ? v : JSON.parse(JSON.stringify(v));
+}
+
+/**
+ * Apply one op or commit (same field layout) to `state` in place.
+ * `meta` is {author, t} for commits; pending ops use the local user and clock.
+ * Unknown ids are ignored (the server would reject them; a replay may race a delete).
+ */
+export function applyOp(state, o, meta = {}) {
+  const author = meta.author ?? o.author ?? null;
+  const t = meta.t ?? o.t ?? null;
+  switch (o.kind) {
+    case 'node.set': {
+      const cur = state.nodes[o.node_id] ?? { transform: null, visible: true, color: null };
+      state.nodes[o.node_id] = { ...cur, ...clone(o.props) };
+      break;
+    }
+    case 'annotation.create': {
+      const a = clone(o.annotation);
+      if (state.annotations[a.id]) break;
+      state.annotations[a.id] = {
+        labels: [], assignee: null, node_id: null, element_id: null, viewpoint: null,
+        ...a, author, created: t, updated: t, comments: [],
+      };
+      break;
+    }
+    case 'annotation.update': {
+      const a = state.annotations[o.id];
+      if (a) Object.assign(a, clone(o.props), { updated: t });
+      break;
+    }
+    case 'annotation.delete':
+      delete state.annotations[o.id];
+      break;
+    case 'comment.add': {
+      const a = state.annotations[o.annotation_id];
+      if (a && !a.comments.some((c) => c.id === o.comment.id)) {
+        a.comments.push({ id: o.comment.id, text: o.comment.text, author, created: t, updated: t });
+      }
+      break;
+    }
+    case 'comment.edit': {
+      const c = state.annotations[o.annotation_id]?.comments.find((x) => x.id === o.comment_id);
+      if (c) Object.assign(c, { text: o.text, updated: t });
+      break;
+    }
+    case 'comment.delete': {
+      const a = state.annotations[o.annotation_id];
+      if (a) a.comments = a.comments.filter((c) => c.id !== o.comment_id);
+      break;
+    }
+    case 'measurement.create': {
+      const m = clone(o.measurement);
+      state.measurements[m.id] = { ...m, author, created: t };
+      break;
+    }
+    case 'measurement.delete':
+      delete state.measurements[o.id];
+      break;
+    case 'section.set':
+      state.sections[o.section.id] = clone(o.section);
+      break;
+    case 'section.delete':
+      delete state.sections[o.id];
+      break;
+    case 'presenter.set':
+      state.presenter = o.user_id ?? null;
+      break;
+    default:
+      break;
+  }
+  return state;
+}
+
+/** Normalise a server snapshot so every section exists. */
+export function fromSnapshot(snap) {
+  const s = { ...emptyState(), ...clone(snap ?? {}) };
+  for (const a of Object.values(s.annotations)) a.comments ??= [];
+  return s;
+}
+
+/**
+ * The room mirror. `pending` is an ordered list of this client's ops not yet acknowledged.
+ * Listeners get (view, reason) after every change.
+ */
+export class RoomMirror {
+  constructor({ userId = null, now = () => Date.now() / 1000 } = {}) {
+    this.confirmed = emptyState();
+    this.seq = 0;
+    this.userId = userId;
+    this.pending = [];
+    this.now = now;
+    this._view = null;
+    this._listeners = new Set();
+    this.rejections = [];
+  }
+
+  onChange(fn) {
+    this._listeners.add(fn);
+    return () => this._listeners.delete(fn);
+  }
+
+  _changed(reason) {
+    this._view = null;
+    const v = this.view;
+    for (const fn of this._listeners) fn(v, reason);
+  }
+
+  /** Confirmed state plus pending ops, recomputed lazily. */
+  get view() {
+    if (!this._view) {
+      const v = clone(this.confirmed);
+      for (const o of this.pending) applyOp(v, o, { author: this.userId, t: o.t_local });
+      this._view = v;
+    }
+    return this._view;
+  }
+
+  /** Handle a welcome: reset to the snapshot or replay the ops since our last seq (R6). */
+  welcome(msg) {
+    this.userId = msg.user?.user_id ?? this.userId;
+    if (msg.snapshot) {
+      this.confirmed = fromSnapshot(msg.snapshot);
+      this.seq = msg.seq;
+    }
+    for (const c of msg.ops ?? []) this._commit(c);
+    this.seq = Math.max(this.seq, msg.seq);
+    this._changed('welcome');
+  }
+
+  _commit(c) {
+    if (c.seq <= this.seq) {
+      this._dropPending(c.op_id);
+      return false;
+    }
+    if (c.seq !== this.seq + 1 && this.seq !== 0) {
+      // A gap means we missed commits; the caller should reconnect with last_seq.
+      this.gap = { expected: this.seq + 1, got: c.seq };
+    }
+    applyOp(this.confirmed, c, { author: c.author, t: c.t });
+    this.seq = c.seq;
+    this._dropPending(c.op_id);
+    return true;
+  }
+
+  _dropPending(opId) {
+    const i = this.pending.findIndex((o) => o.op_id === opId);
+    if (i >= 0) this.pending.splice(i, 1);
+  }
+
+  /** A commit broadcast by the server (another client's op, or a replay). */
+  commit(c) {
+    this._commit(c);
+    this._changed('commit');
+  }
+
+  /** Our own op was committed. */
+  ack(msg) {
+    if (msg.commit) this._commit({ ...msg.commit, seq: msg.seq, op_id: msg.op_id });
+    else this._dropPending(msg.op_id);
+    this._changed('ack');
+  }
+
+  /** Our own op was refused: drop it from the optimistic view. */
+  reject(msg) {
+    const o = this.pending.find((p) => p.op_id === msg.op_id);
+    this._dropPending(msg.op_id);
+    this.rejections.push({ op_id: msg.op_id, kind: o?.kind ?? null, code: msg.code, reason: msg.reason });
+    this._changed('reject');
+  }
+
+  /** Apply a local op optimistically. */
+  local(o) {
+    this.pending.push({ ...o, t_local: this.now() });
+    this._changed('local');
+  }
+
+  /** Restore pending ops (e.g. from a persisted outbox) without duplicating. */
+  restorePending(ops) {
+    for (const o of ops) if (!this.pending.some((p) => p.op_id === o.op_id)) this.pending.push(o);
+    this._changed('restore');
+  }
+}
+
+/** Sorted annotation list for the panel, optionally filtered by status. */
+export function annotationList(view, { status = 'all' } = {}) {
+  const all = Object.values(view.annotations);
+  const list = status === 'all' ? all : all.filter((a) => a.status === status);
+  return list.sort((a, b) => (a.created ?? 0) - (b.created ?? 0) || a.id.localeCompare(b.id));
+}
