@@ -1,0 +1,63 @@
+"""Converters for runner tests, imported by name inside the spawned job process."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import trimesh
+
+from vrcollab.errors import CorruptFileError
+
+
+def boxes(
+    source: Path, outdir: Path, options: dict[str, Any], progress: Callable[..., None]
+) -> None:
+    """A real GLB with one node per line of the source: ``name size`` (a box per element)."""
+    scene = trimesh.Scene()
+    parts = []
+    for i, line in enumerate(source.read_text().split()):
+        name, _, size = line.partition("=")
+        mesh = trimesh.creation.box(extents=[float(size or 1)] * 3)
+        mesh.apply_translation([3.0 * i, 0, 0])
+        scene.add_geometry(mesh, node_name=name, geom_name=name)
+        parts.append({"node": name, "element_id": f"GID-{name}", "ifc_class": None,
+                      "triangles": len(mesh.faces)})
+        progress("load", (i + 1) / 10)
+    (outdir / "full.glb").write_bytes(scene.export(file_type="glb"))
+    manifest = {"format": "vrcollab-model", "version": 1, "offset": [0, 0, 0],
+                "levels": [{"name": "full", "file": "full.glb"}], "parts": parts}
+    (outdir / "manifest.json").write_text(json.dumps(manifest))
+    progress("write", 0.9)
+
+
+def bad_input(source: Path, outdir: Path, options: dict[str, Any], progress: Any) -> None:
+    """Fails the way the ingest pipeline does on a corrupt file."""
+    raise CorruptFileError(f"{source.name}: not a mesh (test)")
+
+
+def hang(source: Path, outdir: Path, options: dict[str, Any], progress: Any) -> None:
+    """Never finishes (also spawns a child that would outlive a careless kill)."""
+    pid_file = Path(options["pid_file"])
+    pid = os.fork()
+    if pid == 0:
+        time.sleep(600)
+        os._exit(0)
+    pid_file.write_text(f"{os.getpid()} {pid}")
+    progress("decimate", 0.5)
+    time.sleep(600)
+
+
+def crash(source: Path, outdir: Path, options: dict[str, Any], progress: Any) -> None:
+    """Dies without a word, like a segfault or an OOM kill."""
+    progress("load", 0.2)
+    os._exit(-11 & 0xFF)
+
+
+def python_error(source: Path, outdir: Path, options: dict[str, Any], progress: Any) -> None:
+    """An unexpected exception inside the converter."""
+    raise ZeroDivisionError("division by zero")

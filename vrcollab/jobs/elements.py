@@ -1,0 +1,128 @@
+"""Per-element geometry fingerprints of a converted version, for re-anchoring annotations.
+
+Keys are the element's IFC GlobalId when it has one, else its glTF node name. The value is the
+manifest part's ``geometry_hash`` when the ingest pipeline provides one; otherwise a fingerprint
+computed from the finest GLB without decoding any buffer: the part's triangle count and its
+world-space bounding box (accessor min/max through the node transforms, plus the manifest
+``offset`` so recentring a changed model does not look like a change), rounded to 1 mm.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pygltflib
+
+ROUND_M = 1e-3
+
+
+def element_key(part: dict[str, Any]) -> str | None:
+    """The stable identity of a manifest part: IFC GlobalId, else node name."""
+    key = part.get("element_id") or part.get("node")
+    return str(key) if key else None
+
+
+def element_hashes(outdir: Path, result: Any = None) -> dict[str, str]:
+    """Element key -> geometry fingerprint for the conversion output in ``outdir``."""
+    manifest = json.loads((outdir / "manifest.json").read_text(encoding="utf-8"))
+    parts: list[dict[str, Any]] = list(manifest.get("parts") or [])
+    if parts and all(p.get("geometry_hash") for p in parts):
+        return {k: str(p["geometry_hash"]) for p in parts if (k := element_key(p))}
+    levels = manifest.get("levels") or []
+    if not levels:
+        return {}
+    offset = np.asarray(manifest.get("offset") or [0.0, 0.0, 0.0], dtype=np.float64)
+    boxes = node_boxes(outdir / levels[0]["file"])
+    out: dict[str, list[str]] = {}
+    for part in parts:
+        key = element_key(part)
+        if key is None:
+            continue
+        box = boxes.get(str(part.get("node")))
+        coords = "none" if box is None else ",".join(
+            f"{round(float(v) / ROUND_M)}" for v in (box + np.concatenate([offset, offset]))
+        )
+        out.setdefault(key, []).append(f"{part.get('triangles')}|{coords}")
+    return {
+        k: hashlib.sha256(";".join(sorted(v)).encode()).hexdigest()[:32] for k, v in out.items()
+    }
+
+
+def _local_matrix(node: pygltflib.Node) -> np.ndarray:
+    if node.matrix:
+        return np.asarray(node.matrix, dtype=np.float64).reshape(4, 4).T
+    t = np.asarray(node.translation or [0, 0, 0], dtype=np.float64)
+    x, y, z, w = node.rotation or [0, 0, 0, 1]
+    s = np.asarray(node.scale or [1, 1, 1], dtype=np.float64)
+    r = np.array(
+        [
+            [1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
+            [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
+            [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)],
+        ]
+    )
+    m = np.eye(4)
+    m[:3, :3] = r * s
+    m[:3, 3] = t
+    return m
+
+
+def _dequantize(values: list[float], accessor: pygltflib.Accessor) -> np.ndarray:
+    arr = np.asarray(values, dtype=np.float64)
+    if accessor.normalized:
+        scale = {5120: 127.0, 5121: 255.0, 5122: 32767.0, 5123: 65535.0}.get(
+            accessor.componentType, 1.0
+        )
+        arr = arr / scale
+        if accessor.componentType in (5120, 5122):
+            arr = np.maximum(arr, -1.0)
+    return arr
+
+
+def node_boxes(glb: Path) -> dict[str, np.ndarray]:
+    """Node name -> world-space AABB ``[minx, miny, minz, maxx, maxy, maxz]`` of its meshes."""
+    gltf = pygltflib.GLTF2().load(str(glb))
+    if gltf is None:
+        return {}
+    boxes: dict[str, np.ndarray] = {}
+    roots: list[int] = []
+    for scene in gltf.scenes or []:
+        roots.extend(scene.nodes or [])
+    stack = [(i, np.eye(4)) for i in roots]
+    while stack:
+        index, parent = stack.pop()
+        node = gltf.nodes[index]
+        world = parent @ _local_matrix(node)
+        if node.mesh is not None and node.name:
+            box = _mesh_box(gltf, node.mesh, world)
+            if box is not None:
+                old = boxes.get(node.name)
+                boxes[node.name] = box if old is None else np.concatenate(
+                    [np.minimum(old[:3], box[:3]), np.maximum(old[3:], box[3:])]
+                )
+        stack.extend((child, world) for child in node.children or [])
+    return boxes
+
+
+def _mesh_box(gltf: pygltflib.GLTF2, mesh_index: int, world: np.ndarray) -> np.ndarray | None:
+    lows, highs = [], []
+    for prim in gltf.meshes[mesh_index].primitives:
+        acc_index = prim.attributes.POSITION
+        if acc_index is None:
+            continue
+        acc = gltf.accessors[acc_index]
+        if not acc.min or not acc.max:
+            continue
+        lo, hi = _dequantize(acc.min, acc), _dequantize(acc.max, acc)
+        corners = np.array([[x, y, z, 1.0] for x in (lo[0], hi[0]) for y in (lo[1], hi[1])
+                            for z in (lo[2], hi[2])])
+        pts = (world @ corners.T).T[:, :3]
+        lows.append(pts.min(axis=0))
+        highs.append(pts.max(axis=0))
+    if not lows:
+        return None
+    return np.concatenate([np.min(lows, axis=0), np.max(highs, axis=0)])
