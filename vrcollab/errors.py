@@ -15,7 +15,8 @@
     │   └── PermissionDeniedError      authenticated, but the role does not allow it
     ├── StoreError                     persistence failed
     ├── NotFoundError                  a project, room, model, job or asset does not exist
-    └── BcfError                       a BCF archive is invalid, hostile or unsupported
+    ├── BcfError                       a BCF archive is invalid, hostile or unsupported
+    └── UploadError                    a malformed upload request (bad multipart, missing file)
 
 Each error carries a one-line, human-readable message (``str(err)``) and a stable ``code``
 string that APIs put in their responses.
@@ -116,3 +117,9 @@ class BcfError(VrcollabError):
     """A BCF archive is invalid, hostile or unsupported."""
 
     code = "bcf"
+
+
+class UploadError(VrcollabError):
+    """A malformed upload request: not multipart, no file part, truncated body."""
+
+    code = "bad_upload"
