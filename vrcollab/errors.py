@@ -4,6 +4,7 @@
 
     VrcollabError                      root; every error the package raises on purpose
     ├── ConfigError                    bad settings or CLI arguments (the caller's mistake)
+    │   └── UploadError                a malformed upload request (bad multipart, missing file)
     ├── IngestError                    a model could not be converted (exit code 2 in the CLI)
     │   ├── UnsupportedFormatError     no loader knows this file
     │   ├── CorruptFileError           empty, truncated or unparsable file
@@ -15,8 +16,7 @@
     │   └── PermissionDeniedError      authenticated, but the role does not allow it
     ├── StoreError                     persistence failed
     ├── NotFoundError                  a project, room, model, job or asset does not exist
-    ├── BcfError                       a BCF archive is invalid, hostile or unsupported
-    └── UploadError                    a malformed upload request (bad multipart, missing file)
+    └── BcfError                       a BCF archive is invalid, hostile or unsupported
 
 Each error carries a one-line, human-readable message (``str(err)``) and a stable ``code``
 string that APIs put in their responses.
@@ -119,7 +119,7 @@ class BcfError(VrcollabError):
     code = "bcf"
 
 
-class UploadError(VrcollabError):
+class UploadError(ConfigError):
     """A malformed upload request: not multipart, no file part, truncated body."""
 
     code = "bad_upload"

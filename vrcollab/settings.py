@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 512 * 1024 * 1024
     job_timeout_s: float = 900.0
     job_workers: int = 1
+    job_max_attempts: int = Field(default=2, description="runs of a job cut short by restarts")
+    job_converter: str = Field(
+        default="vrcollab.jobs.convert:convert_for_job",
+        description="'module:function' run in the job subprocess (tests swap in failing ones)",
+    )
 
 
 def load_settings(**overrides: object) -> Settings:
