@@ -1,0 +1,63 @@
+"""BCF (BIM Collaboration Format) 2.1 and 3.0: read and write ``.bcfzip`` archives as bytes.
+
+The library does no I/O of its own: callers pass bytes in and get bytes out. Entry points:
+
+* :func:`read_bcf` / :func:`read_bcf_archive` - bytes -> topics (and project information);
+* :func:`write_bcf` - topics -> bytes (``version="3.0"`` or ``"2.1"``);
+* :func:`annotation_to_topic` / :func:`topic_to_annotation` - vrcollab annotations <-> topics.
+
+Hostile input (zip bombs, path traversal, XML entity tricks, malformed files) raises
+:class:`vrcollab.errors.BcfError`.
+"""
+
+# annotations: see below
+from vrcollab.bcf.archive import BcfLimits
+from vrcollab.bcf.model import (
+    BcfArchive,
+    BimSnippet,
+    Bitmap,
+    ClippingPlane,
+    Coloring,
+    Comment,
+    Component,
+    Components,
+    DocumentReference,
+    Extensions,
+    HeaderFile,
+    Line,
+    OrthogonalCamera,
+    PerspectiveCamera,
+    ProjectInfo,
+    Topic,
+    Viewpoint,
+    ViewSetupHints,
+    Visibility,
+)
+from vrcollab.bcf.reader import read_bcf, read_bcf_archive
+from vrcollab.bcf.writer import write_bcf
+
+__all__ = [
+    "BcfArchive",
+    "BcfLimits",
+    "BimSnippet",
+    "Bitmap",
+    "ClippingPlane",
+    "Coloring",
+    "Comment",
+    "Component",
+    "Components",
+    "DocumentReference",
+    "Extensions",
+    "HeaderFile",
+    "Line",
+    "OrthogonalCamera",
+    "PerspectiveCamera",
+    "ProjectInfo",
+    "Topic",
+    "ViewSetupHints",
+    "Viewpoint",
+    "Visibility",
+    "read_bcf",
+    "read_bcf_archive",
+    "write_bcf",
+]
