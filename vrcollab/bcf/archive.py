@@ -38,6 +38,11 @@ class BcfLimits:
     max_xml_bytes: int = 16 * 1024 * 1024
 
 
+def one_line(exc: BaseException) -> str:
+    """A foreign exception's message squeezed onto one line."""
+    return " ".join(str(exc).split())
+
+
 def check_entry_name(name: str) -> str:
     """Return ``name`` if it is a safe relative archive path, else raise :class:`BcfError`."""
     if not name or "\x00" in name:
@@ -79,7 +84,8 @@ class SafeArchive:
             self._zip = zipfile.ZipFile(io.BytesIO(bytes(data)))
             infos = self._zip.infolist()
         except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
-            raise BcfError(f"not a valid BCF zip archive: {exc}", code="bcf_not_zip") from exc
+            raise BcfError(f"not a valid BCF zip archive: {one_line(exc)}",
+                           code="bcf_not_zip") from exc
         if len(infos) > self.limits.max_entries:
             raise BcfError(f"BCF archive has {len(infos)} entries, more than "
                            f"{self.limits.max_entries}", code="bcf_too_large")
@@ -142,7 +148,7 @@ class SafeArchive:
         except BcfError:
             raise
         except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
-            raise BcfError(f"corrupt entry {name!r} in BCF archive: {exc}") from exc
+            raise BcfError(f"corrupt entry {name!r} in BCF archive: {one_line(exc)}") from exc
         return bytes(out)
 
     def read_xml(self, name: str) -> etree._Element:
@@ -167,7 +173,7 @@ def parse_xml(data: bytes, name: str) -> etree._Element:
     try:
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as exc:
-        raise BcfError(f"malformed XML in {name}: {exc}", code="bcf_bad_xml") from exc
+        raise BcfError(f"malformed XML in {name}: {one_line(exc)}", code="bcf_bad_xml") from exc
     if root is None:
         raise BcfError(f"empty XML document: {name}", code="bcf_bad_xml")
     tree = root.getroottree()

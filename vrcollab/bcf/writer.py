@@ -25,7 +25,7 @@ from datetime import datetime
 
 from lxml import etree
 
-from vrcollab.bcf.archive import resolve_reference
+from vrcollab.bcf.archive import one_line, resolve_reference
 from vrcollab.bcf.model import (
     SUPPORTED_VERSIONS,
     BcfVersion,
@@ -65,7 +65,7 @@ def write_bcf(topics: Sequence[Topic], version: str = "3.0",
     try:
         return _Writer(version, project).run(topics)
     except ValueError as exc:  # lxml refuses text XML cannot hold (control characters)
-        raise BcfError(f"cannot write BCF: {exc}", code="bcf_invalid_model") from exc
+        raise BcfError(f"cannot write BCF: {one_line(exc)}", code="bcf_invalid_model") from exc
 
 
 def derive_extensions(topics: Sequence[Topic]) -> Extensions:
