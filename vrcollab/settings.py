@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     tick_hz: float = 30.0
     snapshot_every_ops: int = 500
     max_send_queue: int = 1024
+    replay_window: int = Field(default=10_000, description="commits kept for reconnect replay")
+    sqlite_synchronous: str = Field(default="FULL", description="FULL (power-safe) or NORMAL")
+    hello_timeout_s: float = 10.0
 
     # --- ingest --------------------------------------------------------------------------
     max_input_bytes: int = 512 * 1024 * 1024
