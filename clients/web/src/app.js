@@ -1,0 +1,567 @@
+// The review session: wires the sync connection (state/) to the 3D view (viewer/) and the UI (ui/).
+import * as THREE from 'three';
+import { TransformControls } from 'three/addons/controls/TransformControls.js';
+import { Connection } from './state/connection.js';
+import { PoseInterpolator } from './state/interp.js';
+import { detectDeviceClass } from './state/lod.js';
+import { canSend, roleAtLeast, newAnnotation, viewpoint as makeViewpoint } from './state/codec.js';
+import { annotationList } from './state/room.js';
+import { Viewer } from './viewer/viewer.js';
+import { ModelView } from './viewer/model.js';
+import { Avatars } from './viewer/avatars.js';
+import { Pins } from './viewer/pins.js';
+import { SectionView } from './viewer/section.js';
+import { XRControls } from './viewer/xr.js';
+import { AnnotationPanel } from './ui/panel.js';
+import { el, mount, toast } from './ui/dom.js';
+import * as hud from './ui/hud.js';
+
+const DRAG_SEND_MS = 150;
+
+export class App {
+  /**
+   * @param {object} cfg {roomId, wsUrl, authHeader, identity{name,color,device}, clientId,
+   *                      manifestUrl (override), deviceClass (override), storage}
+   */
+  constructor(cfg) {
+    this.cfg = cfg;
+    this.t0 = performance.now();
+    this.timings = {};
+    this.tool = 'select';
+    this.selected = null;
+    this.following = null; // session id we follow, or 'presenter'
+    this.names = new Map();
+    this.dragging = null;
+
+    this.viewer = new Viewer(document.getElementById('viewport'));
+    this.model = new ModelView(this.viewer, { authHeader: cfg.authHeader });
+    this.avatars = new Avatars(this.viewer.scene);
+    this.pins = new Pins(this.viewer.scene);
+    this.section = new SectionView(this.viewer);
+    this.interp = new PoseInterpolator();
+    this.xr = new XRControls(this.viewer, this.model, {
+      onTrigger: (hit) => this.annotateAt(hit, { title: 'Issue from VR', text: '' }),
+      canGrab: () => this.can('node.set'),
+      onGrab: (part, phase, matrix) => this.onDrag(part, phase, matrix),
+      onSession: (mode) => this.onXRSession(mode),
+    });
+    this.viewer.onFirstFrame = () => {
+      if (this.model.display && this.timings.first_model_frame_ms === undefined) {
+        this.timings.first_model_frame_ms = performance.now() - this.t0;
+      }
+    };
+
+    this.conn = new Connection({
+      url: cfg.wsUrl, roomId: cfg.roomId, clientId: cfg.clientId, identity: cfg.identity,
+      storage: cfg.storage,
+    });
+    this.panel = new AnnotationPanel(document.getElementById('tab-annotations'), {
+      send: (k, f) => this.send(k, f),
+      canSend: (k) => this.can(k),
+      flyToAnnotation: (a) => this.flyToAnnotation(a),
+      nameOf: (u) => this.nameOf(u),
+    });
+    this.toolbar = hud.buildToolbar(document.getElementById('toolbar'), (t) => this.onTool(t));
+    this.toolbar.setActive('select', true);
+    this._wireConnection();
+    this._wirePointer();
+    this._wireTabs();
+    this._wireTransform();
+    this.viewer.onFrame((dt, time) => this._frame(dt, time));
+    document.getElementById('room-title').textContent = `Room ${cfg.roomId}`;
+    this._refreshPermissions();
+    this._setupXRButtons();
+  }
+
+  start() {
+    hud.showConnection('connecting', null, this.conn.outbox.size);
+    this.conn.start();
+    if (this.cfg.manifestUrl) this.loadModel(this.cfg.manifestUrl);
+  }
+
+  can(kind) {
+    return this.conn.welcome ? canSend(this.conn.role, kind) : false;
+  }
+
+  nameOf(userId) {
+    if (!userId) return 'someone';
+    if (userId === this.conn.welcome?.user?.user_id) return 'You';
+    return this.names.get(userId) ?? String(userId).slice(0, 10);
+  }
+
+  send(kind, fields) {
+    if (!this.can(kind) && this.conn.welcome) {
+      toast(`Your role (${this.conn.role}) cannot do that.`);
+      return null;
+    }
+    try {
+      return this.conn.send(kind, fields);
+    } catch (err) {
+      toast(String(err.message ?? err));
+      return null;
+    }
+  }
+
+  _wireTabs() {
+    for (const tab of document.querySelectorAll('.tab')) {
+      tab.addEventListener('click', () => {
+        for (const t of document.querySelectorAll('.tab')) t.classList.toggle('active', t === tab);
+        for (const body of document.querySelectorAll('.tab-body')) body.hidden = body.id !== `tab-${tab.dataset.tab}`;
+      });
+    }
+  }
+
+  // ---- connection ---------------------------------------------------------------------------
+
+  _wireConnection() {
+    const c = this.conn;
+    c.on('state', ({ state, detail }) => hud.showConnection(state, detail, c.outbox.size));
+    c.on('welcome', (w) => {
+      this.names.set(w.user.user_id, w.user.name);
+      for (const p of w.presence ?? []) this.names.set(p.user_id, p.name);
+      this.interp.setTickHz(w.tick_hz ?? 30);
+      this._startPoseTimer(w.tick_hz ?? 30);
+      this._refreshPermissions();
+      this._syncAvatars();
+      const url = w.room?.model?.manifest_url;
+      if (url && !this.cfg.manifestUrl && !this.modelLoading) this.loadModel(url);
+      if (!url && !this.cfg.manifestUrl) hud.showLoading('This room has no model yet.', 0);
+    });
+    c.on('presence', (m) => {
+      if (m.entry.name) this.names.set(m.entry.user_id, m.entry.name);
+      if (m.event === 'leave') {
+        this.avatars.remove(m.entry.session_id);
+        this.interp.remove(m.entry.session_id);
+        if (this.following === m.entry.session_id) this.following = null;
+      }
+      this._syncAvatars();
+    });
+    c.on('poses', (m) => this.interp.receive(m, performance.now() / 1000));
+    c.on('gather', (m) => this.onGather(m));
+    c.on('reject', (m) => toast(`Change refused: ${m.reason ?? m.code}`));
+    c.mirror.onChange((view) => this.onState(view));
+  }
+
+  _startPoseTimer(hz) {
+    clearInterval(this.poseTimer);
+    this.poseTimer = setInterval(() => this.sendPose(), 1000 / Math.max(1, Math.min(60, hz)));
+  }
+
+  onState(view) {
+    this.panel.render(view);
+    const list = annotationList(view);
+    this.pins.sync(list, this.panel.selected);
+    const nodes = { ...view.nodes };
+    if (this.dragging) delete nodes[this.dragging];
+    this.model.setNodeState(nodes);
+    this.section.apply(view.sections);
+    this.toolbar.setActive('present', Boolean(view.presenter) && view.presenter === this.conn.welcome?.user?.user_id);
+    this.toolbar.setActive('section', Boolean(this.section.current));
+    this._syncAvatars();
+    hud.showConnection(this.conn.state, this.conn.lastError, this.conn.outbox.size);
+    if (this.selected) hud.showInspector(this.model.partInfo(this.selected), view.nodes[this.selected]);
+  }
+
+  _syncAvatars() {
+    const view = this.conn.mirror.view;
+    const people = [...this.conn.participants.values()];
+    for (const p of people) this.avatars.upsert(p);
+    const self = this.conn.welcome ? { ...this.conn.welcome.user, device: this.conn.identity.device } : null;
+    hud.renderPeople(document.getElementById('tab-people'), {
+      self, participants: people, presenter: view.presenter, following: this.following,
+      onFollow: (sid) => { this.following = sid; this._syncAvatars(); },
+    });
+  }
+
+  _refreshPermissions() {
+    const role = this.conn.welcome ? this.conn.role : 'viewer';
+    this.toolbar.setEnabled('annotate', canSend(role, 'annotation.create'));
+    for (const t of ['move', 'rotate', 'hide', 'showall', 'section']) this.toolbar.setEnabled(t, canSend(role, 'node.set'));
+    this.toolbar.setEnabled('present', canSend(role, 'presenter.set'));
+    this.toolbar.setEnabled('gather', roleAtLeast(role, 'editor'));
+  }
+
+  // ---- model --------------------------------------------------------------------------------
+
+  async loadModel(url) {
+    this.modelLoading = true;
+    const device = this.cfg.deviceClass ?? detectDeviceClass({ userAgent: navigator.userAgent, xrHeadset: Boolean(this.cfg.xrEmulate) });
+    this.model.onProgress = (level, i, n, ev) => {
+      const frac = ev.total ? ev.loaded / ev.total : 0.5;
+      hud.showLoading(`Loading ${level.name} (${i + 1}/${n}) · ${(ev.loaded / 1e6).toFixed(1)} MB`, (i + frac) / n);
+    };
+    this.model.onLevel = (level, last) => {
+      const now = performance.now() - this.t0;
+      if (this.timings.first_level_ms === undefined) this.timings.first_level_ms = now;
+      if (last) this.timings.full_detail_ms = now;
+      this.model.setNodeState(this.conn.mirror.view.nodes);
+      const info = document.getElementById('model-info');
+      const tri = level.triangles ? `${(level.triangles / 1000).toFixed(level.triangles < 10000 ? 1 : 0)}k triangles` : '';
+      info.textContent = `${this.model.manifest?.source?.name ?? 'model'} · ${level.name}${tri ? ` · ${tri}` : ''}`;
+      if (this.model.bounds) this.avatars.setScale(Math.max(1, this.model.bounds.getSize(new THREE.Vector3()).length() / 40));
+      if (last) hud.showLoading(null);
+    };
+    try {
+      await this.model.load(url, device);
+    } catch (err) {
+      console.error(err);
+      hud.showLoading(`Could not load the model: ${err.message ?? err}`, 0);
+      this.modelError = String(err.message ?? err);
+    }
+  }
+
+  // ---- pointer and tools ------------------------------------------------------------------
+
+  _wirePointer() {
+    const canvas = this.viewer.renderer.domElement;
+    let down = null;
+    let hoverQueued = null;
+    this.pointer = null;
+    canvas.addEventListener('pointermove', (e) => {
+      this.pointer = { ndc: this.viewer.ndc(e), x: e.clientX, y: e.clientY };
+      if (!hoverQueued) {
+        hoverQueued = requestAnimationFrame(() => {
+          hoverQueued = null;
+          this._hover();
+        });
+      }
+    });
+    canvas.addEventListener('pointerleave', () => {
+      this.pointer = null;
+      this.model.setHover(null);
+      hud.showTooltip(0, 0, null);
+    });
+    canvas.addEventListener('pointerdown', (e) => { down = { x: e.clientX, y: e.clientY, t: performance.now() }; });
+    canvas.addEventListener('pointerup', (e) => {
+      if (!down || e.button !== 0) return;
+      const moved = Math.hypot(e.clientX - down.x, e.clientY - down.y);
+      down = null;
+      if (moved > 5 || this.tc.dragging) return;
+      this.onClick(e);
+    });
+    canvas.addEventListener('dblclick', (e) => {
+      const hit = this.model.pickPrecise(this.viewer.ndc(e));
+      if (hit) this.viewer.flyToPoint(hit.point);
+    });
+  }
+
+  _hover() {
+    if (!this.pointer || this.tc?.dragging) return;
+    const hit = this.model.pickHover(this.pointer.ndc);
+    this.hoverHit = hit;
+    this.model.setHover(hit?.part ?? null);
+    hud.showTooltip(this.pointer.x, this.pointer.y, hit?.part ? this.model.partInfo(hit.part) : null);
+  }
+
+  async onClick(e) {
+    const ndc = this.viewer.ndc(e);
+    this.viewer.raycaster.setFromCamera(ndc, this.viewer.camera);
+    const pin = this.pins.pick(this.viewer.raycaster);
+    if (pin && this.tool !== 'annotate') {
+      this.panel.select(pin);
+      this.pins.sync(annotationList(this.conn.mirror.view), pin);
+      return;
+    }
+    const hit = this.model.pickPrecise(ndc);
+    if (this.tool === 'annotate') {
+      if (!hit) return;
+      const draft = await hud.compose(e.clientX, e.clientY);
+      if (draft) this.annotateAt(hit, draft);
+      return;
+    }
+    this.select(hit?.part ?? null);
+  }
+
+  /** annotation.create at a hit point with the current viewpoint (desktop click or VR trigger). */
+  annotateAt(hit, { title = '', text = '', priority = 'normal' } = {}) {
+    if (!this.can('annotation.create')) return null;
+    const info = hit.part ? this.model.partInfo(hit.part) : null;
+    const a = newAnnotation({
+      position: hit.point.toArray(), normal: hit.normal.toArray(),
+      nodeId: hit.part ?? null, elementId: info?.element_id ?? null,
+      view: makeViewpoint(this.viewer.viewpoint()), title, text, priority,
+    });
+    this.send('annotation.create', { annotation: a });
+    this.panel.selected = a.id;
+    this.panel.render(this.conn.mirror.view);
+    this.pins.sync(annotationList(this.conn.mirror.view), a.id);
+    return a;
+  }
+
+  select(part) {
+    this.selected = part;
+    this.model.setSelected(part);
+    hud.showInspector(part ? this.model.partInfo(part) : null, part ? this.conn.mirror.view.nodes[part] : null);
+    this._attachGizmo();
+  }
+
+  onTool(id) {
+    const view = this.conn.mirror.view;
+    switch (id) {
+      case 'select':
+      case 'annotate':
+      case 'move':
+      case 'rotate':
+        this.tool = id;
+        for (const t of ['select', 'annotate', 'move', 'rotate']) this.toolbar.setActive(t, t === id);
+        this.viewer.renderer.domElement.style.cursor = id === 'annotate' ? 'crosshair' : '';
+        this._attachGizmo();
+        break;
+      case 'hide':
+        if (this.selected) this.send('node.set', { node_id: this.selected, props: { visible: false } });
+        else toast('Select a part first.');
+        break;
+      case 'isolate':
+        if (this.model.isolated) this.model.isolate(null);
+        else if (this.selected) this.model.isolate([this.selected]);
+        else toast('Select a part first.');
+        this.toolbar.setActive('isolate', Boolean(this.model.isolated));
+        break;
+      case 'showall':
+        this.model.isolate(null);
+        this.toolbar.setActive('isolate', false);
+        for (const [node, st] of Object.entries(view.nodes)) {
+          if (st.visible === false) this.send('node.set', { node_id: node, props: { visible: true } });
+        }
+        break;
+      case 'section':
+        this.toggleSection();
+        break;
+      case 'home':
+        if (this.model.bounds) this.viewer.frameBox(this.model.bounds);
+        break;
+      case 'present': {
+        const me = this.conn.welcome?.user?.user_id;
+        this.send('presenter.set', { user_id: view.presenter === me ? null : me });
+        break;
+      }
+      case 'follow':
+        this.following = this.following === 'presenter' ? null : 'presenter';
+        this.toolbar.setActive('follow', this.following === 'presenter');
+        if (this.following && !view.presenter) toast('Nobody is presenting right now.');
+        break;
+      case 'gather':
+        if (this.conn.command('gather')) toast('Bringing everyone to your view.');
+        break;
+      default:
+        break;
+    }
+  }
+
+  toggleSection() {
+    const current = this.section.current;
+    if (current) {
+      this.send('section.set', { section: { ...current, enabled: false } });
+      this._sectionControls(null);
+      return;
+    }
+    const b = this.model.bounds;
+    const mid = b ? b.getCenter(new THREE.Vector3()).y : 0;
+    const s = { id: 'main', normal: [0, 1, 0], offset: mid, enabled: true };
+    this.send('section.set', { section: s });
+    this._sectionControls(s);
+  }
+
+  _sectionControls(s) {
+    document.getElementById('section-ctl')?.remove();
+    if (!s || !this.model.bounds) return;
+    const b = this.model.bounds;
+    const axes = { x: [1, 0, 0], y: [0, 1, 0], z: [0, 0, 1] };
+    let axis = 'y';
+    const slider = el('input', { type: 'range', min: 0, max: 1000, value: 500, 'aria-label': 'Section offset' });
+    const axisSel = el('select', { 'aria-label': 'Section axis' }, ['x', 'y', 'z'].map((a) => el('option', { value: a }, a.toUpperCase())));
+    axisSel.value = axis;
+    let last = 0;
+    const push = (final) => {
+      const k = Number(slider.value) / 1000;
+      const i = { x: 0, y: 1, z: 2 }[axis];
+      const lo = b.min.getComponent(i);
+      const hi = b.max.getComponent(i);
+      const sec = { id: 'main', normal: axes[axis], offset: lo + (hi - lo) * k, enabled: true };
+      this.section.apply({ main: sec });
+      const now = performance.now();
+      if (final || now - last > DRAG_SEND_MS) {
+        last = now;
+        this.send('section.set', { section: sec });
+      }
+    };
+    slider.addEventListener('input', () => push(false));
+    slider.addEventListener('change', () => push(true));
+    axisSel.addEventListener('change', () => { axis = axisSel.value; push(true); });
+    const box = el('div', { class: 'section-ctl', id: 'section-ctl' }, el('span', {}, 'Section'), axisSel, slider,
+      el('button', { class: 'btn small', onclick: () => this.toggleSection() }, 'Off'));
+    document.getElementById('stage').append(box);
+  }
+
+  // ---- transforms ---------------------------------------------------------------------------
+
+  _wireTransform() {
+    this.tc = new TransformControls(this.viewer.camera, this.viewer.renderer.domElement);
+    this.tc.setSize(0.8);
+    this.viewer.scene.add(this.tc.getHelper());
+    this.tc.addEventListener('dragging-changed', (e) => {
+      this.viewer.controls.enabled = !e.value;
+      const part = this.tcPart;
+      if (!part) return;
+      if (e.value) this.onDrag(part, 'start', null);
+      else this.onDrag(part, 'end', this.model.partMatrix(part));
+    });
+    this.tc.addEventListener('objectChange', () => {
+      if (this.tcPart) this.onDrag(this.tcPart, 'move', this.model.partMatrix(this.tcPart));
+    });
+  }
+
+  _attachGizmo() {
+    const mode = this.tool === 'move' ? 'translate' : this.tool === 'rotate' ? 'rotate' : null;
+    const obj = mode && this.selected && this.can('node.set') ? this.model.displayObject(this.selected) : null;
+    if (obj) {
+      this.tc.setMode(mode);
+      this.tc.attach(obj);
+      this.tcPart = this.selected;
+    } else {
+      this.tc.detach();
+      this.tcPart = null;
+    }
+  }
+
+  /** Drag of a part (gizmo or VR grab): throttled node.set while moving, a final one on release. */
+  onDrag(part, phase, matrix) {
+    if (phase === 'start') {
+      this.dragging = part;
+      this.lastDragSend = 0;
+      return;
+    }
+    const now = performance.now();
+    if (phase === 'end' || now - this.lastDragSend > DRAG_SEND_MS) {
+      this.lastDragSend = now;
+      if (matrix) this.send('node.set', { node_id: part, props: { transform: matrix.map((v) => Math.round(v * 1e6) / 1e6) } });
+    }
+    if (phase === 'end') this.dragging = null;
+  }
+
+  // ---- presence -----------------------------------------------------------------------------
+
+  /** Our pose for this tick: head from the (XR) camera, hands and laser from controllers or mouse. */
+  currentPose() {
+    const xr = this.viewer.renderer.xr;
+    const cam = xr.isPresenting ? xr.getCamera() : this.viewer.camera;
+    const p = new THREE.Vector3();
+    const q = new THREE.Quaternion();
+    cam.getWorldPosition(p);
+    cam.getWorldQuaternion(q);
+    const pose = { head: { p: p.toArray(), q: q.toArray() }, left: null, right: null, laser: null };
+    if (xr.isPresenting) {
+      pose.left = this.xr.poseOf('left');
+      pose.right = this.xr.poseOf('right');
+      pose.laser = this.xr.laser();
+    } else if (this.pointer && this.hoverHit) {
+      const dir = this.hoverHit.point.clone().sub(p).normalize();
+      pose.laser = { origin: p.toArray(), dir: dir.toArray(), hit: this.hoverHit.point.toArray(), node_id: this.hoverHit.part ?? null };
+    }
+    return pose;
+  }
+
+  sendPose() {
+    if (this.conn.state !== 'online') return;
+    const pose = this.currentPose();
+    const key = JSON.stringify(pose);
+    const now = performance.now();
+    // Unchanged poses are re-sent once a second only (the server keeps the latest anyway).
+    if (key === this.lastPoseKey && now - this.lastPoseAt < 1000) return;
+    this.lastPoseKey = key;
+    this.lastPoseAt = now;
+    this.conn.sendPose(pose);
+  }
+
+  _frame() {
+    const poses = this.interp.sampleAll(performance.now() / 1000);
+    this.avatars.update(poses, this.viewer.camera);
+    if (this.following && !this.viewer.renderer.xr.isPresenting) {
+      const sid = this.following === 'presenter' ? this._presenterSession() : this.following;
+      const p = sid && poses.get(sid);
+      if (p?.head) this._copyHead(p.head);
+    }
+    if (this.model.display && this.timings.first_model_frame_ms === undefined) {
+      this.timings.first_model_frame_ms = performance.now() - this.t0;
+    }
+  }
+
+  _presenterSession() {
+    const uid = this.conn.mirror.view.presenter;
+    if (!uid) return null;
+    for (const [sid, e] of this.conn.participants) if (e.user_id === uid) return sid;
+    return null;
+  }
+
+  _copyHead(head) {
+    const cam = this.viewer.camera;
+    cam.position.fromArray(head.p);
+    const fwd = new THREE.Vector3(0, 0, -1).applyQuaternion(new THREE.Quaternion().fromArray(head.q));
+    const dist = Math.max(1, this.viewer.controls.target.distanceTo(cam.position));
+    this.viewer.controls.target.copy(cam.position).addScaledVector(fwd, dist);
+    cam.quaternion.fromArray(head.q);
+  }
+
+  onGather(m) {
+    const head = m.pose?.head;
+    if (!head) return;
+    const fwd = new THREE.Vector3(0, 0, -1).applyQuaternion(new THREE.Quaternion().fromArray(head.q));
+    const pos = new THREE.Vector3(...head.p).addScaledVector(fwd, -0.5);
+    const target = new THREE.Vector3(...head.p).addScaledVector(fwd, 3);
+    this.viewer.flyTo({ position: pos.toArray(), target: target.toArray() });
+    const who = this.conn.participants.get(m.from)?.name ?? 'A participant';
+    toast(`${who} gathered everyone to their view.`);
+  }
+
+  flyToAnnotation(a) {
+    if (a.viewpoint) this.viewer.flyTo(a.viewpoint);
+    else this.viewer.flyToPoint(new THREE.Vector3(...a.position));
+    this.pins.sync(annotationList(this.conn.mirror.view), a.id);
+  }
+
+  // ---- XR -----------------------------------------------------------------------------------
+
+  async _setupXRButtons() {
+    const box = document.getElementById('xr-buttons');
+    const { vr, ar } = await XRControls.supported();
+    const buttons = [];
+    if (vr) buttons.push(el('button', { class: 'btn primary', id: 'enter-vr', onclick: () => this.enterXR('vr') }, 'Enter VR'));
+    if (ar) buttons.push(el('button', { class: 'btn', id: 'enter-ar', onclick: () => this.enterXR('ar') }, 'Enter AR'));
+    mount(box, buttons);
+    this.xrSupport = { vr, ar };
+  }
+
+  async enterXR(mode) {
+    try {
+      await this.xr.enter(mode);
+    } catch (err) {
+      toast(`Could not start ${mode.toUpperCase()}: ${err.message ?? err}`);
+    }
+  }
+
+  onXRSession(mode) {
+    this.conn.setDevice(mode ?? (this.cfg.identity.device === 'phone' ? 'phone' : 'desktop'));
+    // The device is part of the hello; a quick resume (last_seq) tells the others.
+    this.conn.reconnect();
+    this._syncAvatars();
+  }
+
+  // ---- test hooks ---------------------------------------------------------------------------
+
+  /** Read-only snapshot for tests and diagnostics (window.__vrcollab.info()). */
+  info() {
+    const c = this.conn;
+    return {
+      state: c.state, role: c.welcome ? c.role : null, session_id: c.sessionId, seq: c.mirror.seq,
+      user_id: c.welcome?.user?.user_id ?? null,
+      pending: c.outbox.size, stats: { ...c.stats }, last_error: c.lastError,
+      participants: [...c.participants.values()],
+      annotations: annotationList(c.mirror.view), nodes: c.mirror.view.nodes,
+      sections: c.mirror.view.sections, presenter: c.mirror.view.presenter,
+      model: this.model.summary(), model_error: this.modelError ?? null,
+      scene: { ...this.viewer.stats, xr: this.xr.mode },
+      avatars: this.avatars.describe(), timings: { ...this.timings },
+      xr_support: this.xrSupport ?? null,
+    };
+  }
+}

@@ -1,0 +1,108 @@
+// Entry point: read the room and credentials from the URL, optionally install the WebXR
+// emulator (?xr=emulate, tests), then start the review session.
+import { App } from './app.js';
+import { resolveToken, scrubUrl } from './auth.js';
+import { newId } from './state/codec.js';
+import { el, mount } from './ui/dom.js';
+
+const PALETTE = ['#e34a33', '#3d8bfd', '#2fbf71', '#f0b429', '#8f5cff', '#ff6b9a', '#19b5c9', '#ff8c42'];
+
+function stored(storage, key, make) {
+  let v = storage.getItem(key);
+  if (!v) {
+    v = make();
+    storage.setItem(key, v);
+  }
+  return v;
+}
+
+function identity(params) {
+  const name = (params.get('name') ?? localStorage.getItem('vrcollab.name') ?? '').trim() || `Guest ${Math.floor(Math.random() * 900 + 100)}`;
+  localStorage.setItem('vrcollab.name', name);
+  const c = params.get('color');
+  const color = c && /^#[0-9a-fA-F]{6}$/.test(c) ? c : stored(localStorage, 'vrcollab.color', () => PALETTE[Math.floor(Math.random() * PALETTE.length)]);
+  const phone = /android|iphone|ipad|mobile/i.test(navigator.userAgent) && !/quest/i.test(navigator.userAgent);
+  return { name: name.slice(0, 60), color, device: phone ? 'phone' : 'desktop' };
+}
+
+function landing(message) {
+  const box = document.getElementById('landing');
+  const input = el('input', { placeholder: 'Paste a room link', 'aria-label': 'Room link' });
+  const go = () => {
+    try {
+      const u = new URL(input.value.trim(), location.href);
+      if (u.origin === location.origin && u.pathname.startsWith('/r/')) location.href = u.href;
+    } catch {
+      input.value = '';
+    }
+  };
+  input.addEventListener('keydown', (e) => { if (e.key === 'Enter') go(); });
+  mount(box, el('div', { class: 'card' },
+    el('h2', {}, 'Join a review'),
+    el('p', {}, message),
+    input,
+    el('button', { class: 'btn primary', onclick: go }, 'Open room')));
+  box.hidden = false;
+}
+
+async function installEmulator() {
+  const { XRDevice, metaQuest3 } = await import('iwer');
+  const device = new XRDevice(metaQuest3);
+  device.installRuntime();
+  return device;
+}
+
+async function boot() {
+  const params = new URLSearchParams(location.search);
+  const hooks = { ready: false };
+  window.__vrcollab = hooks;
+  if (params.get('xr') === 'emulate') hooks.xrDevice = await installEmulator();
+  const m = location.pathname.match(/^\/r\/([A-Za-z0-9_.-]{1,128})\/?$/);
+  if (!m) {
+    landing('Open the room link you were sent. It looks like /r/<room>?invite=…');
+    return;
+  }
+  const roomId = m[1];
+  let token;
+  try {
+    token = await resolveToken(roomId, params);
+  } catch (err) {
+    landing(String(err.message ?? err));
+    return;
+  }
+  scrubUrl();
+  if (!token) {
+    landing('This room needs an invite link.');
+    return;
+  }
+  const proto = location.protocol === 'https:' ? 'wss' : 'ws';
+  const clientId = stored(sessionStorage, 'vrcollab.client_id', () => newId('c'));
+  const app = new App({
+    roomId,
+    wsUrl: `${proto}://${location.host}/ws/rooms/${encodeURIComponent(roomId)}?token=${encodeURIComponent(token)}`,
+    authHeader: `Bearer ${token}`,
+    identity: identity(params),
+    clientId,
+    storage: sessionStorage,
+    manifestUrl: params.get('manifest'),
+    deviceClass: params.get('lod'),
+    xrEmulate: params.get('xr') === 'emulate',
+  });
+  app.start();
+  Object.assign(hooks, {
+    ready: true,
+    info: () => app.info(),
+    enterXR: (mode) => app.enterXR(mode),
+    /** Screen position (CSS px, page coords) of a world point; for tests that click on things. */
+    project: (p) => {
+      const v = app.viewer.camera.position.clone().set(p[0], p[1], p[2]).project(app.viewer.camera);
+      const r = app.viewer.renderer.domElement.getBoundingClientRect();
+      return [r.left + ((v.x + 1) / 2) * r.width, r.top + ((1 - v.y) / 2) * r.height];
+    },
+  });
+}
+
+boot().catch((err) => {
+  console.error(err);
+  landing(`Something went wrong: ${err.message ?? err}`);
+});

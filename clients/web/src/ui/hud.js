@@ -1,0 +1,157 @@
+// Chrome around the 3D view: toolbar, connection pill, people list, hover tooltip, part
+// inspector, annotation composer, loading bar. Text only through textContent (dom.js).
+import { el, mount, icon } from './dom.js';
+
+export const TOOLS = [
+  { id: 'select', label: 'Select (S)', key: 's', icon: ['M5 3l14 8-6 2-2 6z'] },
+  { id: 'annotate', label: 'Add issue pin (A)', key: 'a', icon: ['M12 21s-6-5.5-6-11a6 6 0 1 1 12 0c0 5.5-6 11-6 11z', 'M12 10h.01'] },
+  { id: 'move', label: 'Move part (M)', key: 'm', icon: ['M12 3v18', 'M3 12h18', 'M9 6l3-3 3 3', 'M9 18l3 3 3-3', 'M6 9l-3 3 3 3', 'M18 9l3 3-3 3'] },
+  { id: 'rotate', label: 'Rotate part (R)', key: 'r', icon: ['M20 12a8 8 0 1 1-3-6.2', 'M20 4v5h-5'] },
+  { sep: true },
+  { id: 'hide', label: 'Hide selected part (H)', key: 'h', action: true, icon: ['M3 3l18 18', 'M10.6 6.1A9.9 9.9 0 0 1 12 6c5 0 9 6 9 6a17 17 0 0 1-3 3.4', 'M6.3 7.7C4.2 9.3 3 12 3 12s4 6 9 6a9 9 0 0 0 4.1-1'] },
+  { id: 'isolate', label: 'Isolate selected part (I)', key: 'i', action: true, icon: ['M4 4h6v6H4z', 'M14 14h6v6h-6z', 'M14 4h6v6h-6z'] },
+  { id: 'showall', label: 'Show all parts', action: true, icon: ['M2 12s4-7 10-7 10 7 10 7-4 7-10 7S2 12 2 12z', 'M12 9a3 3 0 1 0 0 6 3 3 0 0 0 0-6z'] },
+  { id: 'section', label: 'Section plane', action: true, icon: ['M4 20L20 4', 'M4 4h16v16H4z'] },
+  { id: 'home', label: 'Frame model (F)', key: 'f', action: true, icon: ['M3 11l9-8 9 8', 'M5 10v10h14V10'] },
+  { sep: true },
+  { id: 'present', label: 'Present (others can follow you)', action: true, icon: ['M3 4h18v12H3z', 'M8 20h8', 'M12 16v4'] },
+  { id: 'follow', label: 'Follow the presenter', action: true, icon: ['M1 12s4-8 11-8 11 8 11 8-4 8-11 8S1 12 1 12z', 'M12 8l4 4-4 4'] },
+  { id: 'gather', label: 'Gather everyone to me', action: true, icon: ['M17 21v-2a4 4 0 0 0-4-4H5a4 4 0 0 0-4 4v2', 'M9 7a4 4 0 1 0 0 .01', 'M23 21v-2a4 4 0 0 0-3-3.9', 'M16 3.1a4 4 0 0 1 0 7.8'] },
+];
+
+export function buildToolbar(root, onTool) {
+  const buttons = new Map();
+  mount(root, TOOLS.map((t) => {
+    if (t.sep) return el('div', { class: 'sep' });
+    const b = el('button', { class: 'tool', title: t.label, 'aria-label': t.label, dataset: { tool: t.id }, onclick: () => onTool(t.id) }, icon(t.icon));
+    buttons.set(t.id, b);
+    return b;
+  }));
+  window.addEventListener('keydown', (e) => {
+    if (e.target.closest?.('input, textarea, select') || e.ctrlKey || e.metaKey || e.altKey) return;
+    const t = TOOLS.find((x) => x.key === e.key.toLowerCase());
+    if (t && !buttons.get(t.id).disabled) onTool(t.id);
+  });
+  return {
+    setActive(id, on) { buttons.get(id)?.classList.toggle('active', on); },
+    setEnabled(id, on) { const b = buttons.get(id); if (b) b.disabled = !on; },
+  };
+}
+
+const STATE_LABEL = { idle: 'Not connected', connecting: 'Connecting…', syncing: 'Syncing…', online: 'Live', offline: 'Offline — reconnecting', closed: 'Disconnected' };
+
+export function showConnection(state, detail, pending) {
+  const pill = document.getElementById('conn');
+  pill.dataset.state = state;
+  let text = STATE_LABEL[state] ?? state;
+  if (pending > 0) text += ` · ${pending} unsent`;
+  pill.querySelector('.label').textContent = text;
+  pill.title = detail ?? '';
+}
+
+export function renderPeople(root, { self, participants, presenter, following, onFollow }) {
+  const rows = [];
+  const row = (p, isSelf) => el('div', { class: 'person', dataset: { session: p.session_id ?? 'self' } },
+    el('span', { class: 'sw', style: { background: safeColor(p.color) } }),
+    el('span', { class: 'nm' }, isSelf ? `${p.name} (you)` : p.name),
+    presenter && p.user_id === presenter ? el('span', { class: 'tag' }, 'presenting') : null,
+    el('span', { class: 'dev' }, `${p.device ?? 'desktop'} · ${p.role ?? ''}`),
+    !isSelf ? el('button', { class: 'btn small', onclick: () => onFollow(following === p.session_id ? null : p.session_id) }, following === p.session_id ? 'Unfollow' : 'Follow') : null);
+  if (self) rows.push(row(self, true));
+  for (const p of participants) rows.push(row(p, false));
+  mount(root, rows);
+  document.getElementById('people-count').textContent = String(rows.length);
+}
+
+/** Only #rrggbb colours reach CSS; anything else gets a neutral grey. */
+export function safeColor(c) {
+  return /^#[0-9a-fA-F]{6}$/.test(String(c)) ? c : '#8a98a8';
+}
+
+export function showTooltip(x, y, info) {
+  const tip = document.getElementById('tooltip');
+  if (!info) {
+    tip.hidden = true;
+    return;
+  }
+  mount(tip,
+    el('div', {}, el('strong', {}, info.name)),
+    info.ifc_class ? el('div', { class: 'k' }, info.ifc_class) : null,
+    info.element_id ? el('div', { class: 'k' }, info.element_id) : null);
+  tip.style.left = `${x + 14}px`;
+  tip.style.top = `${y + 14}px`;
+  tip.hidden = false;
+}
+
+export function showInspector(info, nodeState) {
+  const box = document.getElementById('inspector');
+  if (!info) {
+    box.hidden = true;
+    return;
+  }
+  const rows = [
+    ['Node', info.node], ['Element id', info.element_id], ['Class', info.ifc_class],
+    ['Visible', nodeState?.visible === false ? 'no' : 'yes'],
+    ['Moved', nodeState?.transform ? 'yes' : 'no'],
+  ].filter(([, v]) => v !== null && v !== undefined);
+  const body = rows.map(([k, v]) => el('tr', {}, el('td', {}, k), el('td', {}, String(v))));
+  const props = info.properties && typeof info.properties === 'object' ? info.properties : {};
+  for (const [group, values] of Object.entries(props)) {
+    if (values && typeof values === 'object') {
+      body.push(el('tr', {}, el('td', { class: 'grp', colspan: 2 }, group)));
+      for (const [k, v] of Object.entries(values)) body.push(el('tr', {}, el('td', {}, k), el('td', {}, fmt(v))));
+    } else {
+      body.push(el('tr', {}, el('td', {}, group), el('td', {}, fmt(values))));
+    }
+  }
+  mount(box, el('h3', {}, info.name), el('table', {}, el('tbody', {}, body)));
+  box.hidden = false;
+}
+
+function fmt(v) {
+  if (v === null || v === undefined) return '—';
+  if (typeof v === 'object') return JSON.stringify(v);
+  return String(v);
+}
+
+/** Annotation composer at a screen position; resolves {title, text, priority} or null. */
+export function compose(x, y) {
+  const box = document.getElementById('composer');
+  return new Promise((resolve) => {
+    const title = el('input', { placeholder: 'Title', 'aria-label': 'Issue title', id: 'composer-title' });
+    const text = el('textarea', { placeholder: 'Describe the issue…', 'aria-label': 'Issue text', id: 'composer-text' });
+    const prio = el('select', { 'aria-label': 'Priority', id: 'composer-priority' },
+      ['low', 'normal', 'high', 'critical'].map((p) => el('option', { value: p }, p)));
+    prio.value = 'normal';
+    const done = (v) => {
+      box.hidden = true;
+      box.replaceChildren();
+      resolve(v);
+    };
+    const save = () => done({ title: title.value.trim(), text: text.value, priority: prio.value });
+    box.addEventListener('keydown', (e) => {
+      if (e.key === 'Escape') done(null);
+      if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) save();
+    });
+    mount(box, el('h4', {}, 'New issue'), title, text,
+      el('div', { class: 'row' }, prio, el('span', { class: 'spacer', style: { flex: '1' } }),
+        el('button', { class: 'btn small', onclick: () => done(null) }, 'Cancel'),
+        el('button', { class: 'btn small primary', id: 'composer-save', onclick: save }, 'Save')));
+    const stage = document.getElementById('stage').getBoundingClientRect();
+    box.style.left = `${Math.min(Math.max(8, x - stage.left + 12), stage.width - 300)}px`;
+    box.style.top = `${Math.min(Math.max(8, y - stage.top + 12), stage.height - 220)}px`;
+    box.hidden = false;
+    title.focus();
+  });
+}
+
+export function showLoading(text, fraction) {
+  const box = document.getElementById('loading');
+  if (text === null) {
+    box.hidden = true;
+    return;
+  }
+  box.hidden = false;
+  box.querySelector('.text').textContent = text;
+  box.querySelector('.fill').style.width = `${Math.round(Math.max(0, Math.min(1, fraction)) * 100)}%`;
+}

@@ -1,0 +1,307 @@
+// The reviewed model: progressive level loading (coarsest first, then the level the manifest
+// recommends for this device), the part index (glTF node name -> objects in every loaded level),
+// durable node state (transform / visible / colour), hover highlight and picking.
+import * as THREE from 'three';
+import { GLTFLoader } from 'three/addons/loaders/GLTFLoader.js';
+import { MeshoptDecoder } from 'three/addons/libs/meshopt_decoder.module.js';
+import { loadPlan, levelUrl } from '../state/lod.js';
+import { PICK_LAYER } from './viewer.js';
+
+const HIGHLIGHT = new THREE.MeshBasicMaterial({
+  color: 0x3d8bfd, transparent: true, opacity: 0.35, depthFunc: THREE.LessEqualDepth,
+  polygonOffset: true, polygonOffsetFactor: -1, polygonOffsetUnits: -1,
+});
+const SELECTED = HIGHLIGHT.clone();
+SELECTED.color.set(0xf0b429);
+SELECTED.opacity = 0.4;
+
+let decoderReady = null;
+function decoder() {
+  if (!decoderReady) {
+    decoderReady = MeshoptDecoder.ready.then(() => {
+      // Decode in workers so big levels never block a frame for long.
+      const n = Math.max(1, Math.min(4, (navigator.hardwareConcurrency || 2) - 1));
+      MeshoptDecoder.useWorkers(n);
+      return MeshoptDecoder;
+    });
+  }
+  return decoderReady;
+}
+
+export class ModelView {
+  constructor(viewer, { authHeader = null } = {}) {
+    this.viewer = viewer;
+    this.root = new THREE.Group();
+    this.root.name = 'model';
+    viewer.scene.add(this.root);
+    this.display = null; // the level on screen
+    this.proxy = null; // the coarse level kept for cheap hover picking
+    this.displayLevel = null;
+    this.parts = new Map(); // node name -> {name, extras, objects: Set<Object3D>, base: Matrix4}
+    this.nodeState = {};
+    this.section = null;
+    this.isolated = null;
+    this.hover = null;
+    this.selected = null;
+    this.manifest = null;
+    this.timings = {};
+    this.levelsLoaded = [];
+    this.authHeader = authHeader;
+    this.loader = new GLTFLoader();
+    if (authHeader) this.loader.setRequestHeader({ Authorization: authHeader });
+    this.onProgress = null;
+    this.onLevel = null;
+  }
+
+  /** Fetch the manifest, then load the plan's levels in order. */
+  async load(manifestUrl, deviceClass) {
+    const t0 = performance.now();
+    const headers = this.authHeader ? { Authorization: this.authHeader } : {};
+    const res = await fetch(manifestUrl, { headers });
+    if (!res.ok) throw new Error(`manifest: HTTP ${res.status}`);
+    this.manifest = await res.json();
+    this.timings.manifest_ms = performance.now() - t0;
+    const plan = loadPlan(this.manifest, deviceClass);
+    this.plan = plan;
+    this.loader.setMeshoptDecoder(await decoder());
+    for (let i = 0; i < plan.length; i += 1) {
+      const level = plan[i];
+      const url = levelUrl(manifestUrl, level, location.href);
+      const gltf = await this.loader.loadAsync(url, (ev) => this.onProgress?.(level, i, plan.length, ev));
+      this._install(gltf, level, i === 0, i === plan.length - 1);
+      this.levelsLoaded.push({ name: level.name, ms: performance.now() - t0 });
+      this.onLevel?.(level, i === plan.length - 1);
+    }
+    return this.manifest;
+  }
+
+  _install(gltf, level, first, last) {
+    const scene = gltf.scene;
+    scene.name = `level:${level.name}`;
+    this._index(gltf, scene);
+    for (const part of this.parts.values()) this._applyPart(part);
+    this.root.add(scene);
+    if (first) {
+      const box = new THREE.Box3().setFromObject(scene);
+      if (!box.isEmpty()) this.viewer.frameBox(box, true);
+      this.bounds = box;
+    }
+    if (this.display) {
+      // The coarse level stays as an invisible pick proxy; anything finer is dropped.
+      if (this.display === this.proxy || !this.proxy) {
+        this.proxy = this.display;
+        this.proxy.traverse((o) => o.layers.set(PICK_LAYER));
+      } else {
+        this._dispose(this.display);
+      }
+    }
+    this.display = scene;
+    this.displayLevel = level;
+    if (!this.proxy && last) this.proxy = null;
+    this._refreshHighlights();
+  }
+
+  _dispose(scene) {
+    scene.removeFromParent();
+    scene.traverse((o) => {
+      if (o.isMesh) o.geometry.dispose();
+    });
+    for (const part of this.parts.values()) {
+      for (const o of [...part.objects]) if (!o.parent || isUnder(o, scene)) part.objects.delete(o);
+    }
+  }
+
+  /** Map every part node of a freshly loaded level into the index. */
+  _index(gltf, scene) {
+    const names = new Set((this.manifest?.parts ?? []).map((p) => p.node));
+    const nodesJson = gltf.parser.json.nodes ?? [];
+    const original = new Map();
+    for (const [obj, assoc] of gltf.parser.associations) {
+      if (assoc && Number.isInteger(assoc.nodes)) original.set(obj, nodesJson[assoc.nodes]?.name ?? null);
+    }
+    const isPart = (o) => {
+      const n = original.get(o);
+      if (!n) return false;
+      if (names.size) return names.has(n);
+      return Boolean(o.userData && (o.userData.element_id || o.userData.name)) || o.parent === scene;
+    };
+    scene.traverse((o) => {
+      if (!isPart(o)) return;
+      const name = original.get(o);
+      o.userData.partName = name;
+      let part = this.parts.get(name);
+      if (!part) {
+        part = { name, extras: { ...o.userData }, objects: new Set(), base: o.matrix.clone() };
+        delete part.extras.partName;
+        this.parts.set(name, part);
+      }
+      part.objects.add(o);
+      o.traverse((m) => {
+        if (m.isMesh) {
+          m.userData.partName = name;
+          m.userData.baseMaterial = m.material;
+        }
+      });
+    });
+  }
+
+  /** The part name a hit object belongs to (nearest ancestor that is a part). */
+  partOf(obj) {
+    for (let o = obj; o; o = o.parent) if (o.userData?.partName) return o.userData.partName;
+    return null;
+  }
+
+  /** Pick for hover: cheap proxy if present. Returns {point, normal, part, object} or null. */
+  pickHover(ndc) {
+    const root = this.proxy ?? this.display;
+    if (!root) return null;
+    return this._hit(this.viewer.pickScreen(ndc, root, root === this.proxy ? PICK_LAYER : 0));
+  }
+
+  /** Precise pick on the displayed level (annotations, selection). */
+  pickPrecise(ndc) {
+    if (!this.display) return null;
+    return this._hit(this.viewer.pickScreen(ndc, this.display, 0));
+  }
+
+  /** Precise pick along a world ray (XR controllers). */
+  pickRay(origin, dir) {
+    if (!this.display) return null;
+    return this._hit(this.viewer.pickRay(origin, dir, this.display, 0));
+  }
+
+  _hit(hits) {
+    const clipping = this.viewer.renderer.clippingPlanes;
+    for (const h of hits) {
+      if (h.object.userData.isOverlay) continue;
+      if (clipping.some((p) => p.distanceToPoint(h.point) < 0)) continue;
+      const normal = h.face
+        ? h.face.normal.clone().transformDirection(h.object.matrixWorld)
+        : new THREE.Vector3(0, 1, 0);
+      const part = this.partOf(h.object);
+      return { point: h.point.clone(), normal, part, object: h.object, distance: h.distance };
+    }
+    return null;
+  }
+
+  partInfo(name) {
+    const part = this.parts.get(name);
+    if (!part) return null;
+    const meta = (this.manifest?.parts ?? []).find((p) => p.node === name) ?? {};
+    return {
+      name: part.extras.name ?? name,
+      node: name,
+      element_id: part.extras.element_id ?? meta.element_id ?? null,
+      ifc_class: part.extras.ifc_class ?? meta.ifc_class ?? null,
+      properties: part.extras.properties ?? null,
+    };
+  }
+
+  /** Apply the durable node state of the room (transform / visible / colour). */
+  setNodeState(nodes) {
+    this.nodeState = nodes ?? {};
+    for (const part of this.parts.values()) this._applyPart(part);
+    this._refreshHighlights();
+  }
+
+  _applyPart(part) {
+    const st = this.nodeState[part.name];
+    const isolatedOut = this.isolated && !this.isolated.has(part.name);
+    for (const o of part.objects) {
+      const m = st?.transform ? new THREE.Matrix4().fromArray(st.transform) : part.base;
+      m.decompose(o.position, o.quaternion, o.scale);
+      o.visible = (st?.visible ?? true) && !isolatedOut;
+      const color = st?.color ?? null;
+      o.traverse((mesh) => {
+        if (!mesh.isMesh || mesh.userData.isOverlay) return;
+        if (color) {
+          if (mesh.userData.tintColor !== color) {
+            const mat = mesh.userData.baseMaterial.clone();
+            mat.color?.set(color);
+            mesh.material = mat;
+            mesh.userData.tintColor = color;
+          }
+        } else if (mesh.userData.tintColor) {
+          mesh.material.dispose();
+          mesh.material = mesh.userData.baseMaterial;
+          mesh.userData.tintColor = null;
+        }
+      });
+    }
+  }
+
+  /** The part's current local matrix (column-major 16 numbers) on the displayed level. */
+  partMatrix(name) {
+    const o = this.displayObject(name);
+    if (!o) return null;
+    o.updateMatrix();
+    return Array.from(o.matrix.elements);
+  }
+
+  displayObject(name) {
+    const part = this.parts.get(name);
+    if (!part || !this.display) return null;
+    for (const o of part.objects) if (isUnder(o, this.display)) return o;
+    return null;
+  }
+
+  /** Isolate a set of parts (null shows everything again). Local view only. */
+  isolate(names) {
+    this.isolated = names ? new Set(names) : null;
+    for (const part of this.parts.values()) this._applyPart(part);
+  }
+
+  setHover(name) {
+    if (this.hover === name) return;
+    this.hover = name;
+    this._refreshHighlights();
+  }
+
+  setSelected(name) {
+    this.selected = name;
+    this._refreshHighlights();
+  }
+
+  _refreshHighlights() {
+    this.root.traverse((o) => {
+      if (o.userData.isOverlay) o.userData.remove = true;
+    });
+    const stale = [];
+    this.root.traverse((o) => {
+      if (o.userData.remove) stale.push(o);
+    });
+    for (const o of stale) o.removeFromParent();
+    const add = (name, mat) => {
+      const obj = name && this.displayObject(name);
+      if (!obj) return;
+      const meshes = [];
+      obj.traverse((m) => {
+        if (m.isMesh && !m.userData.isOverlay) meshes.push(m);
+      });
+      for (const m of meshes) {
+        const ov = new THREE.Mesh(m.geometry, mat);
+        ov.userData.isOverlay = true;
+        ov.raycast = () => {};
+        m.add(ov);
+      }
+    };
+    add(this.selected, SELECTED);
+    if (this.hover !== this.selected) add(this.hover, HIGHLIGHT);
+  }
+
+  /** Scene numbers for the HUD and the test hooks. */
+  summary() {
+    return {
+      level: this.displayLevel?.name ?? null,
+      triangles: this.displayLevel?.triangles ?? null,
+      parts: this.parts.size,
+      levels_loaded: this.levelsLoaded.map((l) => l.name),
+      full_detail: Boolean(this.plan && this.levelsLoaded.length === this.plan.length),
+    };
+  }
+}
+
+function isUnder(o, root) {
+  for (let p = o; p; p = p.parent) if (p === root) return true;
+  return false;
+}
