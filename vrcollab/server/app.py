@@ -43,6 +43,7 @@ log = logging.getLogger("vrcollab.server")
 ROUTER_MODULES: list[str] = [
     "vrcollab.server.api",
     "vrcollab.server.ws",
+    "vrcollab.server.web",
 ]
 
 
