@@ -28,8 +28,9 @@ from websockets.exceptions import ConnectionClosed
 
 from vrcollab.errors import ProtocolError, VrcollabError
 from vrcollab.sync.codec import decode_server, dumps
-from vrcollab.sync.messages import PROTOCOL_VERSION, Commit
-from vrcollab.sync.state import RoomState, apply_commit
+from vrcollab.sync.messages import PROTOCOL_VERSION
+from vrcollab.sync.mirror import Mirror
+from vrcollab.sync.state import RoomState
 
 Message = dict[str, Any]
 
@@ -73,13 +74,8 @@ class RoomClient:
         self.origin = origin
         self.token_in_header = token_in_header
         self.max_size = max_size
-        self.state = RoomState()
-        self.seq = 0
-        self.synced = False
+        self.mirror = Mirror()
         self.welcome: Message | None = None
-        self.session_id: str | None = None
-        self.presence: dict[str, Message] = {}
-        self.poses: dict[str, Message] = {}
         self.messages: list[Message] = []
         self.keep_messages = True
         self.close_code: int | None = None
@@ -114,7 +110,7 @@ class RoomClient:
         self._ws = ws
         hello = {
             "type": "hello", "v": PROTOCOL_VERSION, "client_id": self.client_id,
-            "last_seq": self.seq if self.synced else None,
+            "last_seq": self.mirror.last_seq,
             "name": self.name, "color": self.color, "device": self.device,
         }
         await ws.send(dumps(hello))
@@ -125,7 +121,8 @@ class RoomClient:
             raise
         if first.get("type") != "welcome":
             raise ProtocolError(f"expected welcome, got {first.get('type')}")
-        self._apply_welcome(first)
+        self.welcome = first
+        self.mirror.welcome(first)
         self._reader = asyncio.create_task(self._read())
         for payload, _fut in list(self._pending.values()):  # resume: same op ids, no duplicates
             await ws.send(dumps(payload))
@@ -264,48 +261,38 @@ class RoomClient:
                 raise TimeoutError(f"seq {self.seq} < {seq}")
             await asyncio.sleep(0.01)
 
-    def _apply_welcome(self, w: Message) -> None:
-        self.welcome = w
-        self.session_id = w["session_id"]
-        if w.get("snapshot") is not None:
-            self.state = RoomState.from_snapshot(w["snapshot"])
-            self.seq = int(w["seq"])
-        else:
-            for c in w.get("ops") or []:
-                self._apply(Commit.from_json(c))
-        self.synced = True
-        self.presence = {p["session_id"]: p for p in w.get("presence", [])}
-        self.poses = {}
+    # mirror views
+    @property
+    def state(self) -> RoomState:
+        """Durable state as of :attr:`seq`."""
+        return self.mirror.state
 
-    def _apply(self, c: Commit) -> None:
-        if c.seq <= self.seq:
-            return  # already applied (resume overlap)
-        if c.seq != self.seq + 1:
-            raise ProtocolError(f"gap in commits: have {self.seq}, got {c.seq}")
-        apply_commit(self.state, c)
-        self.seq = c.seq
+    @property
+    def seq(self) -> int:
+        """Last applied commit."""
+        return self.mirror.seq
+
+    @property
+    def session_id(self) -> str | None:
+        """This session's id (from the welcome)."""
+        return self.mirror.session_id
+
+    @property
+    def presence(self) -> dict[str, Message]:
+        """Other sessions in the room."""
+        return self.mirror.presence
+
+    @property
+    def poses(self) -> dict[str, Message]:
+        """Latest pose per other session."""
+        return self.mirror.poses
 
     def _dispatch(self, m: Message) -> None:
-        t = m["type"]
-        if t == "commit":
-            self._apply(Commit.from_json(m))
-        elif t in ("ack", "reject"):
-            if t == "ack" and m.get("commit") is not None:
-                self._apply(Commit.from_json(m["commit"]))
+        self.mirror.handle(m)
+        if m["type"] in ("ack", "reject"):
             entry = self._pending.pop(m["op_id"], None)
             if entry is not None and not entry[1].done():
                 entry[1].set_result(m)
-        elif t == "presence":
-            e = m["entry"]
-            if m["event"] == "leave":
-                self.presence.pop(e["session_id"], None)
-                self.poses.pop(e["session_id"], None)
-            else:
-                self.presence[e["session_id"]] = e
-        elif t == "poses":
-            for sid, p in m["poses"].items():
-                if sid in self.presence:
-                    self.poses[sid] = p
 
     async def _read(self) -> None:
         ws = self._ws

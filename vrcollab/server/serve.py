@@ -1,13 +1,29 @@
-"""Run the server: ``run(settings)`` starts uvicorn with the app on Settings.host/port."""
+"""Run the server and bootstrap access offline.
+
+- ``run(settings)`` starts uvicorn with the app on ``Settings.host``/``port`` (SQLite under
+  ``data_dir`` unless ``database_url`` says otherwise); ``python -m vrcollab.server.serve`` too.
+- CLI subcommands (registered in :mod:`vrcollab.cli`): ``serve``, ``project create`` and
+  ``token create``; the last two write the database directly, so an owner token can be made
+  before (or while) the server runs.
+"""
 
 from __future__ import annotations
 
+import argparse
+import json
 import logging
+import time
+from pathlib import Path
+from typing import Any
 
 import uvicorn
 
 from vrcollab.server.app import create_app
-from vrcollab.settings import Settings
+from vrcollab.server.auth import bootstrap_project, issue_member_token
+from vrcollab.settings import Settings, load_settings
+from vrcollab.store import open_store
+
+SubParsers = Any  # argparse._SubParsersAction
 
 
 def uvicorn_config(settings: Settings) -> uvicorn.Config:
@@ -27,12 +43,94 @@ def uvicorn_config(settings: Settings) -> uvicorn.Config:
 
 
 def run(settings: Settings) -> None:
-    """Serve until interrupted (SQLite under ``data_dir`` unless ``database_url`` says else)."""
+    """Serve until interrupted."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     server = uvicorn.Server(uvicorn_config(settings))
     print(f"vrcollab serving on http://{settings.host}:{settings.port}", flush=True)
     server.run()
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides: dict[str, object] = {}
+    for key in ("host", "port", "data_dir"):
+        value = getattr(args, key, None)
+        if value is not None:
+            overrides[key] = value
+    return load_settings(**overrides)
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data-dir", dest="data_dir", type=Path,
+                   help="database and files (default: VRCOLLAB_DATA_DIR or ./data)")
+
+
+def add_serve_parser(sub: SubParsers) -> None:
+    """``vrcollab serve [--host H] [--port P] [--data-dir D]``."""
+    p = sub.add_parser("serve", help="run the review server (HTTP + websocket rooms)")
+    p.add_argument("--host", help="bind address (default 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port (default 8000)")
+    _add_common(p)
+    p.set_defaults(func=_serve)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    run(_settings(args))
+    return 0
+
+
+def add_project_parser(sub: SubParsers) -> None:
+    """``vrcollab project create --name N [--owner O] [--room R]``: prints ids and owner token."""
+    p = sub.add_parser("project", help="create a project with an owner token (offline)")
+    psub = p.add_subparsers(dest="project_command", required=True, metavar="ACTION")
+    c = psub.add_parser("create", help="create a project, its owner and (optionally) a room")
+    c.add_argument("--name", required=True, help="project name")
+    c.add_argument("--owner", default="Owner", help="owner's display name")
+    c.add_argument("--room", help="also create a room with this name")
+    _add_common(c)
+    c.set_defaults(func=_project_create)
+
+
+def _project_create(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    store = open_store(settings)
+    try:
+        project, owner, token = bootstrap_project(store, args.name, args.owner)
+        out: dict[str, Any] = {"project_id": project.project_id, "user_id": owner.user_id,
+                               "role": "owner", "token": token}
+        if args.room:
+            out["room_id"] = store.create_room(project.project_id, args.room).room_id
+    finally:
+        store.close()
+    print(json.dumps(out, indent=2))
+    return 0
+
+
+def add_token_parser(sub: SubParsers) -> None:
+    """``vrcollab token create --project P --role R --name N [--expires-in S]``."""
+    p = sub.add_parser("token", help="issue bearer tokens (offline)")
+    tsub = p.add_subparsers(dest="token_command", required=True, metavar="ACTION")
+    c = tsub.add_parser("create", help="new member with a role, and its bearer token")
+    c.add_argument("--project", required=True, help="project id")
+    c.add_argument("--role", required=True, choices=["owner", "editor", "reviewer", "viewer"])
+    c.add_argument("--name", required=True, help="display name")
+    c.add_argument("--expires-in", dest="expires_in", type=float, help="seconds until expiry")
+    _add_common(c)
+    c.set_defaults(func=_token_create)
+
+
+def _token_create(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    store = open_store(settings)
+    try:
+        expires = None if args.expires_in is None else time.time() + args.expires_in
+        user, token = issue_member_token(store, args.project, args.role, args.name,
+                                         expires_at=expires)
+    finally:
+        store.close()
+    print(json.dumps({"user_id": user.user_id, "project_id": args.project, "role": args.role,
+                      "token": token, "expires_at": expires}, indent=2))
+    return 0
 
 
 if __name__ == "__main__":
