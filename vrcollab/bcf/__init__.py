@@ -10,7 +10,7 @@ Hostile input (zip bombs, path traversal, XML entity tricks, malformed files) ra
 :class:`vrcollab.errors.BcfError`.
 """
 
-# annotations: see below
+from vrcollab.bcf.annotations import ModelFrame, annotation_to_topic, topic_to_annotation
 from vrcollab.bcf.archive import BcfLimits
 from vrcollab.bcf.model import (
     BcfArchive,
@@ -50,6 +50,7 @@ __all__ = [
     "Extensions",
     "HeaderFile",
     "Line",
+    "ModelFrame",
     "OrthogonalCamera",
     "PerspectiveCamera",
     "ProjectInfo",
@@ -57,7 +58,9 @@ __all__ = [
     "ViewSetupHints",
     "Viewpoint",
     "Visibility",
+    "annotation_to_topic",
     "read_bcf",
     "read_bcf_archive",
+    "topic_to_annotation",
     "write_bcf",
 ]
