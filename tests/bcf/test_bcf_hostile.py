@@ -197,3 +197,16 @@ def test_bad_numbers_in_viewpoint(value: str) -> None:
              "</Viewpoints>")
     raises(minimal(extra=extra, more=[(f"{GUID}/v.bcfv", vp_xml.encode())]),
            "not a number|not finite|missing number", "bcf_invalid")
+
+
+def test_deeply_nested_xml() -> None:
+    deep = b"<Markup>" + b"<a>" * 5000 + b"</a>" * 5000 + b"</Markup>"
+    data = make_zip([("bcf.version", VERSION_30), (f"{GUID}/markup.bcf", deep)])
+    raises(data, "malformed XML.*depth", "bcf_bad_xml")
+
+
+def test_same_topic_in_two_folders() -> None:
+    markup = MARKUP.format(extra="").encode()
+    data = make_zip([("bcf.version", VERSION_30), (f"{GUID}/markup.bcf", markup),
+                     ("copy/markup.bcf", markup)])
+    raises(data, "more than one markup", "bcf_invalid")
