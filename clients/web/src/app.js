@@ -35,9 +35,10 @@ export class App {
 
     this.viewer = new Viewer(document.getElementById('viewport'));
     this.model = new ModelView(this.viewer, { authHeader: cfg.authHeader });
-    this.avatars = new Avatars(this.viewer.scene);
-    this.pins = new Pins(this.viewer.scene);
-    this.section = new SectionView(this.viewer);
+    // Pins and avatars live under the model root: their coordinates are model space.
+    this.avatars = new Avatars(this.model.root);
+    this.pins = new Pins(this.model.root);
+    this.section = new SectionView(this.viewer, this.model.root);
     this.interp = new PoseInterpolator();
     this.xr = new XRControls(this.viewer, this.model, {
       onTrigger: (hit) => this.annotateAt(hit, { title: 'Issue from VR', text: '' }),
@@ -277,9 +278,9 @@ export class App {
     if (!this.can('annotation.create')) return null;
     const info = hit.part ? this.model.partInfo(hit.part) : null;
     const a = newAnnotation({
-      position: hit.point.toArray(), normal: hit.normal.toArray(),
+      position: this.model.toModel(hit.point), normal: this.model.toModel(hit.normal, true),
       nodeId: hit.part ?? null, elementId: info?.element_id ?? null,
-      view: makeViewpoint(this.viewer.viewpoint()), title, text, priority,
+      view: makeViewpoint(this.vpToModel(this.viewer.viewpoint())), title, text, priority,
     });
     this.send('annotation.create', { annotation: a });
     this.panel.selected = a.id;
@@ -348,6 +349,12 @@ export class App {
     }
   }
 
+  /** The model's bounding box in model space. */
+  modelBounds() {
+    if (!this.model.bounds) return null;
+    return this.model.bounds.clone().applyMatrix4(this.model.root.matrixWorld.clone().invert());
+  }
+
   toggleSection() {
     const current = this.section.current;
     if (current) {
@@ -355,19 +362,20 @@ export class App {
       this._sectionControls(null);
       return;
     }
-    const b = this.model.bounds;
-    const mid = b ? b.getCenter(new THREE.Vector3()).y : 0;
-    const s = { id: 'main', normal: [0, 1, 0], offset: mid, enabled: true };
+    const b = this.modelBounds();
+    const up = this.model.upAxis === 'Z' ? 2 : 1;
+    const mid = b ? b.getCenter(new THREE.Vector3()).getComponent(up) : 0;
+    const s = { id: 'main', normal: up === 2 ? [0, 0, 1] : [0, 1, 0], offset: mid, enabled: true };
     this.send('section.set', { section: s });
     this._sectionControls(s);
   }
 
   _sectionControls(s) {
     document.getElementById('section-ctl')?.remove();
-    if (!s || !this.model.bounds) return;
-    const b = this.model.bounds;
+    const b = this.modelBounds();
+    if (!s || !b) return;
     const axes = { x: [1, 0, 0], y: [0, 1, 0], z: [0, 0, 1] };
-    let axis = 'y';
+    let axis = this.model.upAxis === 'Z' ? 'z' : 'y';
     const slider = el('input', { type: 'range', min: 0, max: 1000, value: 500, 'aria-label': 'Section offset' });
     const axisSel = el('select', { 'aria-label': 'Section axis' }, ['x', 'y', 'z'].map((a) => el('option', { value: a }, a.toUpperCase())));
     axisSel.value = axis;
@@ -449,14 +457,25 @@ export class App {
     const q = new THREE.Quaternion();
     cam.getWorldPosition(p);
     cam.getWorldQuaternion(q);
-    const pose = { head: { p: p.toArray(), q: q.toArray() }, left: null, right: null, laser: null };
+    const m = this.model;
+    const side = (s) => s && { p: m.toModel(new THREE.Vector3(...s.p)), q: m.quatToModel(new THREE.Quaternion(...s.q)) };
+    const pose = { head: { p: m.toModel(p), q: m.quatToModel(q) }, left: null, right: null, laser: null };
+    let laser = null;
     if (xr.isPresenting) {
-      pose.left = this.xr.poseOf('left');
-      pose.right = this.xr.poseOf('right');
-      pose.laser = this.xr.laser();
+      pose.left = side(this.xr.poseOf('left'));
+      pose.right = side(this.xr.poseOf('right'));
+      laser = this.xr.laser();
     } else if (this.pointer && this.hoverHit) {
       const dir = this.hoverHit.point.clone().sub(p).normalize();
-      pose.laser = { origin: p.toArray(), dir: dir.toArray(), hit: this.hoverHit.point.toArray(), node_id: this.hoverHit.part ?? null };
+      laser = { origin: p.toArray(), dir: dir.toArray(), hit: this.hoverHit.point.toArray(), node_id: this.hoverHit.part ?? null };
+    }
+    if (laser) {
+      pose.laser = {
+        origin: m.toModel(new THREE.Vector3(...laser.origin)),
+        dir: m.toModel(new THREE.Vector3(...laser.dir), true),
+        hit: laser.hit ? m.toModel(new THREE.Vector3(...laser.hit)) : null,
+        node_id: laser.node_id,
+      };
     }
     return pose;
   }
@@ -495,27 +514,46 @@ export class App {
 
   _copyHead(head) {
     const cam = this.viewer.camera;
-    cam.position.fromArray(head.p);
-    const fwd = new THREE.Vector3(0, 0, -1).applyQuaternion(new THREE.Quaternion().fromArray(head.q));
+    cam.position.copy(this.model.fromModel(head.p));
+    const q = this.model.quatFromModel(head.q);
+    const fwd = new THREE.Vector3(0, 0, -1).applyQuaternion(q);
     const dist = Math.max(1, this.viewer.controls.target.distanceTo(cam.position));
     this.viewer.controls.target.copy(cam.position).addScaledVector(fwd, dist);
-    cam.quaternion.fromArray(head.q);
+    cam.quaternion.copy(q);
   }
 
   onGather(m) {
     const head = m.pose?.head;
     if (!head) return;
-    const fwd = new THREE.Vector3(0, 0, -1).applyQuaternion(new THREE.Quaternion().fromArray(head.q));
-    const pos = new THREE.Vector3(...head.p).addScaledVector(fwd, -0.5);
-    const target = new THREE.Vector3(...head.p).addScaledVector(fwd, 3);
+    const fwd = new THREE.Vector3(0, 0, -1).applyQuaternion(this.model.quatFromModel(head.q));
+    const at = this.model.fromModel(head.p);
+    const pos = at.clone().addScaledVector(fwd, -0.5);
+    const target = at.clone().addScaledVector(fwd, 3);
     this.viewer.flyTo({ position: pos.toArray(), target: target.toArray() });
     const who = this.conn.participants.get(m.from)?.name ?? 'A participant';
     toast(`${who} gathered everyone to their view.`);
   }
 
+  /** Viewpoint records are model space; the camera works in world space. */
+  vpToModel(vp) {
+    return {
+      position: this.model.toModel(new THREE.Vector3(...vp.position)),
+      target: this.model.toModel(new THREE.Vector3(...vp.target)),
+      up: this.model.toModel(new THREE.Vector3(...vp.up), true),
+      fov: vp.fov,
+    };
+  }
+
+  vpToWorld(vp) {
+    return {
+      position: this.model.fromModel(vp.position).toArray(),
+      target: this.model.fromModel(vp.target).toArray(),
+    };
+  }
+
   flyToAnnotation(a) {
-    if (a.viewpoint) this.viewer.flyTo(a.viewpoint);
-    else this.viewer.flyToPoint(new THREE.Vector3(...a.position));
+    if (a.viewpoint) this.viewer.flyTo(this.vpToWorld(a.viewpoint));
+    else this.viewer.flyToPoint(this.model.fromModel(a.position));
     this.pins.sync(annotationList(this.conn.mirror.view), a.id);
   }
 

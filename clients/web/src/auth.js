@@ -7,7 +7,7 @@ const KEY = (room) => `vrcollab.token.${room}`;
 /** Endpoint that trades an invite token for a bearer token (sync server REST). */
 export const INVITE_ENDPOINT = '/api/invites/accept';
 
-export async function exchangeInvite(invite, { name } = {}) {
+export async function exchangeInvite(invite, { name = 'Guest' } = {}) {
   const res = await fetch(INVITE_ENDPOINT, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
@@ -26,11 +26,11 @@ export async function exchangeInvite(invite, { name } = {}) {
   const body = await res.json();
   const token = body.token ?? body.access_token;
   if (typeof token !== 'string') throw new Error('invite exchange returned no token');
-  return { token, roomId: body.room_id ?? null, name: body.name ?? null };
+  return { token, projectId: body.project_id ?? null, role: body.role ?? null, name: body.name ?? null };
 }
 
 /** Resolve the token for `roomId`; returns null when the user has no way in. */
-export async function resolveToken(roomId, params, storage = sessionStorage) {
+export async function resolveToken(roomId, params, name, storage = sessionStorage) {
   const direct = params.get('token');
   if (direct) {
     storage.setItem(KEY(roomId), direct);
@@ -38,11 +38,25 @@ export async function resolveToken(roomId, params, storage = sessionStorage) {
   }
   const invite = params.get('invite');
   if (invite) {
-    const { token } = await exchangeInvite(invite, { name: params.get('name') ?? undefined });
+    const { token } = await exchangeInvite(invite, { name });
     storage.setItem(KEY(roomId), token);
     return token;
   }
   return storage.getItem(KEY(roomId));
+}
+
+/** Remember a token for a room (after an invite opened at / picked the room). */
+export function rememberToken(roomId, token, storage = sessionStorage) {
+  storage.setItem(KEY(roomId), token);
+}
+
+/** The rooms of a project the token's user belongs to. */
+export async function listRooms(projectId, token) {
+  const res = await fetch(`/api/projects/${encodeURIComponent(projectId)}/rooms`, {
+    headers: { Authorization: `Bearer ${token}` },
+  });
+  if (!res.ok) throw new Error(`could not list rooms: HTTP ${res.status}`);
+  return res.json();
 }
 
 /** Remove credentials from the visible URL. */

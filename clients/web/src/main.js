@@ -1,7 +1,7 @@
 // Entry point: read the room and credentials from the URL, optionally install the WebXR
 // emulator (?xr=emulate, tests), then start the review session.
 import { App } from './app.js';
-import { resolveToken, scrubUrl } from './auth.js';
+import { resolveToken, scrubUrl, exchangeInvite, listRooms, rememberToken } from './auth.js';
 import { newId } from './state/codec.js';
 import { el, mount } from './ui/dom.js';
 
@@ -23,6 +23,25 @@ function identity(params) {
   const color = c && /^#[0-9a-fA-F]{6}$/.test(c) ? c : stored(localStorage, 'vrcollab.color', () => PALETTE[Math.floor(Math.random() * PALETTE.length)]);
   const phone = /android|iphone|ipad|mobile/i.test(navigator.userAgent) && !/quest/i.test(navigator.userAgent);
   return { name: name.slice(0, 60), color, device: phone ? 'phone' : 'desktop' };
+}
+
+/** An invite opened at / (the server's invite URL): redeem it, then open the project's room. */
+async function inviteAtRoot(invite, params) {
+  const name = identity(params).name;
+  const { token, projectId } = await exchangeInvite(invite, { name });
+  scrubUrl();
+  const rooms = projectId ? await listRooms(projectId, token) : [];
+  for (const r of rooms) rememberToken(r.room_id, token);
+  if (rooms.length === 1) {
+    location.replace(`/r/${encodeURIComponent(rooms[0].room_id)}`);
+    return;
+  }
+  const box = document.getElementById('landing');
+  mount(box, el('div', { class: 'card' },
+    el('h2', {}, 'Choose a room'),
+    rooms.length ? rooms.map((r) => el('p', {}, el('a', { href: `/r/${encodeURIComponent(r.room_id)}`, class: 'btn' }, r.name || r.room_id)))
+      : el('p', {}, 'This project has no rooms yet.')));
+  box.hidden = false;
 }
 
 function landing(message) {
@@ -58,6 +77,14 @@ async function boot() {
   window.__vrcollab = hooks;
   if (params.get('xr') === 'emulate') hooks.xrDevice = await installEmulator();
   const m = location.pathname.match(/^\/r\/([A-Za-z0-9_.-]{1,128})\/?$/);
+  if (!m && params.get('invite')) {
+    try {
+      await inviteAtRoot(params.get('invite'), params);
+    } catch (err) {
+      landing(String(err.message ?? err));
+    }
+    return;
+  }
   if (!m) {
     landing('Open the room link you were sent. It looks like /r/<room>?invite=…');
     return;
@@ -65,7 +92,7 @@ async function boot() {
   const roomId = m[1];
   let token;
   try {
-    token = await resolveToken(roomId, params);
+    token = await resolveToken(roomId, params, identity(params).name);
   } catch (err) {
     landing(String(err.message ?? err));
     return;

@@ -4,7 +4,7 @@ import WebSocket from 'ws';
 import { Connection } from '../src/state/connection.js';
 import { MemoryStorage } from '../src/state/outbox.js';
 import { newAnnotation } from '../src/state/codec.js';
-import { startMockRoom } from './support/mock_room.mjs';
+import { startMockRoom } from '../tools/mock_room.mjs';
 
 async function until(pred, ms = 3000) {
   const end = Date.now() + ms;

@@ -46,9 +46,8 @@ export function loadPlan(manifest, deviceClass) {
   const levels = validLevels(manifest);
   const target = targetLevel(manifest, deviceClass);
   const coarsest = levels[levels.length - 1];
-  const plan = [coarsest];
-  if (target.file !== coarsest.file) plan.push(target);
-  return plan;
+  if (target.file === coarsest.file) return [target];
+  return [coarsest, target];
 }
 
 /** Resolve a level's file against the manifest URL (levels sit next to manifest.json). */

@@ -61,6 +61,7 @@ export class ModelView {
     if (!res.ok) throw new Error(`manifest: HTTP ${res.status}`);
     this.manifest = await res.json();
     this.timings.manifest_ms = performance.now() - t0;
+    this._orient(this.manifest);
     const plan = loadPlan(this.manifest, deviceClass);
     this.plan = plan;
     this.loader.setMeshoptDecoder(await decoder());
@@ -68,19 +69,54 @@ export class ModelView {
       const level = plan[i];
       const url = levelUrl(manifestUrl, level, location.href);
       const gltf = await this.loader.loadAsync(url, (ev) => this.onProgress?.(level, i, plan.length, ev));
-      this._install(gltf, level, i === 0, i === plan.length - 1);
+      this._install(gltf, level, i === 0);
       this.levelsLoaded.push({ name: level.name, ms: performance.now() - t0 });
       this.onLevel?.(level, i === plan.length - 1);
     }
     return this.manifest;
   }
 
-  _install(gltf, level, first, last) {
+  /**
+   * glTF is Y-up; a manifest may declare another up axis (IFC world coordinates are Z-up).
+   * The model root carries that rotation, so "model space" in the protocol stays the GLB's own
+   * coordinates: pins and avatars live under the root, and world<->model conversions go
+   * through toModel / fromModel.
+   */
+  _orient(manifest) {
+    const declared = String(manifest.up_axis ?? manifest.up ?? '').toUpperCase();
+    const up = declared || (manifest.source?.format === 'ifc' ? 'Z' : 'Y');
+    this.upAxis = up === 'Z' ? 'Z' : 'Y';
+    this.root.quaternion.setFromAxisAngle(new THREE.Vector3(1, 0, 0), this.upAxis === 'Z' ? -Math.PI / 2 : 0);
+    this.root.updateMatrixWorld(true);
+  }
+
+  /** World point/direction/quaternion -> model space arrays, and back. */
+  toModel(v, direction = false) {
+    const inv = this.root.matrixWorld.clone().invert();
+    const out = new THREE.Vector3().copy(v);
+    return (direction ? out.transformDirection(inv) : out.applyMatrix4(inv)).toArray();
+  }
+
+  fromModel(a, direction = false) {
+    const out = new THREE.Vector3().fromArray(a);
+    return direction ? out.transformDirection(this.root.matrixWorld) : out.applyMatrix4(this.root.matrixWorld);
+  }
+
+  quatToModel(q) {
+    return this.root.quaternion.clone().invert().multiply(q).toArray();
+  }
+
+  quatFromModel(a) {
+    return this.root.quaternion.clone().multiply(new THREE.Quaternion().fromArray(a));
+  }
+
+  _install(gltf, level, first) {
     const scene = gltf.scene;
     scene.name = `level:${level.name}`;
     this._index(gltf, scene);
     for (const part of this.parts.values()) this._applyPart(part);
     this.root.add(scene);
+    this.root.updateMatrixWorld(true);
     if (first) {
       const box = new THREE.Box3().setFromObject(scene);
       if (!box.isEmpty()) this.viewer.frameBox(box, true);
@@ -97,7 +133,6 @@ export class ModelView {
     }
     this.display = scene;
     this.displayLevel = level;
-    if (!this.proxy && last) this.proxy = null;
     this._refreshHighlights();
   }
 

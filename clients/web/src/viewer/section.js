@@ -2,8 +2,9 @@
 import * as THREE from 'three';
 
 export class SectionView {
-  constructor(viewer) {
+  constructor(viewer, root) {
     this.viewer = viewer;
+    this.root = root;
     this.plane = new THREE.Plane();
     this.current = null;
     this.helper = null;
@@ -20,6 +21,9 @@ export class SectionView {
     // Keep what lies on the side the normal points away from: n . x <= offset.
     const n = new THREE.Vector3(...s.normal).normalize();
     this.plane.set(n.clone().negate(), s.offset);
+    // Sections are model space; clipping planes are world space.
+    this.root.updateMatrixWorld(true);
+    this.plane.applyMatrix4(this.root.matrixWorld);
     this.viewer.renderer.clippingPlanes = [this.plane];
   }
 }

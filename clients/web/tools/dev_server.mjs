@@ -1,6 +1,6 @@
 // Local development harness: serves the client like vrcollab/server/web.py does, a converted
 // model directory at /dev-model/, and the in-memory mock room at /ws/rooms/<id>.
-// Usage: node test/support/dev_server.mjs <model-dir> [port]   then open /r/dev?manifest=/dev-model/manifest.json
+// Usage: node tools/dev_server.mjs <model-dir> [port]   then open /r/dev?manifest=/dev-model/manifest.json
 import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { WebSocketServer } from 'ws';
 import { startMockRoom } from './mock_room.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const modelDir = path.resolve(process.argv[2] ?? '.');
 const port = Number(process.argv[3] ?? 8765);
 const types = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json', '.glb': 'model/gltf-binary', '.svg': 'image/svg+xml' };

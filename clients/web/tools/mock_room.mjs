@@ -1,9 +1,9 @@
-// A minimal in-memory implementation of the server side of docs/protocol.md (hello/welcome with
+// Development and unit-test tool. A minimal in-memory implementation of the server side of docs/protocol.md (hello/welcome with
 // snapshot or replay, ops with op_id dedup, ack/commit, presence, poses) over real websockets.
 // It exists only to unit-test the client's connection logic in node; the browser tests in
 // tests/web run against the real vrcollab server.
 import { WebSocketServer } from 'ws';
-import { applyOp, emptyState } from '../../src/state/room.js';
+import { applyOp, emptyState } from '../src/state/room.js';
 
 export async function startMockRoom({ port = 0 } = {}) {
   const wss = new WebSocketServer({ port, host: '127.0.0.1' });
