@@ -184,3 +184,19 @@ def test_round_trip_property(version: str, data: st.DataObject) -> None:
     blob = write_bcf(topics, version=version)
     validate_bcf(blob, version)
     assert read_bcf(blob) == sorted(topics, key=lambda t: t.guid)
+
+
+def test_index_out_of_xs_int_range_raises() -> None:
+    with pytest.raises(BcfError, match="xs:int"):
+        write_bcf([replace(full_topic("3.0"), index=2**31)])
+
+
+def test_odd_zone_offsets_are_written_in_utc() -> None:
+    odd = timezone(timedelta(hours=1, seconds=15))
+    topic = replace(full_topic("3.0"), due_date=full_topic("3.0").creation_date.astimezone(odd))
+    data = write_bcf([topic])
+    validate_bcf(data, "3.0")
+    (back,) = read_bcf(data)
+    assert back.due_date == topic.due_date  # same instant
+    assert back.due_date is not None
+    assert back.due_date.utcoffset() == timedelta(0)

@@ -38,7 +38,7 @@ from vrcollab.bcf.model import (
     Viewpoint,
 )
 from vrcollab.bcf.visinfo import IFC_GUID, write_visinfo
-from vrcollab.bcf.xmltext import Element, format_date, sub
+from vrcollab.bcf.xmltext import Element, format_date, format_int, sub
 from vrcollab.errors import BcfError
 
 DEFAULT_TOPIC_TYPE = "Issue"
@@ -225,7 +225,7 @@ class _Writer:
         self.req(el, "Title", t.title, where)
         self.opt(el, "Priority", t.priority)
         if t.index is not None:
-            sub(el, "Index", str(t.index))
+            sub(el, "Index", format_int(t.index, where))
         labels = sub(el, "Labels") if self.v3 and t.labels else el
         for label in t.labels:
             self.opt(labels, "Label" if self.v3 else "Labels", label)
@@ -337,4 +337,4 @@ class _Writer:
             self.put(f"{topic}/{guid}.{ext}", vp.snapshot)
             sub(el, "Snapshot", f"{guid}.{ext}")
         if vp.index is not None:
-            sub(el, "Index", str(vp.index))
+            sub(el, "Index", format_int(vp.index, f"viewpoint {guid}"))

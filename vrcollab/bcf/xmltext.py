@@ -129,6 +129,9 @@ def vec3(el: Element | None, where: str) -> Vec3:
 
 def format_date(d: datetime) -> str:
     """xs:dateTime text; UTC is written as ``Z``."""
+    offset = d.utcoffset()
+    if offset is not None and (offset.seconds % 60 or offset.microseconds):
+        d = d.astimezone(UTC)  # xs:dateTime offsets have minute resolution
     s = d.isoformat()
     if d.tzinfo is not None and d.utcoffset() == UTC.utcoffset(None):
         s = s[: -len("+00:00")] + "Z"
@@ -140,6 +143,13 @@ def format_float(f: float) -> str:
     if not math.isfinite(f):
         raise BcfError(f"cannot write a non-finite number: {f!r}", code="bcf_invalid_model")
     return repr(float(f))
+
+
+def format_int(i: int, where: str) -> str:
+    """xs:int text (32-bit signed)."""
+    if not -(2**31) <= i < 2**31:
+        raise BcfError(f"{where}: {i} does not fit in xs:int", code="bcf_invalid_model")
+    return str(i)
 
 
 def sub(parent: Element, name: str, text: str | None = None, **attrs: str) -> Element:
