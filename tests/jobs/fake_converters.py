@@ -42,12 +42,12 @@ def bad_input(source: Path, outdir: Path, options: dict[str, Any], progress: Any
 
 def hang(source: Path, outdir: Path, options: dict[str, Any], progress: Any) -> None:
     """Never finishes (also spawns a child that would outlive a careless kill)."""
-    pid_file = Path(options["pid_file"])
     pid = os.fork()
     if pid == 0:
         time.sleep(600)
         os._exit(0)
-    pid_file.write_text(f"{os.getpid()} {pid}")
+    if "pid_file" in options:
+        Path(options["pid_file"]).write_text(f"{os.getpid()} {pid}")
     progress("decimate", 0.5)
     time.sleep(600)
 
@@ -61,3 +61,35 @@ def crash(source: Path, outdir: Path, options: dict[str, Any], progress: Any) ->
 def python_error(source: Path, outdir: Path, options: dict[str, Any], progress: Any) -> None:
     """An unexpected exception inside the converter."""
     raise ZeroDivisionError("division by zero")
+
+
+def obj_parts(
+    source: Path, outdir: Path, options: dict[str, Any], progress: Callable[..., None]
+) -> None:
+    """A real GLB from an OBJ with one ``o <name>`` object per element (element id GID-<name>)."""
+    verts: list[list[float]] = []
+    faces: dict[str, list[list[int]]] = {}
+    name = "default"
+    for line in source.read_text().splitlines():
+        head, _, rest = line.partition(" ")
+        if head == "o":
+            name = rest.strip()
+        elif head == "v":
+            verts.append([float(x) for x in rest.split()[:3]])
+        elif head == "f":
+            faces.setdefault(name, []).append([int(x.split("/")[0]) - 1 for x in rest.split()])
+    out = trimesh.Scene()
+    parts = []
+    for name, tris in faces.items():
+        geom = trimesh.Trimesh(vertices=verts, faces=tris, process=False)
+        geom.remove_unreferenced_vertices()
+        out.add_geometry(geom, node_name=name, geom_name=name)
+        parts.append({"node": name, "element_id": f"GID-{name}", "ifc_class": "IfcWall",
+                      "triangles": len(geom.faces)})
+    progress("write", 0.5)
+    (outdir / "full.glb").write_bytes(out.export(file_type="glb"))
+    manifest = {"format": "vrcollab-model", "version": 1, "offset": [0, 0, 0],
+                "source": {"name": source.name},
+                "levels": [{"name": "full", "file": "full.glb"},
+                           {"name": "phone", "file": "full.glb"}], "parts": parts}
+    (outdir / "manifest.json").write_text(json.dumps(manifest))

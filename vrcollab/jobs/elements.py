@@ -1,6 +1,7 @@
 """Per-element geometry fingerprints of a converted version, for re-anchoring annotations.
 
-Keys are the element's IFC GlobalId when it has one, else its glTF node name. The value is the
+Each part is keyed twice: by its IFC GlobalId (when it has one) and by ``node:<glTF node name>``,
+so annotations anchored by ``element_id`` or by ``node_id`` can both be looked up. The value is the
 manifest part's ``geometry_hash`` when the ingest pipeline provides one; otherwise a fingerprint
 computed from the finest GLB without decoding any buffer: the part's triangle count and its
 world-space bounding box (accessor min/max through the node transforms, plus the manifest
@@ -20,10 +21,23 @@ import pygltflib
 ROUND_M = 1e-3
 
 
-def element_key(part: dict[str, Any]) -> str | None:
-    """The stable identity of a manifest part: IFC GlobalId, else node name."""
-    key = part.get("element_id") or part.get("node")
-    return str(key) if key else None
+def element_keys(part: dict[str, Any]) -> list[str]:
+    """The lookup keys of a manifest part: its IFC GlobalId and ``node:<name>``."""
+    keys = []
+    if part.get("element_id"):
+        keys.append(str(part["element_id"]))
+    if part.get("node"):
+        keys.append(f"node:{part['node']}")
+    return keys
+
+
+def annotation_key(annotation: dict[str, Any]) -> str | None:
+    """The element key an annotation is anchored to (``element_id``, else ``node_id``)."""
+    if annotation.get("element_id"):
+        return str(annotation["element_id"])
+    if annotation.get("node_id"):
+        return f"node:{annotation['node_id']}"
+    return None
 
 
 def element_hashes(outdir: Path, result: Any = None) -> dict[str, str]:
@@ -31,7 +45,11 @@ def element_hashes(outdir: Path, result: Any = None) -> dict[str, str]:
     manifest = json.loads((outdir / "manifest.json").read_text(encoding="utf-8"))
     parts: list[dict[str, Any]] = list(manifest.get("parts") or [])
     if parts and all(p.get("geometry_hash") for p in parts):
-        return {k: str(p["geometry_hash"]) for p in parts if (k := element_key(p))}
+        given: dict[str, list[str]] = {}
+        for p in parts:
+            for k in element_keys(p):
+                given.setdefault(k, []).append(str(p["geometry_hash"]))
+        return {k: "+".join(sorted(v)) for k, v in given.items()}
     levels = manifest.get("levels") or []
     if not levels:
         return {}
@@ -39,14 +57,12 @@ def element_hashes(outdir: Path, result: Any = None) -> dict[str, str]:
     boxes = node_boxes(outdir / levels[0]["file"])
     out: dict[str, list[str]] = {}
     for part in parts:
-        key = element_key(part)
-        if key is None:
-            continue
         box = boxes.get(str(part.get("node")))
         coords = "none" if box is None else ",".join(
             f"{round(float(v) / ROUND_M)}" for v in (box + np.concatenate([offset, offset]))
         )
-        out.setdefault(key, []).append(f"{part.get('triangles')}|{coords}")
+        for key in element_keys(part):
+            out.setdefault(key, []).append(f"{part.get('triangles')}|{coords}")
     return {
         k: hashlib.sha256(";".join(sorted(v)).encode()).hexdigest()[:32] for k, v in out.items()
     }

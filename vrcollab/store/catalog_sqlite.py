@@ -16,11 +16,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from vrcollab.errors import NotFoundError, StoreError
+from vrcollab.errors import ConfigError, NotFoundError, StoreError
+from vrcollab.settings import Settings
 from vrcollab.store.catalog import (
     JOB_STATUSES,
     Catalog,
     JobRecord,
+    MemoryCatalog,
     ModelRecord,
     VersionFile,
     VersionRecord,
@@ -83,6 +85,7 @@ class SqliteCatalog(Catalog):
             connection = sqlite3.connect(str(path), check_same_thread=False, timeout=30.0)
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=NORMAL")
+            connection.execute("PRAGMA busy_timeout=30000")
         connection.execute("PRAGMA foreign_keys=ON")
         self._db = connection
         with self._tx() as db:
@@ -308,3 +311,15 @@ class SqliteCatalog(Catalog):
             return self.update_job(
                 row[0], status="running", attempts=int(row[1]) + 1, started=time.time()
             )
+
+
+def open_catalog(settings: Settings) -> Catalog:
+    """The catalog for ``Settings.database_url``: memory for ``memory://``, else the SQLite
+    file the rest of the store uses (``vrcollab.store.sqlite_path``)."""
+    if settings.database_url == "memory://":
+        return MemoryCatalog()
+    if settings.database_url == "" or settings.database_url.startswith("sqlite:///"):
+        from vrcollab.store import sqlite_path
+
+        return SqliteCatalog(sqlite_path(settings))
+    raise ConfigError(f"the model catalog needs SQLite or memory://, not {settings.database_url!r}")
