@@ -44,6 +44,7 @@ ROUTER_MODULES: list[str] = [
     "vrcollab.server.api",
     "vrcollab.server.ws",
     "vrcollab.server.web",
+    "vrcollab.server.projects_api",
 ]
 
 
