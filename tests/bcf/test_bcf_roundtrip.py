@@ -14,9 +14,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from vrcollab.bcf import (
+    BimSnippet,
     Comment,
     Component,
     Components,
+    DocumentReference,
     Extensions,
     Line,
     OrthogonalCamera,
@@ -200,3 +202,16 @@ def test_odd_zone_offsets_are_written_in_utc() -> None:
     assert back.due_date == topic.due_date  # same instant
     assert back.due_date is not None
     assert back.due_date.utcoffset() == timedelta(0)
+
+
+def test_unlisted_document_and_blank_snippet_type() -> None:
+    topic = replace(full_topic("3.0"), document_references=(DocumentReference(
+        guid="8c7f2b8e-1d2a-4c3b-8e4f-5a6b7c8d9e03",
+        document_guid="b1d1b7f0-60b9-457d-ad12-16e0fb997bc6"),),
+        bim_snippet=BimSnippet("", "https://example.com/x.ifc", "IFC4", True))
+    data = write_bcf([topic])
+    validate_bcf(data, "3.0")
+    (back,) = read_bcf(data)
+    assert back.document_references == topic.document_references
+    assert back.bim_snippet is not None
+    assert back.bim_snippet.snippet_type == "Unknown"

@@ -197,7 +197,7 @@ def _read_markup(arc: SafeArchive, name: str, version: BcfVersion,
         reference_links=tuple(x for x in (opt_text(e) for e in links) if x is not None),
         bim_snippet=_snippet(arc, child(t, "BimSnippet"), folder, v3, where),
         document_references=tuple(
-            _document_30(e, documents, where) if v3 else _document_21(arc, e, folder)
+            _document_30(e, documents) if v3 else _document_21(arc, e, folder)
             for e in doc_els),
         related_topics=tuple(g for g in (opt_attr(e, "Guid") for e in related) if g),
         header_files=tuple(_header_file(f, v3, where) for f in files),
@@ -237,13 +237,10 @@ def _document_21(arc: SafeArchive, el: Element, folder: str) -> DocumentReferenc
                              filename=posixpath.basename(path), data=data)
 
 
-def _document_30(el: Element, documents: _Documents, where: str) -> DocumentReference:
+def _document_30(el: Element, documents: _Documents) -> DocumentReference:
     doc_guid = child_text(el, "DocumentGuid")
     filename = doc_desc = data = None
-    if doc_guid is not None:
-        if doc_guid not in documents:
-            raise BcfError(f"{where}: document {doc_guid} is not listed in documents.xml",
-                           code="bcf_missing_file")
+    if doc_guid is not None and doc_guid in documents:  # an unlisted document stays a bare id
         filename, doc_desc, data = documents[doc_guid]
     return DocumentReference(
         guid=opt_attr(el, "Guid"), url=child_text(el, "Url"),

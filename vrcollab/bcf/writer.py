@@ -240,7 +240,8 @@ class _Writer:
         if t.bim_snippet is not None:
             s = t.bim_snippet
             ext_attr = "IsExternal" if self.v3 else "isExternal"
-            snip = sub(el, "BimSnippet", SnippetType=s.snippet_type,
+            snippet_type = s.snippet_type if s.snippet_type.strip() or not self.v3 else "Unknown"
+            snip = sub(el, "BimSnippet", SnippetType=snippet_type,
                        **{ext_attr: "true" if s.is_external else "false"})
             self.req(snip, "Reference", s.reference, where)
             self.req(snip, "ReferenceSchema", s.reference_schema, where)
@@ -298,7 +299,8 @@ class _Writer:
             doc_guid = self.guid(d.document_guid or str(uuid.uuid5(
                 _DOC_NS, f"{d.filename}/{digest}")), "document")
             entry = (d.filename or doc_guid, d.document_description, d.data)
-            if self.documents.setdefault(doc_guid, entry) != entry:
+            listed = d.filename is not None or d.data is not None
+            if listed and self.documents.setdefault(doc_guid, entry) != entry:
                 raise BcfError(f"document {doc_guid} is given twice with different contents",
                                code="bcf_invalid_model")
             sub(el, "DocumentGuid", doc_guid)
