@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from vrcollab.errors import StoreError
 from vrcollab.server.connection import (
     CLOSE_GOING_AWAY,
     CLOSE_INTERNAL,
@@ -28,7 +29,7 @@ from vrcollab.settings import Settings
 from vrcollab.store import Store, load_room
 from vrcollab.store.base import RoomRecord
 from vrcollab.sync.codec import encode_server, pose_fragment
-from vrcollab.sync.messages import Cmd, Hello, InvalidOp, Op, Outbox
+from vrcollab.sync.messages import Cmd, Commit, Hello, InvalidOp, Op, Outbox
 from vrcollab.sync.room import Room
 
 log = logging.getLogger("vrcollab.server")
@@ -60,7 +61,13 @@ class _Op:
     op: Op | InvalidOp
 
 
-_Item = _Join | _Leave | _Cmd | _Op
+@dataclass(frozen=True, slots=True)
+class _Server:
+    items: list[tuple[str, Op]]
+    done: asyncio.Future[list[Commit]]
+
+
+_Item = _Join | _Leave | _Cmd | _Op | _Server
 
 
 class RoomWorker:
@@ -100,6 +107,15 @@ class RoomWorker:
         """Queue a room command."""
         self.queue.put_nowait(_Cmd(session_id, cmd))
 
+    async def server_ops(self, items: list[tuple[str, Op]]) -> list[Commit] | None:
+        """Commit ``(author, op)`` pairs on the server's authority (see ``Room.apply_server``);
+        returns their commits once durable and delivered, or None if this worker has stopped."""
+        if self.stopped:
+            return None
+        done: asyncio.Future[list[Commit]] = asyncio.get_running_loop().create_future()
+        self.queue.put_nowait(_Server(items, done))
+        return await done
+
     def leave(self, session_id: str) -> None:
         """Queue a leave (close, timeout or error)."""
         self.queue.put_nowait(_Leave(session_id))
@@ -131,6 +147,16 @@ class RoomWorker:
             if isinstance(item, _Op):
                 if item.session_id in self.room.presence.entries:
                     pending.append(self.room.apply(item.session_id, item.op, time.time()))
+                continue
+            if isinstance(item, _Server):
+                outs = [self.room.apply_server(a, op, time.time()) for a, op in item.items]
+                try:
+                    await self._flush([*pending, *outs])
+                except Exception as exc:
+                    item.done.set_exception(exc)
+                    raise
+                pending = []
+                item.done.set_result([o.commit for o in outs if o.commit is not None])
                 continue
             await self._flush(pending)
             pending = []
@@ -190,6 +216,8 @@ class RoomWorker:
         self._on_empty(self)
         while not self.queue.empty():
             item = self.queue.get_nowait()
+            if isinstance(item, _Server):
+                item.done.set_exception(StoreError("room store failure"))
             if isinstance(item, _Join):
                 item.conn.close(CLOSE_INTERNAL, "room store failure; reconnect")
                 if not item.done.done():

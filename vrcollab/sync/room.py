@@ -159,6 +159,19 @@ class Room:
         out.broadcast(CommitMsg(commit), exclude=session_id)
         return out
 
+    def apply_server(self, author: str, op: Op, now: float) -> Outbox:
+        """Commit an op on the server's own authority (BCF import, re-anchoring, model switch):
+        no session or role check; an op id already committed is skipped (R7). Every session
+        receives the commit."""
+        out = Outbox()
+        if op.op_id in self.op_seqs:
+            return out
+        commit = Commit(self.seq + 1, op.op_id, op.kind, author, now, op.fields)
+        self._commit(commit)
+        out.commit = commit
+        out.broadcast(CommitMsg(commit))
+        return out
+
     def _check(self, who: PresenceEntry, op: Op) -> tuple[str, str] | None:
         """None if ``op`` may be committed, else (reject code, reason)."""
         minimum = OP_MIN_ROLE.get(op.kind)
