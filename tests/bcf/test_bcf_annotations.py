@@ -187,7 +187,10 @@ def test_camera_edited_elsewhere_wins_over_the_link() -> None:
 @pytest.mark.parametrize("bad", [
     {"id": ""}, {"status": "done"}, {"priority": "p1"}, {"position": [0, 0]},
     {"position": [0, float("nan"), 0]}, {"created": None}, {"created": "yesterday"},
-    {"title": 3},
+    {"title": 3}, {"labels": "MEP"}, {"assignee": 5}, {"viewpoint": {"position": [0, 0, 0]}},
+    {"viewpoint": {"position": [0, 0, 0], "target": [1, 0, 0], "up": [0, 1, 0], "fov": 0}},
+    {"comments": [{"text": "no id", "created": 1.0}]}, {"comments": [{"id": "c", "created": "?"}]},
+    {"normal": [0, True, 0]},
 ])
 def test_bad_annotations_raise(bad: dict[str, Any]) -> None:
     with pytest.raises(BcfError):

@@ -252,31 +252,49 @@ def annotation_to_topic(annotation: Mapping[str, Any], *, snapshot: bytes | None
     return replace(topic, reference_links=tuple(links))
 
 
+def _invalid(message: str) -> BcfError:
+    return BcfError(f"invalid annotation: {message}", code="bcf_invalid_model")
+
+
+def _is_vec3(v: object) -> bool:
+    return (isinstance(v, list | tuple) and len(v) == 3
+            and all(isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
+                    for x in v))
+
+
 def _checked(annotation: Mapping[str, Any]) -> dict[str, Any]:
-    a = dict(annotation)
+    """A copy of ``annotation`` with defaults filled in; raises on wrong shapes."""
+    a = {"title": "", "text": "", "author": "", "status": "open", "priority": "normal",
+         "position": [0.0, 0.0, 0.0], "normal": [0.0, 1.0, 0.0],
+         **{k: v for k, v in annotation.items() if v is not None}}
     for key in ("id", "title", "text", "status", "priority", "author"):
         if not isinstance(a.get(key, ""), str):
-            raise BcfError(f"annotation field {key!r} must be a string", code="bcf_invalid_model")
-    a.setdefault("title", "")
-    a.setdefault("text", "")
-    a.setdefault("author", "")
+            raise _invalid(f"{key} must be a string")
+    for key in ("assignee", "node_id", "element_id"):
+        if a.get(key) is not None and not isinstance(a[key], str):
+            raise _invalid(f"{key} must be a string or null")
     if not a.get("id"):
-        raise BcfError("annotation has no id", code="bcf_invalid_model")
-    if a.get("status", "open") not in STATUS_TO_BCF:
-        raise BcfError(f"unknown annotation status {a.get('status')!r}", code="bcf_invalid_model")
-    if a.get("priority", "normal") not in PRIORITY_TO_BCF:
-        raise BcfError(f"unknown annotation priority {a.get('priority')!r}",
-                       code="bcf_invalid_model")
-    a.setdefault("status", "open")
-    a.setdefault("priority", "normal")
-    if a.get("created") is None:
-        raise BcfError("annotation has no created time", code="bcf_invalid_model")
-    for key in ("position", "normal"):
-        v = a.get(key)
-        if v is None:
-            a[key] = [0.0, 0.0, 0.0] if key == "position" else [0.0, 1.0, 0.0]
-        elif len(v) != 3 or not all(isinstance(x, int | float) and math.isfinite(x) for x in v):
-            raise BcfError(f"annotation {key} must be 3 finite numbers", code="bcf_invalid_model")
+        raise _invalid("no id")
+    if a["status"] not in STATUS_TO_BCF:
+        raise _invalid(f"unknown status {a['status']!r}")
+    if a["priority"] not in PRIORITY_TO_BCF:
+        raise _invalid(f"unknown priority {a['priority']!r}")
+    _to_datetime(a.get("created"))
+    if not _is_vec3(a["position"]) or not _is_vec3(a["normal"]):
+        raise _invalid("position and normal must be 3 finite numbers")
+    labels = a.get("labels") or []
+    if not isinstance(labels, list | tuple) or not all(isinstance(x, str) for x in labels):
+        raise _invalid("labels must be a list of strings")
+    view = a.get("viewpoint")
+    if view is not None and not (
+            isinstance(view, Mapping) and all(_is_vec3(view.get(k))
+                                              for k in ("position", "target", "up"))
+            and isinstance(view.get("fov"), int | float) and 0 < view["fov"] < 180):
+        raise _invalid("viewpoint needs position, target, up (3 numbers) and fov (0-180)")
+    for c in a.get("comments") or []:
+        if not isinstance(c, Mapping) or not isinstance(c.get("id"), str) or not c["id"]:
+            raise _invalid("every comment needs a string id")
+        _to_datetime(c.get("created"))
     return a
 
 
