@@ -215,3 +215,21 @@ def test_unlisted_document_and_blank_snippet_type() -> None:
     assert back.document_references == topic.document_references
     assert back.bim_snippet is not None
     assert back.bim_snippet.snippet_type == "Unknown"
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_validator_catches_schema_violations(version: str) -> None:
+    """The schema check is real: dropping a required element makes it fail."""
+    topic = full_topic(version)
+    data = write_bcf([topic], version=version)
+    src = zipfile.ZipFile(io.BytesIO(data))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as dst:
+        for name in src.namelist():
+            content = src.read(name)
+            if name.endswith("markup.bcf"):
+                content = content.replace(b"<CreationAuthor>alice@example.com</CreationAuthor>",
+                                          b"")
+            dst.writestr(name, content)
+    with pytest.raises(AssertionError, match=r"markup\.bcf"):
+        validate_bcf(buf.getvalue(), version)
