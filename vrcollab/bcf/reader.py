@@ -8,6 +8,7 @@ folder inside the archive and never outside it.
 from __future__ import annotations
 
 import posixpath
+from collections import Counter
 
 from vrcollab.bcf.archive import BcfLimits, SafeArchive, resolve_reference
 from vrcollab.bcf.model import (
@@ -65,10 +66,11 @@ def read_bcf_archive(data: bytes, *, limits: BcfLimits | None = None) -> BcfArch
     markups = sorted(n for n in arc.names
                      if posixpath.basename(n) == "markup.bcf" and n.count("/") == 1)
     topics = tuple(_read_markup(arc, name, version, documents) for name in markups)
-    guids = [t.guid.lower() for t in topics]
-    if len(set(guids)) != len(guids):
-        dup = next(g for g in guids if guids.count(g) > 1)
-        raise BcfError(f"topic {dup} appears in more than one markup file", code="bcf_invalid")
+    counts = Counter(t.guid.lower() for t in topics)
+    for guid, n in counts.items():
+        if n > 1:
+            raise BcfError(f"topic {guid} appears in more than one markup file",
+                           code="bcf_invalid")
     return BcfArchive(version=version, topics=topics, project=project)
 
 
