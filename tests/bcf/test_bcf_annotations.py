@@ -36,14 +36,15 @@ ANNOTATION: dict[str, Any] = {
         {"id": "0b843a5c-c3bf-41ef-be98-52a9f7bd9790", "author": "alice@example.com",
          "text": "thanks", "created": 1732540200.0, "updated": 1732540300.0}],
 }
-OFFSET = ModelFrame(offset=(1000.5, 20.25, -300.125))
+OFFSET = ModelFrame(offset=(1000.5, 20.25, -300.125), up_axis="Y")
+IFC = ModelFrame.from_manifest({"source": {"format": "ifc"}, "offset": [500.0, -20.5, 3.0]})
 
 
 def _fields(annotation: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in annotation.items() if k != "bcf"}
 
 
-@pytest.mark.parametrize("frame", [ModelFrame(), OFFSET], ids=["origin", "offset"])
+@pytest.mark.parametrize("frame", [ModelFrame(), OFFSET, IFC], ids=["identity", "y-up", "ifc"])
 @pytest.mark.parametrize("version", ["2.1", "3.0"])
 def test_annotation_survives_bcf_export_and_import(version: str, frame: ModelFrame) -> None:
     topic = annotation_to_topic(ANNOTATION, snapshot=PNG, frame=frame)
@@ -78,6 +79,20 @@ def test_bcf_side_uses_z_up_world_coordinates() -> None:
     assert topic.comments[1].guid == "0b843a5c-c3bf-41ef-be98-52a9f7bd9790"
     assert topic.comments[0].modified_date is None  # updated == created
     assert topic.comments[1].modified_date is not None
+
+
+def test_ifc_models_keep_their_axes_and_add_the_offset() -> None:
+    assert ModelFrame(offset=(500.0, -20.5, 3.0), up_axis="Z") == IFC
+    assert ModelFrame.from_manifest({"source": {"format": "stl"}}).up_axis == "Y"
+    assert ModelFrame.from_manifest({"up_axis": "z", "source": {"format": "step"}}).up_axis == "Z"
+    topic = annotation_to_topic(ANNOTATION, frame=IFC)
+    cam = topic.viewpoints[0].camera
+    assert isinstance(cam, PerspectiveCamera)
+    assert cam.position == (505.0, -18.8, 8.0)
+    assert cam.up == (0.0, 1.0, 0.0)
+    assert topic.viewpoints[0].lines[0].start == (501.5, -18.5, -0.25)
+    with pytest.raises(BcfError, match="offset"):
+        ModelFrame.from_manifest({"offset": [1, 2]})
 
 
 def test_non_ifc_element_and_missing_viewpoint() -> None:
@@ -180,8 +195,8 @@ def test_camera_edited_elsewhere_wins_over_the_link() -> None:
     other = replace(cam, position=(9.0, 9.0, 9.0), direction=(-1.0, 0.0, 0.0))
     edited = replace(topic, viewpoints=(replace(topic.viewpoints[0], camera=other),))
     view = topic_to_annotation(edited)["viewpoint"]
-    assert view["position"] == [9.0, 9.0, -9.0]
-    assert view["target"] == [8.0, 9.0, -9.0]
+    assert view["position"] == [9.0, 9.0, 9.0]
+    assert view["target"] == [8.0, 9.0, 9.0]
 
 
 @pytest.mark.parametrize("bad", [

@@ -27,8 +27,11 @@ BCF cannot hold exactly: the annotation and comment ids, the node id, the pin po
 in model coordinates, and the exact viewpoint (used on import only while the topic's camera
 still matches it, so a camera edited in another tool wins). It is added only when needed.
 
-Coordinates: annotations live in the converted model's glTF space (Y up, recentred); BCF uses the
-original IFC world (Z up). :class:`ModelFrame` holds the manifest offset and the axis convention.
+Coordinates: annotations live in model space, the GLB's own coordinates (recentred:
+``original = stored + offset``, docs/manifest.md); BCF uses the original world with Z up. IFC
+models keep their Z-up axes in the GLB (the web client rotates the model root for display), other
+formats are Y up. :class:`ModelFrame` (``ModelFrame.from_manifest``) holds the offset and up axis;
+the default is the identity (model space == BCF world).
 
 Lossless where possible: ``topic_to_annotation`` stores the whole topic (without binary payloads)
 under ``annotation["bcf"]["topic"]``; ``annotation_to_topic`` starts from it (or from ``base``,
@@ -102,18 +105,30 @@ def priority_from_bcf(value: str | None) -> str:
 
 @dataclass(frozen=True)
 class ModelFrame:
-    """Annotation space (glTF, Y up, ``original = stored + offset``) vs BCF world (Z up)."""
+    """Model space (``original = stored + offset``, ``up_axis`` Z or Y) vs BCF world (Z up)."""
 
     offset: Vec3 = (0.0, 0.0, 0.0)
-    y_up: bool = True
+    up_axis: str = "Z"
+
+    @classmethod
+    def from_manifest(cls, manifest: Mapping[str, Any]) -> ModelFrame:
+        """The frame of a converted model, decided like the web client does (``up_axis`` or
+        ``up`` when declared, else Z for IFC sources and Y for everything else)."""
+        declared = str(manifest.get("up_axis") or manifest.get("up") or "").upper()
+        source = manifest.get("source") or {}
+        up = declared or ("Z" if source.get("format") == "ifc" else "Y")
+        offset = manifest.get("offset") or (0.0, 0.0, 0.0)
+        if not _is_vec3(offset):
+            raise BcfError("manifest offset must be 3 finite numbers", code="bcf_invalid_model")
+        return cls(offset=_vec(offset), up_axis="Z" if up == "Z" else "Y")
 
     def dir_to_bcf(self, d: Sequence[float]) -> Vec3:
         x, y, z = (float(v) for v in d)
-        return (x, -z, y) if self.y_up else (x, y, z)
+        return (x, -z, y) if self.up_axis == "Y" else (x, y, z)
 
     def dir_from_bcf(self, d: Sequence[float]) -> list[float]:
         x, y, z = d
-        return [x, z, -y] if self.y_up else [x, y, z]
+        return [x, z, -y] if self.up_axis == "Y" else [x, y, z]
 
     def point_to_bcf(self, p: Sequence[float]) -> Vec3:
         return self.dir_to_bcf([float(v) + o for v, o in zip(p, self.offset, strict=True)])
