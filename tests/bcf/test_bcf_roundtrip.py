@@ -15,17 +15,21 @@ from hypothesis import strategies as st
 
 from vrcollab.bcf import (
     BimSnippet,
+    ClippingPlane,
+    Coloring,
     Comment,
     Component,
     Components,
     DocumentReference,
     Extensions,
+    HeaderFile,
     Line,
     OrthogonalCamera,
     PerspectiveCamera,
     ProjectInfo,
     Topic,
     Viewpoint,
+    ViewSetupHints,
     Visibility,
     read_bcf,
     read_bcf_archive,
@@ -152,12 +156,18 @@ def _viewpoint(version: str) -> st.SearchStrategy[Viewpoint]:
     camera = st.one_of(
         st.builds(PerspectiveCamera, _VEC, _VEC, _VEC, fov, aspect),
         st.builds(OrthogonalCamera, _VEC, _VEC, _VEC, st.floats(0.01, 1e4), aspect))
+    color = st.text(alphabet="0123456789ABCDEF", min_size=6, max_size=6)
+    coloring = st.builds(Coloring, color, st.lists(_COMPONENT, min_size=1, max_size=2)
+                         .map(tuple))
     components = st.none() | st.builds(
         Components, st.lists(_COMPONENT, max_size=3).map(tuple),
         st.none() | st.builds(Visibility, st.booleans(), st.lists(_COMPONENT, max_size=3)
-                              .map(tuple)))
+                              .map(tuple)),
+        st.lists(coloring, max_size=2).map(tuple),
+        st.none() | st.builds(ViewSetupHints, st.booleans(), st.booleans(), st.booleans()))
     return st.builds(Viewpoint, st.uuids().map(str), camera, components,
                      st.lists(st.builds(Line, _VEC, _VEC), max_size=2).map(tuple),
+                     st.lists(st.builds(ClippingPlane, _VEC, _VEC), max_size=2).map(tuple),
                      snapshot=st.none() | st.sampled_from([PNG, JPEG]),
                      index=st.none() | st.integers(-(2**31), 2**31 - 1))
 
@@ -169,7 +179,12 @@ def _topic(version: str) -> st.SearchStrategy[Topic]:
         Topic, st.uuids().map(str), _TEXT, _DATES, _TEXT,
         topic_type=_ATTR, topic_status=_ATTR, priority=st.none() | _TEXT,
         index=st.none() | st.integers(0, 1000), labels=st.lists(_TEXT, max_size=3).map(tuple),
-        modified_date=st.none() | _DATES, assigned_to=st.none() | _TEXT,
+        modified_date=st.none() | _DATES, modified_author=st.none() | _TEXT,
+        due_date=st.none() | _DATES, assigned_to=st.none() | _TEXT, stage=st.none() | _TEXT,
+        server_assigned_id=st.none() | _ATTR if version == "3.0" else st.none(),
+        header_files=st.lists(st.builds(HeaderFile, st.none() | _TEXT, st.none() | _DATES,
+                                        st.none() | _TEXT, st.none() | _IFC, st.none() | _IFC,
+                                        st.booleans()), max_size=2).map(tuple),
         description=st.none() | _TEXT, reference_links=st.lists(_TEXT, max_size=2).map(tuple),
         related_topics=st.lists(st.uuids().map(str), max_size=2).map(tuple),
         comments=st.lists(comment, max_size=3).map(tuple),
