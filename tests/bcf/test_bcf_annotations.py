@@ -18,8 +18,9 @@ from vrcollab.bcf import (
     topic_to_annotation,
     write_bcf,
 )
-from vrcollab.bcf.annotations import PIN_LINK, priority_from_bcf, status_from_bcf
 from vrcollab.bcf.jsonform import topic_from_json, topic_to_json
+from vrcollab.bcf.pinlink import PIN_LINK
+from vrcollab.bcf.vocabulary import priority_from_bcf, status_from_bcf
 from vrcollab.errors import BcfError
 
 ANNOTATION: dict[str, Any] = {

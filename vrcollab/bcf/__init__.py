@@ -10,8 +10,9 @@ Hostile input (zip bombs, path traversal, XML entity tricks, malformed files) ra
 :class:`vrcollab.errors.BcfError`.
 """
 
-from vrcollab.bcf.annotations import ModelFrame, annotation_to_topic, topic_to_annotation
+from vrcollab.bcf.annotations import annotation_to_topic, topic_to_annotation
 from vrcollab.bcf.archive import BcfLimits
+from vrcollab.bcf.frame import ModelFrame
 from vrcollab.bcf.model import (
     BcfArchive,
     BimSnippet,

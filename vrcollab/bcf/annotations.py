@@ -44,12 +44,12 @@ from __future__ import annotations
 import math
 import re
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
 
+from vrcollab.bcf.frame import ModelFrame, is_vec3, unit, vec
 from vrcollab.bcf.jsonform import topic_from_json, topic_to_json
 from vrcollab.bcf.model import (
     Comment,
@@ -61,81 +61,23 @@ from vrcollab.bcf.model import (
     Vec3,
     Viewpoint,
 )
+from vrcollab.bcf.pinlink import PIN_LINK, format_link, parse_link
 from vrcollab.bcf.visinfo import FOV_21, IFC_GUID
+from vrcollab.bcf.vocabulary import (
+    PRIORITY_TO_BCF,
+    STATUS_TO_BCF,
+    keep_word,
+    priority_from_bcf,
+    status_from_bcf,
+)
 from vrcollab.errors import BcfError
 
-PIN_LINK = "vrcollab:annotation?"
 PIN_NEEDLE_M = 0.25
 _GEOMETRY = ("position", "normal", "viewpoint", "element_id")
 DEFAULT_FOV = 60.0
 ORIGINATING_SYSTEM = "vrcollab"
 _NS = uuid.UUID("3f1c9a52-8d7e-4b61-9a0e-2c5d7e8f9a10")
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-
-STATUS_TO_BCF = {"open": "Open", "in_progress": "In Progress", "resolved": "Resolved",
-                 "closed": "Closed"}
-PRIORITY_TO_BCF = {"low": "Low", "normal": "Normal", "high": "High", "critical": "Critical"}
-_STATUS_FROM_BCF = {
-    **dict.fromkeys(("open", "new", "active", "reopened", "reopen", "assigned", "todo",
-                     "pending"), "open"),
-    **dict.fromkeys(("inprogress", "progress", "ongoing", "started", "working", "inreview",
-                     "review"), "in_progress"),
-    **dict.fromkeys(("resolved", "solved", "fixed", "done", "completed", "complete", "finished",
-                     "finishedstatus"), "resolved"),
-    **dict.fromkeys(("closed", "archived", "rejected", "cancelled", "canceled", "wontfix",
-                     "invalid"), "closed"),
-}
-_PRIORITY_FROM_BCF = {
-    **dict.fromkeys(("low", "lowest", "minor", "trivial"), "low"),
-    **dict.fromkeys(("normal", "medium", "moderate", "default", "none"), "normal"),
-    **dict.fromkeys(("high", "major", "important"), "high"),
-    **dict.fromkeys(("critical", "highest", "blocker", "urgent", "severe"), "critical"),
-}
-
-
-def status_from_bcf(value: str | None) -> str:
-    """vrcollab status for a BCF TopicStatus (unknown or missing -> ``open``)."""
-    return _STATUS_FROM_BCF.get(re.sub(r"[^a-z]", "", (value or "").lower()), "open")
-
-
-def priority_from_bcf(value: str | None) -> str:
-    """vrcollab priority for a BCF Priority (unknown or missing -> ``normal``)."""
-    return _PRIORITY_FROM_BCF.get(re.sub(r"[^a-z]", "", (value or "").lower()), "normal")
-
-
-@dataclass(frozen=True)
-class ModelFrame:
-    """Model space (``original = stored + offset``, ``up_axis`` Z or Y) vs BCF world (Z up)."""
-
-    offset: Vec3 = (0.0, 0.0, 0.0)
-    up_axis: str = "Z"
-
-    @classmethod
-    def from_manifest(cls, manifest: Mapping[str, Any]) -> ModelFrame:
-        """The frame of a converted model, decided like the web client does (``up_axis`` or
-        ``up`` when declared, else Z for IFC sources and Y for everything else)."""
-        declared = str(manifest.get("up_axis") or manifest.get("up") or "").upper()
-        source = manifest.get("source") or {}
-        up = declared or ("Z" if source.get("format") == "ifc" else "Y")
-        offset = manifest.get("offset") or (0.0, 0.0, 0.0)
-        if not _is_vec3(offset):
-            raise BcfError("manifest offset must be 3 finite numbers", code="bcf_invalid_model")
-        return cls(offset=_vec(offset), up_axis="Z" if up == "Z" else "Y")
-
-    def dir_to_bcf(self, d: Sequence[float]) -> Vec3:
-        x, y, z = (float(v) for v in d)
-        return (x, -z, y) if self.up_axis == "Y" else (x, y, z)
-
-    def dir_from_bcf(self, d: Sequence[float]) -> list[float]:
-        x, y, z = d
-        return [x, z, -y] if self.up_axis == "Y" else [x, y, z]
-
-    def point_to_bcf(self, p: Sequence[float]) -> Vec3:
-        return self.dir_to_bcf([float(v) + o for v, o in zip(p, self.offset, strict=True)])
-
-    def point_from_bcf(self, p: Sequence[float]) -> list[float]:
-        return [v - o for v, o in zip(self.dir_from_bcf(p), self.offset, strict=True)]
-
 
 # --- topic -> annotation -----------------------------------------------------------------------
 
@@ -170,14 +112,14 @@ def topic_to_annotation(topic: Topic, *, frame: ModelFrame | None = None) -> dic
 
 def pin_source(topic: Topic) -> str:
     """Where the annotation pin comes from: ``link`` (exact), ``camera`` (a guess) or ``none``."""
-    if _parse_link(topic) is not None:
+    if parse_link(topic) is not None:
         return "link"
     vp = _pin_viewpoint(topic)
     return "camera" if vp is not None and vp.camera is not None else "none"
 
 
 def _pin_fields(topic: Topic, frame: ModelFrame) -> dict[str, Any]:
-    link = _parse_link(topic) or {}
+    link = parse_link(topic) or {}
     vp = _pin_viewpoint(topic)
     cam = vp.camera if vp is not None else None
     view = link.get("view")
@@ -195,9 +137,9 @@ def _pin_fields(topic: Topic, frame: ModelFrame) -> dict[str, Any]:
     if "p" in link:
         position, normal = link["p"], link["n"]
     elif cam is not None:
-        unit = _unit(cam.direction)
-        position = frame.point_from_bcf([p + d for p, d in zip(cam.position, unit, strict=True)])
-        normal = frame.dir_from_bcf([-d for d in unit])
+        ahead = unit(cam.direction)
+        position = frame.point_from_bcf([p + d for p, d in zip(cam.position, ahead, strict=True)])
+        normal = frame.dir_from_bcf([-d for d in ahead])
     else:
         position, normal = [0.0, 0.0, 0.0], frame.dir_from_bcf((0.0, 0.0, 1.0))
     element_id = None
@@ -238,9 +180,9 @@ def annotation_to_topic(annotation: Mapping[str, Any], *, snapshot: bytes | None
     topic = replace(
         topic,
         description=a["text"] if a["text"].strip() else None,
-        topic_status=_keep_word(topic.topic_status, a["status"], status_from_bcf, STATUS_TO_BCF,
+        topic_status=keep_word(topic.topic_status, a["status"], status_from_bcf, STATUS_TO_BCF,
                                 keep),
-        priority=_keep_word(topic.priority, a["priority"], priority_from_bcf, PRIORITY_TO_BCF,
+        priority=keep_word(topic.priority, a["priority"], priority_from_bcf, PRIORITY_TO_BCF,
                             keep),
         assigned_to=a.get("assignee") or None,
         labels=tuple(a.get("labels") or ()),
@@ -251,8 +193,9 @@ def annotation_to_topic(annotation: Mapping[str, Any], *, snapshot: bytes | None
     )
     wanted = {k: a.get(k) for k in ("id", "position", "normal", "node_id", "element_id",
                                     "viewpoint")}
-    wanted["comment_ids"] = {_as_guid(c["id"]): c["id"] for c in a.get("comments") or ()
-                             if _as_guid(c["id"]) != c["id"]}
+    comment_ids = {_as_guid(c["id"]): c["id"] for c in a.get("comments") or ()
+                   if _as_guid(c["id"]) != c["id"]}
+    wanted["comment_ids"] = comment_ids
     derived = _pin_fields(topic, frame) if orig is not None else None
     if derived is None or any(derived[k] != wanted[k] for k in _GEOMETRY):
         topic = replace(topic, viewpoints=_rebuild_viewpoints(topic, a, frame, derived))
@@ -263,18 +206,12 @@ def annotation_to_topic(annotation: Mapping[str, Any], *, snapshot: bytes | None
     bare = replace(topic, reference_links=tuple(links))
     if _matches(bare, wanted, frame):
         return bare
-    links.insert(at, _format_link(a, wanted))
+    links.insert(at, format_link(a, comment_ids))
     return replace(topic, reference_links=tuple(links))
 
 
 def _invalid(message: str) -> BcfError:
     return BcfError(f"invalid annotation: {message}", code="bcf_invalid_model")
-
-
-def _is_vec3(v: object) -> bool:
-    return (isinstance(v, list | tuple) and len(v) == 3
-            and all(isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
-                    for x in v))
 
 
 def _checked(annotation: Mapping[str, Any]) -> dict[str, Any]:
@@ -295,14 +232,14 @@ def _checked(annotation: Mapping[str, Any]) -> dict[str, Any]:
     if a["priority"] not in PRIORITY_TO_BCF:
         raise _invalid(f"unknown priority {a['priority']!r}")
     _to_datetime(a.get("created"))
-    if not _is_vec3(a["position"]) or not _is_vec3(a["normal"]):
+    if not is_vec3(a["position"]) or not is_vec3(a["normal"]):
         raise _invalid("position and normal must be 3 finite numbers")
     labels = a.get("labels") or []
     if not isinstance(labels, list | tuple) or not all(isinstance(x, str) for x in labels):
         raise _invalid("labels must be a list of strings")
     view = a.get("viewpoint")
     if view is not None and not (
-            isinstance(view, Mapping) and all(_is_vec3(view.get(k))
+            isinstance(view, Mapping) and all(is_vec3(view.get(k))
                                               for k in ("position", "target", "up"))
             and isinstance(view.get("fov"), int | float) and 0 < view["fov"] < 180):
         raise _invalid("viewpoint needs position, target, up (3 numbers) and fov (0-180)")
@@ -332,16 +269,16 @@ def _rebuild_viewpoints(topic: Topic, a: dict[str, Any], frame: ModelFrame,
 
     old = _pin_viewpoint(topic)
     position = [float(v) for v in a["position"]]
-    normal = _unit(frame.dir_to_bcf(a["normal"]))
+    normal = unit(frame.dir_to_bcf(a["normal"]))
     if normal == (0.0, 0.0, 0.0):
         normal = (0.0, 0.0, 1.0)
     pin = frame.point_to_bcf(position)
-    needle = Line(pin, _vec(p + PIN_NEEDLE_M * n for p, n in zip(pin, normal, strict=True)))
+    needle = Line(pin, vec(p + PIN_NEEDLE_M * n for p, n in zip(pin, normal, strict=True)))
     old_lines = old.lines if old is not None else ()
     if same("position", "normal"):
         lines = old_lines
     else:
-        if old_lines and _parse_link(topic) is not None:
+        if old_lines and parse_link(topic) is not None:
             old_lines = old_lines[1:]  # our previous needle
         lines = (needle, *old_lines)
     view = a.get("viewpoint")
@@ -405,61 +342,6 @@ def _modified(original: datetime | None, created: datetime, updated: object) -> 
     return new
 
 
-# --- pin link ----------------------------------------------------------------------------------
-
-
-def _format_link(a: dict[str, Any], wanted: dict[str, Any]) -> str:
-    def nums(values: Sequence[float]) -> str:
-        return ",".join(repr(float(v)) for v in values)
-
-    params: list[tuple[str, str]] = [("id", a["id"])]
-    if a.get("node_id") is not None:
-        params.append(("node", str(a["node_id"])))
-    params += [("p", nums(a["position"])), ("n", nums(a["normal"]))]
-    view = a.get("viewpoint")
-    if view:
-        params.append(("view", nums([*view["position"], *view["target"], *view["up"],
-                                     view["fov"]])))
-    else:
-        params.append(("view", "none"))
-    params += [("c", f"{g} {cid}") for g, cid in wanted["comment_ids"].items()]
-    return PIN_LINK + urlencode(params)
-
-
-def _parse_link(topic: Topic) -> dict[str, Any] | None:
-    for link in topic.reference_links:
-        if not link.startswith(PIN_LINK):
-            continue
-        out: dict[str, Any] = {"c": {}}
-        try:
-            for key, value in parse_qsl(link[len(PIN_LINK):], strict_parsing=True):
-                if key in ("p", "n"):
-                    out[key] = _floats(value, 3)
-                elif key == "view":
-                    out[key] = "none" if value == "none" else _view(_floats(value, 10))
-                elif key == "c":
-                    guid, _, cid = value.partition(" ")
-                    out["c"][guid] = cid
-                elif key in ("id", "node"):
-                    out[key] = value
-        except ValueError:
-            continue  # not ours after all; ignore it like any other link
-        if "id" in out and ("p" in out) == ("n" in out):
-            return out
-    return None
-
-
-def _floats(text: str, n: int) -> list[float]:
-    values = [float(v) for v in text.split(",")]
-    if len(values) != n or not all(math.isfinite(v) for v in values):
-        raise ValueError(text)
-    return values
-
-
-def _view(v: list[float]) -> dict[str, Any]:
-    return {"position": v[0:3], "target": v[3:6], "up": v[6:9], "fov": v[9]}
-
-
 # --- small helpers -----------------------------------------------------------------------------
 
 
@@ -473,7 +355,7 @@ def _camera_for(view: dict[str, Any], frame: ModelFrame,
                 aspect: float | None = None) -> PerspectiveCamera:
     position = frame.point_to_bcf(view["position"])
     target = frame.point_to_bcf(view["target"])
-    direction = _vec(t - p for t, p in zip(target, position, strict=True))
+    direction = vec(t - p for t, p in zip(target, position, strict=True))
     return PerspectiveCamera(position, direction, frame.dir_to_bcf(view["up"]),
                              float(view["fov"]), aspect)
 
@@ -489,21 +371,9 @@ def _same_camera(cam: object, expected: PerspectiveCamera) -> bool:
 
 def _synthetic_camera(pin: Vec3, normal: Vec3) -> PerspectiveCamera:
     """A camera 3 m off the surface looking at the pin, for viewers without our link."""
-    eye = _vec(p + 3.0 * n for p, n in zip(pin, normal, strict=True))
+    eye = vec(p + 3.0 * n for p, n in zip(pin, normal, strict=True))
     up = (0.0, 1.0, 0.0) if abs(normal[2]) > 0.9 else (0.0, 0.0, 1.0)
-    return PerspectiveCamera(eye, _vec(-3.0 * n for n in normal), up, DEFAULT_FOV)
-
-
-def _vec(values: Iterable[float]) -> Vec3:
-    x, y, z = values
-    return (float(x), float(y), float(z))
-
-
-def _unit(v: Sequence[float]) -> Vec3:
-    length = math.sqrt(sum(x * x for x in v))
-    if length == 0 or not math.isfinite(length):
-        return (0.0, 0.0, 0.0)
-    return (v[0] / length, v[1] / length, v[2] / length)
+    return PerspectiveCamera(eye, vec(-3.0 * n for n in normal), up, DEFAULT_FOV)
 
 
 def _as_guid(value: str) -> str:
@@ -535,9 +405,3 @@ def _keep_date(original: datetime | None, value: object) -> datetime:
     return new
 
 
-def _keep_word(original: str | None, value: str, parse: Any, canonical: dict[str, str],
-               keep: bool) -> str | None:
-    """The original BCF word when it still means ``value``, else the canonical word."""
-    if keep and parse(original) == value:
-        return original
-    return canonical[value]
