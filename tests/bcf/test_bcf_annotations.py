@@ -14,6 +14,8 @@ from vrcollab.bcf import (
     PerspectiveCamera,
     Topic,
     annotation_to_topic,
+    export_annotations,
+    import_annotations,
     read_bcf,
     topic_to_annotation,
     write_bcf,
@@ -218,3 +220,22 @@ def test_blank_title_and_author_still_export() -> None:
     assert topic.title == "Look here"
     assert topic.creation_author == "unknown"
     validate_bcf(write_bcf([topic]), "3.0")
+
+
+@pytest.mark.parametrize("version", ["2.1", "3.0"])
+def test_export_and_import_annotations_in_one_call(version: str) -> None:
+    second = {**ANNOTATION, "id": "a-18", "element_id": None, "viewpoint": None,
+              "status": "resolved", "comments": []}
+    data = export_annotations([ANNOTATION, second], version=version, frame=IFC,
+                              snapshots={"a-17": PNG})
+    validate_bcf(data, version)
+    result = import_annotations(data, frame=IFC)
+    assert result.version == version
+    by_id = {a["id"]: _fields(a) for a in result.annotations}
+    assert by_id == {"a-17": ANNOTATION, "a-18": second}
+    snapshots = [v.snapshot for t in result.topics for v in t.viewpoints]
+    assert snapshots.count(PNG) == 1
+    # exporting the imported annotations with their topics as bases reproduces the archive
+    bases = {a["id"]: t for a, t in zip(result.annotations, result.topics, strict=True)}
+    again = export_annotations(result.annotations, version=version, frame=IFC, bases=bases)
+    assert again == data
