@@ -210,3 +210,13 @@ def test_same_topic_in_two_folders() -> None:
     data = make_zip([("bcf.version", VERSION_30), (f"{GUID}/markup.bcf", markup),
                      ("copy/markup.bcf", markup)])
     raises(data, "more than one markup", "bcf_invalid")
+
+
+def test_archive_wrapped_in_one_folder_still_reads() -> None:
+    """Zipping a BCF folder in a file manager adds a top-level folder; that is tolerated."""
+    inner = zipfile.ZipFile(io.BytesIO(write_bcf([full_topic("3.0")])))
+    wrapped = make_zip([("export/", b"")] + [(f"export/{n}", inner.read(n))
+                                             for n in inner.namelist()])
+    assert read_bcf(wrapped) == [full_topic("3.0")]
+    stray = make_zip([("export/bcf.version", VERSION_30), ("other.txt", b"x")])
+    raises(stray, "missing bcf.version", "bcf_missing_file")

@@ -117,6 +117,18 @@ class SafeArchive:
                 raise BcfError(f"BCF entry {info.filename!r} expands {ratio:.0f}x "
                                "(zip bomb?)", code="bcf_too_large")
 
+    def strip_wrapper_folder(self) -> None:
+        """Treat ``X/`` as the root when the archive is one folder holding ``X/bcf.version``
+        (what zipping a BCF folder in a file manager produces)."""
+        if "bcf.version" in self._infos:
+            return
+        found = [n for n in self._infos if n.endswith("/bcf.version") and n.count("/") == 1]
+        if len(found) != 1:
+            return
+        prefix = found[0][: -len("bcf.version")]
+        if all(n.startswith(prefix) for n in self._infos):
+            self._infos = {n[len(prefix):]: i for n, i in self._infos.items()}
+
     @property
     def names(self) -> list[str]:
         """All file (non-directory) entry names."""

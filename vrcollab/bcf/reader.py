@@ -60,6 +60,7 @@ def read_bcf(data: bytes, *, limits: BcfLimits | None = None) -> list[Topic]:
 def read_bcf_archive(data: bytes, *, limits: BcfLimits | None = None) -> BcfArchive:
     """Read a whole BCF archive: version, project information and topics."""
     arc = SafeArchive(data, limits)
+    arc.strip_wrapper_folder()
     version = _read_version(arc)
     project = _read_project(arc, version)
     documents = _read_documents(arc) if version == "3.0" else {}
