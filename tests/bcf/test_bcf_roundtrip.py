@@ -248,3 +248,21 @@ def test_validator_catches_schema_violations(version: str) -> None:
             dst.writestr(name, content)
     with pytest.raises(AssertionError, match=r"markup\.bcf"):
         validate_bcf(buf.getvalue(), version)
+
+
+def test_library_touches_no_files(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reading and writing work on bytes only: any attempt to open a file fails the test."""
+    import builtins
+    import os
+    import tempfile
+
+    def forbidden(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"file access: {args!r}")
+
+    topic = full_topic("3.0")
+    for target, name in ((builtins, "open"), (io, "open"), (os, "open"),
+                         (tempfile, "mkstemp"), (tempfile, "TemporaryFile")):
+        monkeypatch.setattr(target, name, forbidden)
+    for version in VERSIONS:
+        data = write_bcf([topic], version=version)
+        assert read_bcf(data)[0].guid == topic.guid
