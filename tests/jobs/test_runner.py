@@ -61,7 +61,7 @@ def test_job_runs_to_done_with_progress_files_and_element_hashes(
     assert seen[0].status == "queued"
     version = catalog.get_version(vid)
     assert version.status == "ready"
-    assert set(version.elements) == {"GID-a", "GID-b"}
+    assert set(version.elements) == {"GID-a", "GID-b", "node:a", "node:b"}
     manifest = json.loads(assets.read_bytes(version.manifest_sha256 or ""))
     assert manifest["parts"][0]["node"] == "a"
     glb = catalog.get_version_file(vid, "full.glb")

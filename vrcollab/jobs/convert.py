@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
-import importlib
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from vrcollab.ingest.limits import Limits
+from vrcollab.ingest.pipeline import ConversionResult, ConvertOptions, convert
+
 
 def convert_for_job(
-    source: Path, outdir: Path, options: dict[str, Any], progress: Callable[..., None]
-) -> Any:
-    """Run :func:`vrcollab.ingest.pipeline.convert` with options given as a plain dict."""
-    pipeline = importlib.import_module("vrcollab.ingest.pipeline")
-    return pipeline.convert(source, outdir, _options(pipeline, options), progress)
-
-
-def _options(pipeline: Any, options: dict[str, Any]) -> Any:
-    factory = getattr(pipeline, "ConvertOptions", None) or getattr(pipeline, "Options", None)
-    if factory is None:
-        return options
-    known = getattr(factory, "__dataclass_fields__", None) or getattr(factory, "model_fields", {})
-    return factory(**{k: v for k, v in options.items() if k in known})
+    source: Path, outdir: Path, options: dict[str, Any], progress: Callable[[str, float], None]
+) -> ConversionResult:
+    """Run :func:`vrcollab.ingest.pipeline.convert`; ``options`` is a plain dict holding
+    :class:`Limits` fields and :class:`ConvertOptions` fields (unknown keys are ignored)."""
+    limit_keys = {f.name for f in dataclasses.fields(Limits)}
+    option_keys = {f.name for f in dataclasses.fields(ConvertOptions)} - {"limits"}
+    limits = Limits(**{k: v for k, v in options.items() if k in limit_keys})
+    opts = ConvertOptions(limits=limits, **{k: v for k, v in options.items() if k in option_keys})
+    return convert(source, outdir, opts, progress)

@@ -3,33 +3,32 @@
 Jobs live in the catalog, so they survive restarts: :meth:`JobRunner.recover` (called by
 :meth:`start`) puts jobs that were ``running`` when the server died back in the queue, or fails
 them with a message once they have used ``max_attempts`` (a model that kills the server is not
-retried forever). Each job runs in a fresh ``spawn`` process; on ``timeout_s`` the process and
-all its children are killed and the job fails with a message. A crash of the subprocess (signal,
-out of memory) fails only that job.
+retried forever). Each job runs in a fresh interpreter (``python -m vrcollab.jobs.worker``, its
+own session); on ``timeout_s`` the process and all its children are killed and the job fails
+with a message. A crash of the subprocess (signal, out of memory) fails only that job.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import multiprocessing
+import logging
 import os
 import shutil
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from multiprocessing.connection import Connection
-from multiprocessing.process import BaseProcess
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import psutil
 
 from vrcollab.assets import AssetStore
 from vrcollab.errors import VrcollabError
 from vrcollab.jobs.events import JobEvents
-from vrcollab.jobs.worker import run_job
 from vrcollab.store.catalog import Catalog, JobRecord, VersionFile, VersionRecord
 
 DEFAULT_CONVERTER = "vrcollab.jobs.convert:convert_for_job"
@@ -37,16 +36,18 @@ CONTENT_TYPES = {".json": "application/json", ".glb": "model/gltf-binary",
                  ".gltf": "model/gltf+json", ".png": "image/png", ".jpg": "image/jpeg"}
 
 DoneHook = Callable[[JobRecord, VersionRecord], None]
+log = logging.getLogger("vrcollab.jobs")
 
 
 @dataclass
 class _Active:
     job: JobRecord
-    proc: BaseProcess
-    conn: Connection
+    proc: subprocess.Popen[bytes]
+    pipe: IO[bytes]
     workdir: Path
     deadline: float
-    result: tuple[Any, ...] | None = None
+    result: list[Any] | None = None
+    buffer: bytearray = field(default_factory=bytearray)
 
 
 def kill_tree(pid: int) -> None:
@@ -89,7 +90,6 @@ class JobRunner:
         self.events = events or JobEvents()
         self.max_attempts = max_attempts
         self.on_done: list[DoneHook] = [on_done] if on_done else []
-        self._ctx = multiprocessing.get_context("spawn")
         self._active: dict[str, _Active] = {}
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -157,12 +157,16 @@ class JobRunner:
                     job = self.catalog.claim_next_job()
                     if job is None:
                         break
-                    self._launch(job)
+                    try:
+                        self._launch(job)
+                    except Exception as exc:  # never let one job stop the dispatcher
+                        log.exception("cannot start job %s", job.job_id)
+                        self._fail(job, "start_failed", f"cannot start the conversion: {exc}")
                 for active in list(self._active.values()):
                     if self._poll(active):
                         del self._active[active.job.job_id]
-            except VrcollabError:
-                pass  # a store hiccup: retry on the next tick
+            except Exception:  # a store hiccup: retry on the next tick
+                log.exception("job dispatcher error")
             self._wake.wait(0.05 if self._active else 1.0)
             self._wake.clear()
 
@@ -184,31 +188,34 @@ class JobRunner:
             self._fail(job, "source_missing", f"cannot prepare the uploaded file: {exc}")
             shutil.rmtree(workdir, ignore_errors=True)
             return
-        parent_conn, child_conn = self._ctx.Pipe(duplex=False)
-        proc = self._ctx.Process(
-            target=run_job,
-            args=(self.converter, str(source), str(workdir / "out"), self.options, child_conn),
-            name=f"vrcollab-convert-{job.job_id}",
-        )
-        proc.start()
-        child_conn.close()
+        read_fd, write_fd = os.pipe()
+        spec = {"converter": self.converter, "source": str(source),
+                "outdir": str(workdir / "out"), "options": self.options,
+                "sys_path": [p for p in sys.path if p], "fd": write_fd}
+        try:
+            with (workdir / "stderr.txt").open("wb") as err:
+                proc = subprocess.Popen(
+                    [sys.executable, "-m", "vrcollab.jobs.worker"], stdin=subprocess.PIPE,
+                    stdout=subprocess.DEVNULL, stderr=err, pass_fds=(write_fd,),
+                    start_new_session=True, cwd=workdir,
+                )
+        finally:
+            os.close(write_fd)
+        os.set_blocking(read_fd, False)
+        pipe = os.fdopen(read_fd, "rb", buffering=0)
+        assert proc.stdin is not None
+        with contextlib.suppress(BrokenPipeError):
+            proc.stdin.write(json.dumps(spec).encode())
+            proc.stdin.close()
         self._active[job.job_id] = _Active(
-            job, proc, parent_conn, workdir, time.monotonic() + self.timeout_s
+            job, proc, pipe, workdir, time.monotonic() + self.timeout_s
         )
-        job = self._update(job.job_id, stage="starting", percent=0.0)
+        self._update(job.job_id, stage="starting", percent=0.0)
 
     def _poll(self, active: _Active) -> bool:
         """Drain messages, enforce the deadline; True when the job is finished."""
-        try:
-            while active.result is None and active.conn.poll():
-                msg = active.conn.recv()
-                if msg[0] == "progress":
-                    self._update(active.job.job_id, stage=msg[1], percent=float(msg[2]))
-                else:
-                    active.result = msg
-        except (EOFError, OSError):
-            pass
-        if active.result is None and active.proc.is_alive():
+        self._drain(active)
+        if active.result is None and active.proc.poll() is None:
             if time.monotonic() < active.deadline:
                 return False
             self._discard(active)
@@ -217,13 +224,17 @@ class JobRunner:
             ))
             return True
         if active.result is None:
-            active.proc.join(timeout=1)
+            self._drain(active)
+        if active.result is None:
+            tail = _tail(active.workdir / "stderr.txt")
             self._discard(active)
             self._fail(active.job, "crash", (
-                f"the conversion process crashed ({describe_exit(active.proc.exitcode)})"
+                f"the conversion process crashed ({describe_exit(active.proc.returncode)})"
+                + (f": {tail}" if tail else "")
             ))
             return True
-        active.proc.join(timeout=10)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            active.proc.wait(timeout=10)
         if active.result[0] == "done":
             self._complete(active, dict(active.result[1]))
         else:
@@ -258,12 +269,35 @@ class JobRunner:
             with contextlib.suppress(Exception):
                 hook(done, version)
 
+    def _drain(self, active: _Active) -> None:
+        """Read what the child wrote so far and act on complete lines."""
+        while active.result is None:
+            try:
+                chunk = active.pipe.read(65536)
+            except (BlockingIOError, OSError):
+                return
+            if not chunk:
+                return
+            active.buffer += chunk
+            while b"\n" in active.buffer and active.result is None:
+                line, _, rest = bytes(active.buffer).partition(b"\n")
+                active.buffer = bytearray(rest)
+                try:
+                    msg = json.loads(line)
+                except ValueError:
+                    continue
+                if msg[0] == "progress":
+                    self._update(active.job.job_id, stage=str(msg[1]), percent=float(msg[2]))
+                else:
+                    active.result = msg
+
     def _discard(self, active: _Active) -> None:
-        if active.proc.is_alive() and active.proc.pid is not None:
+        if active.proc.poll() is None:
             kill_tree(active.proc.pid)
-        active.proc.join(timeout=5)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            active.proc.wait(timeout=5)
         with contextlib.suppress(OSError):
-            active.conn.close()
+            active.pipe.close()
         shutil.rmtree(active.workdir, ignore_errors=True)
 
     def _fail(self, job: JobRecord, code: str, message: str) -> JobRecord:
@@ -283,6 +317,15 @@ def safe_name(name: str) -> str:
     base = os.path.basename(name.replace("\\", "/")).strip() or "upload"
     cleaned = "".join(c if c.isalnum() or c in "._-+" else "_" for c in base)
     return cleaned.lstrip(".")[-120:] or "upload"
+
+
+def _tail(path: Path, limit: int = 300) -> str:
+    """The last line of a child's stderr (for crash messages)."""
+    try:
+        lines = path.read_bytes()[-4096:].decode("utf-8", "replace").strip().splitlines()
+    except OSError:
+        return ""
+    return lines[-1][:limit] if lines else ""
 
 
 def describe_exit(code: int | None) -> str:

@@ -1,27 +1,30 @@
-"""What runs inside a conversion subprocess.
+"""What runs inside a conversion subprocess: ``python -m vrcollab.jobs.worker``.
 
-The parent starts :func:`run_job` in a fresh ``spawn`` process and reads tuples from the pipe:
+The parent writes one JSON spec to the child's stdin
+(``{"converter", "source", "outdir", "options", "sys_path", "fd"}``) and reads JSON lines from
+the pipe whose write end is file descriptor ``fd`` in the child:
 
-- ``("progress", stage, percent)`` while converting (percent 0-100),
-- ``("done", elements)`` with the per-element geometry hashes, or
-- ``("error", code, message)`` when the conversion raised.
+- ``["progress", stage, percent]`` while converting (percent 0-100),
+- ``["done", elements]`` with the per-element geometry fingerprints, or
+- ``["error", code, message]`` when the conversion raised.
 
-A process that exits without sending ``done`` or ``error`` crashed (segfault, OOM kill,
-``os._exit``).
-The converter is named by ``"module:function"`` so the spawned child can import it; it is called
-as ``fn(source, outdir, options, progress)`` like :func:`vrcollab.ingest.pipeline.convert`.
+A process that exits without ``done`` or ``error`` crashed (segfault, OOM kill, ``os._exit``).
+A fresh interpreter (not ``multiprocessing``) keeps the child independent of how the server was
+started (``python -m vrcollab`` would otherwise be re-run in it). The converter is named
+``"module:function"`` and called as ``fn(source, outdir, options, progress)`` like
+:func:`vrcollab.ingest.pipeline.convert`.
 """
 
 from __future__ import annotations
 
 import importlib
+import json
+import os
+import sys
 import traceback
 from collections.abc import Callable
-from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
-
-from vrcollab.errors import VrcollabError
+from typing import IO, Any
 
 Converter = Callable[..., Any]
 
@@ -43,11 +46,15 @@ def normalise_percent(value: float) -> float:
     return max(0.0, min(100.0, pct))
 
 
-def run_job(
-    converter: str, source: str, outdir: str, options: dict[str, Any], conn: Connection
-) -> None:
-    """Convert ``source`` into ``outdir`` and report through ``conn`` (child process entry)."""
+def run_job(converter: str, source: str, outdir: str, options: dict[str, Any],
+            out: IO[str]) -> None:
+    """Convert ``source`` into ``outdir``, reporting JSON lines to ``out``."""
+    from vrcollab.errors import VrcollabError
     from vrcollab.jobs.elements import element_hashes
+
+    def send(*msg: Any) -> None:
+        out.write(json.dumps(list(msg)) + "\n")
+        out.flush()
 
     last: list[Any] = [None, -1.0]
 
@@ -55,20 +62,32 @@ def run_job(
         pct = normalise_percent(value)
         if stage != last[0] or pct - last[1] >= 1.0:
             last[0], last[1] = stage, pct
-            conn.send(("progress", str(stage), pct))
+            send("progress", str(stage), pct)
 
     try:
         fn = resolve(converter)
         progress("load", 0.0)
         result = fn(Path(source), Path(outdir), options, progress)
         progress("index", 99.0)
-        conn.send(("done", element_hashes(Path(outdir), result)))
+        send("done", element_hashes(Path(outdir), result))
     except VrcollabError as exc:
-        conn.send(("error", exc.code, str(exc)))
+        send("error", exc.code, str(exc))
     except MemoryError:
-        conn.send(("error", "out_of_memory", "the conversion ran out of memory"))
+        send("error", "out_of_memory", "the conversion ran out of memory")
     except Exception as exc:
         detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
-        conn.send(("error", "crash", f"conversion crashed: {detail[:500]}"))
-    finally:
-        conn.close()
+        send("error", "crash", f"conversion crashed: {detail[:500]}")
+
+
+def main() -> None:
+    """Child entry point: read the spec from stdin and run the job."""
+    spec = json.loads(sys.stdin.read())
+    for entry in reversed(spec.get("sys_path", [])):
+        if entry not in sys.path:
+            sys.path.insert(0, entry)
+    with os.fdopen(int(spec["fd"]), "w", encoding="utf-8") as out:
+        run_job(spec["converter"], spec["source"], spec["outdir"], spec["options"], out)
+
+
+if __name__ == "__main__":
+    main()
