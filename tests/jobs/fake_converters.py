@@ -93,3 +93,13 @@ def obj_parts(
                 "levels": [{"name": "full", "file": "full.glb"},
                            {"name": "phone", "file": "full.glb"}], "parts": parts}
     (outdir / "manifest.json").write_text(json.dumps(manifest))
+
+
+def slow_obj_parts(
+    source: Path, outdir: Path, options: dict[str, Any], progress: Callable[..., None]
+) -> None:
+    """:func:`obj_parts` after 4 s of "work" (long enough to kill the server meanwhile)."""
+    for i in range(8):
+        progress("load", i / 8)
+        time.sleep(0.5)
+    obj_parts(source, outdir, options, progress)

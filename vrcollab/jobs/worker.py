@@ -21,6 +21,8 @@ import importlib
 import json
 import os
 import sys
+import threading
+import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -79,8 +81,16 @@ def run_job(converter: str, source: str, outdir: str, options: dict[str, Any],
         send("error", "crash", f"conversion crashed: {detail[:500]}")
 
 
+def _exit_when_orphaned(parent: int) -> None:
+    """A conversion whose server died (SIGKILL, crash) stops too instead of running on."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(3)
+
+
 def main() -> None:
     """Child entry point: read the spec from stdin and run the job."""
+    threading.Thread(target=_exit_when_orphaned, args=(os.getppid(),), daemon=True).start()
     spec = json.loads(sys.stdin.read())
     for entry in reversed(spec.get("sys_path", [])):
         if entry not in sys.path:
