@@ -70,12 +70,18 @@ def add_serve_parser(sub: SubParsers) -> None:
     p = sub.add_parser("serve", help="run the review server (HTTP + websocket rooms)")
     p.add_argument("--host", help="bind address (default 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (default 8000)")
+    p.add_argument("--no-demo", action="store_true", help="skip the demo project and sample")
     _add_common(p)
     p.set_defaults(func=_serve)
 
 
 def _serve(args: argparse.Namespace) -> int:
-    run(_settings(args))
+    settings = _settings(args)
+    if not args.no_demo:  # demo project + sample model + room link (vrcollab.demo)
+        from vrcollab.demo import announce_demo
+
+        announce_demo(settings)
+    run(settings)
     return 0
 
 
