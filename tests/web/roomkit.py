@@ -6,11 +6,14 @@ takes), waits for the conversion job, and creates a room opened on the ready ver
 
 from __future__ import annotations
 
+import io
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
+from PIL import Image
 
 from tests.server_process import ServerProcess
 
@@ -65,3 +68,74 @@ def prepare_room(srv: ServerProcess, model: Path, *, timeout: float = 240.0) -> 
         room = res.json()
     return PreparedRoom(srv.base_url, boot.project_id, room["room_id"], boot.owner_token,
                         version_id, room["model"]["manifest_url"])
+
+
+def wait_js(page: Any, expr: str, timeout: float = 30.0, interval: float = 0.1) -> Any:
+    """Poll a JS expression until it is truthy (page.wait_for_function needs eval, which the
+    client's Content-Security-Policy forbids, so poll from here)."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = page.evaluate(expr)
+        if last:
+            return last
+        time.sleep(interval)
+    state = page.evaluate("window.__vrcollab?.info ? window.__vrcollab.info() : null")
+    raise AssertionError(f"timed out waiting for {expr!r} (last {last!r}); client: {state!r}")
+
+
+def info(page: Any) -> dict[str, Any]:
+    """The client's test snapshot (window.__vrcollab.info())."""
+    out: dict[str, Any] = page.evaluate("window.__vrcollab.info()")
+    return out
+
+
+def open_client(browser: Any, url: str, *, viewport: tuple[int, int] = (960, 600)) -> Any:
+    """A new browser context on ``url``, waiting until online with the model at full detail."""
+    ctx = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
+    page = ctx.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.errors = errors
+    page.goto(url)
+    wait_js(page, "window.__vrcollab && window.__vrcollab.ready && "
+                  "window.__vrcollab.info().state === 'online' && "
+                  "window.__vrcollab.info().model.full_detail", timeout=90)
+    return page
+
+
+def canvas_is_rendered(page: Any) -> bool:
+    """True when the 3D view shows more than the flat background (a model is drawn)."""
+    png = page.locator("#viewport canvas").screenshot()
+    img = Image.open(io.BytesIO(png)).convert("RGB").resize((160, 100))
+    colors = img.getcolors(maxcolors=160 * 100) or []
+    background = max(colors)[1]
+    off = sum(n for n, c in colors
+              if sum(abs(a - b) for a, b in zip(c, background, strict=True)) > 60)
+    return off > 160 * 100 * 0.05
+
+
+def rendered(page: Any) -> int:
+    """How many frames the client has drawn (it renders on demand)."""
+    n: int = page.evaluate("window.__vrcollab.info().scene.rendered")
+    return n
+
+
+def wait_rendered(page: Any, since: int, timeout: float = 30.0) -> None:
+    """Wait until a frame newer than ``since`` was drawn (headless SwiftShader is slow)."""
+    wait_js(page, f"window.__vrcollab.info().scene.rendered > {since}", timeout=timeout)
+
+
+def drag(page: Any, x: float, y: float, dx: float, dy: float, steps: int = 6) -> None:
+    """A mouse drag that lets the scene draw a frame after each event (gizmo hover state and
+    drag plane are updated when a frame is drawn)."""
+    page.mouse.move(x + 1, y)
+    n = rendered(page)
+    page.mouse.move(x, y)
+    wait_rendered(page, n)
+    page.mouse.down()
+    for k in range(1, steps + 1):
+        n = rendered(page)
+        page.mouse.move(x + dx * k / steps, y + dy * k / steps)
+        wait_rendered(page, n)
+    page.mouse.up()

@@ -46,10 +46,12 @@ export class App {
       onGrab: (part, phase, matrix) => this.onDrag(part, phase, matrix),
       onSession: (mode) => this.onXRSession(mode),
     });
-    this.viewer.onFirstFrame = () => {
-      if (this.model.display && this.timings.first_model_frame_ms === undefined) {
-        this.timings.first_model_frame_ms = performance.now() - this.t0;
-      }
+    // Load timings count frames actually drawn with the model on screen.
+    this.viewer.afterRender = () => {
+      if (!this.model.display) return;
+      const now = performance.now() - this.t0;
+      this.timings.first_model_frame_ms ??= now;
+      if (this.model.summary().full_detail) this.timings.full_detail_frame_ms ??= now;
     };
 
     this.conn = new Connection({
@@ -104,12 +106,8 @@ export class App {
   }
 
   _wireTabs() {
-    for (const tab of document.querySelectorAll('.tab')) {
-      tab.addEventListener('click', () => {
-        for (const t of document.querySelectorAll('.tab')) t.classList.toggle('active', t === tab);
-        for (const body of document.querySelectorAll('.tab-body')) body.hidden = body.id !== `tab-${tab.dataset.tab}`;
-      });
-    }
+    for (const tab of document.querySelectorAll('.tab')) tab.addEventListener('click', () => hud.showTab(tab.dataset.tab));
+    hud.showInspector(null);
   }
 
   // ---- connection ---------------------------------------------------------------------------
@@ -137,7 +135,11 @@ export class App {
       }
       this._syncAvatars();
     });
-    c.on('poses', (m) => this.interp.receive(m, performance.now() / 1000));
+    c.on('poses', (m) => {
+      this.interp.receive(m, performance.now() / 1000);
+      // Keep drawing while remote motion is being interpolated.
+      this.viewer.invalidate(400);
+    });
     c.on('gather', (m) => this.onGather(m));
     c.on('reject', (m) => toast(`Change refused: ${m.reason ?? m.code}`));
     c.mirror.onChange((view) => this.onState(view));
@@ -149,12 +151,11 @@ export class App {
   }
 
   onState(view) {
+    this.viewer.invalidate();
     this.panel.render(view);
     const list = annotationList(view);
     this.pins.sync(list, this.panel.selected);
-    const nodes = { ...view.nodes };
-    if (this.dragging) delete nodes[this.dragging];
-    this.model.setNodeState(nodes);
+    this.model.setNodeState(view.nodes, { skip: this.dragging });
     this.section.apply(view.sections);
     this.toolbar.setActive('present', Boolean(view.presenter) && view.presenter === this.conn.welcome?.user?.user_id);
     this.toolbar.setActive('section', Boolean(this.section.current));
@@ -164,6 +165,7 @@ export class App {
   }
 
   _syncAvatars() {
+    this.viewer.invalidate();
     const view = this.conn.mirror.view;
     const people = [...this.conn.participants.values()];
     for (const p of people) this.avatars.upsert(p);
@@ -220,6 +222,8 @@ export class App {
     this.pointer = null;
     canvas.addEventListener('pointermove', (e) => {
       this.pointer = { ndc: this.viewer.ndc(e), x: e.clientX, y: e.clientY };
+      // The gizmo's hover state and drag plane update when a frame is drawn.
+      if (this.tc.object) this.viewer.invalidate(100);
       if (!hoverQueued) {
         hoverQueued = requestAnimationFrame(() => {
           hoverQueued = null;
@@ -293,6 +297,7 @@ export class App {
     this.selected = part;
     this.model.setSelected(part);
     hud.showInspector(part ? this.model.partInfo(part) : null, part ? this.conn.mirror.view.nodes[part] : null);
+    if (part) hud.showTab('part');
     this._attachGizmo();
   }
 
@@ -406,30 +411,61 @@ export class App {
   _wireTransform() {
     this.tc = new TransformControls(this.viewer.camera, this.viewer.renderer.domElement);
     this.tc.setSize(0.8);
+    this.tc.addEventListener('change', () => this.viewer.invalidate());
     this.viewer.scene.add(this.tc.getHelper());
+    // The gizmo drives a pivot at the part's centre (IFC parts often have their origin at the
+    // site origin); the part follows the pivot's motion.
+    this.pivot = new THREE.Object3D();
+    this.pivot.name = 'gizmo-pivot';
     this.tc.addEventListener('dragging-changed', (e) => {
       this.viewer.controls.enabled = !e.value;
       const part = this.tcPart;
       if (!part) return;
-      if (e.value) this.onDrag(part, 'start', null);
-      else this.onDrag(part, 'end', this.model.partMatrix(part));
+      if (e.value) {
+        this._pivotStart();
+        this.onDrag(part, 'start', null);
+      } else {
+        this.onDrag(part, 'end', this.model.partMatrix(part));
+      }
     });
     this.tc.addEventListener('objectChange', () => {
-      if (this.tcPart) this.onDrag(this.tcPart, 'move', this.model.partMatrix(this.tcPart));
+      const part = this.tcPart;
+      const obj = part && this.model.displayObject(part);
+      if (!obj || !this.pivotStart) return;
+      this.pivot.updateMatrix();
+      const delta = this.pivot.matrix.clone().multiply(this.pivotStart.inv);
+      delta.multiply(this.pivotStart.part).decompose(obj.position, obj.quaternion, obj.scale);
+      this.onDrag(part, 'move', this.model.partMatrix(part));
     });
+  }
+
+  _pivotStart() {
+    const obj = this.model.displayObject(this.tcPart);
+    this.pivot.updateMatrix();
+    obj.updateMatrix();
+    this.pivotStart = { inv: this.pivot.matrix.clone().invert(), part: obj.matrix.clone() };
   }
 
   _attachGizmo() {
     const mode = this.tool === 'move' ? 'translate' : this.tool === 'rotate' ? 'rotate' : null;
     const obj = mode && this.selected && this.can('node.set') ? this.model.displayObject(this.selected) : null;
     if (obj) {
+      // Place the pivot at the part's bounding-box centre, in the part's parent space.
+      obj.parent.add(this.pivot);
+      obj.updateWorldMatrix(true, true);
+      const center = new THREE.Box3().setFromObject(obj).getCenter(new THREE.Vector3());
+      this.pivot.position.copy(obj.parent.worldToLocal(center));
+      this.pivot.quaternion.identity();
+      this.pivot.scale.set(1, 1, 1);
       this.tc.setMode(mode);
-      this.tc.attach(obj);
+      this.tc.attach(this.pivot);
       this.tcPart = this.selected;
     } else {
       this.tc.detach();
+      this.pivot.removeFromParent();
       this.tcPart = null;
     }
+    this.viewer.invalidate();
   }
 
   /** Drag of a part (gizmo or VR grab): throttled node.set while moving, a final one on release. */
@@ -496,12 +532,10 @@ export class App {
     const poses = this.interp.sampleAll(performance.now() / 1000);
     this.avatars.update(poses, this.viewer.camera);
     if (this.following && !this.viewer.renderer.xr.isPresenting) {
+      this.viewer.invalidate();
       const sid = this.following === 'presenter' ? this._presenterSession() : this.following;
       const p = sid && poses.get(sid);
       if (p?.head) this._copyHead(p.head);
-    }
-    if (this.model.display && this.timings.first_model_frame_ms === undefined) {
-      this.timings.first_model_frame_ms = performance.now() - this.t0;
     }
   }
 
@@ -597,9 +631,16 @@ export class App {
       annotations: annotationList(c.mirror.view), nodes: c.mirror.view.nodes,
       sections: c.mirror.view.sections, presenter: c.mirror.view.presenter,
       model: this.model.summary(), model_error: this.modelError ?? null,
-      scene: { ...this.viewer.stats, xr: this.xr.mode },
+      scene: { ...this.viewer.stats, rendered: this.viewer.rendered, xr: this.xr.mode },
       avatars: this.avatars.describe(), timings: { ...this.timings },
       xr_support: this.xrSupport ?? null,
+      world: this.model.bounds ? {
+        center: this.model.bounds.getCenter(new THREE.Vector3()).toArray(),
+        size: this.model.bounds.getSize(new THREE.Vector3()).toArray(),
+        rig: this.viewer.rig.position.toArray(),
+      } : null,
+      selected: this.selected,
+      tool: this.tool,
     };
   }
 }

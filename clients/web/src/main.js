@@ -120,6 +120,16 @@ async function boot() {
     ready: true,
     info: () => app.info(),
     enterXR: (mode) => app.enterXR(mode),
+    /** Our pose as it goes to the server this tick (model space). */
+    pose: () => app.currentPose(),
+    /** Screen position of the transform gizmo (its pivot), or null when detached. */
+    gizmo: () => {
+      if (!app.tc.object) return null;
+      const p = app.tc.object.getWorldPosition(app.viewer.camera.position.clone());
+      return hooks.project(p.toArray());
+    },
+    /** A part's local matrix on the displayed level (16 numbers) or null. */
+    partMatrix: (name) => app.model.partMatrix(name),
     /** Screen position (CSS px, page coords) of a world point; for tests that click on things. */
     project: (p) => {
       const v = app.viewer.camera.position.clone().set(p[0], p[1], p[2]).project(app.viewer.camera);

@@ -68,6 +68,12 @@ export function safeColor(c) {
   return /^#[0-9a-fA-F]{6}$/.test(String(c)) ? c : '#8a98a8';
 }
 
+/** Bring a sidebar tab to the front. */
+export function showTab(name) {
+  for (const t of document.querySelectorAll('.tab')) t.classList.toggle('active', t.dataset.tab === name);
+  for (const body of document.querySelectorAll('.tab-body')) body.hidden = body.id !== `tab-${name}`;
+}
+
 export function showTooltip(x, y, info) {
   const tip = document.getElementById('tooltip');
   if (!info) {
@@ -86,7 +92,7 @@ export function showTooltip(x, y, info) {
 export function showInspector(info, nodeState) {
   const box = document.getElementById('inspector');
   if (!info) {
-    box.hidden = true;
+    mount(box, el('div', { class: 'empty' }, 'Click a part of the model to see its properties.'));
     return;
   }
   const rows = [
@@ -105,7 +111,6 @@ export function showInspector(info, nodeState) {
     }
   }
   mount(box, el('h3', {}, info.name), el('table', {}, el('tbody', {}, body)));
-  box.hidden = false;
 }
 
 function fmt(v) {

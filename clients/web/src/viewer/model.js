@@ -233,9 +233,11 @@ export class ModelView {
   }
 
   /** Apply the durable node state of the room (transform / visible / colour). */
-  setNodeState(nodes) {
+  setNodeState(nodes, { skip = null } = {}) {
+    this.viewer.invalidate();
     this.nodeState = nodes ?? {};
-    for (const part of this.parts.values()) this._applyPart(part);
+    // `skip`: the part being dragged locally keeps the pose under the user's hand.
+    for (const part of this.parts.values()) if (part.name !== skip) this._applyPart(part);
     this._refreshHighlights();
   }
 
@@ -282,6 +284,7 @@ export class ModelView {
 
   /** Isolate a set of parts (null shows everything again). Local view only. */
   isolate(names) {
+    this.viewer.invalidate();
     this.isolated = names ? new Set(names) : null;
     for (const part of this.parts.values()) this._applyPart(part);
   }
@@ -298,6 +301,7 @@ export class ModelView {
   }
 
   _refreshHighlights() {
+    this.viewer.invalidate();
     this.root.traverse((o) => {
       if (o.userData.isOverlay) o.userData.remove = true;
     });
@@ -328,6 +332,7 @@ export class ModelView {
   summary() {
     return {
       level: this.displayLevel?.name ?? null,
+      up_axis: this.upAxis ?? null,
       triangles: this.displayLevel?.triangles ?? null,
       parts: this.parts.size,
       levels_loaded: this.levelsLoaded.map((l) => l.name),

@@ -40,6 +40,7 @@ export class Viewer {
     this.controls.enableDamping = true;
     this.controls.dampingFactor = 0.12;
     this.controls.screenSpacePanning = true;
+    this.controls.addEventListener('change', () => this.invalidate());
 
     this.raycaster = new THREE.Raycaster();
     this.raycaster.firstHitOnly = true;
@@ -48,8 +49,10 @@ export class Viewer {
     this.flight = null;
     this.stats = { frames: 0, fps: 0, frameMsMax: 0, calls: 0, triangles: 0 };
     this._fpsWindow = { n: 0, t0: performance.now(), worst: 0 };
-    this.firstFrameAt = null;
-    this.onFirstFrame = null;
+    // Render on demand on desktop: idle frames cost nothing (battery, and other tabs).
+    this._dirtyUntil = 0;
+    this.rendered = 0;
+    this.afterRender = null;
 
     this._resize = () => this.resize();
     window.addEventListener('resize', this._resize);
@@ -58,7 +61,14 @@ export class Viewer {
     this.renderer.setAnimationLoop((t, frame) => this._frame(t, frame));
   }
 
+  /** Ask for frames to be drawn for the next `ms` milliseconds (default: one frame). */
+  invalidate(ms = 0) {
+    this._dirtyUntil = Math.max(this._dirtyUntil, performance.now() + ms);
+    this._dirty = true;
+  }
+
   resize() {
+    this.invalidate();
     if (this.renderer.xr.isPresenting) return;
     const w = Math.max(1, this.container.clientWidth);
     const h = Math.max(1, this.container.clientHeight);
@@ -76,15 +86,22 @@ export class Viewer {
   _frame(time, xrFrame) {
     const t0 = performance.now();
     const dt = Math.min(0.1, this.clock.getDelta());
-    if (this.flight) this._fly(t0);
+    if (this.flight) {
+      this._fly(t0);
+      this._dirty = true;
+    }
     if (!this.renderer.xr.isPresenting) this.controls.update();
     for (const fn of this.frameHooks) fn(dt, time, xrFrame);
+    const presenting = this.renderer.xr.isPresenting;
+    if (!presenting && !this._dirty && !this.flight && t0 > this._dirtyUntil) return;
+    this._dirty = false;
     this.renderer.render(this.scene, this.camera);
+    this.rendered += 1;
     const info = this.renderer.info.render;
     this.stats.calls = info.calls;
     this.stats.triangles = info.triangles;
     this.stats.frames += 1;
-    if (this.firstFrameAt === null && this.onFirstFrame) this.onFirstFrame();
+    this.afterRender?.();
     const w = this._fpsWindow;
     w.n += 1;
     w.worst = Math.max(w.worst, performance.now() - t0);

@@ -1,0 +1,48 @@
+"""Fixtures for the browser tests: one real server with a converted IFC model in a room, and
+headless Chromium (Debian's, never a downloaded one) driven by Playwright."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.server_process import ServerProcess
+from tests.web.roomkit import CHROMIUM, CHROMIUM_ARGS, SHARED, PreparedRoom, prepare_room
+
+MODEL = SHARED / "models" / "ifc" / "AC20-FZK-Haus.ifc"
+
+
+def _skip_without_browser() -> None:
+    if not Path(CHROMIUM).exists() or shutil.which("node") is None:
+        pytest.skip("needs /usr/bin/chromium and node")
+
+
+@pytest.fixture(scope="session")
+def web_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """A real vrcollab server subprocess on 127.0.0.1 (fast ticks, SQLite in a temp dir)."""
+    _skip_without_browser()
+    srv = ServerProcess(tmp_path_factory.mktemp("web-server"), env={"VRCOLLAB_TICK_HZ": "30"})
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="session")
+def web_room(web_server: ServerProcess) -> PreparedRoom:
+    """A room opened on the converted FZK-Haus (uploaded through the REST API)."""
+    return prepare_room(web_server, MODEL)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """Headless Chromium."""
+    _skip_without_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
