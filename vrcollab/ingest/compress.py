@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 EXTENSION = "EXT_meshopt_compression"
+KHR_EXTENSION = "KHR_meshopt_compression"  # same bitstream family; decoded for comparisons
 QUANTIZATION = "KHR_mesh_quantization"
 
 
@@ -81,12 +82,14 @@ def decode_glb(data: bytes) -> bytes:
     import meshoptimizer as mo
 
     doc, bin_chunk = read_glb(data)
-    if EXTENSION not in doc.get("extensionsUsed", []):
+    names = [e for e in (EXTENSION, KHR_EXTENSION) if e in doc.get("extensionsUsed", [])]
+    if not names:
         return data
     out = bytearray()
     views = doc.get("bufferViews", [])
     for view in views:
-        ext = (view.get("extensions") or {}).get(EXTENSION)
+        exts = view.get("extensions") or {}
+        ext = exts.get(EXTENSION) or exts.get(KHR_EXTENSION)
         if ext is None:
             if view.get("buffer", 0) != 0:
                 raise ValueError("uncompressed view outside the GLB buffer")
@@ -96,13 +99,16 @@ def decode_glb(data: bytes) -> bytes:
             src = bin_chunk[ext.get("byteOffset", 0) : ext.get("byteOffset", 0)
                             + ext["byteLength"]]
             count, stride, mode = ext["count"], ext["byteStride"], ext["mode"]
-            if ext.get("filter", "NONE") != "NONE":
-                raise ValueError("meshopt filters are not used by vrcollab")
+            filt = ext.get("filter", "NONE")
             # The python wrapper's uint8/16-bit outputs are unreliable: decode to 4-byte
             # words and reinterpret (strides are multiples of 4 for attributes).
             if mode == "ATTRIBUTES":
-                arr = mo.decode_vertex_buffer(count, stride, src)
-                raw = np.ascontiguousarray(arr).view(np.uint8).tobytes()
+                arr = np.ascontiguousarray(mo.decode_vertex_buffer(count, stride, src))
+                if filt != "NONE":  # vrcollab writes none; other encoders (gltfpack) do
+                    undo = {"OCTAHEDRAL": mo.decode_filter_oct, "QUATERNION":
+                            mo.decode_filter_quat, "EXPONENTIAL": mo.decode_filter_exp}[filt]
+                    arr = np.ascontiguousarray(undo(arr.view(np.uint8), count, stride))
+                raw = arr.view(np.uint8).tobytes()
             elif mode == "TRIANGLES":
                 idx = np.asarray(mo.decode_index_buffer(count, 4, src), dtype=np.uint32)
                 raw = idx.astype(np.uint16 if stride == 2 else np.uint32).tobytes()
@@ -116,8 +122,8 @@ def decode_glb(data: bytes) -> bytes:
         view["byteOffset"] = len(out)
         out += raw
     doc["buffers"] = [{"byteLength": len(_pad4(bytes(out)))}]
-    doc["extensionsUsed"] = [e for e in doc.get("extensionsUsed", []) if e != EXTENSION]
-    req = [e for e in doc.get("extensionsRequired", []) if e != EXTENSION]
+    doc["extensionsUsed"] = [e for e in doc.get("extensionsUsed", []) if e not in names]
+    req = [e for e in doc.get("extensionsRequired", []) if e not in names]
     if req:
         doc["extensionsRequired"] = req
     else:

@@ -88,7 +88,7 @@ def _meshopt_global(model: Model, target: int, max_error: float) -> Model:
 
 
 def _compact(prim: Primitive, faces: IndexArray) -> Primitive:
-    used = np.unique(faces)
+    used = np.flatnonzero(np.bincount(faces.reshape(-1), minlength=len(prim.vertices)))
     remap = np.full(len(prim.vertices), -1, dtype=np.int64)
     remap[used] = np.arange(len(used))
     uv = prim.uv[used] if prim.uv is not None else None

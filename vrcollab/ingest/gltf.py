@@ -89,8 +89,9 @@ def _reorder(faces: IndexArray, n_vertices: int) -> tuple[IndexArray, IndexArray
     flat = np.ascontiguousarray(faces.reshape(-1), dtype=np.uint32)
     dest = np.zeros_like(flat)
     mo.optimize_vertex_cache(dest, flat, len(flat), n_vertices)
-    uniq, first = np.unique(dest, return_index=True)
-    order = uniq[np.argsort(first)]
+    first = np.full(n_vertices, len(dest), dtype=np.int64)
+    first[dest[::-1]] = np.arange(len(dest) - 1, -1, -1)  # last write wins: first use
+    order = np.argsort(first, kind="stable")[: int(np.count_nonzero(first < len(dest)))]
     remap = np.full(n_vertices, -1, dtype=np.int64)
     remap[order] = np.arange(len(order))
     return remap[dest.astype(np.int64)].reshape(-1, 3), order.astype(np.int64)

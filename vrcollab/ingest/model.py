@@ -101,16 +101,19 @@ class Model:
 
     def bounds(self) -> tuple[FloatArray, FloatArray]:
         """Axis-aligned bounds (min, max) over all parts; zeros for an empty model."""
-        non_empty = [
-            prim.vertices[np.unique(prim.faces)]
-            for part in self.parts
-            for prim in part.primitives
-            if len(prim.faces)
-        ]
-        if not non_empty:
+        lows, highs = [], []
+        for part in self.parts:
+            for prim in part.primitives:
+                if not len(prim.faces):
+                    continue
+                v = prim.vertices
+                if len(v) > 3 * len(prim.faces) or not np.isfinite(v).all():
+                    v = v[np.unique(prim.faces)]  # many unused vertices: only the used ones
+                lows.append(v.min(axis=0))
+                highs.append(v.max(axis=0))
+        if not lows:
             return np.zeros(3), np.zeros(3)
-        pts = np.concatenate(non_empty)
-        return pts.min(axis=0), pts.max(axis=0)
+        return np.min(lows, axis=0), np.max(highs, axis=0)
 
     def diagonal(self) -> float:
         """Length of the bounding-box diagonal."""

@@ -36,8 +36,8 @@ def validate(model: Model, name: str) -> None:
                 raise InvalidGeometryError(
                     f"{name}: part {part.name!r} has face indices outside 0..{len(v) - 1}"
                 )
-            used = v[np.unique(f)] if len(f) else v[:0]
-            if not np.all(np.isfinite(used)):
+            finite: np.ndarray = np.asarray(np.isfinite(v).all(axis=1))
+            if not finite.all() and len(f) and not finite[f].all():
                 raise InvalidGeometryError(
                     f"{name}: part {part.name!r} has non-finite vertex coordinates"
                 )
@@ -57,21 +57,65 @@ def unit_scale(model: Model, units: str | None) -> float:
     return 0.001 if model.source_format == "stl" else 1.0
 
 
+def unique_1d(values: IndexArray) -> tuple[IndexArray, IndexArray]:
+    """(first index of each distinct value in sorted order, inverse), by one stable sort."""
+    order = np.argsort(values, kind="stable")
+    sorted_values = values[order]
+    new = np.ones(len(values), dtype=bool)
+    new[1:] = sorted_values[1:] != sorted_values[:-1]
+    inverse = np.empty(len(values), dtype=np.int64)
+    inverse[order] = np.cumsum(new) - 1
+    return order[new].astype(np.int64), inverse
+
+
+def used_vertices(faces: IndexArray, count: int) -> IndexArray:
+    """Sorted indices of the vertices ``faces`` refers to."""
+    return np.flatnonzero(np.bincount(faces.reshape(-1), minlength=count))
+
+
+def unique_rows(keys: IndexArray) -> tuple[IndexArray, IndexArray]:
+    """(first index of each distinct row, inverse) for an integer array of shape (n, k).
+
+    Rows are packed into one int64 when their value ranges fit (the common case), which
+    makes this a 1-D sort instead of numpy's much slower ``unique(axis=0)``.
+    """
+    if len(keys) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    keys = keys - keys.min(axis=0)
+    spans = keys.max(axis=0) + 1
+    bits = [int(x).bit_length() for x in spans]
+    if sum(bits) <= 63:
+        packed = np.zeros(len(keys), dtype=np.int64)
+        for col, b in enumerate(bits):
+            packed = (packed << b) | keys[:, col]
+        first, inverse = unique_1d(packed)
+    else:
+        order = np.lexsort(keys.T[::-1])
+        sorted_keys = keys[order]
+        new = np.ones(len(keys), dtype=bool)
+        new[1:] = np.any(sorted_keys[1:] != sorted_keys[:-1], axis=1)
+        group = np.cumsum(new) - 1
+        inverse = np.empty(len(keys), dtype=np.int64)
+        inverse[order] = group
+        first = order[new]
+    return first.astype(np.int64), inverse.reshape(-1).astype(np.int64)
+
+
 def weld(
     vertices: FloatArray, faces: IndexArray, uv: FloatArray | None, tolerance: float
 ) -> tuple[FloatArray, IndexArray, FloatArray | None]:
     """Merge vertices closer than ``tolerance`` (and with equal UVs) and drop unused ones."""
-    used = np.unique(faces)
-    remap = np.full(len(vertices), -1, dtype=np.int64)
-    remap[used] = np.arange(len(used))
-    vertices, faces = vertices[used], remap[faces]
-    uv = uv[used] if uv is not None else None
+    used = used_vertices(faces, len(vertices))
+    if len(used) < len(vertices):
+        remap = np.full(len(vertices), -1, dtype=np.int64)
+        remap[used] = np.arange(len(used))
+        vertices, faces = vertices[used], remap[faces]
+        uv = uv[used] if uv is not None else None
     if tolerance > 0:
-        key = np.round(vertices / tolerance).astype(np.int64)
+        key = np.round((vertices - vertices.min(axis=0)) / tolerance).astype(np.int64)
         if uv is not None:
             key = np.hstack([key, np.round(uv * 1e6).astype(np.int64)])
-        _, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
-        inverse = inverse.reshape(-1)
+        first, inverse = unique_rows(key)
         vertices = vertices[first]
         uv = uv[first] if uv is not None else None
         faces = inverse[faces]
@@ -90,7 +134,7 @@ def clean_faces(vertices: FloatArray, faces: IndexArray, area_eps: float) -> Ind
     f = f[area2 > area_eps * area_eps]
     if len(f) == 0:
         return f
-    _, keep = np.unique(np.sort(f, axis=1), axis=0, return_index=True)
+    keep, _ = unique_rows(np.sort(f, axis=1))
     return f[np.sort(keep)]
 
 

@@ -13,6 +13,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from vrcollab.ingest.model import FloatArray, IndexArray
+from vrcollab.ingest.repair import unique_1d
 
 CREASE_DEGREES = 40.0
 
@@ -36,6 +37,16 @@ def crease_normals(
                      vertices[faces[:, 2]] - vertices[faces[:, 0]])
     norm = np.linalg.norm(cross, axis=1)
     unit = cross / np.where(norm > 0, norm, 1.0)[:, None]
+    cos_limit = np.cos(np.radians(crease_degrees))
+    # fast path: smooth surfaces (scans) have no corner far from its vertex normal
+    summed: FloatArray = np.stack(
+        [np.bincount(faces.reshape(-1), weights=np.repeat(cross[:, k], 3),
+                     minlength=len(vertices)) for k in range(3)], axis=1).astype(np.float64)
+    vl = np.linalg.norm(summed, axis=1)
+    vn: FloatArray = summed / np.where(vl > 0, vl, 1.0)[:, None]
+    corner_dot = np.einsum("ijk,ik->ij", vn[faces], unit)
+    if uv is None and corner_dot.min() >= np.cos(np.radians(crease_degrees / 2)) and vl.all():
+        return vertices, faces, uv, vn
     pid = _position_ids(vertices, uv)
     pf = pid[faces]  # (m, 3) position ids per corner
     corner = np.arange(3 * m, dtype=np.int64).reshape(m, 3)
@@ -58,7 +69,6 @@ def crease_normals(
         idx = idx[manifold]
     h1, h2 = order[idx], order[idx + 1]
     f1, f2 = ea[h1] // 3, ea[h2] // 3
-    cos_limit = np.cos(np.radians(crease_degrees))
     smooth = np.einsum("ij,ij->i", unit[f1], unit[f2]) >= cos_limit
     h1, h2 = h1[smooth], h2[smooth]
     # match the corners of the two faces at each endpoint position
@@ -82,7 +92,7 @@ def crease_normals(
     # output vertex per (group, source vertex) so UV seams stay split
     src = faces.reshape(-1)
     key = label.astype(np.int64) * (int(src.max()) + 1) + src
-    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    first, inverse = unique_1d(key)
     inverse = inverse.reshape(-1)
     out_v = vertices[src[first]]
     out_uv = uv[src[first]] if uv is not None else None
