@@ -61,6 +61,7 @@ class PhaseResult:
     messages_delivered: int = 0
     server_cpu_s: float = 0.0
     server_cpu_pct: float = 0.0
+    cpu_wait_pct: float = math.nan
     cpu_us_per_msg: float = math.nan
     rss_mb: float = 0.0
     client_cpu_pct: float = 0.0
@@ -136,11 +137,13 @@ def run_phase(server_name: str, n: int, cfg: PhaseConfig) -> PhaseResult:
         wprocs = [psutil.Process(w.pid) for w in workers]
         time.sleep(max(0.0, m0 - time.time()))
         s_cpu0, c_cpu0, t0 = server.cpu_seconds(), _cpu(wprocs), time.time()
+        wait0 = server.sched_wait_seconds()
         rss = server.rss_bytes()
         while time.time() < m1:
             time.sleep(min(0.25, max(0.0, m1 - time.time())))
             rss = max(rss, server.rss_bytes())
         s_cpu1, c_cpu1, t1 = server.cpu_seconds(), _cpu(wprocs), time.time()
+        res.cpu_wait_pct = 100.0 * (server.sched_wait_seconds() - wait0) / max(t1 - t0, 1e-9)
         if not server.alive():
             raise ServerError(f"{server_name} died during the run: {server.log_tail(500)}")
         results = []

@@ -41,9 +41,9 @@ def _ratio(a: float, b: float) -> str:
 
 def phase_table(results: Sequence[PhaseResult]) -> str:
     head = ("| N | server | joined | pose p50 ms | pose p99 ms | ack p50 / p99 ms "
-            "| commit p50 / p99 ms | poses delivered | server CPU % core | CPU µs / msg "
-            "| RSS MB | client CPU % | notes |\n"
-            "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
+            "| commit p50 / p99 ms | poses delivered | server CPU % core | CPU wait % "
+            "| CPU µs / msg | RSS MB | client CPU % | notes |\n"
+            "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
     rows = []
     for r in results:
         notes = "; ".join(r.notes).replace("|", "/")
@@ -51,7 +51,8 @@ def phase_table(results: Sequence[PhaseResult]) -> str:
             f"| {r.n} | {r.server} | {r.connected} | {_f(r.pose_p50, 2)} | {_f(r.pose_p99, 2)} "
             f"| {_f(r.ack_p50)} / {_f(r.ack_p99)} | {_f(r.commit_p50)} / {_f(r.commit_p99)} "
             f"| {r.poses_delivered:,} ({_f(100 * r.delivery_ratio, 0)}%) "
-            f"| {_f(r.server_cpu_pct, 0)} | {_f(r.cpu_us_per_msg, 2)} | {_f(r.rss_mb, 0)} "
+            f"| {_f(r.server_cpu_pct, 0)} | {_f(r.cpu_wait_pct, 0)} "
+            f"| {_f(r.cpu_us_per_msg, 2)} | {_f(r.rss_mb, 0)} "
             f"| {_f(r.client_cpu_pct, 0)} | {notes} |")
     return head + "\n".join(rows) + "\n"
 
@@ -122,12 +123,18 @@ def render(results: Sequence[PhaseResult], searches: Sequence[Search], meta: dic
         "\n## Targets\n\n" + target_lines(results, searches) +
         "\n## How to read this\n\n"
         "- Pose latency: sender `time.time()` embedded in the pose -> arrival at every other "
-        "client, for the probe senders' poses (all receivers); vrcollab coalesces poses per "
+        "client; vrcollab coalesces poses per "
         "30 Hz tick (R12), y-websocket relays every awareness update to every connection.\n"
         "- ack: op sent -> its ack (vrcollab, after the SQLite commit) or its own echo "
         "(y-websocket, in memory, no persistence); commit: op sent -> every other client.\n"
-        "- CPU µs / msg: server CPU time in the window / (pose deliveries + acks + commits "
-        "counted at the receivers). Server pinned to one core, clients on the other(s).\n"
+        "- CPU µs / msg: server process CPU time (user + system) in the window / (pose "
+        "deliveries + acks + commits). Server pinned to one core, clients on the other(s). "
+        "CPU wait %: time the server was runnable but waiting for its core (/proc schedstat); "
+        "a high value means the core is saturated: besides the server it runs the loopback "
+        "softirq work of delivering the server's packets and other jobs of this shared "
+        "machine, so the process itself tops out near 70-75% of the core here.\n"
+        "- Deliveries are counted at the measuring receivers (a spread subset) and scaled to "
+        "the room; latencies: probe senders -> measuring receivers; acks: every sender.\n"
         "- poses delivered: count and share of (poses sent x (N-1)); below 100% on vrcollab "
         "means newer poses replaced older ones within a tick (by design).\n"
     )

@@ -136,6 +136,15 @@ class ManagedServer:
                 total += t.user + t.system
         return total
 
+    def sched_wait_seconds(self) -> float:
+        """Time the server's threads spent runnable but waiting for a CPU (/proc schedstat)."""
+        total = 0
+        for p in self._cached:
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                for task in Path(f"/proc/{p.pid}/task").iterdir():
+                    total += int((task / "schedstat").read_text().split()[1])
+        return total / 1e9
+
     def rss_bytes(self) -> int:
         """Resident memory of the processes seen at the last :meth:`cpu_seconds`."""
         total = 0
@@ -183,7 +192,7 @@ class VrcollabServer(ManagedServer):
 
     def command(self) -> list[str]:
         return [sys.executable, "-m", "vrcollab", "serve", "--host", HOST, "--port",
-                str(self.port), "--data-dir", str(self.tmp / "data")]
+                str(self.port), "--data-dir", str(self.tmp / "data"), "--no-demo"]
 
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("VRCOLLAB_")}

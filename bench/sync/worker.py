@@ -6,7 +6,10 @@ op (a search for that one marker while the op is outstanding). *Measuring* clien
 subset, see ``phase``) also count every pose marker they receive (deliveries) and time every
 probe-pose and op marker against ``time.time()``, which all processes on this machine share.
 Scanning every received byte in every client would make the clients, not the server, the
-bottleneck at 100+ clients. Only arrivals inside the window ``[m0, m1]`` count.
+bottleneck at 100+ clients; for the same reason non-measuring clients set ``SO_RCVLOWAT`` so the
+kernel wakes them once per 16 KiB instead of once per small y-websocket frame (they still read
+every byte; the server sees no difference), except while their op is outstanding, so acks are
+timed without batching delay. Only arrivals inside the window ``[m0, m1]`` count.
 
 Lifecycle (driven by the parent through queues): connect + handshake (+ ``hello``/``welcome``
 for vrcollab) -> put ``ready`` -> get the schedule -> send until ``m1`` -> close -> put result.
@@ -22,6 +25,7 @@ import os
 import queue
 import random
 import signal
+import socket
 import time
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -33,6 +37,7 @@ from .stats import Histogram
 VRCOLLAB = "vrcollab"
 YWEBSOCKET = "y-websocket"
 _PR_SET_PDEATHSIG = 1
+_LOWAT = 16 * 1024  # SO_RCVLOWAT of non-measuring clients while no op is outstanding
 _SLOT_S = 0.001  # sends due within one slot go out together (loop timers have 1 ms resolution)
 
 
@@ -124,6 +129,7 @@ class Client(asyncio.BufferedProtocol):
         self.own_tag = b"~%s:%05d:" % (b"Q" if cs.probe else b"P", cs.sender)
         self.last_seq: dict[bytes, int] = {}
         self.awaiting: bytes | None = None  # marker prefix of the outstanding op (non-measuring)
+        self.lowat = 1
         if self.vr:
             head, tail = pl.vr_pose_parts(cs.sender)
             size = len(head) + pl.MARKER_LEN + len(tail)
@@ -222,9 +228,18 @@ class Client(asyncio.BufferedProtocol):
         i = buf.find(tag, start, end)
         if i >= 0:
             self.awaiting = None
+            self.set_lowat(_LOWAT)
             if self.rec.m0 <= now <= self.rec.m1:
                 j = i + len(tag)
                 self.rec.ack.add(now - float(buf[j : j + 17]))
+
+    def set_lowat(self, nbytes: int) -> None:
+        """``SO_RCVLOWAT``: wake this client only once ``nbytes`` are queued (batched reads)."""
+        if nbytes != self.lowat and self.transport is not None and not self.transport.is_closing():
+            sock = self.transport.get_extra_info("socket")
+            with contextlib.suppress(OSError, AttributeError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT, nbytes)
+                self.lowat = nbytes
 
     def _check_vr(self, buf: bytearray, start: int, end: int) -> None:
         if not self.welcomed.done() and buf.find(b'"type":"welcome"', start, end) >= 0:
@@ -263,6 +278,7 @@ class Client(asyncio.BufferedProtocol):
         assert self.transport is not None
         if not self.cs.measure:
             self.awaiting = b"~O:%05d:%09d:" % (self.cs.sender, seq)
+            self.set_lowat(1)
         if self.vr:
             self.transport.write(wire.frame(wire.OP_TEXT, pl.vr_op(self.cs.sender, seq, now)))
         else:
@@ -363,6 +379,9 @@ async def _main(cfg: WorkerConfig, ready_q: Any, go_q: Any, result_q: Any, index
         return
     sched = Schedule(*msg)
     rec.m0, rec.m1 = sched.m0, sched.m1
+    for c in clients:
+        if not c.cs.measure:
+            c.set_lowat(_LOWAT)
     await _drive(clients, sched, rec, cfg)
     await asyncio.sleep(max(0.0, sched.stop - time.time()))
     for c in clients:
