@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from vrcollab.errors import ConfigError, IngestError, VrcollabError
+from vrcollab.server.bcf_cli import add_bcf_parser
 
 SubParsers = Any  # argparse._SubParsersAction (private type)
 
@@ -119,6 +120,7 @@ def _add_server_parsers(sub: SubParsers) -> None:
 
 
 PARSERS.append(_add_server_parsers)
+PARSERS.append(add_bcf_parser)  # vrcollab bcf export|import (vrcollab.server.bcf_cli)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -62,6 +62,7 @@ class Settings(BaseSettings):
         default="vrcollab.jobs.convert:convert_for_job",
         description="'module:function' run in the job subprocess (tests swap in failing ones)",
     )
+    token: str = Field(default="", description="bearer token the CLI sends to a server (bcf)")
 
 
 def load_settings(**overrides: object) -> Settings:
