@@ -34,6 +34,9 @@ CLOSE_SLOW = 4413
 CLOSE_VERSION = 4426
 CLOSE_RATE = 4429
 
+CLOSE_WAIT_S = 10.0
+MAX_OPS_IN_FLIGHT = 32  # per connection: beyond this the reader stops reading (TCP backpressure)
+
 
 class TokenBucket:
     """Per-connection rate limit: ``rate`` tokens/s, at most ``burst`` saved up."""
@@ -71,6 +74,8 @@ class Connection:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.done = asyncio.Event()
+        self.closing = asyncio.Event()
+        self.op_slots = asyncio.Semaphore(MAX_OPS_IN_FLIGHT)
 
     def start(self) -> None:
         """Start the writer task."""
@@ -98,6 +103,7 @@ class Connection:
         if self.close_code is not None:
             return
         self.close_code, self.close_reason = code, reason
+        self.closing.set()
         if code == CLOSE_SLOW and self._task is not None:
             self._task.cancel()  # the socket may be stuck in send(); do not wait for it
         self._wake.set()
@@ -123,13 +129,16 @@ class Connection:
             if self.close_code is None:
                 self.close_code = CLOSE_GOING_AWAY
         finally:
+            self.closing.set()
+            # a slow peer must drain what is buffered before it sees the close frame
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(
-                    ws.close(self.close_code or CLOSE_NORMAL, self.close_reason[:120]), 2.0
+                    ws.close(self.close_code or CLOSE_NORMAL, self.close_reason[:120]),
+                    CLOSE_WAIT_S,
                 )
             self.done.set()
 
-    async def wait_closed(self, timeout: float = 5.0) -> None:
+    async def wait_closed(self, timeout: float = CLOSE_WAIT_S + 1.0) -> None:
         """Wait for the writer to finish (after :meth:`close` or a send failure)."""
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(self.done.wait(), timeout)

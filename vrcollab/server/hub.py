@@ -143,10 +143,14 @@ class RoomWorker:
 
     async def _process(self, items: list[_Item]) -> None:
         pending: list[Outbox] = []
+        released: list[Connection] = []
         for item in items:
             if isinstance(item, _Op):
                 if item.session_id in self.room.presence.entries:
                     pending.append(self.room.apply(item.session_id, item.op, time.time()))
+                conn = self.conns.get(item.session_id)
+                if conn is not None:
+                    released.append(conn)
                 continue
             if isinstance(item, _Server):
                 outs = [self.room.apply_server(a, op, time.time()) for a, op in item.items]
@@ -174,6 +178,8 @@ class RoomWorker:
             else:
                 self._deliver(self.room.command(item.session_id, item.cmd))
         await self._flush(pending)
+        for conn in released:  # the reader may queue more ops of this session now
+            conn.op_slots.release()
 
     async def _flush(self, pending: list[Outbox]) -> None:
         commits = [o.commit for o in pending if o.commit is not None]

@@ -89,7 +89,16 @@ async def room_socket(ws: WebSocket, room_id: str) -> None:
         conn.close(1011, "room unavailable")
     try:
         if worker is not None and conn.close_code is None:
-            await _read_loop(ws, conn, worker, settings, limits)
+            # the reader ends on disconnect; the writer may decide to close first (4413, 4408)
+            reader = asyncio.create_task(_read_loop(ws, conn, worker, settings, limits))
+            closing = asyncio.create_task(conn.closing.wait())
+            try:
+                await asyncio.wait({reader, closing}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for task in (reader, closing):
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await task
     finally:
         if worker is not None:
             worker.leave(conn.session_id)
@@ -133,6 +142,7 @@ async def _read_loop(
     room = worker.room
     max_bytes = settings.max_message_bytes
     while conn.close_code is None:
+        await asyncio.sleep(0)  # fairness: receive() does not yield while frames are queued
         try:
             message = await ws.receive()
         except (RuntimeError, WebSocketDisconnect):
@@ -172,6 +182,7 @@ async def _read_loop(
             conn.send(encode_server(Pong(msg.t, time.time())))
         elif isinstance(msg, Op | InvalidOp):
             conn.last_active = now
+            await conn.op_slots.acquire()  # fairness: a flood waits for its own ops only
             worker.submit_op(sid, msg)
         elif isinstance(msg, Cmd):
             conn.last_active = now
