@@ -203,3 +203,5 @@ def _fill(res: PhaseResult, results: list[dict[str, Any]], server_cpu: float, cl
                          "latency includes client queueing")
     if res.closes:
         res.notes.append(f"unexpected closes {res.closes}")
+    if res.poses_sent and not pose.count:
+        res.notes.append("no timed pose arrived within the window (backlog longer than it)")
