@@ -139,3 +139,22 @@ def drag(page: Any, x: float, y: float, dx: float, dy: float, steps: int = 6) ->
         page.mouse.move(x + dx * k / steps, y + dy * k / steps)
         wait_rendered(page, n)
     page.mouse.up()
+
+
+# JS run in the page to drive the emulated Quest (iwer XRDevice exposed as __vrcollab.xrDevice).
+AIM_JS = """([local, target]) => {
+  const d = window.__vrcollab.xrDevice;
+  const rig = window.__vrcollab.info().world.rig;
+  const from = [rig[0] + local[0], rig[1] + local[1], rig[2] + local[2]];
+  let v = [target[0] - from[0], target[1] - from[1], target[2] - from[2]];
+  const n = Math.hypot(...v);
+  v = v.map((x) => x / n);
+  // Quaternion turning the controller's forward (0, 0, -1) onto v.
+  const a = [0, 0, -1];
+  const c = [a[1] * v[2] - a[2] * v[1], a[2] * v[0] - a[0] * v[2], a[0] * v[1] - a[1] * v[0]];
+  const w = 1 + (a[0] * v[0] + a[1] * v[1] + a[2] * v[2]);
+  const m = Math.hypot(c[0], c[1], c[2], w);
+  d.controllers.right.position.set(local[0], local[1], local[2]);
+  d.controllers.right.quaternion.set(c[0] / m, c[1] / m, c[2] / m, w / m);
+  return from;
+}"""

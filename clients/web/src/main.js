@@ -67,7 +67,8 @@ function landing(message) {
 async function installEmulator() {
   const { XRDevice, metaQuest3 } = await import('iwer');
   const device = new XRDevice(metaQuest3);
-  device.installRuntime();
+  // Chromium ships a native navigator.xr (with no headset); the emulator must replace it.
+  device.installRuntime({ forceInstall: true });
   return device;
 }
 
