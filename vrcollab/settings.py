@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     replay_window: int = Field(default=10_000, description="commits kept for reconnect replay")
     sqlite_synchronous: str = Field(default="FULL", description="FULL (power-safe) or NORMAL")
     hello_timeout_s: float = 10.0
+    auth_recheck_s: float = Field(default=30.0, description="re-check a session's token (4401)")
 
     # --- ingest --------------------------------------------------------------------------
     max_input_bytes: int = 512 * 1024 * 1024

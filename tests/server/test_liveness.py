@@ -12,6 +12,7 @@ import socket
 import statistics
 import sys
 import time
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -19,12 +20,22 @@ import websockets
 from websockets.exceptions import InvalidStatus
 
 from tests.conftest import ServerFactory
+from tests.server_process import ServerProcess
 from vrcollab.client import RoomClient, ws_url
 
 
-async def test_missed_heartbeat_closes_4408_and_ends_presence(
-        server_factory: ServerFactory) -> None:
-    srv = server_factory(env={"VRCOLLAB_HEARTBEAT_TIMEOUT_S": "1.5"})
+@pytest.fixture(scope="module")
+def fast_srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """Short heartbeat timeout and frequent token re-checks."""
+    srv = ServerProcess(tmp_path_factory.mktemp("fast"), env={
+        "VRCOLLAB_HEARTBEAT_TIMEOUT_S": "1.5", "VRCOLLAB_AUTH_RECHECK_S": "0.3"})
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+async def test_missed_heartbeat_closes_4408_and_ends_presence(fast_srv: ServerProcess) -> None:
+    srv = fast_srv
     boot = srv.bootstrap()
     async with RoomClient(srv.base_url, boot.room_id, boot.owner_token, name="watcher") as w:
         silent = RoomClient(srv.base_url, boot.room_id, boot.owner_token, name="silent")
@@ -40,6 +51,27 @@ async def test_missed_heartbeat_closes_4408_and_ends_presence(
         assert left["entry"]["name"] == "silent"
         assert w.presence == {}
         assert w.close_code is None
+
+
+async def test_revoked_token_closes_4401(fast_srv: ServerProcess) -> None:
+    boot = fast_srv.bootstrap()
+    token = fast_srv.token(boot.project_id, "reviewer", "")  # empty hello name: stored name
+    async with RoomClient(fast_srv.base_url, boot.room_id, boot.owner_token, name="") as keep:
+        c = RoomClient(fast_srv.base_url, boot.room_id, token, name="")
+        await c.connect()
+        assert keep.welcome is not None
+        assert keep.welcome["user"]["name"] == "Owner"
+        await c.op("annotation.create", annotation={"id": "before", "position": [0, 0, 0]})
+        store = fast_srv.open_store()
+        try:
+            store.revoke_token(token)
+        finally:
+            store.close()
+        assert await c.wait_closed(10) == 4401
+        assert keep.close_code is None
+        assert "before" in keep.state.annotations
+        with pytest.raises(InvalidStatus):
+            await c.connect()
 
 
 async def test_default_origin_policy_is_same_host(server_factory: ServerFactory) -> None:

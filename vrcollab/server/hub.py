@@ -309,10 +309,13 @@ class RoomHub:
                     log.exception("tick failed in room %s", w.room.room_id)
 
     def stats(self) -> dict[str, Any]:
-        """Live counters for the health endpoint."""
+        """Live counters for the health endpoint (store write latency over recent flushes)."""
+        lat = sorted(x for w in self.workers.values() for x in w.commit_latency_s)
         return {
             "rooms": len(self.workers),
             "sessions": sum(len(w.conns) for w in self.workers.values()),
+            "store_write_ms_p50": round(lat[len(lat) // 2] * 1e3, 2) if lat else None,
+            "store_write_ms_p99": round(lat[int(len(lat) * 0.99)] * 1e3, 2) if lat else None,
         }
 
     async def shutdown(self) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 
@@ -18,6 +19,7 @@ from starlette.websockets import WebSocketDisconnect
 from vrcollab.errors import NotFoundError, ProtocolError, VrcollabError
 from vrcollab.server.auth import authorize_room, bearer_from, origin_allowed
 from vrcollab.server.connection import (
+    CLOSE_CREDENTIALS,
     CLOSE_NO_ROOM,
     CLOSE_PROTOCOL,
     CLOSE_RATE,
@@ -78,6 +80,8 @@ async def room_socket(ws: WebSocket, room_id: str) -> None:
     hello = await _read_hello(ws, settings, limits)
     if hello is None:
         return
+    if not hello.name:
+        hello = dataclasses.replace(hello, name=user.name[: limits.max_name_chars])
     conn = Connection(ws, new_id("s"), max_queue=settings.max_send_queue)
     conn.start()
     worker = None
@@ -92,10 +96,12 @@ async def room_socket(ws: WebSocket, room_id: str) -> None:
             # the reader ends on disconnect; the writer may decide to close first (4413, 4408)
             reader = asyncio.create_task(_read_loop(ws, conn, worker, settings, limits))
             closing = asyncio.create_task(conn.closing.wait())
+            recheck = asyncio.create_task(_recheck_auth(conn, store, token, room_id, role,
+                                                        settings.auth_recheck_s))
             try:
                 await asyncio.wait({reader, closing}, return_when=asyncio.FIRST_COMPLETED)
             finally:
-                for task in (reader, closing):
+                for task in (reader, closing, recheck):
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError, Exception):
                         await task
@@ -105,6 +111,21 @@ async def room_socket(ws: WebSocket, room_id: str) -> None:
         if conn.close_code is None:
             conn.close(1000)
         await conn.wait_closed()
+
+
+async def _recheck_auth(conn: Connection, store: Store, token: str | None, room_id: str,
+                        role: str, every_s: float) -> None:
+    """Close with 4401 once the token is revoked or expired, or the role changed."""
+    while conn.close_code is None:
+        await asyncio.sleep(every_s)
+        try:
+            _, _, now_role = await asyncio.to_thread(authorize_room, store, token, room_id,
+                                                     time.time())
+        except VrcollabError:
+            now_role = None
+        if now_role != role:
+            conn.close(CLOSE_CREDENTIALS, "credentials expired, revoked or changed")
+            return
 
 
 async def _read_hello(ws: WebSocket, settings: Settings, limits: Limits) -> Hello | None:
