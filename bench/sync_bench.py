@@ -154,6 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     search_s = args.search_seconds or min(6.0, seconds)
     search_cfg = PhaseConfig(**{**cfg.__dict__, "seconds": search_s})
     signal.signal(signal.SIGTERM, _on_term)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with it ignored
     started = time.time()
     results: list[PhaseResult] = []
     extra: list[PhaseResult] = []
