@@ -158,3 +158,31 @@ AIM_JS = """([local, target]) => {
   d.controllers.right.quaternion.set(c[0] / m, c[1] / m, c[2] / m, w / m);
   return from;
 }"""
+
+
+def click_world(page: Any, point: list[float]) -> None:
+    x, y = page.evaluate(f"window.__vrcollab.project({point})")
+    page.mouse.click(x, y)
+
+
+def model_center(page: Any) -> list[float]:
+    world = info(page)["world"]
+    assert world is not None
+    c: list[float] = world["center"]
+    return c
+
+
+def drop_annotation(page: Any, title: str, text: str) -> dict[str, Any]:
+    """Pin tool, click the model's centre, fill the composer, save; returns the new annotation."""
+    before = {a["id"] for a in info(page)["annotations"]}
+    page.click("[data-tool=annotate]")
+    click_world(page, model_center(page))
+    page.fill("#composer-title", title)
+    page.fill("#composer-text", text)
+    page.click("#composer-save")
+    wait_js(page, "window.__vrcollab.info().pending === 0 && "
+                  f"window.__vrcollab.info().annotations.length === {len(before) + 1}")
+    page.click("[data-tool=select]")
+    new = [a for a in info(page)["annotations"] if a["id"] not in before]
+    assert len(new) == 1
+    return new[0]

@@ -12,40 +12,14 @@ from tests.web.roomkit import (
     PreparedRoom,
     canvas_is_rendered,
     drag,
+    drop_annotation,
     info,
+    model_center,
     open_client,
     wait_js,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
-
-
-def click_world(page: Any, point: list[float]) -> None:
-    x, y = page.evaluate(f"window.__vrcollab.project({point})")
-    page.mouse.click(x, y)
-
-
-def model_center(page: Any) -> list[float]:
-    world = info(page)["world"]
-    assert world is not None
-    c: list[float] = world["center"]
-    return c
-
-
-def drop_annotation(page: Any, title: str, text: str) -> dict[str, Any]:
-    """Pin tool, click the model's centre, fill the composer, save; returns the new annotation."""
-    before = {a["id"] for a in info(page)["annotations"]}
-    page.click("[data-tool=annotate]")
-    click_world(page, model_center(page))
-    page.fill("#composer-title", title)
-    page.fill("#composer-text", text)
-    page.click("#composer-save")
-    wait_js(page, "window.__vrcollab.info().pending === 0 && "
-                  f"window.__vrcollab.info().annotations.length === {len(before) + 1}")
-    page.click("[data-tool=select]")
-    new = [a for a in info(page)["annotations"] if a["id"] not in before]
-    assert len(new) == 1
-    return new[0]
 
 
 def test_two_clients_review_together(browser: Any, web_server: ServerProcess,
