@@ -58,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--servers", default=f"{VRCOLLAB},{YWEBSOCKET}", help="comma list")
     p.add_argument("--search-steps", type=int, help="room-size search phases per server "
                    "(default 4, quick 0)")
-    p.add_argument("--search-seconds", type=float, help="window of a search phase (default 6)")
+    p.add_argument("--search-seconds", type=float, help="window of a search phase (default 8)")
     p.add_argument("--pose-hz", type=float, default=30.0)
     p.add_argument("--op-interval", type=float, default=3.0, help="seconds between ops per client")
     p.add_argument("--probes", type=int, default=32, help="senders whose poses are timed")
@@ -151,7 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     cfg = PhaseConfig(seconds=seconds, warmup=warmup, pose_hz=args.pose_hz,
                       op_interval_s=args.op_interval, probes=args.probes,
                       server_cores=server_cores, client_cores=client_cores, nice=nice)
-    search_s = args.search_seconds or min(6.0, seconds)
+    search_s = args.search_seconds or min(8.0, seconds)
     search_cfg = PhaseConfig(**{**cfg.__dict__, "seconds": search_s})
     signal.signal(signal.SIGTERM, _on_term)
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with it ignored

@@ -128,7 +128,7 @@ class Client(asyncio.BufferedProtocol):
         self.own_sid = b"%05d" % cs.sender
         self.own_tag = b"~%s:%05d:" % (b"Q" if cs.probe else b"P", cs.sender)
         self.last_seq: dict[bytes, int] = {}
-        self.awaiting: bytes | None = None  # marker prefix of the outstanding op (non-measuring)
+        self.awaiting: list[bytes] = []  # marker prefixes of outstanding ops (non-measuring)
         self.lowat = 1
         if self.vr:
             head, tail = pl.vr_pose_parts(cs.sender)
@@ -181,7 +181,7 @@ class Client(asyncio.BufferedProtocol):
                 if self.vr:
                     self._check_vr(buf, start, end)
             else:
-                if self.awaiting is not None:
+                if self.awaiting:
                     self._find_ack(buf, start, end, now)
                 if not self.welcomed.done():
                     self._check_vr(buf, start, end)
@@ -223,15 +223,15 @@ class Client(asyncio.BufferedProtocol):
                 rec.commit.add(lat)
 
     def _find_ack(self, buf: bytearray, start: int, end: int, now: float) -> None:
-        tag = self.awaiting
-        assert tag is not None
-        i = buf.find(tag, start, end)
-        if i >= 0:
-            self.awaiting = None
+        for tag in list(self.awaiting):
+            i = buf.find(tag, start, end)
+            if i >= 0:
+                self.awaiting.remove(tag)
+                if self.rec.m0 <= now <= self.rec.m1:
+                    j = i + len(tag)
+                    self.rec.ack.add(now - float(buf[j : j + 17]))
+        if not self.awaiting:
             self.set_lowat(_LOWAT)
-            if self.rec.m0 <= now <= self.rec.m1:
-                j = i + len(tag)
-                self.rec.ack.add(now - float(buf[j : j + 17]))
 
     def set_lowat(self, nbytes: int) -> None:
         """``SO_RCVLOWAT``: wake this client only once ``nbytes`` are queued (batched reads)."""
@@ -277,7 +277,7 @@ class Client(asyncio.BufferedProtocol):
         self.op_seq = seq + 1
         assert self.transport is not None
         if not self.cs.measure:
-            self.awaiting = b"~O:%05d:%09d:" % (self.cs.sender, seq)
+            self.awaiting.append(b"~O:%05d:%09d:" % (self.cs.sender, seq))
             self.set_lowat(1)
         if self.vr:
             self.transport.write(wire.frame(wire.OP_TEXT, pl.vr_op(self.cs.sender, seq, now)))
