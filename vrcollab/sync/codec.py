@@ -77,9 +77,12 @@ def loads_strict(text: str | bytes) -> Any:
         raise ProtocolError(f"malformed JSON: {exc}", code="bad_json") from None
 
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"), allow_nan=False, ensure_ascii=False)
+
+
 def dumps(obj: Any) -> str:
     """Compact JSON; refuses non-finite numbers."""
-    return json.dumps(obj, separators=(",", ":"), allow_nan=False, ensure_ascii=False)
+    return _ENCODER.encode(obj)
 
 
 # --- field validators (raise _BadFieldError) ---------------------------------------------
@@ -97,10 +100,21 @@ def _num(v: Any, name: str) -> float:
     raise _BadFieldError("bad_op", f"{name} must be a number")
 
 
+_NUMBER_TYPES = frozenset((float, int))
+
+
 def _vec(v: Any, n: int, name: str) -> list[float]:
+    """A list of ``n`` finite numbers (the hot path of every pose: C-level checks only)."""
     if type(v) is not list or len(v) != n:
         raise _BadFieldError("bad_op", f"{name} must be a list of {n} numbers")
-    return [_num(x, name) for x in v]
+    if not set(map(type, v)) <= _NUMBER_TYPES:  # no bools, strings, nulls, lists
+        raise _BadFieldError("bad_op", f"{name} must be a list of {n} numbers")
+    try:  # fsum converts every item to float: huge ints overflow, NaN/inf propagate
+        if not math.isfinite(math.fsum(v)):
+            raise _BadFieldError("bad_op", f"{name} must be finite")
+    except OverflowError:
+        raise _BadFieldError("bad_op", f"{name} is out of range") from None
+    return v
 
 
 def _str(v: Any, name: str, limit: int) -> str:
