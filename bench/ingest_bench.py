@@ -41,8 +41,10 @@ import json, resource, subprocess, sys, time
 t = time.perf_counter()
 proc = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 wall = time.perf_counter() - t
-rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
-print(json.dumps({"wall": wall, "rss": rss, "rc": proc.returncode,
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+rss = usage.ru_maxrss * 1024
+print(json.dumps({"wall": wall, "rss": rss, "cpu": usage.ru_utime + usage.ru_stime,
+                  "rc": proc.returncode,
                   "err": proc.stderr.decode(errors="replace")[-400:]}))
 """
 
@@ -64,6 +66,7 @@ class Row:
     case: str
     peer: str
     wall: float
+    cpu: float
     rss: int
     size: int
     triangles: int
@@ -135,8 +138,8 @@ def bench_case(case: str, src: Path, ratio: float, work: Path) -> list[Row]:
 
     def add(peer: str, res: dict[str, float], path: Path, note: str = "") -> None:
         v, f = load_triangles(path)
-        rows.append(Row(case, peer, res["wall"], int(res["rss"]), path.stat().st_size, len(f),
-                        meter.error(v, f), note))
+        rows.append(Row(case, peer, res["wall"], res["cpu"], int(res["rss"]),
+                        path.stat().st_size, len(f), meter.error(v, f), note))
 
     ours = out / "vrcollab"
     res = run_measured([PY, "-m", "vrcollab.cli", "convert", str(src), "-o", str(ours),
@@ -148,6 +151,11 @@ def bench_case(case: str, src: Path, ratio: float, work: Path) -> list[Row]:
     res = run_measured([str(GLTFPACK), "-i", str(src), "-o", str(gp), "-si", f"{ratio:.6f}",
                         "-cc"])
     add("gltfpack -cc", res, gp)
+    if "duplex" in case:  # keep nodes and extras, as vrcollab does (element identity)
+        gpk = out / "gltfpack-kn-ke.glb"
+        res = run_measured([str(GLTFPACK), "-i", str(src), "-o", str(gpk), "-si",
+                            f"{ratio:.6f}", "-cc", "-kn", "-ke"])
+        add("gltfpack -cc -kn -ke", res, gpk, "keeps named nodes and extras")
     o3 = out / "open3d.glb"
     res = run_measured([PY, "-c", OPEN3D, str(src), str(o3), str(target)])
     add("open3d", res, o3, "float GLB, no compression")
@@ -155,19 +163,43 @@ def bench_case(case: str, src: Path, ratio: float, work: Path) -> list[Row]:
 
 
 def table(rows: list[Row]) -> str:
-    """Markdown table with ratios to gltfpack per case."""
-    head = ("| input | peer | wall s | peak RSS MB | output KB | triangles | error % diag | "
-            "time / gltfpack | memory / gltfpack | bytes / gltfpack | error / gltfpack |\n"
-            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+    """Markdown table with ratios to gltfpack (-cc, defaults) per case."""
+    head = ("| input | peer | wall s | CPU s | peak RSS MB | output KB | triangles | error % diag"
+            " | CPU / gltfpack | memory / gltfpack | bytes / gltfpack | error / gltfpack |\n"
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
     lines = []
     for r in rows:
-        gp = next(x for x in rows if x.case == r.case and x.peer.startswith("gltfpack"))
+        gp = next(x for x in rows if x.case == r.case and x.peer == "gltfpack -cc")
         err_ratio = r.error / gp.error if gp.error > 0 else float("nan")
         lines.append(
-            f"| {r.case} | {r.peer} | {r.wall:.2f} | {r.rss / 2**20:.0f} | {r.size / 1024:.0f} | "
-            f"{r.triangles:,} | {100 * r.error:.3f} | {r.wall / gp.wall:.2f} | "
-            f"{r.rss / gp.rss:.2f} | {r.size / gp.size:.2f} | {err_ratio:.2f} |")
+            f"| {r.case} | {r.peer} | {r.wall:.2f} | {r.cpu:.2f} | {r.rss / 2**20:.0f} | "
+            f"{r.size / 1024:.0f} | {r.triangles:,} | {100 * r.error:.3f} | "
+            f"{r.cpu / gp.cpu:.2f} | {r.rss / gp.rss:.2f} | {r.size / gp.size:.2f} | "
+            f"{err_ratio:.2f} |")
     return head + "\n".join(lines) + "\n"
+
+
+def decimator_table(inputs: list[tuple[str, Path, float]]) -> str:
+    """vrcollab's decimation backends in-process on the repaired inputs: time and error at
+    equal triangle count (meshoptimizer's error cap lifted so every backend hits the target)."""
+    from vrcollab.ingest.decimate import DECIMATORS, decimate
+    from vrcollab.ingest.measure import ErrorMeter, flatten
+    from vrcollab.ingest.pipeline import ConvertOptions, load_model
+
+    lines = ["| input | decimator | seconds | triangles | error % diag |",
+             "|---|---|---:|---:|---:|"]
+    for case, src, ratio in inputs:
+        model = load_model(src, ConvertOptions(units="m"))
+        meter = ErrorMeter(*flatten(model))
+        target = int(model.triangles * ratio)
+        for backend in DECIMATORS:
+            t = time.process_time()
+            level = decimate(model, target, backend, max_error=1.0)
+            seconds = time.process_time() - t
+            err = meter.error(*flatten(level))
+            lines.append(f"| {case} | {backend} | {seconds:.2f} | {level.triangles:,} | "
+                         f"{100 * err:.3f} |")
+    return "\n".join(lines) + "\n"
 
 
 def main() -> int:
@@ -180,8 +212,10 @@ def main() -> int:
         work.mkdir(parents=True, exist_ok=True)
         started = time.time()
         rows: list[Row] = []
-        for case, src, ratio in prepare(work):
+        inputs = prepare(work)
+        for case, src, ratio in inputs:
             rows.extend(bench_case(case, src, ratio, work))
+        decimators = decimator_table(inputs)
         # vrcollab straight from IFC, default ladder (a row of its own: the peers cannot do it)
         ifc = work / "duplex-ifc"
         res = run_measured([PY, "-m", "vrcollab.cli", "convert",
@@ -196,7 +230,8 @@ def main() -> int:
         header = (f"# Ingest benchmark\n\nMachine: {os.cpu_count()} cores, load average "
                   f"{load[0]:.1f} at the end (shared machine: absolute times are noisy, "
                   f"ratios are what to read). Total {time.time() - started:.0f} s.\n\n")
-        report = header + text + extra
+        report = (header + text + extra + "\n## Decimation backends (CPU seconds, same "
+                  "process, equal triangle targets)\n\n" + decimators)
         print(report)
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
         RESULTS.write_text(report)

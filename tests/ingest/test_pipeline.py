@@ -80,6 +80,7 @@ def test_manifest_matches_the_glbs(converted: dict) -> None:
         assert m["version"] == 1
         assert m["units"] == "m"
         assert m["up_axis"] == ("Z" if name.endswith(".ifc") else "Y")
+        assert all(1 <= lv["materials"] <= lv["draw_calls"] for lv in m["levels"])
         assert m["source"]["sha256"] == hashlib.sha256(src.read_bytes()).hexdigest()
         assert [lv["name"] for lv in m["levels"]] == ["full", "half", "quarter"]
         assert set(m["devices"]) == {"quest2", "quest3", "desktop", "phone"}

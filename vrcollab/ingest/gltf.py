@@ -47,6 +47,7 @@ class GlbStats:
 
     triangles: int = 0
     draw_calls: int = 0
+    materials: int = 0  # draw calls left if a client batches parts by material
     vertices: int = 0
     parts: list[PartStats] = field(default_factory=list)
 
@@ -256,6 +257,7 @@ def build_glb(
         stats.triangles += tris
         stats.draw_calls += len(gprims)
         stats.parts.append(PartStats(part.name, part.element_id, part.ifc_class, tris))
+    stats.materials = len(material_list)
     for node in doc.nodes:
         if node.children == []:
             node.children = None

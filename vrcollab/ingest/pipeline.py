@@ -165,7 +165,8 @@ def convert(
                                      root_extras=root_extras)
         _write_atomic(outdir / f"{name}.glb", data)
         written[name] = {"name": name, "file": f"{name}.glb", "triangles": stats.triangles,
-                         "draw_calls": stats.draw_calls, "bytes": len(data), "error": 0.0,
+                         "draw_calls": stats.draw_calls, "materials": stats.materials,
+                         "bytes": len(data), "error": 0.0,
                          "compressed": options.compress}
         if name == "full":
             parts = [{"node": p.node, "element_id": p.element_id, "ifc_class": p.ifc_class,

@@ -21,6 +21,8 @@ WELD_RELATIVE = 1e-6
 RECENTRE_DISTANCE = 1000.0
 #: ... or further than this many bounding-box diagonals.
 RECENTRE_DIAGONALS = 10.0
+#: Formats whose winding is defined (glTF: counter-clockwise) or produced by a CAD kernel.
+WINDING_KNOWN = frozenset({"ifc", "step", "glb", "gltf"})
 #: Winding is made consistent for primitives up to this many triangles (bounded work).
 MAX_WINDING_TRIANGLES = 2_000_000
 
@@ -180,7 +182,7 @@ def repair(
             f = clean_faces(v, f, area_eps)
             if not len(f):
                 continue
-            if fix_normals and model.source_format not in {"ifc", "step"}:
+            if fix_normals and model.source_format not in WINDING_KNOWN:
                 f = fix_winding(v, f)
             v, f, uv = weld(v, f, uv, 0.0)  # drop vertices the cleaning left unused
             prims.append(prim.with_geometry(v, f, uv))

@@ -33,11 +33,13 @@ def render_report(result: ConversionResult) -> Group:
     if any(m["offset"]):
         head.append(f"\nrecentred by {m['offset']} m")
     levels = Table(title="levels of detail", title_justify="left")
-    for col in ("level", "file", "triangles", "draw calls", "bytes", "error (% diag)"):
+    for col in ("level", "file", "triangles", "draw calls", "materials", "bytes",
+                "error (% diag)"):
         levels.add_column(col, justify="right" if col not in ("level", "file") else "left")
     for lv in m["levels"]:
         levels.add_row(lv["name"], lv["file"], f"{lv['triangles']:,}", str(lv["draw_calls"]),
-                       _size(lv["bytes"]), f"{100 * lv['error']:.3f}")
+                       str(lv.get("materials", "")), _size(lv["bytes"]),
+                       f"{100 * lv['error']:.3f}")
     devices = Table(title="device budgets", title_justify="left")
     for col in ("device", "load level", "status", "triangles / budget", "draw calls / budget"):
         devices.add_column(col)
