@@ -33,7 +33,7 @@ export class App {
     this.names = new Map();
     this.dragging = null;
 
-    this.viewer = new Viewer(document.getElementById('viewport'));
+    this.viewer = new Viewer(document.getElementById('viewport'), { quality: cfg.quality });
     this.model = new ModelView(this.viewer, { authHeader: cfg.authHeader });
     // Pins and avatars live under the model root: their coordinates are model space.
     this.avatars = new Avatars(this.model.root);

@@ -115,6 +115,7 @@ async function boot() {
     manifestUrl: params.get('manifest'),
     deviceClass: params.get('lod'),
     xrEmulate: params.get('xr') === 'emulate',
+    quality: params.get('quality') === 'low' ? 'low' : 'high',
   });
   app.start();
   Object.assign(hooks, {

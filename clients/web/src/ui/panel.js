@@ -37,8 +37,10 @@ export class AnnotationPanel {
 
   render(view) {
     this.view = view;
-    // Keep what the user is typing across re-renders caused by other people's edits.
+    // Keep what the user is typing (and the caret) across re-renders caused by others' edits.
     for (const ta of this.root.querySelectorAll('[data-draft]')) this.drafts.set(ta.dataset.draft, ta.value);
+    const focused = document.activeElement?.dataset?.draft ?? null;
+    const caret = focused ? document.activeElement.selectionStart : null;
     const all = annotationList(view);
     const shown = this.filter === 'all' ? all : all.filter((a) => a.status === this.filter);
     const numbers = new Map(all.map((a, i) => [a.id, i + 1]));
@@ -57,8 +59,13 @@ export class AnnotationPanel {
     mount(this.root,
       el('div', { class: 'filters' }, filter),
       items.length ? items : el('div', { class: 'empty' }, all.length ? 'No issues with this status.' : 'No issues yet.', el('br'), hint));
-    const active = document.activeElement;
-    if (active && active.dataset?.draft) active.focus();
+    if (focused) {
+      const again = this.root.querySelector(`[data-draft="${CSS.escape(focused)}"]`);
+      if (again) {
+        again.focus();
+        again.setSelectionRange(caret, caret);
+      }
+    }
   }
 
   _item(a, number) {
@@ -71,7 +78,9 @@ export class AnnotationPanel {
       el('span', { class: `pr-${a.priority}` }, `${a.priority} priority`),
       el('span', {}, a.assignee ? `@${a.assignee}` : 'unassigned'),
       el('span', {}, `${this.app.nameOf(a.author)} · ${ago(a.created)}`),
-      a.comments.length ? el('span', {}, `${a.comments.length} ${a.comments.length === 1 ? 'reply' : 'replies'}`) : null);
+      a.comments.length ? el('span', {}, `${a.comments.length} ${a.comments.length === 1 ? 'reply' : 'replies'}`) : null,
+      // Set by the server when the room moved to a new model version (re-anchoring).
+      a.anchor_state && a.anchor_state !== 'ok' ? el('span', { class: 'badge st-in_progress' }, `element ${a.anchor_state}`) : null);
     const node = el('div', {
       class: `ann${sel ? ' selected' : ''}`, dataset: { id: a.id },
       onclick: (e) => { if (!e.target.closest('.thread')) this.select(a.id); },

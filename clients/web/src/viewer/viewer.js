@@ -9,10 +9,12 @@ export const PICK_LAYER = 5;
 const ease = (t) => (t < 0.5 ? 4 * t * t * t : 1 - (-2 * t + 2) ** 3 / 2);
 
 export class Viewer {
-  constructor(container) {
+  /** `quality: 'low'` drops MSAA and caps the pixel ratio at 1 (weak GPUs, software GL). */
+  constructor(container, { quality = 'high' } = {}) {
     this.container = container;
-    this.renderer = new THREE.WebGLRenderer({ antialias: true, powerPreference: 'high-performance' });
-    this.renderer.setPixelRatio(Math.min(window.devicePixelRatio, 2));
+    const low = quality === 'low';
+    this.renderer = new THREE.WebGLRenderer({ antialias: !low, powerPreference: 'high-performance' });
+    this.renderer.setPixelRatio(low ? 1 : Math.min(window.devicePixelRatio, 2));
     this.renderer.xr.enabled = true;
     this.renderer.xr.setReferenceSpaceType('local-floor');
     this.renderer.outputColorSpace = THREE.SRGBColorSpace;

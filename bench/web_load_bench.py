@@ -1,0 +1,163 @@
+"""Web client load benchmark: time to first rendered frame and to full detail.
+
+Starts a real vrcollab server on 127.0.0.1, uploads each sample model through the REST API
+(the conversion job writes the LOD ladder), opens the room in headless Chromium (Debian's,
+SwiftShader WebGL: software rendering, so frame rates say nothing about a headset) with a cold
+cache, and reads the client's own timings (``window.__vrcollab.info().timings``), the bytes it
+downloaded, the draw calls and triangles it ended with, and the longest main-thread task seen
+during loading. Writes ``bench/results/web.md``.
+
+    python bench/web_load_bench.py [--models fzk,duplex,bunny,bunny1m] [--runs 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from tests.server_process import ServerProcess  # noqa: E402
+from tests.web.roomkit import (  # noqa: E402
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    SHARED,
+    PreparedRoom,
+    prepare_room,
+    wait_js,
+)
+
+OUT = REPO / "bench" / "results" / "web.md"
+LONGTASKS = """
+window.__longtasks = [];
+try {
+  new PerformanceObserver((l) => {
+    for (const e of l.getEntries()) window.__longtasks.push(e.duration);
+  }).observe({ type: 'longtask', buffered: true });
+} catch (e) { /* not supported */ }
+"""
+
+
+def make_bunny_1m(tmp: Path) -> Path:
+    """The 1.1M-triangle bunny (two loop subdivisions), as the ingest benchmark makes it."""
+    import trimesh
+
+    path = tmp / "bunny-1m.ply"
+    if not path.exists():
+        mesh = trimesh.load(SHARED / "models" / "mesh" / "stanford-bunny.obj", force="mesh")
+        for _ in range(2):
+            mesh = mesh.subdivide_loop(iterations=1)
+        mesh.export(path)
+    return path
+
+
+def models(tmp: Path) -> dict[str, tuple[str, Path]]:
+    return {
+        "fzk": ("AC20-FZK-Haus.ifc (house, 83 elements)", SHARED / "models/ifc/AC20-FZK-Haus.ifc"),
+        "duplex": ("duplex.ifc (building, IFC2x3)", SHARED / "models/ifc/duplex.ifc"),
+        "bunny": ("stanford-bunny.obj (69k triangles scan)",
+                  SHARED / "models/mesh/stanford-bunny.obj"),
+        "bunny1m": ("bunny 1.1M (2x loop subdivision)", make_bunny_1m(tmp)),
+    }
+
+
+def measure(browser: Any, room: PreparedRoom, device: str) -> dict[str, Any]:
+    ctx = browser.new_context(viewport={"width": 1280, "height": 800})
+    ctx.add_init_script(LONGTASKS)
+    page = ctx.new_page()
+    t0 = time.perf_counter()
+    page.goto(room.url(room.owner_token, name="Bench", lod=device, quality="high"))
+    wait_js(page, "window.__vrcollab?.info && "
+                  "window.__vrcollab.info().timings.full_detail_frame_ms",
+            timeout=300, interval=0.05)
+    wall = (time.perf_counter() - t0) * 1000
+    info = page.evaluate("window.__vrcollab.info()")
+    transfer = page.evaluate(
+        "performance.getEntriesByType('resource').filter((e) => e.name.includes('/api/versions/'))"
+        ".reduce((s, e) => s + (e.transferSize || e.encodedBodySize || 0), 0)")
+    longest = page.evaluate("Math.max(0, ...window.__longtasks)")
+    ctx.close()
+    t = info["timings"]
+    return {
+        "first_frame_ms": t["first_model_frame_ms"], "full_ms": t["full_detail_frame_ms"],
+        "wall_ms": wall, "levels": "→".join(info["model"]["levels_loaded"]),
+        "triangles": info["scene"]["triangles"], "calls": info["scene"]["calls"],
+        "kb": transfer / 1024, "longtask_ms": longest,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--models", default="fzk,duplex,bunny,bunny1m")
+    ap.add_argument("--runs", type=int, default=2)
+    args = ap.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    started = time.time()
+    rows: list[str] = []
+    with tempfile.TemporaryDirectory() as tmpdir:
+        tmp = Path(tmpdir)
+        catalog = models(tmp)
+        srv = ServerProcess(tmp / "server")
+        srv.start()
+        try:
+            with sync_playwright() as pw:
+                browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                for key in args.models.split(","):
+                    label, path = catalog[key]
+                    t_conv = time.perf_counter()
+                    room = prepare_room(srv, path, timeout=900)
+                    conv_s = time.perf_counter() - t_conv
+                    for device in ("desktop", "quest2"):
+                        runs = [measure(browser, room, device) for _ in range(args.runs)]
+                        med = {k: statistics.median(r[k] for r in runs)
+                               for k in ("first_frame_ms", "full_ms", "wall_ms", "kb",
+                                         "longtask_ms")}
+                        last = runs[-1]
+                        rows.append(
+                            f"| {label} | {device} | {last['levels']} | "
+                            f"{med['first_frame_ms']:.0f} | {med['full_ms']:.0f} | "
+                            f"{med['kb']:.0f} | {last['triangles']:,} | {last['calls']} | "
+                            f"{med['longtask_ms']:.0f} | {conv_s:.0f} |")
+                        print(rows[-1], flush=True)
+                browser.close()
+        finally:
+            srv.stop()
+    load = os.getloadavg()
+    text = "\n".join([
+        "# Web client load benchmark",
+        "",
+        f"- date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
+        f"- machine: {os.cpu_count()} cores, {platform.machine()}, load average "
+        f"{load[0]:.1f} {load[1]:.1f} {load[2]:.1f} (shared machine, other jobs running)",
+        "- browser: Debian Chromium, headless, WebGL through SwiftShader (software): times "
+        "include CPU rendering of every frame, so a GPU is faster; fps is not meaningful here",
+        f"- method: real server on 127.0.0.1, model uploaded and converted by the job runner, "
+        f"fresh browser context per run (cold cache), median of {args.runs} runs; "
+        "`lod=` forces the device class",
+        "- first frame: page start to the first frame drawn with model geometry (the coarsest "
+        "level); full detail: to the first frame drawn with the level the manifest picks",
+        f"- command: python bench/web_load_bench.py --models {args.models} --runs {args.runs}"
+        f" ({time.time() - started:.0f} s)",
+        "",
+        "| model | device | levels loaded | first frame ms | full detail ms | KB downloaded | "
+        "triangles drawn | draw calls | longest task ms | convert s |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        *rows,
+        "",
+    ])
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
