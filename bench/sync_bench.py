@@ -37,6 +37,7 @@ from sync.servers import REPO, YWS_BIN, ServerError
 from sync.worker import VRCOLLAB, YWEBSOCKET
 
 MAX_ROOM = 2000
+RETRY_BELOW_MS = 250.0
 
 
 def _ints(text: str) -> list[int]:
@@ -83,7 +84,12 @@ def _cores(no_pin: bool) -> tuple[tuple[int, ...] | None, tuple[int, ...] | None
 
 def _search(server: str, sweep: Sequence[PhaseResult], cfg: PhaseConfig, steps: int,
             log: list[PhaseResult]) -> Search:
-    """Bounded search above the sweep: grow by 1.5x until a failure, then bisect."""
+    """Bounded search above the sweep: grow by 1.5x until a failure, then bisect.
+
+    A marginal failure (p99 under ``RETRY_BELOW_MS``) is measured once more and the size counts
+    as held if the retry passes: on a shared machine a single scheduling hiccup can push one
+    window's p99 over the line. Both servers get the same rule.
+    """
     mine = sorted((r for r in sweep if r.server == server), key=lambda r: r.n)
     s = Search(server, tried=[(r.n, r.pose_p99) for r in mine])
     ok = [r.n for r in mine if passes(r)]
@@ -102,6 +108,11 @@ def _search(server: str, sweep: Sequence[PhaseResult], cfg: PhaseConfig, steps: 
         r = run_phase(server, cand, cfg)
         log.append(r)
         s.tried.append((cand, r.pose_p99))
+        if not passes(r) and r.pose_p99 < RETRY_BELOW_MS:
+            print(f"  search {server}: N={cand} again (marginal) ...", flush=True)
+            r = run_phase(server, cand, cfg)
+            log.append(r)
+            s.tried.append((cand, r.pose_p99))
         if passes(r):
             s.best = cand
         else:

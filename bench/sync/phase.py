@@ -203,5 +203,8 @@ def _fill(res: PhaseResult, results: list[dict[str, Any]], server_cpu: float, cl
                          "latency includes client queueing")
     if res.closes:
         res.notes.append(f"unexpected closes {res.closes}")
+    if res.cpu_wait_pct > 10.0 and res.server_cpu_pct < 50.0:
+        res.notes.append(f"core contended by other jobs (server waited {res.cpu_wait_pct:.0f}% "
+                         f"of the time while using {res.server_cpu_pct:.0f}%)")
     if res.poses_sent and not pose.count:
         res.notes.append("no timed pose arrived within the window (backlog longer than it)")
