@@ -69,8 +69,16 @@ export class ModelView {
       const level = plan[i];
       const url = levelUrl(manifestUrl, level, location.href);
       const gltf = await this.loader.loadAsync(url, (ev) => this.onProgress?.(level, i, plan.length, ev));
+      const tParsed = performance.now() - t0;
+      // Compile shaders before the level goes on screen (parallel compile where the GPU
+      // driver offers it) so the swap does not stall a frame.
+      try {
+        await this.viewer.renderer.compileAsync(gltf.scene, this.viewer.camera, this.viewer.scene);
+      } catch {
+        // compileAsync is an optimisation only
+      }
       this._install(gltf, level, i === 0);
-      this.levelsLoaded.push({ name: level.name, ms: performance.now() - t0 });
+      this.levelsLoaded.push({ name: level.name, parsed_ms: tParsed, ms: performance.now() - t0 });
       this.onLevel?.(level, i === plan.length - 1);
     }
     return this.manifest;
@@ -336,6 +344,8 @@ export class ModelView {
       triangles: this.displayLevel?.triangles ?? null,
       parts: this.parts.size,
       levels_loaded: this.levelsLoaded.map((l) => l.name),
+      level_times: this.levelsLoaded.map((l) => ({ name: l.name, parsed_ms: Math.round(l.parsed_ms), ready_ms: Math.round(l.ms) })),
+      manifest_ms: Math.round(this.timings.manifest_ms ?? 0),
       full_detail: Boolean(this.plan && this.levelsLoaded.length === this.plan.length),
     };
   }
