@@ -102,3 +102,15 @@ def test_ifc_keeps_identity(models_dir: Path) -> None:
     assert {"IfcWindow", "IfcDoor"} <= classes or "IfcWallStandardCase" in classes
     assert "IfcSpace" not in classes
     assert all(p.path and p.path[-1] for p in model.parts if p.ifc_class != "IfcSite")
+
+
+def test_meshopt_compressed_glb_input_is_decoded(
+    tmp_path: Path, generated: dict[str, Path]
+) -> None:
+    from vrcollab.ingest.pipeline import convert
+
+    first = convert(generated["sphere.ply"], tmp_path / "a")
+    again = load(tmp_path / "a" / "full.glb", Limits())  # our own compressed output as input
+    assert again.triangles == first.manifest["levels"][0]["triangles"]
+    lo, hi = again.bounds()
+    assert np.allclose(hi - lo, 2.0, atol=2e-3)  # the unit sphere, through dequantisation

@@ -160,8 +160,11 @@ def _load_trimesh(path: Path, limits: Limits, fmt: str) -> Model:
     import trimesh
 
     _precheck(path, fmt, limits)
+    source: Any = str(path)
+    if fmt == "glb":
+        source = _plain_glb(path)
     try:
-        scene = trimesh.load(str(path), file_type=fmt, force="scene", process=False)
+        scene = trimesh.load(source, file_type=fmt, force="scene", process=False)
     except IngestError:
         raise
     except ImportError as exc:
@@ -183,6 +186,27 @@ def _load_trimesh(path: Path, limits: Limits, fmt: str) -> Model:
         except Exception:
             scale, known = 1.0, False
     return Model(parts=parts, source_format=fmt, scale=scale, units_known=known)
+
+
+def _plain_glb(path: Path) -> Any:
+    """A GLB trimesh can read: meshopt-compressed input is decoded first; Draco is refused."""
+    from vrcollab.ingest.compress import decode_glb, read_glb
+
+    data = path.read_bytes()
+    try:
+        doc, _ = read_glb(data)
+    except (ValueError, UnicodeDecodeError, struct.error) as exc:
+        raise CorruptFileError(f"{path.name}: damaged GLB ({_short(exc)})") from exc
+    used = set(doc.get("extensionsUsed") or [])
+    if "KHR_draco_mesh_compression" in used:
+        raise UnsupportedFormatError(f"{path.name}: Draco-compressed glTF is not supported")
+    if used & {"EXT_meshopt_compression", "KHR_meshopt_compression"}:
+        try:
+            data = decode_glb(data)
+        except Exception as exc:
+            raise CorruptFileError(f"{path.name}: cannot decode meshopt data ({_short(exc)})"
+                                   ) from exc
+    return io.BytesIO(data)
 
 
 def _short(exc: BaseException) -> str:

@@ -98,11 +98,14 @@ def _write_atomic(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-def load_model(source: Path, options: ConvertOptions) -> Model:
+def load_model(source: Path, options: ConvertOptions, progress: Progress | None = None) -> Model:
     """Load and repair ``source`` (stages 1-2), translating foreign errors."""
+    report_progress: Progress = progress or (lambda stage, frac: None)
     try:
         model = formats.load(source, options.limits)
         options.limits.check_triangles(source.name, model.triangles)
+        report_progress("load", 1.0)
+        report_progress("repair", 0.0)
         model = repair.repair(model, source.name, units=options.units,
                               weld_relative=options.weld_relative)
     except (IngestError, ConfigError):
@@ -132,8 +135,7 @@ def convert(
 
     report_progress("load", 0.0)
     fmt = formats.detect(source)
-    model = load_model(source, options)
-    report_progress("load", 1.0)
+    model = load_model(source, options, report_progress)
     report_progress("repair", 1.0)
 
     # levels: full, then each target below the previous level's size
