@@ -78,6 +78,12 @@ def _hostile(d: Path) -> dict[str, tuple[Path, type[IngestError]]]:
     with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
         zf.writestr("huge.obj", b"# " + b"0" * (60 * 1024 * 1024))
     files["bomb.zip"] = (bomb.getvalue(), LimitExceededError)
+    # a bomb that lies about its sizes: reading stops at the declared size, the CRC fails
+    lying = bytearray(bomb.getvalue())
+    lying[22:26] = struct.pack("<I", 1000)
+    central = lying.rfind(b"PK\x01\x02")
+    lying[central + 24 : central + 28] = struct.pack("<I", 1000)
+    files["lying.zip"] = (bytes(lying), CorruptFileError)
     out = {}
     for name, (data, err) in files.items():
         (d / name).write_bytes(data)
@@ -102,7 +108,8 @@ def test_shared_bad_models(models_dir: Path, tmp_path: Path, name: str) -> None:
     "name",
     ["empty.glb", "zeros.stl", "truncated.stl", "lying_count.stl", "nan.stl", "inf.obj",
      "index.obj", "index.ply", "index.off", "garbage.glb", "png.obj", "random.bin",
-     "truncated.ifc", "garbage.ifc", "garbage.step", "corrupt.zip", "nomodel.zip", "bomb.zip"],
+     "truncated.ifc", "garbage.ifc", "garbage.step", "corrupt.zip", "nomodel.zip", "bomb.zip",
+     "lying.zip"],
 )
 def test_hostile_files(hostile: dict, tmp_path: Path, name: str) -> None:
     path, expected = hostile[name]
