@@ -6,9 +6,8 @@ import io
 import zipfile
 from typing import Any
 
-from api_bcf_checks import validate_archive
-from conftest import Api, obj_text
-
+from tests.api.api_bcf_checks import validate_archive
+from tests.api.api_support import Api, obj_text
 from vrcollab.bcf.exchange import export_annotations
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from api_bcf_checks import validate_archive
 
+from tests.api.api_bcf_checks import validate_archive
 from vrcollab.bcf.exchange import export_annotations, import_annotations
 
 pytestmark = pytest.mark.timeout(300)

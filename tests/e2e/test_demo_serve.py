@@ -9,8 +9,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from e2e_support import HOUSE
 
+from tests.e2e.e2e_support import HOUSE
 from tests.server_process import ServerProcess
 from vrcollab.demo import DEMO_PROJECT, DEMO_ROOM, ensure_demo
 from vrcollab.settings import Settings

@@ -12,9 +12,9 @@ from typing import Any
 
 import httpx
 import pytest
-from api_bcf_checks import validate_archive
-from e2e_support import DOOR, FOOTING, HOUSE, auth, changed_house, follow_job, upload
 
+from tests.api.api_bcf_checks import validate_archive
+from tests.e2e.e2e_support import DOOR, FOOTING, HOUSE, auth, changed_house, follow_job, upload
 from vrcollab.bcf.exchange import import_annotations
 from vrcollab.client import RoomClient
 

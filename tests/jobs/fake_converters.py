@@ -9,8 +9,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import trimesh
-
 from vrcollab.errors import CorruptFileError
 
 
@@ -18,6 +16,7 @@ def boxes(
     source: Path, outdir: Path, options: dict[str, Any], progress: Callable[..., None]
 ) -> None:
     """A real GLB with one node per line of the source: ``name size`` (a box per element)."""
+    import trimesh
     scene = trimesh.Scene()
     parts = []
     for i, line in enumerate(source.read_text().split()):
@@ -67,6 +66,7 @@ def obj_parts(
     source: Path, outdir: Path, options: dict[str, Any], progress: Callable[..., None]
 ) -> None:
     """A real GLB from an OBJ with one ``o <name>`` object per element (element id GID-<name>)."""
+    import trimesh
     verts: list[list[float]] = []
     faces: dict[str, list[list[int]]] = {}
     name = "default"

@@ -191,7 +191,7 @@ class JobRunner:
         read_fd, write_fd = os.pipe()
         spec = {"converter": self.converter, "source": str(source),
                 "outdir": str(workdir / "out"), "options": self.options,
-                "sys_path": [p for p in sys.path if p], "fd": write_fd}
+                "sys_path": [p or os.getcwd() for p in sys.path], "fd": write_fd}
         try:
             with (workdir / "stderr.txt").open("wb") as err:
                 proc = subprocess.Popen(
