@@ -114,3 +114,22 @@ def test_meshopt_compressed_glb_input_is_decoded(
     assert again.triangles == first.manifest["levels"][0]["triangles"]
     lo, hi = again.bounds()
     assert np.allclose(hi - lo, 2.0, atol=2e-3)  # the unit sphere, through dequantisation
+
+
+def test_ply_triangle_strips(tmp_path: Path) -> None:
+    from vrcollab.ingest.formats import strips_to_triangles
+
+    assert strips_to_triangles(np.array([0, 1, 2, 3, -1, 4, 5, 6])).tolist() == [
+        [0, 1, 2], [2, 1, 3], [4, 5, 6]]
+    # a 2 x 1 quad strip (4 triangles), as igea.ply stores its surface
+    ply = tmp_path / "strip.ply"
+    ply.write_bytes(
+        b"ply\nformat ascii 1.0\nelement vertex 6\nproperty float x\nproperty float y\n"
+        b"property float z\nelement tristrips 1\nproperty list int int vertex_indices\n"
+        b"end_header\n0 0 0\n0 1 0\n1 0 0\n1 1 0\n2 0 0\n2 1 0\n6 0 1 2 3 4 5\n")
+    model = load(ply, Limits())
+    assert model.triangles == 4
+    faces = model.parts[0].primitives[0].faces
+    v = model.parts[0].primitives[0].vertices
+    normals = np.cross(v[faces[:, 1]] - v[faces[:, 0]], v[faces[:, 2]] - v[faces[:, 0]])
+    assert np.all(np.sign(normals[:, 2]) == np.sign(normals[0, 2]))  # consistent winding

@@ -163,6 +163,8 @@ def _load_trimesh(path: Path, limits: Limits, fmt: str) -> Model:
     source: Any = str(path)
     if fmt == "glb":
         source = _plain_glb(path)
+    if fmt == "ply" and _ply_has_tristrips(path):
+        return _load_ply_tristrips(path)
     try:
         scene = trimesh.load(source, file_type=fmt, force="scene", process=False)
     except IngestError:
@@ -186,6 +188,54 @@ def _load_trimesh(path: Path, limits: Limits, fmt: str) -> Model:
         except Exception:
             scale, known = 1.0, False
     return Model(parts=parts, source_format=fmt, scale=scale, units_known=known)
+
+
+def _ply_has_tristrips(path: Path) -> bool:
+    with path.open("rb") as fh:
+        head = fh.read(_HEAD)
+    header = head.split(b"end_header", 1)[0]
+    return b"element tristrips" in header and not re.search(rb"element\s+face\s+[1-9]", header)
+
+
+def strips_to_triangles(strip: np.ndarray) -> np.ndarray:
+    """Triangles of a triangle strip with -1 restarts (alternate triangles flipped)."""
+    s = np.asarray(strip, dtype=np.int64).reshape(-1)
+    if len(s) < 3:
+        return np.zeros((0, 3), dtype=np.int64)
+    restart = np.flatnonzero(s < 0)
+    run_start = np.zeros(len(s), dtype=np.int64)
+    run_start[restart[restart + 1 < len(s)] + 1] = restart[restart + 1 < len(s)] + 1
+    run_start = np.maximum.accumulate(run_start)
+    a, b, c = s[:-2], s[1:-1], s[2:]
+    valid = (a >= 0) & (b >= 0) & (c >= 0)
+    odd = ((np.arange(len(s) - 2) - run_start[:-2]) % 2) == 1
+    tris = np.stack([np.where(odd, b, a), np.where(odd, a, b), c], axis=1)
+    return tris[valid]
+
+
+def _load_ply_tristrips(path: Path) -> Model:
+    """PLY with a ``tristrips`` element (trimesh reads only its vertices)."""
+    from trimesh.exchange import ply
+
+    try:
+        with path.open("rb") as fh:
+            elements, is_ascii, _ = ply._parse_header(fh)
+            if is_ascii:
+                ply._ply_ascii(elements, fh)
+            else:
+                ply._ply_binary(elements, fh)
+        vdata = elements["vertex"]["data"]
+        vertices = np.stack([np.asarray(vdata[k], dtype=np.float64).reshape(-1)
+                             for k in "xyz"], axis=1)
+        raw = elements["tristrips"]["data"]["vertex_indices"]
+        lists = raw["f1"] if raw.dtype.names else raw
+        faces = np.concatenate([strips_to_triangles(np.asarray(x)) for x in lists])
+    except IngestError:
+        raise
+    except Exception as exc:
+        raise CorruptFileError(f"{path.name}: cannot parse PLY strips ({_short(exc)})") from exc
+    prim = Primitive(vertices=vertices, faces=faces)
+    return Model(parts=[Part(name=path.name, primitives=[prim])], source_format="ply")
 
 
 def _plain_glb(path: Path) -> Any:
