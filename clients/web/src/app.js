@@ -158,6 +158,7 @@ export class App {
     this.model.setNodeState(view.nodes, { skip: this.dragging });
     this.section.apply(view.sections);
     this.toolbar.setActive('present', Boolean(view.presenter) && view.presenter === this.conn.welcome?.user?.user_id);
+    this._refreshPermissions();
     this.toolbar.setActive('section', Boolean(this.section.current));
     this._syncAvatars();
     hud.showConnection(this.conn.state, this.conn.lastError, this.conn.outbox.size);
@@ -172,7 +173,7 @@ export class App {
     const self = this.conn.welcome ? { ...this.conn.welcome.user, device: this.conn.identity.device } : null;
     hud.renderPeople(document.getElementById('tab-people'), {
       self, participants: people, presenter: view.presenter, following: this.following,
-      onFollow: (sid) => { this.following = sid; this._syncAvatars(); },
+      onFollow: (sid) => this.follow(sid),
     });
   }
 
@@ -181,7 +182,8 @@ export class App {
     this.toolbar.setEnabled('annotate', canSend(role, 'annotation.create'));
     for (const t of ['move', 'rotate', 'hide', 'showall', 'section']) this.toolbar.setEnabled(t, canSend(role, 'node.set'));
     this.toolbar.setEnabled('present', canSend(role, 'presenter.set'));
-    this.toolbar.setEnabled('gather', roleAtLeast(role, 'editor'));
+    const presenting = this.conn.welcome && this.conn.mirror.view.presenter === this.conn.welcome.user.user_id;
+    this.toolbar.setEnabled('gather', roleAtLeast(role, 'editor') || Boolean(presenting));
   }
 
   // ---- model --------------------------------------------------------------------------------
@@ -342,8 +344,7 @@ export class App {
         break;
       }
       case 'follow':
-        this.following = this.following === 'presenter' ? null : 'presenter';
-        this.toolbar.setActive('follow', this.following === 'presenter');
+        this.follow(this.following === 'presenter' ? null : 'presenter');
         if (this.following && !view.presenter) toast('Nobody is presenting right now.');
         break;
       case 'gather':
@@ -539,6 +540,15 @@ export class App {
     }
   }
 
+  /** Follow a session ('presenter' tracks whoever presents); the server tells the others (R13). */
+  follow(target) {
+    this.following = target;
+    this.toolbar.setActive('follow', target === 'presenter');
+    const sid = target === 'presenter' ? this._presenterSession() : target;
+    this.conn.command('follow', { session_id: sid ?? null });
+    this._syncAvatars();
+  }
+
   _presenterSession() {
     const uid = this.conn.mirror.view.presenter;
     if (!uid) return null;
@@ -631,7 +641,10 @@ export class App {
       annotations: annotationList(c.mirror.view), nodes: c.mirror.view.nodes,
       sections: c.mirror.view.sections, presenter: c.mirror.view.presenter,
       model: this.model.summary(), model_error: this.modelError ?? null,
-      scene: { ...this.viewer.stats, rendered: this.viewer.rendered, xr: this.xr.mode },
+      scene: {
+        ...this.viewer.stats, rendered: this.viewer.rendered, xr: this.xr.mode,
+        flying: Boolean(this.viewer.flight), clipping: this.viewer.renderer.clippingPlanes.length,
+      },
       avatars: this.avatars.describe(), timings: { ...this.timings },
       xr_support: this.xrSupport ?? null,
       world: this.model.bounds ? {
@@ -639,6 +652,8 @@ export class App {
         size: this.model.bounds.getSize(new THREE.Vector3()).toArray(),
         rig: this.viewer.rig.position.toArray(),
       } : null,
+      camera: this.viewer.camera.getWorldPosition(new THREE.Vector3()).toArray(),
+      following: this.following,
       selected: this.selected,
       tool: this.tool,
     };
