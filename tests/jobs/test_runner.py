@@ -12,6 +12,7 @@ import pytest
 
 from vrcollab.assets import AssetStore
 from vrcollab.jobs import JobEvents, JobRunner
+from vrcollab.jobs.elements import same_geometry
 from vrcollab.store.catalog import Catalog, JobRecord
 from vrcollab.store.catalog_sqlite import SqliteCatalog
 
@@ -84,8 +85,9 @@ def test_geometry_fingerprints_change_only_for_changed_elements(
     finally:
         runner.stop()
     e1, e2 = catalog.get_version(v1).elements, catalog.get_version(v2).elements
-    assert e1["GID-a"] == e2["GID-a"]
-    assert e1["GID-b"] != e2["GID-b"]
+    assert e1["GID-a"].startswith("box:12|")
+    assert same_geometry(e1["GID-a"], e2["GID-a"])
+    assert not same_geometry(e1["GID-b"], e2["GID-b"])
     assert "GID-c" not in e2
 
 

@@ -1,16 +1,20 @@
 """Per-element geometry fingerprints of a converted version, for re-anchoring annotations.
 
 Each part is keyed twice: by its IFC GlobalId (when it has one) and by ``node:<glTF node name>``,
-so annotations anchored by ``element_id`` or by ``node_id`` can both be looked up. The value is the
-manifest part's ``geometry_hash`` when the ingest pipeline provides one; otherwise a fingerprint
-computed from the finest GLB without decoding any buffer: the part's triangle count and its
-world-space bounding box (accessor min/max through the node transforms, plus the manifest
-``offset`` so recentring a changed model does not look like a change), rounded to 1 mm.
+so annotations anchored by ``element_id`` or by ``node_id`` can both be looked up.
+
+The value is the manifest part's ``geometry_hash`` when the ingest pipeline provides one (compared
+exactly). Otherwise it is a fingerprint read from the finest GLB without decoding any buffer:
+``"box:<triangles>|<tolerance>|<minx,miny,minz,maxx,maxy,maxz>"``, the part's triangle count and
+its bounding box in original coordinates (accessor min/max through the node transforms, plus the
+manifest ``offset``, so recentring a changed model is not a change). Positions are quantised on
+one grid for the whole model, so the same element can move by up to a grid step between versions
+whose overall bounds differ: :func:`same_geometry` compares boxes within the larger of the two
+versions' tolerances (a few grid steps, at least 1 mm) instead of bit for bit.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -18,7 +22,9 @@ from typing import Any
 import numpy as np
 import pygltflib
 
-ROUND_M = 1e-3
+MIN_TOLERANCE_M = 1e-3
+ASSUMED_POSITION_BITS = 14  # the pipeline's default; the manifest does not record it
+GRID_STEPS = 3.0
 
 
 def element_keys(part: dict[str, Any]) -> list[str]:
@@ -54,18 +60,56 @@ def element_hashes(outdir: Path, result: Any = None) -> dict[str, str]:
     if not levels:
         return {}
     offset = np.asarray(manifest.get("offset") or [0.0, 0.0, 0.0], dtype=np.float64)
+    tolerance = _tolerance(manifest)
     boxes = node_boxes(outdir / levels[0]["file"])
-    out: dict[str, list[str]] = {}
+    out: dict[str, list[tuple[int, list[float]]]] = {}
     for part in parts:
         box = boxes.get(str(part.get("node")))
-        coords = "none" if box is None else ",".join(
-            f"{round(float(v) / ROUND_M)}" for v in (box + np.concatenate([offset, offset]))
-        )
+        coords = [] if box is None else [float(v) for v in box + np.concatenate([offset, offset])]
         for key in element_keys(part):
-            out.setdefault(key, []).append(f"{part.get('triangles')}|{coords}")
-    return {
-        k: hashlib.sha256(";".join(sorted(v)).encode()).hexdigest()[:32] for k, v in out.items()
-    }
+            out.setdefault(key, []).append((int(part.get("triangles") or 0), coords))
+    return {k: "+".join(_box_text(t, tolerance, c) for t, c in sorted(v, key=_order))
+            for k, v in out.items()}
+
+
+def _order(item: tuple[int, list[float]]) -> tuple[int, list[int]]:
+    return item[0], [round(x * 100) for x in item[1]]  # stable across grid-step jitter
+
+
+def _box_text(triangles: int, tolerance: float, coords: list[float]) -> str:
+    return f"box:{triangles}|{tolerance:.6g}|" + ",".join(f"{x:.5f}" for x in coords)
+
+
+def _tolerance(manifest: dict[str, Any]) -> float:
+    bounds = manifest.get("bounds") or {}
+    try:
+        extent = max(float(b) - float(a) for a, b in zip(bounds["min"], bounds["max"],
+                                                          strict=True))
+    except (KeyError, TypeError, ValueError):
+        extent = 0.0
+    quantised = "quantization" in str(manifest.get("compression", "quantization")).lower()
+    step = extent / (2**ASSUMED_POSITION_BITS - 1) if quantised else 0.0
+    return max(MIN_TOLERANCE_M, GRID_STEPS * step)
+
+
+def same_geometry(a: str, b: str) -> bool:
+    """Whether two fingerprints describe the same geometry (boxes within tolerance)."""
+    if a == b:
+        return True
+    pa, pb = a.split("+"), b.split("+")
+    if len(pa) != len(pb) or not all(x.startswith("box:") for x in (*pa, *pb)):
+        return False
+    for x, y in zip(pa, pb, strict=True):
+        tx, tolx, cx = x[4:].split("|")
+        ty, toly, cy = y[4:].split("|")
+        if tx != ty:
+            return False
+        vx = [float(v) for v in cx.split(",") if v]
+        vy = [float(v) for v in cy.split(",") if v]
+        tol = max(float(tolx), float(toly))
+        if len(vx) != len(vy) or any(abs(p - q) > tol for p, q in zip(vx, vy, strict=True)):
+            return False
+    return True
 
 
 def _local_matrix(node: pygltflib.Node) -> np.ndarray:

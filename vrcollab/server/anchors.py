@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from vrcollab.jobs.elements import annotation_key
+from vrcollab.jobs.elements import annotation_key, same_geometry
 
 AnchorState = Literal["ok", "changed", "missing"]
 
@@ -33,7 +33,7 @@ def anchor_state(
         return "missing"
     if previous in ("changed", "missing"):
         return "changed"
-    if key in old and old[key] == new[key]:
+    if key in old and same_geometry(old[key], new[key]):
         return "ok"
     return "changed"
 
