@@ -27,10 +27,13 @@ test('two clients see each other and each other\'s ops', async () => {
   const b = client(srv.url, 'B');
   await until(() => b.state === 'online' && a.participants.size === 1);
   assert.equal(b.participants.size, 1);
+  const sizesOnAck = [];
+  a.mirror.onChange((_v, reason) => { if (reason === 'ack') sizesOnAck.push(a.outbox.size); });
   a.send('annotation.create', { annotation: { ...newAnnotation({ position: [1, 2, 3], normal: [0, 1, 0], text: 'leak' }), id: 'a1' } });
   await until(() => b.mirror.view.annotations.a1);
   assert.deepEqual(b.mirror.view.annotations.a1.position, [1, 2, 3]);
-  await until(() => a.outbox.size === 0);
+  await until(() => a.outbox.size === 0 && sizesOnAck.length === 1);
+  assert.deepEqual(sizesOnAck, [0], 'listeners see the outbox already settled');
   a.stop(); b.stop();
   await srv.close();
 });

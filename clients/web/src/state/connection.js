@@ -205,19 +205,19 @@ export class Connection {
         break;
       case 'ack':
         this.stats.acks += 1;
-        this.mirror.ack(msg);
         this.outbox.settle(msg.op_id);
+        this.mirror.ack(msg);
         break;
       case 'reject':
         this.stats.rejects += 1;
-        this.mirror.reject(msg);
         this.outbox.settle(msg.op_id);
+        this.mirror.reject(msg);
         this._emit('reject', msg);
         break;
       case 'commit':
         this.stats.commits += 1;
-        this.mirror.commit(msg);
         this.outbox.settle(msg.op_id);
+        this.mirror.commit(msg);
         if (this.mirror.gap) {
           this.mirror.gap = null;
           this.reconnect();
