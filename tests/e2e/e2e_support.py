@@ -17,7 +17,7 @@ DOOR = "0Tif_$wI1FwAwq$OJt24I8"  # removed in version 2
 
 
 def changed_house(dst: Path) -> Path:
-    """IfcOpenHouse with the footing moved 0.5 m along x and the door removed."""
+    """IfcOpenHouse (lengths in mm) with the footing moved 0.5 m along x and the door removed."""
     import ifcopenshell
     import ifcopenshell.api
 
@@ -25,7 +25,7 @@ def changed_house(dst: Path) -> Path:
     ifcopenshell.api.run("root.remove_product", f, product=f.by_guid(DOOR))
     loc = f.by_guid(FOOTING).ObjectPlacement.RelativePlacement.Location
     x, y, z = loc.Coordinates
-    loc.Coordinates = (x + 0.5, y, z)
+    loc.Coordinates = (x + 500.0, y, z)
     f.write(str(dst))
     return dst
 
