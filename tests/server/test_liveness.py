@@ -116,8 +116,10 @@ ws.close()
 
 
 async def test_flood_does_not_delay_other_clients(server_factory: ServerFactory) -> None:
+    # isolation, not disk speed: NORMAL sync keeps fsync stalls of a shared disk out of it
     srv = server_factory(env={"VRCOLLAB_RATE_LIMIT_PER_SECOND": "1000000",
-                              "VRCOLLAB_RATE_LIMIT_BURST": "1000000"})
+                              "VRCOLLAB_RATE_LIMIT_BURST": "1000000",
+                              "VRCOLLAB_SQLITE_SYNCHRONOUS": "NORMAL"})
     boot = srv.bootstrap()
     calm = [RoomClient(srv.base_url, boot.room_id, boot.owner_token, name=f"calm{i}")
             for i in range(2)]
@@ -125,8 +127,11 @@ async def test_flood_does_not_delay_other_clients(server_factory: ServerFactory)
         await c.connect()
         c.keep_messages = False
     url = f"{ws_url(srv.base_url, boot.room_id)}?token={boot.owner_token}"
-    flooder = await asyncio.create_subprocess_exec(  # its own process: no shared event loop
-        sys.executable, "-c", FLOODER, url, "6", stdout=asyncio.subprocess.PIPE)
+    # its own process (no shared event loop), niced: a real flooder runs on another machine,
+    # here it must not win the CPU from the server and the measuring clients on a 2-core box
+    flooder = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", FLOODER, url, "6", stdout=asyncio.subprocess.PIPE,
+        preexec_fn=lambda: os.nice(15))
     await calm[0].wait_for(lambda m: m["type"] == "presence", past=False)
     await asyncio.sleep(0.5)
     pings: list[float] = []
@@ -139,14 +144,20 @@ async def test_flood_does_not_delay_other_clients(server_factory: ServerFactory)
                                                         "position": [1, 1, 1]})
             acks.append(time.perf_counter() - t0)
     out, _ = await flooder.communicate()
+    health = httpx.get(srv.base_url + "/api/health").json()
     sent = int(out.decode().strip() or 0)
+    await calm[0].ping()
+    flood_commits = calm[0].seq - len(acks)  # the server really processed the flood
     for c in calm:
         assert c.close_code is None
         await c.close()
-    print(f"\nflood: {sent} poses sent; others' ping p50 {statistics.median(pings) * 1e3:.1f} "
-          f"ms max {max(pings) * 1e3:.1f} ms; op ack p50 {statistics.median(acks) * 1e3:.1f} "
-          f"ms max {max(acks) * 1e3:.1f} ms")
+    ms = 1e3
+    print(f"\nflood: {sent} poses, {flood_commits} ops committed; others' ping p50 "
+          f"{statistics.median(pings) * ms:.1f} ms max {max(pings) * ms:.1f} ms; op ack p50 "
+          f"{statistics.median(acks) * ms:.1f} ms max {max(acks) * ms:.1f} ms; "
+          f"store write p99 {health['store_write_ms_p99']} ms")
     assert sent > 1000
+    assert flood_commits > 50
     assert max(pings) < 1.0
     assert max(acks) < 1.0
 

@@ -35,7 +35,7 @@ CLOSE_VERSION = 4426
 CLOSE_RATE = 4429
 
 CLOSE_WAIT_S = 10.0
-MAX_OPS_IN_FLIGHT = 32  # per connection: beyond this the reader stops reading (TCP backpressure)
+MAX_OPS_IN_FLIGHT = 8  # per connection: beyond this the reader stops reading (TCP backpressure)
 
 
 class TokenBucket:
