@@ -32,8 +32,8 @@ def close_to(a: list[float], b: list[float], tol: float) -> bool:
 def test_vr_trigger_annotates_and_head_pose_reaches_others(
     browser: Any, web_server: ServerProcess, web_room: PreparedRoom
 ) -> None:
-    reviewer = web_server.token(web_room.project_id, "reviewer", "Quest user")
-    vr = open_client(browser, web_room.url(reviewer, name="Quest%20user", xr="emulate"))
+    editor = web_server.token(web_room.project_id, "editor", "Quest user")
+    vr = open_client(browser, web_room.url(editor, name="Quest%20user", xr="emulate"))
     desk = open_client(browser, web_room.url(web_room.owner_token, name="Desk"))
     try:
         assert info(vr)["xr_support"]["vr"] is True
@@ -79,6 +79,20 @@ def test_vr_trigger_annotates_and_head_pose_reaches_others(
                       f"(x) => x.session_id === '{vr_session}'); return a && a.head && "
                       f"Math.hypot(a.head[0] - {head[0]}, a.head[1] - {head[1]}, "
                       f"a.head[2] - {head[2]}) < 0.02; }})()")
+        # Grip to grab: squeeze on a part, move the controller, release -> node.set for all.
+        vr.evaluate(AIM_JS, [[0.2, 1.3, -0.2], center])
+        part = wait_js(vr, "window.__vrcollab.pose().laser?.node_id")
+        vr.evaluate("window.__vrcollab.xrDevice.controllers.right.updateButtonValue('squeeze', 1)")
+        wait_js(vr, "window.__vrcollab.info().scene.grabbing")
+        vr.evaluate("window.__vrcollab.xrDevice.controllers.right.position.set(0.6, 1.3, -0.2)")
+        wait_js(vr, f"window.__vrcollab.info().nodes[{part!r}]?.transform")
+        vr.evaluate("window.__vrcollab.xrDevice.controllers.right.updateButtonValue('squeeze', 0)")
+        wait_js(vr, "!window.__vrcollab.info().scene.grabbing && "
+                    "window.__vrcollab.info().pending === 0")
+        final = info(vr)["nodes"][part]["transform"]
+        assert any(abs(v) > 1e-3 for v in final[12:15]), "the part moved with the hand"
+        wait_js(desk, f"JSON.stringify(window.__vrcollab.info().nodes[{part!r}]?.transform) === "
+                      f"JSON.stringify({final})")
         assert not vr.errors
         assert not desk.errors
     finally:

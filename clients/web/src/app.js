@@ -644,6 +644,7 @@ export class App {
       scene: {
         ...this.viewer.stats, rendered: this.viewer.rendered, xr: this.xr.mode,
         flying: Boolean(this.viewer.flight), clipping: this.viewer.renderer.clippingPlanes.length,
+        grabbing: Boolean(this.xr.grab),
       },
       avatars: this.avatars.describe(), timings: { ...this.timings },
       xr_support: this.xrSupport ?? null,
