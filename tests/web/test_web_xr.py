@@ -93,6 +93,12 @@ def test_vr_trigger_annotates_and_head_pose_reaches_others(
         assert any(abs(v) > 1e-3 for v in final[12:15]), "the part moved with the hand"
         wait_js(desk, f"JSON.stringify(window.__vrcollab.info().nodes[{part!r}]?.transform) === "
                       f"JSON.stringify({final})")
+        # Thumbstick forward flies the rig where the head looks.
+        rig = info(vr)["world"]["rig"]
+        vr.evaluate("window.__vrcollab.xrDevice.controllers.right.updateAxes('thumbstick', 0, -1)")
+        wait_js(vr, "Math.hypot(...window.__vrcollab.info().world.rig.map("
+                    f"(v, i) => v - {rig}[i])) > 0.2")
+        vr.evaluate("window.__vrcollab.xrDevice.controllers.right.updateAxes('thumbstick', 0, 0)")
         assert not vr.errors
         assert not desk.errors
     finally:
