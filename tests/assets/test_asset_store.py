@@ -50,3 +50,16 @@ def test_bad_and_missing_ids(tmp_path: Path) -> None:
         store.path("../" + "a" * 61)
     with pytest.raises(NotFoundError):
         store.open_path("0" * 64)
+
+
+def test_purge_temp_removes_only_old_leftovers(tmp_path: Path) -> None:
+    import os
+    import time
+
+    store = AssetStore(tmp_path)
+    old, fresh = store.temp_file(), store.temp_file()
+    past = time.time() - 7200
+    os.utime(old, (past, past))
+    assert store.purge_temp(older_than_s=3600) == 1
+    assert not old.exists()
+    assert fresh.exists()

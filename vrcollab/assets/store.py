@@ -8,11 +8,13 @@ Blobs are immutable: the same digest always names the same bytes.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
 import shutil
 import tempfile
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +56,17 @@ class AssetStore:
         self.root = Path(root)
         self.tmp_dir = self.root / "tmp"
         self.tmp_dir.mkdir(parents=True, exist_ok=True)
+
+    def purge_temp(self, older_than_s: float = 3600.0) -> int:
+        """Delete temp files left by interrupted uploads or writes; returns how many."""
+        cutoff = time.time() - older_than_s
+        removed = 0
+        for entry in self.tmp_dir.iterdir():
+            with contextlib.suppress(OSError):
+                if entry.is_file() and entry.stat().st_mtime < cutoff:
+                    entry.unlink()
+                    removed += 1
+        return removed
 
     def path(self, sha256: str) -> Path:
         """Where the blob with this digest lives (whether or not it exists)."""

@@ -116,6 +116,9 @@ class JobRunner:
             return
         self.work_dir.mkdir(parents=True, exist_ok=True)
         self.recover()
+        for leftover in self.work_dir.iterdir():  # work dirs of jobs a crash interrupted
+            if leftover.is_dir():
+                shutil.rmtree(leftover, ignore_errors=True)
         self._stop.clear()
         self._thread = threading.Thread(target=self._loop, name="vrcollab-jobs", daemon=True)
         self._thread.start()

@@ -66,6 +66,7 @@ def open_services(settings: Settings, *, catalog: Catalog | None = None) -> Cata
     data = Path(settings.data_dir)
     cat = catalog if catalog is not None else open_catalog(settings)
     assets = AssetStore(data / "assets")
+    assets.purge_temp()
     events = JobEvents()
     runner = JobRunner(
         catalog=cat,
