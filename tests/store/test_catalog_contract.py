@@ -94,6 +94,10 @@ def test_jobs_claim_in_order_once(catalog: Catalog) -> None:
     assert first.started is not None
     assert len(catalog.list_jobs(statuses=("running",))) == 3
     assert catalog.list_jobs(project_id="p2") == []
+    other = _version(catalog, name="annex")
+    extra = catalog.create_job("p1", other)
+    assert catalog.list_jobs(version_id=other) == [extra]
+    assert len(catalog.list_jobs(version_id=first.version_id)) == 3
 
 
 def test_claim_is_atomic_across_threads(catalog: Catalog) -> None:

@@ -189,8 +189,7 @@ def file_url(version_id: str, path: str) -> str:
 def version_out(catalog: Catalog, version: VersionRecord) -> VersionOut:
     """JSON of a version with its files and latest job."""
     files: list[VersionFile] = catalog.list_version_files(version.version_id)
-    jobs = [j for j in catalog.list_jobs(project_id=version.project_id)
-            if j.version_id == version.version_id]
+    jobs = catalog.list_jobs(version_id=version.version_id)
     ready = version.status == "ready"
     return VersionOut(
         version_id=version.version_id, model_id=version.model_id,

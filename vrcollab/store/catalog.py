@@ -157,9 +157,13 @@ class Catalog(ABC):
 
     @abstractmethod
     def list_jobs(
-        self, *, project_id: str | None = None, statuses: tuple[str, ...] = JOB_STATUSES
+        self,
+        *,
+        project_id: str | None = None,
+        version_id: str | None = None,
+        statuses: tuple[str, ...] = JOB_STATUSES,
     ) -> list[JobRecord]:
-        """Jobs, oldest first, filtered by project and status."""
+        """Jobs, oldest first, filtered by project, version and status."""
 
     @abstractmethod
     def claim_next_job(self) -> JobRecord | None:
@@ -308,13 +312,19 @@ class MemoryCatalog(Catalog):
             return job
 
     def list_jobs(
-        self, *, project_id: str | None = None, statuses: tuple[str, ...] = JOB_STATUSES
+        self,
+        *,
+        project_id: str | None = None,
+        version_id: str | None = None,
+        statuses: tuple[str, ...] = JOB_STATUSES,
     ) -> list[JobRecord]:
         with self._lock:
             return [  # dicts keep insertion order: oldest first
                 j
                 for j in self._jobs.values()
-                if j.status in statuses and (project_id is None or j.project_id == project_id)
+                if j.status in statuses
+                and (project_id is None or j.project_id == project_id)
+                and (version_id is None or j.version_id == version_id)
             ]
 
     def claim_next_job(self) -> JobRecord | None:

@@ -48,6 +48,7 @@ CREATE TABLE IF NOT EXISTS catalog_jobs (
     updated REAL NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, error TEXT, error_code TEXT,
     started REAL, finished REAL);
 CREATE INDEX IF NOT EXISTS catalog_jobs_status ON catalog_jobs(status);
+CREATE INDEX IF NOT EXISTS catalog_jobs_version ON catalog_jobs(version_id);
 CREATE TABLE IF NOT EXISTS catalog_assets (
     sha256 TEXT PRIMARY KEY, size INTEGER NOT NULL, created REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS catalog_version_files (
@@ -288,7 +289,11 @@ class SqliteCatalog(Catalog):
             return self.get_job(job_id)
 
     def list_jobs(
-        self, *, project_id: str | None = None, statuses: tuple[str, ...] = JOB_STATUSES
+        self,
+        *,
+        project_id: str | None = None,
+        version_id: str | None = None,
+        statuses: tuple[str, ...] = JOB_STATUSES,
     ) -> list[JobRecord]:
         marks = ", ".join("?" for _ in statuses) or "NULL"
         sql = f"SELECT {_JOB_COLUMNS} FROM catalog_jobs WHERE status IN ({marks})"
@@ -296,6 +301,9 @@ class SqliteCatalog(Catalog):
         if project_id is not None:
             sql += " AND project_id = ?"
             params.append(project_id)
+        if version_id is not None:
+            sql += " AND version_id = ?"
+            params.append(version_id)
         with self._tx() as db:
             rows = db.execute(sql + " ORDER BY seq", params).fetchall()
         return [JobRecord(*r) for r in rows]
