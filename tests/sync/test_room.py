@@ -215,3 +215,15 @@ def test_poses_coalesce_latest_per_session(room: Room) -> None:  # protocol R12
     assert list(changed) == ["s-own"]
     assert changed["s-own"].data["head"]["p"][0] == 4.0
     assert room.take_poses() == {}
+
+
+def test_server_ops_reach_everyone_once(room: Room) -> None:  # protocol R16
+    op = Op("srv-1", "room.model", {"model": {"version_id": "v2"}})
+    out = room.apply_server("server", op, 9.0)
+    assert out.commit is not None
+    assert out.commit.author == "server"
+    (send,) = out.sends
+    assert send.to is None
+    assert send.exclude is None
+    assert room.apply_server("server", op, 10.0).commit is None
+    assert room.seq == 1
