@@ -100,6 +100,18 @@ def test_jobs_claim_in_order_once(catalog: Catalog) -> None:
     assert len(catalog.list_jobs(version_id=first.version_id)) == 3
 
 
+def test_claim_is_fair_between_projects(catalog: Catalog) -> None:
+    busy = _version(catalog, project="busy")
+    calm = _version(catalog, project="calm")
+    burst = [catalog.create_job("busy", busy) for _ in range(3)]
+    late = catalog.create_job("calm", calm)
+    first = catalog.claim_next_job()
+    second = catalog.claim_next_job()
+    third = catalog.claim_next_job()
+    assert [j.job_id if j else None for j in (first, second, third)] == [
+        burst[0].job_id, late.job_id, burst[1].job_id]
+
+
 def test_claim_is_atomic_across_threads(catalog: Catalog) -> None:
     vid = _version(catalog)
     for _ in range(20):

@@ -167,7 +167,10 @@ class Catalog(ABC):
 
     @abstractmethod
     def claim_next_job(self) -> JobRecord | None:
-        """Atomically move the oldest queued job to ``running`` (attempts + 1) and return it."""
+        """Atomically move the next queued job to ``running`` (attempts + 1) and return it.
+
+        Fair between projects: the oldest queued job of the projects with the fewest running
+        jobs, so one project's burst of uploads cannot hold every worker."""
 
     def close(self) -> None:  # noqa: B027 - optional hook, most stores hold nothing
         """Release resources."""
@@ -332,7 +335,11 @@ class MemoryCatalog(Catalog):
             queued = self.list_jobs(statuses=("queued",))
             if not queued:
                 return None
-            job = queued[0]
+            running: dict[str, int] = {}
+            for j in self.list_jobs(statuses=("running",)):
+                running[j.project_id] = running.get(j.project_id, 0) + 1
+            job = min(enumerate(queued), key=lambda iq: (running.get(iq[1].project_id, 0),
+                                                         iq[0]))[1]
             return self.update_job(
                 job.job_id, status="running", attempts=job.attempts + 1, started=time.time()
             )

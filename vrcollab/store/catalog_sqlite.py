@@ -311,8 +311,9 @@ class SqliteCatalog(Catalog):
     def claim_next_job(self) -> JobRecord | None:
         with self._tx() as db:
             row = db.execute(
-                "SELECT job_id, attempts FROM catalog_jobs WHERE status = 'queued' "
-                "ORDER BY seq LIMIT 1"
+                "SELECT q.job_id, q.attempts FROM catalog_jobs q WHERE q.status = 'queued' "
+                "ORDER BY (SELECT COUNT(*) FROM catalog_jobs r WHERE r.status = 'running' "
+                "AND r.project_id = q.project_id), q.seq LIMIT 1"
             ).fetchone()
             if row is None:
                 return None
