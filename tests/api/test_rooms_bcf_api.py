@@ -81,6 +81,17 @@ def test_room_on_version_import_switch_and_export(api: Api) -> None:
     back = api.client.put(f"/api/rooms/{room['room_id']}/model",
                           json={"version_id": v1["version_id"]}, headers=api.owner).json()
     assert back["anchors"] == {"a-door": "changed"}
+    # a reviewer who has looked at the door acknowledges it
+    ack = api.client.put(f"/api/rooms/{room['room_id']}/annotations/a-door/anchor",
+                         json={"anchor_state": "ok"}, headers=api.owner)
+    assert ack.status_code == 200, ack.text
+    assert ack.json()["anchor_state"] == "ok"
+    assert api.client.put(f"/api/rooms/{room['room_id']}/annotations/a-door/anchor",
+                          json={"anchor_state": "ok"}, headers=api.viewer).status_code == 403
+    assert api.client.put(f"/api/rooms/{room['room_id']}/annotations/nope/anchor",
+                          json={"anchor_state": "ok"}, headers=api.owner).status_code == 404
+    assert api.client.put(f"/api/rooms/{room['room_id']}/annotations/a-door/anchor",
+                          json={"anchor_state": "gone"}, headers=api.owner).status_code == 422
 
     for version in ("2.1", "3.0"):
         exported = api.client.get(f"/api/rooms/{room['room_id']}/bcf",

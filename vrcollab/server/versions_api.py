@@ -10,12 +10,12 @@ op committed by the server, so every client sees it and it is in the room's hist
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Request
 from pydantic import BaseModel, Field
 
-from vrcollab.errors import ConfigError
+from vrcollab.errors import ConfigError, NotFoundError
 from vrcollab.server.anchors import reanchor
 from vrcollab.server.api import current_user, get_store, room_json
 from vrcollab.server.auth import require_role
@@ -38,6 +38,20 @@ class SwitchIn(BaseModel):
     """The version a room moves to."""
 
     version_id: str = Field(min_length=1, max_length=100)
+
+
+class AnchorIn(BaseModel):
+    """A reviewer's verdict on an annotation's anchor (``ok`` acknowledges a change)."""
+
+    anchor_state: Literal["ok", "changed", "missing"]
+
+
+class AnchorOut(BaseModel):
+    """The committed change."""
+
+    annotation_id: str
+    anchor_state: str
+    seq: int
 
 
 class RoomOut(BaseModel):
@@ -132,3 +146,27 @@ async def switch_version(
             counts[ann["anchor_state"]] += 1
     room = await asyncio.to_thread(store.get_room, room_id)
     return SwitchOut(room=room_out(room), anchors=dict(changes), counts=counts)
+
+
+@router.put("/rooms/{room_id}/annotations/{annotation_id}/anchor", response_model=AnchorOut)
+async def set_anchor(
+    room_id: str, annotation_id: str, body: Annotated[AnchorIn, Body()], request: Request
+) -> AnchorOut:
+    """Reviewer: set an annotation's ``anchor_state`` by hand, e.g. back to ``ok`` once the
+    change to its element has been looked at (committed as an op authored by the caller)."""
+    store: Store = get_store(request)
+
+    def check() -> str:
+        user = current_user(request)
+        require_role(store, store.get_room(room_id).project_id, user, "reviewer")
+        return user.user_id
+
+    author = await asyncio.to_thread(check)
+    state = await room_state(request.app, room_id)
+    if annotation_id not in state.annotations:
+        raise NotFoundError(f"no annotation {annotation_id} in room {room_id}")
+    [commit] = await commit_server_ops(request.app, room_id, [
+        (author, server_op("annotation.update",
+                           {"id": annotation_id, "props": {"anchor_state": body.anchor_state}}))
+    ])
+    return AnchorOut(annotation_id=annotation_id, anchor_state=body.anchor_state, seq=commit.seq)
