@@ -99,6 +99,15 @@ def test_vr_trigger_annotates_and_head_pose_reaches_others(
         wait_js(vr, "Math.hypot(...window.__vrcollab.info().world.rig.map("
                     f"(v, i) => v - {rig}[i])) > 0.2")
         vr.evaluate("window.__vrcollab.xrDevice.controllers.right.updateAxes('thumbstick', 0, 0)")
+        # Leave VR, enter passthrough AR: no background, and the others see an AR device.
+        vr.evaluate("window.__vrcollab.exitXR()")
+        wait_js(vr, "window.__vrcollab.info().scene.xr === null")
+        assert vr.locator("#enter-ar").is_visible()
+        vr.click("#enter-ar")
+        wait_js(vr, "window.__vrcollab.info().scene.xr === 'ar'")
+        assert info(vr)["scene"]["background"] is None
+        wait_js(desk, "window.__vrcollab.info().participants.some("
+                      f"(p) => p.user_id === '{info(vr)['user_id']}' && p.device === 'ar')")
         assert not vr.errors
         assert not desk.errors
     finally:

@@ -645,6 +645,7 @@ export class App {
         ...this.viewer.stats, rendered: this.viewer.rendered, xr: this.xr.mode,
         flying: Boolean(this.viewer.flight), clipping: this.viewer.renderer.clippingPlanes.length,
         grabbing: Boolean(this.xr.grab),
+        background: this.viewer.scene.background ? `#${this.viewer.scene.background.getHexString()}` : null,
       },
       avatars: this.avatars.describe(), timings: { ...this.timings },
       xr_support: this.xrSupport ?? null,

@@ -122,6 +122,7 @@ async function boot() {
     ready: true,
     info: () => app.info(),
     enterXR: (mode) => app.enterXR(mode),
+    exitXR: () => app.xr.exit(),
     /** Our pose as it goes to the server this tick (model space). */
     pose: () => app.currentPose(),
     /** Screen position of the transform gizmo (its pivot), or null when detached. */
