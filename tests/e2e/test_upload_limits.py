@@ -42,3 +42,47 @@ def test_over_limit_uploads_get_413_and_nothing_else_is_affected(server_factory:
     assert httpx.get(f"{srv.base_url}/api/projects/{boot.project_id}/models",
                      headers=auth(boot.owner_token)).json() == []
     assert httpx.get(srv.base_url + "/api/health").json()["ok"] is True
+
+
+def test_large_upload_is_streamed_not_buffered(server_factory: Any) -> None:
+    """A 128 MiB upload raises the server's memory by far less than its size."""
+    import threading
+    import time
+
+    import psutil
+
+    srv = server_factory(env={"VRCOLLAB_JOB_CONVERTER": "tests.jobs.fake_converters:bad_input"})
+    boot = srv.bootstrap()
+    proc = psutil.Process(srv.pid)
+    base = proc.memory_info().rss
+    peak = [base]
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.is_set():
+            peak[0] = max(peak[0], proc.memory_info().rss)
+            time.sleep(0.02)
+
+    size = 128 * 1024 * 1024
+
+    def body() -> Iterator[bytes]:
+        yield (b'--B\r\nContent-Disposition: form-data; name="file"; filename="big.obj"\r\n\r\n'
+               b"v 0 0 0\n")
+        chunk = b"# an OBJ comment line, as padding\n" * 2000
+        for _ in range(size // len(chunk)):
+            yield chunk
+        yield b"\r\n--B--\r\n"
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        r = httpx.post(f"{srv.base_url}/api/projects/{boot.project_id}/models", content=body(),
+                       headers={**auth(boot.owner_token),
+                                "Content-Type": "multipart/form-data; boundary=B"}, timeout=300)
+    finally:
+        done.set()
+        watcher.join()
+    assert r.status_code == 202, r.text
+    assert r.json()["version"]["source_bytes"] > size - 70_000
+    grew = (peak[0] - base) / 2**20
+    assert grew < 40, f"server memory grew by {grew:.0f} MiB during a 128 MiB upload"
