@@ -265,7 +265,7 @@ async def _store_upload(
     try:
         await asyncio.to_thread(check_format, upload)
         name = (model_name or upload.fields.get("model") or PurePath(upload.filename).stem
-                or "model").strip()[:200]
+                or "").strip()[:200] or "model"
 
         def commit() -> UploadOut:
             info = svc.assets.put_file(upload.path, move=True)
