@@ -59,6 +59,7 @@ class _View:
     stride: int = 0
     count: int = 0
     target: int | None = None
+    filtered: bytes | None = None  # octahedral-filter input, used instead when compressing
 
 
 @dataclass
@@ -119,6 +120,22 @@ def _prepare(part: Part, materials: dict[tuple[Any, ...], int],
         f, order = _reorder(f, len(v))
         out.append(_Prim(v[order], f, n[order], uv[order] if uv is not None else None, mat))
     return out
+
+
+def _octahedral_normals(n: FloatArray) -> bytes:
+    """Normals as EXT_meshopt_compression octahedral-filter input (K = 8 bits)."""
+    s = np.abs(n).sum(axis=1)
+    p = n / np.where(s > 0, s, 1.0)[:, None]
+    x, y = p[:, 0], p[:, 1]
+    sx, sy = np.where(x >= 0, 1.0, -1.0), np.where(y >= 0, 1.0, -1.0)
+    neg = p[:, 2] < 0
+    ox = np.where(neg, (1.0 - np.abs(y)) * sx, x)
+    oy = np.where(neg, (1.0 - np.abs(x)) * sy, y)
+    q = np.zeros((len(n), 4), dtype=np.int8)
+    q[:, 0] = np.clip(np.round(ox * 127.0), -127, 127)
+    q[:, 1] = np.clip(np.round(oy * 127.0), -127, 127)
+    q[:, 2] = 127  # 1.0 in K = 8 bits
+    return q.tobytes()
 
 
 def _quantize_normals(n: FloatArray) -> bytes:
@@ -220,7 +237,8 @@ def build_glb(
                     pv, USHORT, nv, "VEC3",
                     vmin=[float(x) for x in q[:, :3].min(axis=0)],
                     vmax=[float(x) for x in q[:, :3].max(axis=0)])
-                nview = add_view(_View(_quantize_normals(p.normals), "attr", 4, nv, ARRAY_BUFFER))
+                nview = add_view(_View(_quantize_normals(p.normals), "attr", 4, nv, ARRAY_BUFFER,
+                                       filtered=_octahedral_normals(p.normals)))
                 attrs.NORMAL = add_accessor(nview, BYTE, nv, "VEC3", normalized=True)
             else:
                 pos = p.vertices.astype(np.float32)
@@ -280,8 +298,12 @@ def _assemble(doc: gl.GLTF2, views: list[_View], compress: bool) -> bytes:
     for v in views:
         stride = v.stride if v.kind == "attr" else None
         if compress and v.kind != "image":
+            extra: dict[str, str] = {}
             if v.kind == "attr":
-                enc, mode = encode_attributes(v.data, v.stride, v.count), "ATTRIBUTES"
+                source = v.data if v.filtered is None else v.filtered
+                enc, mode = encode_attributes(source, v.stride, v.count), "ATTRIBUTES"
+                if v.filtered is not None:
+                    extra = {"filter": "OCTAHEDRAL"}
             else:
                 dtype = np.uint16 if v.stride == 2 else np.uint32
                 idx = np.frombuffer(v.data, dtype=dtype)
@@ -294,7 +316,7 @@ def _assemble(doc: gl.GLTF2, views: list[_View], compress: bool) -> bytes:
                 target=v.target,
                 extensions={EXTENSION: {"buffer": 0, "byteOffset": off, "byteLength": len(enc),
                                         "byteStride": v.stride, "mode": mode,
-                                        "count": v.count}},
+                                        "count": v.count, **extra}},
             ))
             fallback += len(v.data)
         else:
