@@ -67,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--nice", type=int, help="scheduling priority of servers and clients "
                    "(default -10 as root, so other jobs on a shared machine do not starve the "
                    "measured processes; 0 otherwise)")
+    p.add_argument("--vrcollab-setting", action="append", default=[], metavar="FIELD=VALUE",
+                   help="override a vrcollab Settings field for the server (e.g. tick_hz=60); "
+                   "repeatable. Default: the shipped defaults")
     p.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "sync.md")
     p.add_argument("--json", type=Path, help="also write the raw results as JSON")
     return p
@@ -137,6 +140,7 @@ def _meta(args: argparse.Namespace, cfg: PhaseConfig, started: float) -> dict[st
         "workload": f"poses at {cfg.pose_hz:g} Hz per client, one annotation per "
                     f"{cfg.op_interval_s:g} s per client, {cfg.probes} timed probe senders, "
                     f"{cfg.seconds:g} s window after {cfg.warmup:g} s warm-up",
+        "vrcollab settings": ", ".join(f"{k}={v}" for k, v in cfg.vr_settings) or "defaults",
         "command": "python bench/sync_bench.py " + " ".join(sys.argv[1:]),
     }
 
@@ -159,9 +163,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
     server_cores, client_cores = _cores(args.no_pin)
     nice = args.nice if args.nice is not None else (-10 if os.geteuid() == 0 else 0)
+    vr_settings = []
+    for item in args.vrcollab_setting:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            print(f"bad --vrcollab-setting {item!r}; use FIELD=VALUE", file=sys.stderr)
+            return 2
+        vr_settings.append((key.strip(), value.strip()))
     cfg = PhaseConfig(seconds=seconds, warmup=warmup, pose_hz=args.pose_hz,
                       op_interval_s=args.op_interval, probes=args.probes,
-                      server_cores=server_cores, client_cores=client_cores, nice=nice)
+                      server_cores=server_cores, client_cores=client_cores, nice=nice,
+                      vr_settings=tuple(vr_settings))
     search_s = args.search_seconds or min(8.0, seconds)
     search_cfg = PhaseConfig(**{**cfg.__dict__, "seconds": search_s})
     signal.signal(signal.SIGTERM, _on_term)

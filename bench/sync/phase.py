@@ -37,6 +37,7 @@ class PhaseConfig:
     client_cores: tuple[int, ...] | None = (1,)
     connect_timeout_s: float = 30.0
     nice: int = 0
+    vr_settings: tuple[tuple[str, str], ...] = ()  # vrcollab Settings overrides (env)
 
 
 @dataclass
@@ -98,7 +99,7 @@ def _cpu(procs: list[psutil.Process]) -> float:
 def run_phase(server_name: str, n: int, cfg: PhaseConfig) -> PhaseResult:
     """Measure one server with ``n`` clients in one room (see module docstring)."""
     res = PhaseResult(server_name, n, seconds=cfg.seconds)
-    server: ManagedServer = SERVERS[server_name](cfg.server_cores, cfg.nice)
+    server: ManagedServer = SERVERS[server_name](cfg.server_cores, cfg.nice, cfg.vr_settings)
     ctx = mp.get_context("fork")
     workers: list[Any] = []
     try:

@@ -54,9 +54,11 @@ class ManagedServer:
 
     name = ""
 
-    def __init__(self, cores: tuple[int, ...] | None, nice: int = 0) -> None:
+    def __init__(self, cores: tuple[int, ...] | None, nice: int = 0,
+                 settings: tuple[tuple[str, str], ...] = ()) -> None:
         self.cores = cores
         self.nice = nice
+        self.settings = settings
         self.port = free_port()
         self.tmp = Path(tempfile.mkdtemp(prefix=f"syncbench-{self.name}-"))
         self.proc: subprocess.Popen[bytes] | None = None
@@ -197,6 +199,7 @@ class VrcollabServer(ManagedServer):
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("VRCOLLAB_")}
         env["PYTHONPATH"] = str(REPO)
+        env.update((f"VRCOLLAB_{k.upper()}", v) for k, v in self.settings)
         return env
 
     def room_targets(self, n: int) -> list[str]:
