@@ -78,6 +78,11 @@ def test_two_clients_review_together(browser: Any, web_server: ServerProcess,
         x, y = a.evaluate(f"window.__vrcollab.project({model_center(a)})")
         a.mouse.click(x - 70, y + 30)
         part = wait_js(a, "window.__vrcollab.info().selected")
+        # Hovering names the part under the cursor, with its IFC class and properties.
+        wait_js(a, "!document.getElementById('tooltip').hidden && "
+                   f"document.getElementById('tooltip').textContent.startsWith({part!r})")
+        assert "Ifc" in (a.locator("#tooltip").text_content() or "")
+        assert a.locator("#inspector h3").text_content() == part  # properties tab
         before = a.evaluate(f"window.__vrcollab.partMatrix({part!r})")
         a.click("[data-tool=move]")
         x, y = wait_js(a, "window.__vrcollab.gizmo()")

@@ -80,10 +80,20 @@ export function showTooltip(x, y, info) {
     tip.hidden = true;
     return;
   }
+  // A few element properties right under the cursor; the Part tab has all of them.
+  const props = [];
+  for (const [group, values] of Object.entries(info.properties ?? {})) {
+    if (!values || typeof values !== 'object') continue;
+    for (const [k, v] of Object.entries(values)) {
+      if (props.length < 4 && v !== null && typeof v !== 'object') props.push(el('div', {}, el('span', { class: 'k' }, `${k}: `), String(v)));
+    }
+    if (props.length >= 4) break;
+  }
   mount(tip,
     el('div', {}, el('strong', {}, info.name)),
     info.ifc_class ? el('div', { class: 'k' }, info.ifc_class) : null,
-    info.element_id ? el('div', { class: 'k' }, info.element_id) : null);
+    info.element_id ? el('div', { class: 'k' }, info.element_id) : null,
+    props);
   tip.style.left = `${x + 14}px`;
   tip.style.top = `${y + 14}px`;
   tip.hidden = false;
