@@ -7,8 +7,9 @@
 - ``fast-simplification`` and ``open3d`` (quadric decimation): per primitive, the budget shared
   in proportion to triangle counts; UVs are carried over from the nearest source vertex.
 
-Inputs above :data:`CLUSTER_ABOVE` triangles are first reduced by Open3D vertex clustering
-(quadric simplifiers would take too long and too much memory).
+For the per-primitive backends, primitives above :data:`CLUSTER_ABOVE` triangles are first
+reduced by Open3D vertex clustering (their quadric simplifiers would take too long and too much
+memory there); meshoptimizer handles such inputs directly.
 """
 
 from __future__ import annotations
@@ -207,20 +208,3 @@ def cluster(vertices: FloatArray, faces: IndexArray, target: int) -> tuple[Float
     out.remove_degenerate_triangles()
     out.remove_unreferenced_vertices()
     return np.asarray(out.vertices, dtype=np.float64), np.asarray(out.triangles, dtype=np.int64)
-
-
-def with_clustering(model: Model, limit: int = CLUSTER_ABOVE) -> Model:
-    """Pre-reduce primitives above ``limit`` triangles with vertex clustering (drops UVs)."""
-    if model.triangles <= limit:
-        return model
-    parts: list[Part] = []
-    for part in model.parts:
-        prims = []
-        for prim in part.primitives:
-            if prim.triangles > limit // 2:
-                v, f = cluster(prim.vertices, prim.faces, limit // 2)
-                prim = Primitive(vertices=v, faces=f, material=replace(prim.material, image=None,
-                                                                       image_mime=None))
-            prims.append(prim)
-        parts.append(replace(part, primitives=prims))
-    return replace(model, parts=parts)

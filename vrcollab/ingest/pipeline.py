@@ -16,8 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from vrcollab.errors import ConfigError, CorruptFileError, IngestError, InvalidGeometryError
 from vrcollab.ingest import budget, decimate, formats, gltf, measure, repair
 from vrcollab.ingest.limits import Limits
@@ -214,8 +212,3 @@ def convert(
     _write_atomic(outdir / "manifest.json",
                   json.dumps(manifest, indent=2, ensure_ascii=False).encode("utf-8"))
     return ConversionResult(outdir=outdir, manifest=manifest, report=rows)
-
-
-def model_triangles(model: Model) -> int:
-    """Total triangles (re-exported for callers that only hold a Model)."""
-    return int(np.sum([p.triangles for p in model.parts]))
