@@ -1,7 +1,8 @@
 """SQLite implementation of the model catalog (:class:`vrcollab.store.catalog.Catalog`).
 
 One connection shared by the server's threads behind a lock; WAL journal so readers do not wait
-for the job runner's writes. The tables carry a ``catalog_`` prefix so they can live in the same
+for the job runner's writes; ``synchronous`` follows ``Settings.sqlite_synchronous`` like the
+room store (its own connection to the same file). The tables carry a ``catalog_`` prefix so they can live in the same
 database file as the rest of the store.
 """
 
@@ -77,7 +78,13 @@ def _version(row: sqlite3.Row) -> VersionRecord:
 class SqliteCatalog(Catalog):
     """Catalog tables in a SQLite file (or ``:memory:``)."""
 
-    def __init__(self, path: Path | str, *, connection: sqlite3.Connection | None = None) -> None:
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        connection: sqlite3.Connection | None = None,
+        synchronous: str = "NORMAL",
+    ) -> None:
         self._lock = threading.RLock()
         self._own = connection is None
         if connection is None:
@@ -85,7 +92,9 @@ class SqliteCatalog(Catalog):
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
             connection = sqlite3.connect(str(path), check_same_thread=False, timeout=30.0)
             connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute("PRAGMA synchronous=NORMAL")
+            if synchronous.upper() not in ("FULL", "NORMAL", "EXTRA"):
+                raise ConfigError("synchronous must be FULL, NORMAL or EXTRA")
+            connection.execute(f"PRAGMA synchronous={synchronous.upper()}")
             connection.execute("PRAGMA busy_timeout=30000")
         connection.execute("PRAGMA foreign_keys=ON")
         self._db = connection
@@ -330,5 +339,5 @@ def open_catalog(settings: Settings) -> Catalog:
     if settings.database_url == "" or settings.database_url.startswith("sqlite:///"):
         from vrcollab.store import sqlite_path
 
-        return SqliteCatalog(sqlite_path(settings))
+        return SqliteCatalog(sqlite_path(settings), synchronous=settings.sqlite_synchronous)
     raise ConfigError(f"the model catalog needs SQLite or memory://, not {settings.database_url!r}")
