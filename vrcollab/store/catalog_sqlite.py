@@ -2,8 +2,8 @@
 
 One connection shared by the server's threads behind a lock; WAL journal so readers do not wait
 for the job runner's writes; ``synchronous`` follows ``Settings.sqlite_synchronous`` like the
-room store (its own connection to the same file). The tables carry a ``catalog_`` prefix so they can live in the same
-database file as the rest of the store.
+room store (its own connection to the same file). The tables carry a ``catalog_`` prefix so
+they can live in the same database file as the rest of the store.
 """
 
 from __future__ import annotations
