@@ -34,7 +34,7 @@ export class App {
     this.dragging = null;
 
     this.viewer = new Viewer(document.getElementById('viewport'), { quality: cfg.quality });
-    this.model = new ModelView(this.viewer, { authHeader: cfg.authHeader });
+    this.model = new ModelView(this.viewer, { authHeader: cfg.authHeader, batching: cfg.batching ?? true });
     // Pins and avatars live under the model root: their coordinates are model space.
     this.avatars = new Avatars(this.model.root);
     this.pins = new Pins(this.model.root);

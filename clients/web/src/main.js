@@ -116,6 +116,7 @@ async function boot() {
     deviceClass: params.get('lod'),
     xrEmulate: params.get('xr') === 'emulate',
     quality: params.get('quality') === 'low' ? 'low' : 'high',
+    batching: params.get('batch') !== 'off',
   });
   app.start();
   Object.assign(hooks, {
@@ -133,6 +134,17 @@ async function boot() {
     },
     /** A part's local matrix on the displayed level (16 numbers) or null. */
     partMatrix: (name) => app.model.partMatrix(name),
+    batchState: (name) => app.model.batchState(name),
+    /** Draw calls of a freshly drawn frame (renderer.info.render.calls). */
+    drawCalls: () => new Promise((resolve) => {
+      const n = app.viewer.rendered;
+      app.viewer.invalidate();
+      const poll = () => {
+        if (app.viewer.rendered > n) resolve(app.viewer.stats.calls);
+        else requestAnimationFrame(poll);
+      };
+      requestAnimationFrame(poll);
+    }),
     /** Screen position (CSS px, page coords) of a world point; for tests that click on things. */
     project: (p) => {
       const v = app.viewer.camera.position.clone().set(p[0], p[1], p[2]).project(app.viewer.camera);

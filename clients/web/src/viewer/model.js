@@ -6,6 +6,7 @@ import { GLTFLoader } from 'three/addons/loaders/GLTFLoader.js';
 import { MeshoptDecoder } from 'three/addons/libs/meshopt_decoder.module.js';
 import { loadPlan, levelUrl } from '../state/lod.js';
 import { PICK_LAYER } from './viewer.js';
+import { LevelBatches } from './batches.js';
 
 const HIGHLIGHT = new THREE.MeshBasicMaterial({
   color: 0x3d8bfd, transparent: true, opacity: 0.35, depthFunc: THREE.LessEqualDepth,
@@ -29,7 +30,8 @@ function decoder() {
 }
 
 export class ModelView {
-  constructor(viewer, { authHeader = null } = {}) {
+  /** `batching: false` draws every part mesh on its own (diagnostics: `?batch=off`). */
+  constructor(viewer, { authHeader = null, batching = true } = {}) {
     this.viewer = viewer;
     this.root = new THREE.Group();
     this.root.name = 'model';
@@ -51,6 +53,14 @@ export class ModelView {
     if (authHeader) this.loader.setRequestHeader({ Authorization: authHeader });
     this.onProgress = null;
     this.onLevel = null;
+    this.batching = batching;
+    this.batches = null; // LevelBatches of the displayed level
+    // Batch instances follow their part meshes (moves, visibility, tints) before every frame.
+    viewer.beforeRender = () => {
+      if (!this.batches) return;
+      this.root.updateMatrixWorld();
+      this.batches.sync();
+    };
   }
 
   /** Fetch the manifest, then load the plan's levels in order. */
@@ -130,6 +140,8 @@ export class ModelView {
       if (!box.isEmpty()) this.viewer.frameBox(box, true);
       this.bounds = box;
     }
+    this.batches?.dispose();
+    this.batches = null;
     if (this.display) {
       // The coarse level stays as an invisible pick proxy; anything finer is dropped.
       if (this.display === this.proxy || !this.proxy) {
@@ -141,6 +153,8 @@ export class ModelView {
     }
     this.display = scene;
     this.displayLevel = level;
+    // One draw call per material (DESIGN.md §3: ~100 draw calls on a headset).
+    if (this.batching) this.batches = new LevelBatches(scene);
     this._refreshHighlights();
   }
 
@@ -290,6 +304,12 @@ export class ModelView {
     return null;
   }
 
+  /** The batch instances drawing a part on the displayed level (test hook), or null. */
+  batchState(name) {
+    const o = this.displayObject(name);
+    return o && this.batches ? this.batches.describe(o) : null;
+  }
+
   /** Isolate a set of parts (null shows everything again). Local view only. */
   isolate(names) {
     this.viewer.invalidate();
@@ -347,6 +367,10 @@ export class ModelView {
       level_times: this.levelsLoaded.map((l) => ({ name: l.name, parsed_ms: Math.round(l.parsed_ms), ready_ms: Math.round(l.ms) })),
       manifest_ms: Math.round(this.timings.manifest_ms ?? 0),
       full_detail: Boolean(this.plan && this.levelsLoaded.length === this.plan.length),
+      materials: this.displayLevel?.materials ?? null,
+      batching: this.batches
+        ? { ...this.batches.summary(), multi_draw: this.viewer.renderer.extensions.has('WEBGL_multi_draw') }
+        : null,
     };
   }
 }

@@ -2,6 +2,7 @@
 // camera flights. Everything XR-specific lives in xr.js; everything model-specific in model.js.
 import * as THREE from 'three';
 import { OrbitControls } from 'three/addons/controls/OrbitControls.js';
+import { BATCHED_LAYER } from './batches.js';
 
 /** Layer the hidden pick proxy (coarse level) lives on; cameras never render it. */
 export const PICK_LAYER = 5;
@@ -55,6 +56,7 @@ export class Viewer {
     this._dirtyUntil = 0;
     this.rendered = 0;
     this.afterRender = null;
+    this.beforeRender = null;
 
     this._resize = () => this.resize();
     window.addEventListener('resize', this._resize);
@@ -97,6 +99,7 @@ export class Viewer {
     const presenting = this.renderer.xr.isPresenting;
     if (!presenting && !this._dirty && !this.flight && t0 > this._dirtyUntil) return;
     this._dirty = false;
+    this.beforeRender?.();
     this.renderer.render(this.scene, this.camera);
     this.rendered += 1;
     const info = this.renderer.info.render;
@@ -131,6 +134,8 @@ export class Viewer {
   pickRay(origin, dir, root, layer = 0) {
     this.raycaster.set(origin, dir);
     this.raycaster.layers.set(layer);
+    // Batched part meshes are not drawn but are what picking hits.
+    if (layer === 0) this.raycaster.layers.enable(BATCHED_LAYER);
     if (!root) return [];
     const hits = this.raycaster.intersectObject(root, true);
     return hits.filter((h) => effectivelyVisible(h.object, root));
