@@ -4,6 +4,8 @@ hover, selection and moving a part still work on the batched scene."""
 
 from __future__ import annotations
 
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -20,6 +22,7 @@ from tests.web.roomkit import (
     prepare_room,
     wait_js,
 )
+from vrcollab.client import RoomClient
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
@@ -35,6 +38,12 @@ AVATAR_CALLS = 6
 def duplex_room(web_server: ServerProcess) -> PreparedRoom:
     """A room on the converted duplex (about 300 parts, about 20 materials)."""
     return prepare_room(web_server, DUPLEX)
+
+
+async def _tint(room: PreparedRoom, node: str, color: str | None) -> None:
+    """A colour override from another participant (a bot), as node.set."""
+    async with RoomClient(room.base_url, room.room_id, room.owner_token, name="Tinter") as c:
+        await c.op("node.set", node_id=node, props={"color": color})
 
 
 def _close(a: list[float], b: list[float], tol: float = 1e-4) -> bool:
@@ -96,6 +105,21 @@ def test_duplex_draws_one_call_per_material(browser: Any, duplex_room: PreparedR
         # Plus the other participant's avatar (head, hands, name label).
         assert remote.evaluate("window.__vrcollab.drawCalls()") <= min(
             HEADSET_BUDGET, remote_model["materials"] + EXTRA_CALLS + AVATAR_CALLS)
+
+        # A colour override un-batches the part (drawn on its own, tinted); clearing it
+        # puts it back into its batch.
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, _tint(duplex_room, part, "#ff0000")).result(60)
+        wait_js(page, f"window.__vrcollab.info().nodes[{part!r}]?.color === '#ff0000'")
+        assert page.evaluate("window.__vrcollab.drawCalls()") <= HEADSET_BUDGET
+        tinted = page.evaluate(f"window.__vrcollab.batchState({part!r})")
+        assert all(s["unbatched"] and not s["visible"] for s in tinted)
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, _tint(duplex_room, part, None)).result(60)
+        wait_js(page, f"!window.__vrcollab.info().nodes[{part!r}]?.color")
+        page.evaluate("window.__vrcollab.drawCalls()")
+        untinted = page.evaluate(f"window.__vrcollab.batchState({part!r})")
+        assert all(s["visible"] and not s["unbatched"] for s in untinted)
 
         # Hiding the part (node.set visible=false) hides its instances.
         page.click("[data-tool=hide]")
