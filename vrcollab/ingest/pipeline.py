@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from vrcollab.errors import ConfigError, CorruptFileError, IngestError, InvalidGeometryError
-from vrcollab.ingest import budget, decimate, formats, gltf, measure, repair
+from vrcollab.ingest import budget, decimate, fingerprint, formats, gltf, measure, repair
 from vrcollab.ingest.limits import Limits
 from vrcollab.ingest.model import Model
 
@@ -170,7 +170,9 @@ def convert(
                          "compressed": options.compress}
         if name == "full":
             parts = [{"node": p.node, "element_id": p.element_id, "ifc_class": p.ifc_class,
-                      "triangles": p.triangles} for p in stats.parts]
+                      "triangles": p.triangles,
+                      "geometry_hash": fingerprint.part_hash(part, model.offset)}
+                     for p, part in zip(stats.parts, model.parts, strict=True)]
     report_progress("write", 1.0)
 
     if len(ladder) > 1:
