@@ -123,7 +123,8 @@ export class App {
       this._refreshPermissions();
       this._syncAvatars();
       const url = w.room?.model?.manifest_url;
-      if (url && !this.cfg.manifestUrl && !this.modelLoading) this.loadModel(url);
+      // First join, or a resume after the room switched versions while we were away.
+      if (url && !this.cfg.manifestUrl && url !== this.modelUrl) this.switchModel(url);
       if (!url && !this.cfg.manifestUrl) hud.showLoading('This room has no model yet.', 0);
     });
     c.on('presence', (m) => {
@@ -141,6 +142,9 @@ export class App {
       this.viewer.invalidate(400);
     });
     c.on('gather', (m) => this.onGather(m));
+    c.on('model', (model) => {
+      if (model?.manifest_url && !this.cfg.manifestUrl) this.switchModel(model.manifest_url);
+    });
     c.on('reject', (m) => toast(`Change refused: ${m.reason ?? m.code}`));
     c.mirror.onChange((view) => this.onState(view));
   }
@@ -187,6 +191,26 @@ export class App {
   }
 
   // ---- model --------------------------------------------------------------------------------
+
+  /** Load the room's model, or replace the one on screen when the room moved to another version
+   * (loads run one after another, so a quick second switch waits for the first). */
+  switchModel(url) {
+    if (url === this.modelUrl) return this.modelTask;
+    const previous = this.modelUrl;
+    this.modelUrl = url;
+    this.modelTask = (this.modelTask ?? Promise.resolve()).then(async () => {
+      if (this.modelUrl !== url) return; // superseded while waiting
+      if (previous) {
+        this.selected = null;
+        this._attachGizmo(); // detaches: the selected part belonged to the old version
+        this.model.unload();
+        hud.showInspector(null);
+        toast('The room moved to a new model version');
+      }
+      await this.loadModel(url);
+    });
+    return this.modelTask;
+  }
 
   async loadModel(url) {
     this.modelLoading = true;

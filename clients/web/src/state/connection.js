@@ -218,6 +218,8 @@ export class Connection {
         this.stats.commits += 1;
         this.outbox.settle(msg.op_id);
         this.mirror.commit(msg);
+        // R16: the room moved to another model version; the client reloads the model.
+        if (msg.kind === 'room.model') this._emit('model', msg.model ?? null);
         if (this.mirror.gap) {
           this.mirror.gap = null;
           this.reconnect();

@@ -63,8 +63,28 @@ export class ModelView {
     };
   }
 
+  /** Drop every loaded level and the part index (the room moved to another model version). */
+  unload() {
+    this.batches?.dispose();
+    this.batches = null;
+    for (const scene of new Set([this.display, this.proxy])) if (scene) this._dispose(scene);
+    this.display = null;
+    this.proxy = null;
+    this.displayLevel = null;
+    this.parts.clear();
+    this.hover = null;
+    this.selected = null;
+    this.isolated = null;
+    this.manifest = null;
+    this.manifestUrl = null;
+    this.plan = null;
+    this.levelsLoaded = [];
+    this.timings = {};
+  }
+
   /** Fetch the manifest, then load the plan's levels in order. */
   async load(manifestUrl, deviceClass) {
+    this.manifestUrl = manifestUrl;
     const t0 = performance.now();
     const headers = this.authHeader ? { Authorization: this.authHeader } : {};
     const res = await fetch(manifestUrl, { headers });
@@ -359,6 +379,8 @@ export class ModelView {
   /** Scene numbers for the HUD and the test hooks. */
   summary() {
     return {
+      manifest_url: this.manifestUrl ?? null,
+      source_sha256: this.manifest?.source?.sha256 ?? null,
       level: this.displayLevel?.name ?? null,
       up_axis: this.upAxis ?? null,
       triangles: this.displayLevel?.triangles ?? null,
