@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from vrcollab.errors import ConfigError, IngestError, VrcollabError
-from vrcollab.server.bcf_cli import add_bcf_parser
 
 SubParsers = Any  # argparse._SubParsersAction (private type)
 
@@ -111,31 +110,65 @@ def run_convert(args: argparse.Namespace) -> int:
 PARSERS: list[Callable[[SubParsers], None]] = [add_convert_parser]
 
 
-def _add_server_parsers(sub: SubParsers) -> None:
-    """``serve``, ``project create``, ``token create`` (see :mod:`vrcollab.server.serve`)."""
-    from vrcollab.server.serve import add_project_parser, add_serve_parser, add_token_parser
+def lazy_parser(commands: tuple[str, ...], module: str, *functions: str,
+                ) -> Callable[[SubParsers], None]:
+    """A :data:`PARSERS` entry that imports ``module`` only when it is needed.
 
-    for add in (add_serve_parser, add_project_parser, add_token_parser):
-        add(sub)
+    :func:`build_parser` skips it when the command line names another known subcommand, so
+    ``vrcollab convert`` never imports the server stack; ``commands`` are the subcommands the
+    ``functions`` (``add_<name>_parser`` in ``module``) register.
+    """
+
+    def add(sub: SubParsers) -> None:
+        import importlib
+
+        mod = importlib.import_module(module)
+        for name in functions:
+            getattr(mod, name)(sub)
+
+    add.__name__ = f"lazy_{'_'.join(commands)}"
+    add.commands = commands  # type: ignore[attr-defined]
+    return add
 
 
-PARSERS.append(_add_server_parsers)
-PARSERS.append(add_bcf_parser)  # vrcollab bcf export|import (vrcollab.server.bcf_cli)
+#: ``serve``, ``project create``, ``token create`` (see :mod:`vrcollab.server.serve`)
+PARSERS.append(lazy_parser(("serve", "project", "token"), "vrcollab.server.serve",
+                           "add_serve_parser", "add_project_parser", "add_token_parser"))
+#: ``vrcollab bcf export|import`` (:mod:`vrcollab.server.bcf_cli`)
+PARSERS.append(lazy_parser(("bcf",), "vrcollab.server.bcf_cli", "add_bcf_parser"))
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The top-level parser with every registered subcommand."""
+def _command(argv: Sequence[str] | None) -> str | None:
+    """The subcommand named on the command line (first non-option word), if any."""
+    args = sys.argv[1:] if argv is None else argv
+    return next((a for a in args if not a.startswith("-")), None)
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The top-level parser with every registered subcommand.
+
+    With ``argv`` naming a known subcommand, lazy entries for other subcommands are skipped
+    (their modules are not imported); without it (or for ``--help``) all are registered.
+    """
     parser = argparse.ArgumentParser(prog="vrcollab", description="vrcollab: collaborative "
                                      "review of CAD and building models in VR/AR/browser")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    command = _command(argv) if argv is not None else None
+    lazy = [add for add in PARSERS if hasattr(add, "commands")]
     for add in PARSERS:
-        add(sub)
+        if not hasattr(add, "commands"):
+            add(sub)
+    known = set(sub.choices).union(*(add.commands for add in lazy))
+    for add in lazy:
+        if command not in known or command in add.commands:
+            add(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv``, run the subcommand, and return its exit code."""
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     try:
         code = int(args.func(args))

@@ -48,7 +48,9 @@ def geometry_hash(primitives: Iterable[Primitive], offset: Sequence[float] = (0.
     if not len(faces):
         h.update(np.zeros(2, dtype="<i8").tobytes())
         return h.hexdigest()
-    used, local = np.unique(faces, return_inverse=True)
+    counts = np.bincount(faces.reshape(-1), minlength=len(verts))
+    used = np.flatnonzero(counts)  # = np.unique(faces), without a sort
+    local = (np.cumsum(counts > 0) - 1)[faces]
     q = np.rint((verts[used] + np.asarray(offset, dtype=np.float64)) / grid).astype(np.int64)
     points, rank = _canonical_points(q)
     tris = np.sort(rank[local.reshape(-1, 3)], axis=1)
@@ -91,7 +93,8 @@ def _canonical_points(q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _sorted_rows(tris: np.ndarray, count: int) -> np.ndarray:
     """Rows of sorted vertex ranks, in lexicographic order."""
     if count < _LIMIT:
-        key = (tris[:, 0] << (2 * _BITS)) | (tris[:, 1] << _BITS) | tris[:, 2]
-        return tris[np.argsort(key, kind="stable")]
+        key = np.sort((tris[:, 0] << (2 * _BITS)) | (tris[:, 1] << _BITS) | tris[:, 2])
+        return np.stack([key >> (2 * _BITS), (key >> _BITS) & (_LIMIT - 1),
+                         key & (_LIMIT - 1)], axis=1)
     order = np.lexsort((tris[:, 2], tris[:, 1], tris[:, 0]))
     return tris[order]

@@ -91,12 +91,13 @@ def _reorder(faces: IndexArray, n_vertices: int) -> tuple[IndexArray, IndexArray
     flat = np.ascontiguousarray(faces.reshape(-1), dtype=np.uint32)
     dest = np.zeros_like(flat)
     mo.optimize_vertex_cache(dest, flat, len(flat), n_vertices)
+    idx = dest.astype(np.int64)
     first = np.full(n_vertices, len(dest), dtype=np.int64)
-    first[dest[::-1]] = np.arange(len(dest) - 1, -1, -1)  # last write wins: first use
-    order = np.argsort(first, kind="stable")[: int(np.count_nonzero(first < len(dest)))]
+    first[idx[::-1]] = np.arange(len(dest) - 1, -1, -1)  # last write wins: first use
+    order = idx[first[idx] == np.arange(len(idx))]  # vertices in order of first use
     remap = np.full(n_vertices, -1, dtype=np.int64)
     remap[order] = np.arange(len(order))
-    return remap[dest.astype(np.int64)].reshape(-1, 3), order.astype(np.int64)
+    return remap[idx].reshape(-1, 3), order
 
 
 def _prepare(part: Part, materials: dict[tuple[Any, ...], int],
