@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -64,6 +64,12 @@ class Settings(BaseSettings):
         description="'module:function' run in the job subprocess (tests swap in failing ones)",
     )
     token: str = Field(default="", description="bearer token the CLI sends to a server (bcf)")
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute_data_dir(cls, value: Path) -> Path:
+        """Resolve once, so subprocesses (conversion jobs) with another cwd see the same files."""
+        return value.expanduser().resolve()
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -57,3 +57,14 @@ def test_demo_is_idempotent_and_serve_prints_a_working_link(tmp_path: Path) -> N
                           (DEMO_PROJECT,)).fetchone() == (1,)
     finally:
         db.close()
+
+
+def test_demo_converts_with_a_relative_data_dir(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """``./dev serve`` uses the default ``data`` (relative): the conversion job runs in its own
+    working directory, so the data directory must be resolved before the job sees it."""
+    monkeypatch.chdir(tmp_path)
+    settings = Settings(data_dir=Path("data"), sqlite_synchronous="NORMAL")
+    assert settings.data_dir == tmp_path.resolve() / "data"
+    demo = ensure_demo(settings, log=False)  # the sample shipped in assets/
+    assert demo.status == "ready", demo.message
