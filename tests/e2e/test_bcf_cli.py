@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.api_bcf_checks import validate_archive
+from tests.bcf.bcf_support import validate_bcf
 from vrcollab.bcf.exchange import export_annotations, import_annotations
 
 pytestmark = pytest.mark.timeout(300)
@@ -40,7 +40,7 @@ def test_bcf_cli_round_trip_and_errors(server_factory: Any, tmp_path: Path) -> N
     out = tmp_path / "out.bcfzip"
     exported = _cli("export", boot.room_id, "-o", str(out), "--version", "3.0", *common)
     assert exported.returncode == 0, exported.stderr
-    validate_archive(out.read_bytes(), "3.0")
+    validate_bcf(out.read_bytes(), "3.0")
     [ann] = import_annotations(out.read_bytes()).annotations
     assert (ann["title"], ann["priority"], ann["labels"]) == ("Clash", "critical", ["MEP"])
     assert ann["comments"][0]["text"] == "Will reroute"
