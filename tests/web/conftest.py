@@ -9,10 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.corpus import shared_model
 from tests.server_process import ServerProcess
-from tests.web.roomkit import CHROMIUM, CHROMIUM_ARGS, SHARED, PreparedRoom, prepare_room
-
-MODEL = SHARED / "models" / "ifc" / "AC20-FZK-Haus.ifc"
+from tests.web.roomkit import CHROMIUM, CHROMIUM_ARGS, PreparedRoom, prepare_room
 
 
 def _skip_without_browser() -> None:
@@ -33,7 +32,7 @@ def web_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProce
 @pytest.fixture(scope="session")
 def web_room(web_server: ServerProcess) -> PreparedRoom:
     """A room opened on the converted FZK-Haus (uploaded through the REST API)."""
-    return prepare_room(web_server, MODEL)
+    return prepare_room(web_server, shared_model("ifc/AC20-FZK-Haus.ifc"))  # or its zip
 
 
 @pytest.fixture(scope="session")
