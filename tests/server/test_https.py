@@ -1,0 +1,311 @@
+"""``vrcollab serve --https``: a real server with the certificate it generates and keeps, the
+HTTP -> HTTPS redirect, the printed QR code, and a headset page that is a secure context.
+
+The browser trusts the generated certificate the way a headset does after accepting it once:
+Chromium is told its public key (``--ignore-certificate-errors-spki-list``) and opens the app by
+this machine's mDNS name (mapped to 127.0.0.1, so nothing leaves the machine); loopback names
+are secure contexts even over plain HTTP, so the test never uses them for that check.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import shutil
+import socket
+import ssl
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.server_process import REPO, ServerProcess, free_port
+from vrcollab.server.lan import qr_matrix, reachable_urls, terminal_qr
+from vrcollab.server.tls import covers, ensure_certificate, redirect_target
+
+CHROMIUM = "/usr/bin/chromium"
+LAN_NAME = f"{socket.gethostname().split('.')[0]}.local"  # in the certificate, mapped to 127.0.0.1
+
+
+class HttpsServer(ServerProcess):
+    """``vrcollab serve --https`` (the CLI path) with its redirect listener."""
+
+    def __init__(self, data_dir: Path) -> None:
+        super().__init__(data_dir)
+        self.http_port = free_port()
+        self.command = [sys.executable, "-m", "vrcollab.cli", "serve", "--https", "--no-demo",
+                        "--host", "127.0.0.1", "--port", str(self.port),
+                        "--http-port", str(self.http_port), "--data-dir", str(self.data_dir)]
+
+    @property
+    def base_url(self) -> str:
+        return f"https://127.0.0.1:{self.port}"
+
+    @property
+    def ca(self) -> Path:
+        return self.data_dir / "tls" / "ca.pem"
+
+    def start(self) -> None:
+        log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the child
+        self.proc = subprocess.Popen(self.command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
+                                     env={**_env(), "PYTHONUNBUFFERED": "1"})
+        log.close()
+        deadline = time.monotonic() + self.startup_timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log()}")
+            if self.ca.is_file():
+                try:
+                    if httpx.get(self.base_url + "/api/health", verify=ssl.create_default_context(
+                            cafile=str(self.ca)), timeout=1.0).status_code == 200:
+                        return
+                except httpx.HTTPError:
+                    pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"server did not start:\n{self.log()}")
+
+
+def _env() -> dict[str, str]:
+    import os
+
+    return {k: v for k, v in os.environ.items() if not k.startswith("VRCOLLAB_")}
+
+
+@pytest.fixture(scope="module")
+def https_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HttpsServer]:
+    srv = HttpsServer(tmp_path_factory.mktemp("https"))
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+def _spki_hash(cert_pem: Path) -> str:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    leaf = x509.load_pem_x509_certificate(cert_pem.read_bytes())  # the first PEM block
+    spki = leaf.public_key().public_bytes(serialization.Encoding.DER,
+                                          serialization.PublicFormat.SubjectPublicKeyInfo)
+    return base64.b64encode(hashlib.sha256(spki).digest()).decode()
+
+
+@pytest.fixture(scope="module")
+def chromium(https_server: HttpsServer) -> Iterator[Any]:
+    """Chromium that trusts the server's certificate and resolves the LAN name to 127.0.0.1."""
+    if not Path(CHROMIUM).exists() or shutil.which("node") is None:
+        pytest.skip("needs /usr/bin/chromium and node")
+    from playwright.sync_api import sync_playwright
+
+    from tests.web.roomkit import CHROMIUM_ARGS
+
+    spki = _spki_hash(https_server.data_dir / "tls" / "cert.pem")
+    args = [*CHROMIUM_ARGS, f"--host-resolver-rules=MAP {LAN_NAME} 127.0.0.1",
+            f"--ignore-certificate-errors-spki-list={spki}"]
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=args, headless=True)
+        yield browser
+        browser.close()
+
+
+def _page_state(browser: Any, url: str) -> dict[str, Any]:
+    from tests.web.roomkit import wait_js
+
+    ctx = browser.new_context(viewport={"width": 900, "height": 600})
+    page = ctx.new_page()
+    try:
+        page.goto(url)
+        wait_js(page, "window.__vrcollab && window.__vrcollab.ready && "
+                      "window.__vrcollab.info().xr_support !== null", timeout=60)
+        state: dict[str, Any] = page.evaluate("""() => ({
+            secure: window.isSecureContext, xr: Boolean(navigator.xr),
+            protocol: location.protocol, host: location.host,
+            vrButton: Boolean(document.querySelector('#enter-vr')),
+            notice: document.querySelector('#xr-notice')?.dataset.reason ?? null,
+            noticeText: document.querySelector('#xr-notice')?.textContent ?? '',
+        })""")
+        if state["vrButton"]:
+            wait_js(page, "window.__vrcollab.info().state === 'online'", timeout=60)
+            state["online"] = True  # the room websocket works (wss:// through the same TLS)
+        return state
+    finally:
+        ctx.close()
+
+
+# --- the certificate --------------------------------------------------------------------------
+
+
+def test_certificate_is_made_once_and_names_this_machine(https_server: HttpsServer) -> None:
+    from cryptography import x509
+
+    cert_pem = https_server.data_dir / "tls" / "cert.pem"
+    cert = x509.load_pem_x509_certificate(cert_pem.read_bytes())
+    san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert {"localhost", LAN_NAME} <= set(san.get_values_for_type(x509.DNSName))
+    assert {str(ip) for ip in san.get_values_for_type(x509.IPAddress)} >= {"127.0.0.1", "::1"}
+    # a second start keeps it (a headset that accepted it once is not asked again)
+    names = ["localhost", LAN_NAME, "127.0.0.1"]
+    again = ensure_certificate(https_server.data_dir, names)
+    assert again.cert.read_bytes() == cert_pem.read_bytes()
+    assert again.issuer in ("vrcollab", "mkcert")
+    # a new LAN address makes a new leaf from the same CA
+    ca_before = https_server.ca.read_bytes()
+    tmp = https_server.data_dir / "copy"
+    shutil.copytree(https_server.data_dir / "tls", tmp / "tls")
+    moved = ensure_certificate(tmp, [*names, "10.9.8.7"], use_mkcert=False)
+    assert covers(moved.cert, [*names, "10.9.8.7"])
+    assert not covers(cert_pem, ["10.9.8.7"])
+    if again.issuer == "vrcollab":
+        assert (tmp / "tls" / "ca.pem").read_bytes() == ca_before
+
+
+def test_tls_verifies_with_the_ca_and_not_without(https_server: HttpsServer) -> None:
+    ok = ssl.create_default_context(cafile=str(https_server.ca))
+    assert httpx.get(f"https://localhost:{https_server.port}/api/health", verify=ok).json()["ok"]
+    with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+        httpx.get(f"https://localhost:{https_server.port}/api/health")  # system roots only
+    with pytest.raises(httpx.HTTPError):  # the HTTPS port speaks no plain HTTP
+        httpx.get(f"http://127.0.0.1:{https_server.port}/api/health", timeout=5)
+
+
+def test_plain_http_redirects_to_https(https_server: HttpsServer) -> None:
+    r = httpx.get(f"http://127.0.0.1:{https_server.http_port}/r/r_x?invite=abc", timeout=5)
+    assert r.status_code == 308
+    assert r.headers["location"] == f"https://127.0.0.1:{https_server.port}/r/r_x?invite=abc"
+    r = httpx.post(f"http://localhost:{https_server.http_port}/api/x", content=b"{}", timeout=5)
+    assert r.status_code == 308  # keeps the method (not 301/302)
+    assert r.headers["location"] == f"https://localhost:{https_server.port}/api/x"
+    followed = httpx.get(f"http://127.0.0.1:{https_server.http_port}/api/health",
+                         follow_redirects=True, timeout=5,
+                         verify=ssl.create_default_context(cafile=str(https_server.ca)))
+    assert followed.json()["ok"] is True
+
+
+@pytest.mark.parametrize(("head", "target"), [
+    (b"GET / HTTP/1.1\r\nHost: quest.local:8000\r\n\r\n", "https://quest.local:8443/"),
+    (b"GET /a?b=c HTTP/1.0\r\n\r\n", "https://192.0.2.5:8443/a?b=c"),
+    (b"GET / HTTP/1.1\r\nHost: [fe80::1]:8000\r\n\r\n", "https://[fe80::1]:8443/"),
+    (b"GET / HTTP/1.1\r\nHost: evil\"<x>\r\n\r\n", "https://192.0.2.5:8443/"),
+    (b"\x16\x03\x01\x00\xa5", None),
+    (b"GET http://other/ HTTP/1.1\r\n\r\n", None),
+])
+def test_redirect_target(head: bytes, target: str | None) -> None:
+    assert redirect_target(head, 8443, "192.0.2.5") == target
+
+
+# --- printed links and the QR code ------------------------------------------------------------
+
+
+def _printed_qr(log: str) -> tuple[str, str]:
+    """(the URL the log says the QR opens, the URL the QR decodes to)."""
+    from PIL import Image
+    from pyzbar.pyzbar import decode
+
+    lines = log.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("scan to open "))
+    said = re.fullmatch(r"scan to open (\S+):", lines[start])
+    assert said is not None
+    block = []
+    for line in lines[start + 1:]:
+        if not line or set(line) - set("█▀▄ ") or (block and len(line) != len(block[0])):
+            break
+        block.append(line)
+    matrix = qr_matrix("\n".join(block))
+    scale = 6
+    img = Image.new("L", (len(matrix[0]) * scale, len(matrix) * scale), 255)
+    for y, row in enumerate(matrix):
+        for x, dark in enumerate(row):
+            if dark:
+                img.paste(0, (x * scale, y * scale, (x + 1) * scale, (y + 1) * scale))
+    found = decode(img)
+    assert len(found) == 1, "the printed QR code does not decode"
+    return said.group(1), found[0].data.decode()
+
+
+def _need_zbar() -> None:
+    try:
+        import pyzbar.pyzbar  # noqa: F401 - loads libzbar
+    except (ImportError, OSError):
+        pytest.skip("needs pyzbar and libzbar0 (./dev setup installs them)")
+
+
+def test_printed_qr_decodes_to_the_printed_url(https_server: HttpsServer) -> None:
+    _need_zbar()
+    log = https_server.log()
+    assert "0.0.0.0" not in log
+    said, decoded = _printed_qr(log)
+    assert decoded == said == f"https://127.0.0.1:{https_server.port}/"
+    assert f"vrcollab serving on https://127.0.0.1:{https_server.port}/" in log
+    assert f"plain http on port {https_server.http_port} redirects to https" in log
+
+
+def test_wildcard_bind_prints_lan_addresses_and_localhost_never_0000() -> None:
+    _need_zbar()
+    local, lan = reachable_urls("0.0.0.0", 8443, https=True)
+    assert local == "https://localhost:8443"
+    assert all(u.startswith("https://") and "0.0.0.0" not in u for u in lan)
+    assert reachable_urls("::", 80, https=False)[0] == "http://localhost"
+    assert reachable_urls("192.168.1.20", 8000, https=False) == (
+        "http://192.168.1.20:8000", ["http://192.168.1.20:8000"])
+    url = (lan[0] if lan else local) + "/"
+    from vrcollab.server.lan import announce
+
+    text = announce(local, lan)
+    assert "0.0.0.0" not in text
+    assert _printed_qr(text) == (url, url)
+    # with ANSI colours (a terminal) the same modules come back
+    assert qr_matrix(terminal_qr(url, ansi=True)) == qr_matrix(terminal_qr(url))
+
+
+def test_public_url_with_a_wildcard_is_refused(tmp_path: Path) -> None:
+    out = subprocess.run([sys.executable, "-m", "vrcollab.cli", "serve", "--no-demo",
+                          "--data-dir", str(tmp_path)], cwd=REPO, capture_output=True, text=True,
+                         timeout=60, env={**_env(), "VRCOLLAB_PUBLIC_URL": "http://0.0.0.0:8000"})
+    assert out.returncode == 2
+    assert "names a wildcard address" in out.stderr
+
+
+# --- the headset page -------------------------------------------------------------------------
+
+
+@pytest.mark.browser
+def test_https_page_is_a_secure_context_with_webxr(https_server: HttpsServer,
+                                                   chromium: Any) -> None:
+    boot = https_server.bootstrap()
+    token = https_server.token(boot.project_id, "editor", "Quest")
+    base = f"https://{LAN_NAME}:{https_server.port}/r/{boot.room_id}?token={token}&quality=low"
+    headset = _page_state(chromium, base + "&xr=emulate")
+    assert headset["protocol"] == "https:"
+    assert headset["host"] == f"{LAN_NAME}:{https_server.port}"
+    assert headset["secure"] is True
+    assert headset["xr"] is True
+    assert headset["vrButton"] is True
+    assert headset["notice"] is None
+    assert headset["online"] is True
+    # the same page without a headset explains the missing button, but not as "insecure"
+    desk = _page_state(chromium, base)
+    assert desk["secure"] is True
+    assert desk["vrButton"] is False
+    assert desk["notice"] in ("no-headset", "no-webxr")
+
+
+@pytest.mark.browser
+def test_plain_http_on_a_lan_name_explains_the_missing_button(
+    chromium: Any, tmp_path: Path
+) -> None:
+    with ServerProcess(tmp_path / "plain") as plain:
+        boot = plain.bootstrap()
+        url = f"http://{LAN_NAME}:{plain.port}/r/{boot.room_id}?token={boot.owner_token}"
+        state = _page_state(chromium, url + "&quality=low")
+    assert state["protocol"] == "http:"
+    assert state["secure"] is False
+    assert state["vrButton"] is False
+    assert state["notice"] == "insecure"
+    assert "--https" in state["noticeText"]
+    assert "adb reverse" in state["noticeText"]
