@@ -69,7 +69,8 @@ def test_serve_installs_no_dev_tools() -> None:
     assert "omit=(--omit=dev)" in text
     assert 'extras="[dev,postgres,redis]"' in text
     assert "serve) setup serve;" in text
-    assert "vrcollab) setup serve; exec \"$VENV/bin/vrcollab\" \"$@\"" in text
+    assert "vrcollab | convert)" in text
+    assert "export VRCOLLAB_DATA_DIR=${VRCOLLAB_DATA_DIR:-$ROOT/data}" in text  # one database
     assert (REPO / ".ci" / "run").read_text().rstrip().endswith("exec ./dev test")
 
 
