@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -35,13 +36,13 @@ def test_docs_page_names_only_local_assets(tmp_path: Path) -> None:
 
 @pytest.mark.browser
 @pytest.mark.timeout(180)
-def test_swagger_ui_renders_with_every_request_to_this_origin(tmp_path: Path) -> None:
+def test_swagger_ui_renders_with_every_request_to_this_origin(tmp_path: Path,
+                                                              playwright: Any) -> None:
     if not Path(CHROMIUM).exists() or shutil.which("node") is None:
         pytest.skip("needs /usr/bin/chromium and node")
-    from playwright.sync_api import sync_playwright
-
-    with ServerProcess(tmp_path / "srv") as srv, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    with ServerProcess(tmp_path / "srv") as srv:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
+                                             headless=True)
         try:
             page = browser.new_page()
             origin = urlsplit(srv.base_url).netloc

@@ -13,7 +13,6 @@ import base64
 import hashlib
 import re
 import shutil
-import socket
 import ssl
 import subprocess
 import sys
@@ -26,11 +25,12 @@ import httpx
 import pytest
 
 from tests.server_process import REPO, ServerProcess, free_port
-from vrcollab.server.lan import qr_matrix, reachable_urls, terminal_qr
+from vrcollab.server.lan import machine_names, qr_matrix, reachable_urls, terminal_qr
 from vrcollab.server.tls import covers, ensure_certificate, redirect_target
 
 CHROMIUM = "/usr/bin/chromium"
-LAN_NAME = f"{socket.gethostname().split('.')[0]}.local"  # in the certificate, mapped to 127.0.0.1
+#: this machine's mDNS name: in the certificate, and mapped to 127.0.0.1 for the browser
+LAN_NAME = next((n for n in machine_names() if n.endswith(".local")), "")
 
 
 class HttpsServer(ServerProcess):
@@ -97,21 +97,20 @@ def _spki_hash(cert_pem: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def chromium(https_server: HttpsServer) -> Iterator[Any]:
+def chromium(https_server: HttpsServer, playwright: Any) -> Iterator[Any]:
     """Chromium that trusts the server's certificate and resolves the LAN name to 127.0.0.1."""
     if not Path(CHROMIUM).exists() or shutil.which("node") is None:
         pytest.skip("needs /usr/bin/chromium and node")
-    from playwright.sync_api import sync_playwright
-
+    if not LAN_NAME:
+        pytest.skip("this machine's host name is 'localhost': no LAN name to test with")
     from tests.web.roomkit import CHROMIUM_ARGS
 
     spki = _spki_hash(https_server.data_dir / "tls" / "cert.pem")
     args = [*CHROMIUM_ARGS, f"--host-resolver-rules=MAP {LAN_NAME} 127.0.0.1",
             f"--ignore-certificate-errors-spki-list={spki}"]
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=args, headless=True)
-        yield browser
-        browser.close()
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=args, headless=True)
+    yield browser
+    browser.close()
 
 
 def _page_state(browser: Any, url: str) -> dict[str, Any]:
@@ -147,10 +146,10 @@ def test_certificate_is_made_once_and_names_this_machine(https_server: HttpsServ
     cert_pem = https_server.data_dir / "tls" / "cert.pem"
     cert = x509.load_pem_x509_certificate(cert_pem.read_bytes())
     san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    assert {"localhost", LAN_NAME} <= set(san.get_values_for_type(x509.DNSName))
+    assert {"localhost", *machine_names()} <= set(san.get_values_for_type(x509.DNSName))
     assert {str(ip) for ip in san.get_values_for_type(x509.IPAddress)} >= {"127.0.0.1", "::1"}
     # a second start keeps it (a headset that accepted it once is not asked again)
-    names = ["localhost", LAN_NAME, "127.0.0.1"]
+    names = [*machine_names(), "127.0.0.1"]
     again = ensure_certificate(https_server.data_dir, names)
     assert again.cert.read_bytes() == cert_pem.read_bytes()
     assert again.issuer in ("vrcollab", "mkcert")
