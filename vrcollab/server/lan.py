@@ -108,6 +108,15 @@ def check_public_url(url: str) -> str:
 _ANSI_ON, _ANSI_OFF = "\x1b[30;47m", "\x1b[0m"  # black on white, whatever the theme
 
 
+def public_base(public_url: str, host: str, port: int, *, https: bool) -> str:
+    """The base URL for printed links: ``public_url`` when set (never a wildcard), else the
+    first LAN URL for a wildcard bind, else the bound address itself."""
+    if check_public_url(public_url):
+        return public_url
+    local, lan = reachable_urls(host, port, https=https)
+    return lan[0] if lan and host in WILDCARDS else local
+
+
 def terminal_qr(data: str, *, ansi: bool = False) -> str:
     """A QR code of ``data`` as text: half blocks, dark modules drawn, a 4-module quiet zone.
 
@@ -145,10 +154,13 @@ def qr_matrix(text: str) -> list[list[bool]]:
     return matrix
 
 
-def announce(local: str, lan: list[str], *, path: str = "/", ansi: bool = False) -> str:
-    """The start-up text: where to open the app here and on the LAN, and a QR of the LAN URL."""
+def announce(local: str, lan: list[str], *, path: str = "/", ansi: bool = False,
+             qr: bool = True) -> str:
+    """The start-up text: where to open the app here and on the LAN, and (``qr``) a QR code of
+    the first LAN URL (of the local one when there is no LAN URL)."""
     lines = [f"vrcollab serving on {local}{path}"]
     lines += [f"on the LAN (same Wi-Fi): {url}{path}" for url in lan]
-    target = f"{lan[0] if lan else local}{path}"
-    lines += [f"scan to open {target}:", terminal_qr(target, ansi=ansi)]
+    if qr:
+        target = f"{lan[0] if lan else local}{path}"
+        lines += [f"scan to open {target}:", terminal_qr(target, ansi=ansi)]
     return "\n".join(lines)

@@ -24,19 +24,21 @@ from typing import Any
 
 import uvicorn
 
-from vrcollab.errors import ConfigError
 from vrcollab.server.app import create_app
 from vrcollab.server.auth import bootstrap_project, issue_member_token
-from vrcollab.server.lan import announce, certificate_names, check_public_url, reachable_urls
-from vrcollab.server.tls import Certificate, ensure_certificate, given_certificate, start_redirect
+from vrcollab.server.lan import announce, public_base, reachable_urls
+from vrcollab.server.tls import (
+    HTTP_PORT,
+    HTTPS_PORT,
+    Certificate,
+    add_https_arguments,
+    certificate_from_args,
+    serve_with_redirect,
+)
 from vrcollab.settings import Settings, load_settings
 from vrcollab.store import open_store
 
 SubParsers = Any  # argparse._SubParsersAction
-
-
-HTTPS_PORT = 8443
-HTTP_PORT = 8000
 
 
 def uvicorn_config(settings: Settings, tls: Certificate | None = None) -> uvicorn.Config:
@@ -57,18 +59,6 @@ def uvicorn_config(settings: Settings, tls: Certificate | None = None) -> uvicor
     )
 
 
-async def _serve_with_redirect(server: uvicorn.Server, settings: Settings,
-                               http_port: int) -> None:
-    local, lan = reachable_urls(settings.host, settings.port, https=True)
-    fallback = (lan[0] if lan else local).split("://", 1)[1].rsplit(":", 1)[0]
-    redirect = await start_redirect(settings.host or "0.0.0.0", http_port, settings.port, fallback)
-    try:
-        await server.serve()
-    finally:
-        redirect.close()
-        await redirect.wait_closed()
-
-
 def run(settings: Settings, *, tls: Certificate | None = None,
         http_port: int | None = None) -> None:
     """Serve until interrupted (HTTPS with ``tls``; plus the redirect on ``http_port``)."""
@@ -76,26 +66,17 @@ def run(settings: Settings, *, tls: Certificate | None = None,
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     server = uvicorn.Server(uvicorn_config(settings, tls))
     local, lan = reachable_urls(settings.host, settings.port, https=tls is not None)
-    print(announce(local, lan, ansi=sys.stdout.isatty()), flush=True)
+    # a QR code when another device could use it (a LAN address, or HTTPS for headsets)
+    print(announce(local, lan, ansi=sys.stdout.isatty(), qr=bool(lan) or tls is not None),
+          flush=True)
     if tls is not None and tls.ca is not None:
         print(f"certificate: {tls.cert} (issued by {tls.issuer}; the CA to trust once on "
               f"other devices: {tls.ca}, see docs/headset.md)", flush=True)
     if tls is not None and http_port:
         print(f"plain http on port {http_port} redirects to https", flush=True)
-        asyncio.run(_serve_with_redirect(server, settings, http_port))
+        asyncio.run(serve_with_redirect(server, settings.host, settings.port, http_port))
     else:
         server.run()
-
-
-def _tls(args: argparse.Namespace, settings: Settings) -> Certificate | None:
-    """The certificate ``serve`` uses: ``--cert/--key``, or one made and kept in the data dir."""
-    if bool(args.cert) != bool(args.key):
-        raise ConfigError("--cert and --key go together")
-    if args.cert:
-        return given_certificate(args.cert, args.key)
-    if not args.https:
-        return None
-    return ensure_certificate(settings.data_dir, certificate_names(settings.host))
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -119,31 +100,19 @@ def add_serve_parser(sub: SubParsers) -> None:
     p.add_argument("--port", type=int, help=f"port (default {HTTP_PORT}; {HTTPS_PORT} with "
                    "--https)")
     p.add_argument("--no-demo", action="store_true", help="skip the demo project and sample")
-    p.add_argument("--https", action="store_true", help="serve HTTPS (WebXR on a headset needs "
-                   "it) with a certificate for this machine's names, made once in the data dir "
-                   "(by mkcert when installed)")
-    p.add_argument("--cert", type=Path, help="use this PEM certificate (chain) instead")
-    p.add_argument("--key", type=Path, help="the PEM private key of --cert")
-    p.add_argument("--http-port", dest="http_port", type=int, default=None,
-                   help=f"with HTTPS: plain-HTTP port that redirects (default {HTTP_PORT}; "
-                   "0 = none)")
+    add_https_arguments(p)
     _add_common(p)
     p.set_defaults(func=_serve)
 
 
 def _serve(args: argparse.Namespace) -> int:
-    https = bool(args.https or args.cert)
-    if https and args.port is None and load_settings().port == HTTP_PORT:
+    if (args.https or args.cert) and args.port is None and load_settings().port == HTTP_PORT:
         args.port = HTTPS_PORT  # VRCOLLAB_PORT unset: HTTPS on 8443, HTTP 8000 redirects
     settings = _settings(args)
-    check_public_url(settings.public_url)
-    tls = _tls(args, settings)
-    http_port = (HTTP_PORT if args.http_port is None else args.http_port) if tls else None
-    if tls is not None and http_port == settings.port:
-        raise ConfigError(f"--http-port {http_port} is the HTTPS port; pick another (or 0)")
-    if not settings.public_url:  # printed links: the LAN address, never a wildcard
-        local, lan = reachable_urls(settings.host, settings.port, https=tls is not None)
-        settings.public_url = lan[0] if lan and settings.host in ("0.0.0.0", "::") else local
+    tls, http_port = certificate_from_args(args, settings.data_dir, settings.host, settings.port)
+    # printed links (the demo's too): the LAN address or localhost, never a wildcard
+    settings.public_url = public_base(settings.public_url, settings.host, settings.port,
+                                      https=tls is not None)
     if not args.no_demo:  # demo project + sample model + room link (vrcollab.demo)
         from vrcollab.demo import announce_demo
 

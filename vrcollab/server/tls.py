@@ -16,6 +16,7 @@ every request to the same path on the HTTPS port (308, so methods and bodies are
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import datetime as dt
 import ipaddress
@@ -23,9 +24,13 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 from vrcollab.errors import ConfigError
 
+HTTPS_PORT = 8443  # serve --https: HTTPS here by default ...
+HTTP_PORT = 8000  # ... and the plain-HTTP redirect here (the plain server's usual port)
 LEAF_DAYS = 397  # the longest lifetime browsers accept for a server certificate
 CA_DAYS = 3650
 RENEW_BEFORE = dt.timedelta(days=30)
@@ -269,3 +274,53 @@ async def start_redirect(host: str, port: int, https_port: int,
     except OSError as exc:
         raise ConfigError(f"cannot listen for the HTTP redirect on {host}:{port}: {exc}; "
                           "choose another --http-port (0 turns the redirect off)") from exc
+
+
+async def serve_with_redirect(server: Any, host: str, https_port: int, http_port: int) -> None:
+    """Run the uvicorn ``server`` (HTTPS) with the redirect listener beside it on ``http_port``."""
+    from vrcollab.server.lan import reachable_urls
+
+    local, lan = reachable_urls(host, https_port, https=True)
+    name = urlsplit(lan[0] if lan else local).hostname or "localhost"
+    fallback = f"[{name}]" if ":" in name else name  # for requests without a Host header
+    redirect = await start_redirect(host or "0.0.0.0", http_port, https_port, fallback)
+    try:
+        await server.serve()
+    finally:
+        redirect.close()
+        await redirect.wait_closed()
+
+
+# --- the serve command's options --------------------------------------------------------------
+
+
+def add_https_arguments(p: argparse.ArgumentParser) -> None:
+    """``--https``, ``--cert/--key`` and ``--http-port`` for ``vrcollab serve``."""
+    p.add_argument("--https", action="store_true", help="serve HTTPS (WebXR on a headset needs "
+                   "it) with a certificate for this machine's names, made once in the data dir "
+                   "(by mkcert when installed)")
+    p.add_argument("--cert", type=Path, help="use this PEM certificate (chain) instead")
+    p.add_argument("--key", type=Path, help="the PEM private key of --cert")
+    p.add_argument("--http-port", dest="http_port", type=int, default=None,
+                   help=f"with HTTPS: plain-HTTP port that redirects (default {HTTP_PORT}; "
+                   "0 = none)")
+
+
+def certificate_from_args(args: argparse.Namespace, data_dir: Path, host: str,
+                          port: int) -> tuple[Certificate | None, int | None]:
+    """(the certificate, the redirect port) that ``serve``'s options ask for; (None, None) for
+    plain HTTP. ``--cert/--key`` are used as given; ``--https`` makes or reuses one."""
+    from vrcollab.server.lan import certificate_names
+
+    if bool(args.cert) != bool(args.key):
+        raise ConfigError("--cert and --key go together")
+    if args.cert:
+        tls = given_certificate(args.cert, args.key)
+    elif args.https:
+        tls = ensure_certificate(data_dir, certificate_names(host))
+    else:
+        return None, None
+    http_port = HTTP_PORT if args.http_port is None else int(args.http_port)
+    if http_port == port:
+        raise ConfigError(f"--http-port {http_port} is the HTTPS port; pick another (or 0)")
+    return tls, http_port or None
