@@ -39,7 +39,8 @@ class HttpsServer(ServerProcess):
     def __init__(self, data_dir: Path) -> None:
         super().__init__(data_dir)
         self.http_port = free_port()
-        self.command = [sys.executable, "-m", "vrcollab.cli", "serve", "--https", "--no-demo",
+        self.command = [sys.executable, "-m", "vrcollab.cli", "serve", "--https", "--own-ca",
+                        "--no-demo",
                         "--host", "127.0.0.1", "--port", str(self.port),
                         "--http-port", str(self.http_port), "--data-dir", str(self.data_dir)]
 
@@ -49,6 +50,7 @@ class HttpsServer(ServerProcess):
 
     @property
     def ca(self) -> Path:
+        """The root to trust: vrcollab's own CA (``--own-ca``, whether mkcert is there or not)."""
         return self.data_dir / "tls" / "ca.pem"
 
     def start(self) -> None:
@@ -150,9 +152,9 @@ def test_certificate_is_made_once_and_names_this_machine(https_server: HttpsServ
     assert {str(ip) for ip in san.get_values_for_type(x509.IPAddress)} >= {"127.0.0.1", "::1"}
     # a second start keeps it (a headset that accepted it once is not asked again)
     names = [*machine_names(), "127.0.0.1"]
-    again = ensure_certificate(https_server.data_dir, names)
+    again = ensure_certificate(https_server.data_dir, names, use_mkcert=False)
     assert again.cert.read_bytes() == cert_pem.read_bytes()
-    assert again.issuer in ("vrcollab", "mkcert")
+    assert again.issuer == "vrcollab"
     # a new LAN address makes a new leaf from the same CA
     ca_before = https_server.ca.read_bytes()
     tmp = https_server.data_dir / "copy"
@@ -160,8 +162,28 @@ def test_certificate_is_made_once_and_names_this_machine(https_server: HttpsServ
     moved = ensure_certificate(tmp, [*names, "10.9.8.7"], use_mkcert=False)
     assert covers(moved.cert, [*names, "10.9.8.7"])
     assert not covers(cert_pem, ["10.9.8.7"])
-    if again.issuer == "vrcollab":
-        assert (tmp / "tls" / "ca.pem").read_bytes() == ca_before
+    assert (tmp / "tls" / "ca.pem").read_bytes() == ca_before
+
+
+def test_mkcert_signs_the_leaf_when_installed(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    if shutil.which("mkcert") is None:
+        pytest.skip("mkcert is not installed (optional: apt-get install mkcert)")
+    from cryptography import x509
+
+    monkeypatch.setenv("CAROOT", str(tmp_path / "caroot"))  # not the user's own mkcert CA
+    names = ["localhost", "quest-host.local", "127.0.0.1", "192.0.2.9"]
+    made = ensure_certificate(tmp_path / "data", names)
+    assert made.issuer == "mkcert"
+    assert made.ca == tmp_path / "caroot" / "rootCA.pem"
+    leaf = x509.load_pem_x509_certificate(made.cert.read_bytes())
+    leaf.verify_directly_issued_by(x509.load_pem_x509_certificate(made.ca.read_bytes()))
+    assert covers(made.cert, names)
+    again = ensure_certificate(tmp_path / "data", names)  # kept, still mkcert's
+    assert (again.issuer, again.cert.read_bytes()) == ("mkcert", made.cert.read_bytes())
+    own = ensure_certificate(tmp_path / "data", names, use_mkcert=False)  # serve --own-ca
+    assert own.issuer == "vrcollab"
+    assert own.ca == tmp_path / "data" / "tls" / "ca.pem"
 
 
 def test_tls_verifies_with_the_ca_and_not_without(https_server: HttpsServer) -> None:

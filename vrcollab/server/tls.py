@@ -183,15 +183,16 @@ def ensure_certificate(data_dir: Path, names: list[str], *,
                        use_mkcert: bool = True) -> Certificate:
     """The certificate under ``<data_dir>/tls`` for ``names`` (DNS names and IP addresses).
 
-    Kept from an earlier start when it still covers every name for 30 more days; otherwise
-    made again (by mkcert when installed and ``use_mkcert``, else by the private CA).
+    Kept from an earlier start when it still covers every name for 30 more days (and, without
+    ``use_mkcert``, is not mkcert's); otherwise made again (by mkcert when installed and
+    ``use_mkcert``, else by the private CA).
     """
     if not names:
         raise ConfigError("a certificate needs at least one name or address")
     folder = Path(data_dir) / "tls"
     folder.mkdir(parents=True, exist_ok=True)
     kept = _kept(folder, names)
-    if kept is not None:
+    if kept is not None and (use_mkcert or kept.issuer != "mkcert"):
         return kept
     mkcert = shutil.which("mkcert") if use_mkcert else None
     if mkcert:
@@ -299,6 +300,8 @@ def add_https_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--https", action="store_true", help="serve HTTPS (WebXR on a headset needs "
                    "it) with a certificate for this machine's names, made once in the data dir "
                    "(by mkcert when installed)")
+    p.add_argument("--own-ca", dest="own_ca", action="store_true", help="with --https: sign "
+                   "with vrcollab's own CA (in the data dir) even when mkcert is installed")
     p.add_argument("--cert", type=Path, help="use this PEM certificate (chain) instead")
     p.add_argument("--key", type=Path, help="the PEM private key of --cert")
     p.add_argument("--http-port", dest="http_port", type=int, default=None,
@@ -317,7 +320,8 @@ def certificate_from_args(args: argparse.Namespace, data_dir: Path, host: str,
     if args.cert:
         tls = given_certificate(args.cert, args.key)
     elif args.https:
-        tls = ensure_certificate(data_dir, certificate_names(host))
+        tls = ensure_certificate(data_dir, certificate_names(host),
+                                 use_mkcert=not getattr(args, "own_ca", False))
     else:
         return None, None
     http_port = HTTP_PORT if args.http_port is None else int(args.http_port)
