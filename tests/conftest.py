@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -36,13 +35,3 @@ def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPr
     srv.start()
     yield srv
     srv.stop()
-
-
-@pytest.fixture(scope="session")
-def playwright() -> Iterator[Any]:
-    """One Playwright driver for the session (a second sync driver cannot start while one
-    runs): every browser the tests launch, with whatever flags, comes from it."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        yield pw

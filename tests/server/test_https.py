@@ -1,83 +1,24 @@
 """``vrcollab serve --https``: a real server with the certificate it generates and keeps, the
-HTTP -> HTTPS redirect, the printed QR code, and a headset page that is a secure context.
-
-The browser trusts the generated certificate the way a headset does after accepting it once:
-Chromium is told its public key (``--ignore-certificate-errors-spki-list``) and opens the app by
-this machine's mDNS name (mapped to 127.0.0.1, so nothing leaves the machine); loopback names
-are secure contexts even over plain HTTP, so the test never uses them for that check.
-"""
+HTTP -> HTTPS redirect and the printed QR code. The headset page over it (a secure context with
+WebXR) is tested in ``tests/web/test_web_https.py``."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import re
 import shutil
 import ssl
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
-from tests.server_process import REPO, ServerProcess, free_port
+from tests.https_support import HttpsServer, clean_env
+from tests.server_process import REPO
 from vrcollab.server.lan import machine_names, qr_matrix, reachable_urls, terminal_qr
 from vrcollab.server.tls import covers, ensure_certificate, redirect_target
-
-CHROMIUM = "/usr/bin/chromium"
-#: this machine's mDNS name: in the certificate, and mapped to 127.0.0.1 for the browser
-LAN_NAME = next((n for n in machine_names() if n.endswith(".local")), "")
-
-
-class HttpsServer(ServerProcess):
-    """``vrcollab serve --https`` (the CLI path) with its redirect listener."""
-
-    def __init__(self, data_dir: Path) -> None:
-        super().__init__(data_dir)
-        self.http_port = free_port()
-        self.command = [sys.executable, "-m", "vrcollab.cli", "serve", "--https", "--own-ca",
-                        "--no-demo",
-                        "--host", "127.0.0.1", "--port", str(self.port),
-                        "--http-port", str(self.http_port), "--data-dir", str(self.data_dir)]
-
-    @property
-    def base_url(self) -> str:
-        return f"https://127.0.0.1:{self.port}"
-
-    @property
-    def ca(self) -> Path:
-        """The root to trust: vrcollab's own CA (``--own-ca``, whether mkcert is there or not)."""
-        return self.data_dir / "tls" / "ca.pem"
-
-    def start(self) -> None:
-        log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the child
-        self.proc = subprocess.Popen(self.command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
-                                     env={**_env(), "PYTHONUNBUFFERED": "1"})
-        log.close()
-        deadline = time.monotonic() + self.startup_timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log()}")
-            if self.ca.is_file():
-                try:
-                    if httpx.get(self.base_url + "/api/health", verify=ssl.create_default_context(
-                            cafile=str(self.ca)), timeout=1.0).status_code == 200:
-                        return
-                except httpx.HTTPError:
-                    pass
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"server did not start:\n{self.log()}")
-
-
-def _env() -> dict[str, str]:
-    import os
-
-    return {k: v for k, v in os.environ.items() if not k.startswith("VRCOLLAB_")}
 
 
 @pytest.fixture(scope="module")
@@ -86,57 +27,6 @@ def https_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HttpsServ
     srv.start()
     yield srv
     srv.stop()
-
-
-def _spki_hash(cert_pem: Path) -> str:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import serialization
-
-    leaf = x509.load_pem_x509_certificate(cert_pem.read_bytes())  # the first PEM block
-    spki = leaf.public_key().public_bytes(serialization.Encoding.DER,
-                                          serialization.PublicFormat.SubjectPublicKeyInfo)
-    return base64.b64encode(hashlib.sha256(spki).digest()).decode()
-
-
-@pytest.fixture(scope="module")
-def chromium(https_server: HttpsServer, playwright: Any) -> Iterator[Any]:
-    """Chromium that trusts the server's certificate and resolves the LAN name to 127.0.0.1."""
-    if not Path(CHROMIUM).exists() or shutil.which("node") is None:
-        pytest.skip("needs /usr/bin/chromium and node")
-    if not LAN_NAME:
-        pytest.skip("this machine's host name is 'localhost': no LAN name to test with")
-    from tests.web.roomkit import CHROMIUM_ARGS
-
-    spki = _spki_hash(https_server.data_dir / "tls" / "cert.pem")
-    args = [*CHROMIUM_ARGS, f"--host-resolver-rules=MAP {LAN_NAME} 127.0.0.1",
-            f"--ignore-certificate-errors-spki-list={spki}"]
-    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=args, headless=True)
-    yield browser
-    browser.close()
-
-
-def _page_state(browser: Any, url: str) -> dict[str, Any]:
-    from tests.web.roomkit import wait_js
-
-    ctx = browser.new_context(viewport={"width": 900, "height": 600})
-    page = ctx.new_page()
-    try:
-        page.goto(url)
-        wait_js(page, "window.__vrcollab && window.__vrcollab.ready && "
-                      "window.__vrcollab.info().xr_support !== null", timeout=60)
-        state: dict[str, Any] = page.evaluate("""() => ({
-            secure: window.isSecureContext, xr: Boolean(navigator.xr),
-            protocol: location.protocol, host: location.host,
-            vrButton: Boolean(document.querySelector('#enter-vr')),
-            notice: document.querySelector('#xr-notice')?.dataset.reason ?? null,
-            noticeText: document.querySelector('#xr-notice')?.textContent ?? '',
-        })""")
-        if state["vrButton"]:
-            wait_js(page, "window.__vrcollab.info().state === 'online'", timeout=60)
-            state["online"] = True  # the room websocket works (wss:// through the same TLS)
-        return state
-    finally:
-        ctx.close()
 
 
 # --- the certificate --------------------------------------------------------------------------
@@ -287,46 +177,9 @@ def test_wildcard_bind_prints_lan_addresses_and_localhost_never_0000() -> None:
 def test_public_url_with_a_wildcard_is_refused(tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, "-m", "vrcollab.cli", "serve", "--no-demo",
                           "--data-dir", str(tmp_path)], cwd=REPO, capture_output=True, text=True,
-                         timeout=60, env={**_env(), "VRCOLLAB_PUBLIC_URL": "http://0.0.0.0:8000"})
+                         timeout=60, env={**clean_env(), "VRCOLLAB_PUBLIC_URL": "http://0.0.0.0:8000"})
     assert out.returncode == 2
     assert "names a wildcard address" in out.stderr
 
 
 # --- the headset page -------------------------------------------------------------------------
-
-
-@pytest.mark.browser
-def test_https_page_is_a_secure_context_with_webxr(https_server: HttpsServer,
-                                                   chromium: Any) -> None:
-    boot = https_server.bootstrap()
-    token = https_server.token(boot.project_id, "editor", "Quest")
-    base = f"https://{LAN_NAME}:{https_server.port}/r/{boot.room_id}?token={token}&quality=low"
-    headset = _page_state(chromium, base + "&xr=emulate")
-    assert headset["protocol"] == "https:"
-    assert headset["host"] == f"{LAN_NAME}:{https_server.port}"
-    assert headset["secure"] is True
-    assert headset["xr"] is True
-    assert headset["vrButton"] is True
-    assert headset["notice"] is None
-    assert headset["online"] is True
-    # the same page without a headset explains the missing button, but not as "insecure"
-    desk = _page_state(chromium, base)
-    assert desk["secure"] is True
-    assert desk["vrButton"] is False
-    assert desk["notice"] in ("no-headset", "no-webxr")
-
-
-@pytest.mark.browser
-def test_plain_http_on_a_lan_name_explains_the_missing_button(
-    chromium: Any, tmp_path: Path
-) -> None:
-    with ServerProcess(tmp_path / "plain") as plain:
-        boot = plain.bootstrap()
-        url = f"http://{LAN_NAME}:{plain.port}/r/{boot.room_id}?token={boot.owner_token}"
-        state = _page_state(chromium, url + "&quality=low")
-    assert state["protocol"] == "http:"
-    assert state["secure"] is False
-    assert state["vrButton"] is False
-    assert state["notice"] == "insecure"
-    assert "--https" in state["noticeText"]
-    assert "adb reverse" in state["noticeText"]

@@ -37,8 +37,19 @@ def web_room(web_server: ServerProcess) -> PreparedRoom:
 
 
 @pytest.fixture(scope="session")
+def playwright() -> Iterator[Any]:
+    """One Playwright driver for the browser tests (a second sync driver cannot start while
+    one runs): every browser they launch, with whatever flags, comes from it. It lives in
+    tests/web, which runs last: while it runs, no asyncio test can start in this thread."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        yield pw
+
+
+@pytest.fixture(scope="session")
 def browser(playwright: Any) -> Iterator[object]:
-    """Headless Chromium (from the session's Playwright driver, tests/conftest.py)."""
+    """Headless Chromium (from the session's Playwright driver)."""
     _skip_without_browser()
     b = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
     yield b
