@@ -65,6 +65,15 @@ class Settings(BaseSettings):
     )
     token: str = Field(default="", description="bearer token the CLI sends to a server (bcf)")
 
+    # --- per-room limits on BCF import (issue 8; 413 with the setting's name) -------------
+    room_max_annotations: int = Field(default=2000, description="annotations per room")
+    room_max_comments: int = Field(default=10_000, description="comments per room, all told")
+    room_max_annotation_bytes: int = Field(
+        default=8 * 1024 * 1024, description="JSON bytes of a room's annotations and comments")
+    bcf_import_max_ops: int = Field(default=500, description="topics + comments per BCF import")
+    bcf_max_stash_bytes: int = Field(
+        default=64 * 1024, description="per topic: the original BCF kept for lossless re-export")
+
     @field_validator("data_dir")
     @classmethod
     def _absolute_data_dir(cls, value: Path) -> Path:
