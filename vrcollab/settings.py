@@ -74,6 +74,19 @@ class Settings(BaseSettings):
     bcf_max_stash_bytes: int = Field(
         default=64 * 1024, description="per topic: the original BCF kept for lossless re-export")
 
+    # --- HTTP edge (issue 8): timeouts, connection caps, header and body bounds ------------
+    header_timeout_s: float = Field(
+        default=10.0, description="a request head must arrive within this (idle and slowloris)")
+    keep_alive_timeout_s: int = Field(default=5, description="idle keep-alive connections close")
+    max_connections: int = Field(
+        default=2000, description="open connections in all (HTTP + websocket); 503 beyond")
+    max_connections_per_address: int = Field(
+        default=100, description="open connections from one client address; 429 beyond")
+    max_header_bytes: int = Field(default=32 * 1024, description="request head size; 431 beyond")
+    max_headers: int = Field(default=100, description="header fields per request; 431 beyond")
+    max_json_body_bytes: int = Field(
+        default=1024 * 1024, description="application/json request bodies; 413 beyond")
+
     @field_validator("data_dir")
     @classmethod
     def _absolute_data_dir(cls, value: Path) -> Path:

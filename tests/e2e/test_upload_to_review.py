@@ -93,7 +93,7 @@ def test_upload_convert_review_version_and_bcf(server_factory: Any, tmp_path: Pa
     # manifest and GLB: content-addressed, cached, ranges
     r = httpx.get(base + v1["manifest_url"], headers=auth(reviewers[0]))
     manifest = r.json()
-    assert r.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert r.headers["cache-control"] == "private, max-age=31536000, immutable"
     assert httpx.get(base + v1["manifest_url"], headers={
         **auth(reviewers[0]), "If-None-Match": r.headers["etag"]}).status_code == 304
     glb_url = base + v1["manifest_url"].rsplit("/", 1)[0] + "/" + manifest["levels"][0]["file"]

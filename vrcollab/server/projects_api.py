@@ -319,8 +319,9 @@ async def upload_version(
     model_id: str, request: Request, svc: ServicesDep
 ) -> UploadOut:
     """Editor: upload a new version of an existing model (same body as a model upload)."""
+    user = await asyncio.to_thread(current_user, request)  # the token before the id: no oracle
     model = await asyncio.to_thread(svc.catalog.get_model, model_id)
-    await _authorize(request, model.project_id, "editor")
+    await asyncio.to_thread(require_role, get_store(request), model.project_id, user, "editor")
     return await _store_upload(request, svc, model.project_id, model.model_id, None)
 
 
