@@ -74,6 +74,12 @@ class Settings(BaseSettings):
     bcf_max_stash_bytes: int = Field(
         default=64 * 1024, description="per topic: the original BCF kept for lossless re-export")
 
+    # --- per-project quotas (issue 8; vrcollab.jobs.quotas) -------------------------------
+    project_max_storage_bytes: int = Field(
+        default=20 * 1024 * 1024 * 1024, description="uploads + converted files; 413 beyond")
+    project_max_active_jobs: int = Field(
+        default=4, description="queued + running conversions per project; 429 beyond")
+
     # --- HTTP edge (issue 8): timeouts, connection caps, header and body bounds ------------
     header_timeout_s: float = Field(
         default=10.0, description="a request head must arrive within this (idle and slowloris)")

@@ -54,7 +54,10 @@ ROUTER_MODULES: list[str] = [
 
 
 def status_for(exc: VrcollabError) -> int:
-    """HTTP status of a vrcollab error."""
+    """HTTP status of a vrcollab error (an ``http_status`` attribute wins, e.g. quotas)."""
+    explicit = getattr(exc, "http_status", None)
+    if isinstance(explicit, int):
+        return explicit
     if isinstance(exc, PermissionDeniedError):
         return 403
     if isinstance(exc, AuthError):
