@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import sys
 import time
 from collections.abc import Iterator
 
@@ -144,3 +145,28 @@ async def test_idle_and_slowloris_sockets_are_closed(timed: ServerProcess) -> No
         ack = await member.op("annotation.create", annotation={"id": "a1", "position": [0, 0, 0]})
         assert ack["seq"] == 1
         assert member.connected
+
+
+def test_low_open_file_limit_caps_connections_below_it(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    """With a hard limit of 300 descriptors the server warns and caps connections at
+    300 - 128: a flood gets 503 instead of exhausting descriptors, and service resumes."""
+    start = ("import resource, runpy; resource.setrlimit(resource.RLIMIT_NOFILE, (300, 300)); "
+             "runpy.run_module('vrcollab.server.serve', run_name='__main__')")
+    srv = ServerProcess(tmp_path_factory.mktemp("nofile"), command=[sys.executable, "-c", start])
+    with srv:
+        assert "open-file limit 300 allows only 172" in srv.log()
+        socks = [connect_from(srv, f"127.0.0.{2 + i % 3}") for i in range(250)]
+        try:
+            r = httpx.get(srv.base_url + "/api/health", timeout=60)
+            assert r.status_code == 503  # at the cap: a clear answer, not a hang
+            assert r.json()["error"]["code"] == "too_many_connections"
+        finally:
+            for s in socks:
+                s.close()
+        for _ in range(600):  # the server sees the closes soon; a guard against hanging
+            if httpx.get(srv.base_url + "/api/health", timeout=60).status_code == 200:
+                break
+            time.sleep(0.1)
+        served(srv)
+        assert "Too many open files" not in srv.log()
