@@ -84,6 +84,8 @@ class Settings(BaseSettings):
     header_timeout_s: float = Field(
         default=10.0, description="a request head must arrive within this (idle and slowloris)")
     keep_alive_timeout_s: int = Field(default=5, description="idle keep-alive connections close")
+    request_idle_timeout_s: float = Field(
+        default=60.0, description="a request whose body or response stops moving is closed")
     max_connections: int = Field(
         default=2000, description="open connections in all (HTTP + websocket); 503 beyond")
     max_connections_per_address: int = Field(

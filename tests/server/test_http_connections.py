@@ -43,6 +43,7 @@ def capped(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
 def timed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     s = ServerProcess(tmp_path_factory.mktemp("timed"),
                       env={"VRCOLLAB_HEADER_TIMEOUT_S": "1",
+                           "VRCOLLAB_REQUEST_IDLE_TIMEOUT_S": "1",
                            "VRCOLLAB_MAX_CONNECTIONS_PER_ADDRESS": "500"})
     s.start()
     yield s
@@ -145,6 +146,34 @@ async def test_idle_and_slowloris_sockets_are_closed(timed: ServerProcess) -> No
         ack = await member.op("annotation.create", annotation={"id": "a1", "position": [0, 0, 0]})
         assert ack["seq"] == 1
         assert member.connected
+
+
+async def test_stalled_request_bodies_are_closed(timed: ServerProcess) -> None:
+    boot = timed.bootstrap()
+    heads = [
+        (f"POST /api/projects/{boot.project_id}/models HTTP/1.1\r\nHost: x\r\n"
+         f"Authorization: Bearer {boot.owner_token}\r\n"
+         "Content-Type: multipart/form-data; boundary=XyZ\r\nContent-Length: 100000\r\n\r\n"
+         "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.obj\"\r\n\r\nv 0"),
+        (f"POST /api/projects/{boot.project_id}/rooms HTTP/1.1\r\nHost: x\r\n"
+         f"Authorization: Bearer {boot.owner_token}\r\n"
+         "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"name\": "),
+    ]
+    async with RoomClient(timed.base_url, boot.room_id, boot.owner_token) as member:
+        socks = [connect_from(timed, "127.0.0.4") for _ in heads for _ in range(10)]
+        try:
+            for i, s in enumerate(socks):
+                s.sendall(heads[i // 10].encode())  # ... and then nothing more of the body
+            served(timed)
+            for s in socks:
+                read_all(s)  # returns once the server closes (the socket timeout is 60 s)
+        finally:
+            for s in socks:
+                s.close()
+        served(timed)
+        ack = await member.op("annotation.create", annotation={"id": "s1", "position": [0, 0, 0]})
+        assert ack["seq"] == 1
+    assert "Traceback" not in timed.log()
 
 
 def test_low_open_file_limit_caps_connections_below_it(

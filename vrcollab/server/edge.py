@@ -13,7 +13,11 @@ uvicorn's h11 protocol (:func:`guarded_protocol`), passed as ``uvicorn.Config(ht
   closed without an answer; idle keep-alive connections close after ``keep_alive_timeout_s``
   (uvicorn's ``timeout_keep_alive``);
 - **header size**: a request head over ``max_header_bytes`` answers ``431`` and closes (h11's own
-  buffer bound, a little higher, answers 400 as a backstop).
+  buffer bound, a little higher, answers 400 as a backstop);
+- **stalled requests**: once the head is in, a connection that makes no progress for
+  ``request_idle_timeout_s`` is closed: a client that stops sending a body it declared, or stops
+  reading its response (slow read). A server still working on an answer (a job's event stream)
+  or an app that is not reading yet does not count as a stall.
 
 The header count, declared body sizes and JSON bodies are checked in the ASGI middleware
 (:mod:`vrcollab.server.middleware`). :func:`raise_open_files_limit` lifts the soft
@@ -81,10 +85,15 @@ class GuardedH11Protocol(H11Protocol):
     max_connections: int = 2000
     max_connections_per_address: int = 100
     max_header_bytes: int = 32 * 1024
+    request_idle_timeout_s: float = 60.0
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._head_timer: asyncio.TimerHandle | None = None
+        self._stall_timer: asyncio.TimerHandle | None = None
+        self._progress = 0
+        self._seen_progress = 0
+        self._upgraded = False  # the socket now belongs to the websocket protocol
         self._head_bytes = 0
         self._tail = b""
         self._refused = False
@@ -134,9 +143,35 @@ class GuardedH11Protocol(H11Protocol):
         if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
             self.transport.close()
 
+    # --- stalled requests (slow body, slow read) ---------------------------------------------
+
+    def _arm_stall_timer(self) -> None:
+        if self._stall_timer is None and not self._upgraded and not self.transport.is_closing():
+            self._seen_progress = self._progress
+            self._stall_timer = self.loop.call_later(self.request_idle_timeout_s,
+                                                     self._stall_check)
+
+    def _stall_check(self) -> None:
+        self._stall_timer = None
+        if self._upgraded or self.transport.is_closing() or self.conn.their_state is h11.IDLE:
+            return
+        stalled = self._progress == self._seen_progress and (
+            self.flow.write_paused
+            or (self.conn.their_state is h11.SEND_BODY and not self.flow.read_paused))
+        if stalled:
+            log.info("closing a stalled HTTP connection from %s", self.client)
+            self.transport.close()
+            return
+        self._arm_stall_timer()
+
+    def resume_writing(self) -> None:
+        self._progress += 1
+        super().resume_writing()
+
     def data_received(self, data: bytes) -> None:
         if self._refused:
             return
+        self._progress += 1
         reading_head = self.conn.their_state is h11.IDLE and self._head_timer is not None
         if reading_head and (self._tail + data).find(b"\r\n\r\n") < 0:
             self._head_bytes += len(data)
@@ -151,18 +186,27 @@ class GuardedH11Protocol(H11Protocol):
         super().data_received(data)
         if self.conn.their_state is not h11.IDLE:
             self._disarm_head_timer()
+            self._arm_stall_timer()  # (not after an upgrade: the websocket has its own limits)
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
         if not self.transport.is_closing() and self.conn.their_state is h11.IDLE:
             self._arm_head_timer()
 
+    def _disarm_stall_timer(self) -> None:
+        if self._stall_timer is not None:
+            self._stall_timer.cancel()
+            self._stall_timer = None
+
     def handle_websocket_upgrade(self, event: h11.Request) -> None:
+        self._upgraded = True
         self._disarm_head_timer()
+        self._disarm_stall_timer()
         super().handle_websocket_upgrade(event)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm_head_timer()
+        self._disarm_stall_timer()
         super().connection_lost(exc)
 
 
@@ -174,5 +218,6 @@ def guarded_protocol(settings: Settings, *, max_connections: int | None = None
         "max_connections": max_connections or settings.max_connections,
         "max_connections_per_address": settings.max_connections_per_address,
         "max_header_bytes": settings.max_header_bytes,
+        "request_idle_timeout_s": settings.request_idle_timeout_s,
     }
     return type("VrcollabH11Protocol", (GuardedH11Protocol,), attrs)
