@@ -114,3 +114,26 @@ async def test_bcf_import_over_room_limits_is_413_and_nobody_is_kicked(
         assert reader.connected
         assert sorted(reader.state.annotations) == sorted(
             [f"a{i}" for i in range(20)] + ["after"])
+
+
+async def test_import_at_the_default_limit_keeps_readers(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    """500 ops (bcf_import_max_ops' default) reach two connected readers without a 4413."""
+    with ServerProcess(tmp_path_factory.mktemp("bcf500")) as big:
+        boot = big.bootstrap()
+        archive = export_annotations([_annotation(f"t{i}", "X", comments=3) for i in range(125)])
+        async with RoomClient(big.base_url, boot.room_id, boot.owner_token) as a, \
+                RoomClient(big.base_url, boot.room_id, boot.owner_token) as b:
+            r = _import(big, boot.room_id, boot.owner_token, archive)
+            assert r.status_code == 200, r.text
+            assert (len(r.json()["imported"]), r.json()["comments"]) == (125, 375)
+            for reader in (a, b):
+                await reader.wait_seq(500, timeout=60)
+                assert reader.connected
+                assert len(reader.state.annotations) == 125
+            one_more = _import(big, boot.room_id, boot.owner_token, export_annotations(
+                [_annotation(f"u{i}", "X", comments=3) for i in range(126)]))
+            assert one_more.status_code == 413
+            assert one_more.json()["error"]["code"] == "import_too_large"
+            assert a.connected
+            assert b.connected
