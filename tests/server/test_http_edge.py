@@ -119,6 +119,31 @@ def test_no_existence_oracle_in_rest(srv: ServerProcess, boot: Bootstrap,
     healthy(srv)
 
 
+def test_room_model_is_a_version_of_the_project(srv: ServerProcess, boot: Bootstrap,
+                                                real_ids: dict[str, str]) -> None:
+    url = f"{srv.base_url}/api/projects/{boot.project_id}/rooms"
+    r = httpx.post(url, json={"name": "On v1", "model": {"version_id": real_ids["version_id"]}},
+                   headers=auth(boot.owner_token))
+    assert r.status_code == 201, r.text
+    model = r.json()["model"]
+    assert model["manifest_url"] == f"/api/versions/{real_ids['version_id']}/files/manifest.json"
+    assert model["model_id"] == real_ids["model_id"]
+    # an off-origin manifest or extra fields: 422; another project's version: 404 like a missing
+    evil = httpx.post(url, json={"name": "x", "model": {"version_id": real_ids["version_id"],
+                                                        "manifest_url": "https://evil.example"}},
+                      headers=auth(boot.owner_token))
+    assert evil.status_code == 422
+    other = srv.bootstrap(project_name="Thief")
+    stolen = httpx.post(f"{srv.base_url}/api/projects/{other.project_id}/rooms",
+                        json={"name": "x", "model": {"version_id": real_ids["version_id"]}},
+                        headers=auth(other.owner_token))
+    missing = httpx.post(f"{srv.base_url}/api/projects/{other.project_id}/rooms",
+                         json={"name": "x", "model": {"version_id": "v_missing"}},
+                         headers=auth(other.owner_token))
+    assert (stolen.status_code, missing.status_code) == (404, 404)
+    healthy(srv)
+
+
 def test_non_finite_json_is_a_typed_400(srv: ServerProcess, boot: Bootstrap) -> None:
     url = f"{srv.base_url}/api/projects/{boot.project_id}/rooms"
     for raw in ('{"name": "n", "model": {"x": NaN}}', '{"name": "n", "model": {"x": 1e999}}',
