@@ -28,6 +28,19 @@ from vrcollab.client import RoomClient
 REQUEST = b"GET /api/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
 
 
+def _loopback_aliases() -> bool:
+    try:
+        with socket.socket() as s:
+            s.bind(("127.0.0.2", 0))
+    except OSError:
+        return False
+    return True
+
+
+pytestmark = pytest.mark.skipif(not _loopback_aliases(),
+                                reason="needs 127.0.0.2+ on loopback (Linux routes 127/8 to lo)")
+
+
 @pytest.fixture(scope="module")
 def capped(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     s = ServerProcess(tmp_path_factory.mktemp("capped"),
