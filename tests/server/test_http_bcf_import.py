@@ -17,7 +17,7 @@ import pytest
 
 from tests.server_process import Bootstrap, ServerProcess
 from vrcollab.bcf.exchange import export_annotations, import_annotations
-from vrcollab.client import RoomClient
+from vrcollab.client import OpRejectedError, RoomClient
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +74,16 @@ async def test_bcf_import_cannot_impersonate(srv: ServerProcess) -> None:
     back = {a["id"]: a for a in import_annotations(exported.content).annotations}
     assert back["forged"]["author"] == "Olivia Owner"
     assert back["forged"]["comments"][0]["author"] == "Olivia Owner"
+    # clients cannot forge the label: the codec refuses the field in client ops
+    async with RoomClient(srv.base_url, boot.room_id, rita) as forger:
+        with pytest.raises(OpRejectedError):
+            await forger.op("annotation.create", annotation={
+                "id": "fake", "position": [0, 0, 0],
+                "imported_from": {"source": "bcf", "author": "Olivia Owner"}})
+        with pytest.raises(OpRejectedError):
+            await forger.op("comment.add", annotation_id="forged", comment={
+                "id": "c9", "text": "x", "imported_from": {"source": "bcf", "author": "O"}})
+        assert forger.connected
     # an annotation made in the room exports under its author's name
     async with RoomClient(srv.base_url, boot.room_id, rita) as r_client:
         await r_client.op("annotation.create", annotation={"id": "own", "position": [0, 0, 0],
