@@ -45,11 +45,15 @@ ROUTER_MODULES: list[str] = [
     "vrcollab.server.ws",
     "vrcollab.server.web",
     "vrcollab.server.projects_api",
+    "vrcollab.server.sessions_api",
+    "vrcollab.server.people_api",
 ]
 
 
 def status_for(exc: VrcollabError) -> int:
     """HTTP status of a vrcollab error."""
+    if exc.code == "rate_limited":
+        return 429
     if isinstance(exc, PermissionDeniedError):
         return 403
     if isinstance(exc, AuthError):
