@@ -23,7 +23,8 @@ from tests.web.roomkit import CHROMIUM, info, wait_js
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(420)]
 
-HOUSE = Path(__file__).resolve().parents[2] / "assets" / "IfcOpenHouse_IFC4.ifc"  # CC0, see assets/README.md
+# the sample shipped in the repo (licence: assets/README.md), so no ../shared is needed
+HOUSE = Path(__file__).resolve().parents[2] / "assets" / "IfcOpenHouse_IFC4.ifc"
 
 
 @pytest.fixture
