@@ -47,7 +47,7 @@ ROUTER_MODULES: list[str] = [
     "vrcollab.server.projects_api",
     "vrcollab.server.sessions_api",
     "vrcollab.server.people_api",
-    "vrcollab.server.compare_api",
+    "vrcollab.server.webapp_api",
 ]
 
 

@@ -64,6 +64,20 @@ function landing(message) {
   box.hidden = false;
 }
 
+/** `#annotation=<id>` (links from the project's issues list): select it once it has arrived. */
+function openAnnotationFromHash(app) {
+  const m = location.hash.match(/^#annotation=([A-Za-z0-9_.:-]{1,128})$/);
+  if (!m) return;
+  const tryOpen = () => {
+    if (!app.conn.mirror.view.annotations?.[m[1]] || !app.model.bounds) {
+      setTimeout(tryOpen, 200);
+      return;
+    }
+    app.panel.select(m[1]);
+  };
+  tryOpen();
+}
+
 /** Header: the room's name with its model and version, and a link back to the project. */
 async function roomHeader(roomId, token) {
   const headers = token ? { Authorization: `Bearer ${token}` } : {};
@@ -135,6 +149,7 @@ async function boot() {
   });
   app.start();
   roomHeader(roomId, token);
+  openAnnotationFromHash(app);
   Object.assign(hooks, {
     ready: true,
     info: () => app.info(),
@@ -151,6 +166,8 @@ async function boot() {
     /** A part's local matrix on the displayed level (16 numbers) or null. */
     partMatrix: (name) => app.model.partMatrix(name),
     batchState: (name) => app.model.batchState(name),
+    /** The annotation selected in the issues panel (or null). */
+    selectedAnnotation: () => app.panel.selected ?? null,
     /** Draw calls of a freshly drawn frame (renderer.info.render.calls). */
     drawCalls: () => new Promise((resolve) => {
       const n = app.viewer.rendered;

@@ -41,13 +41,14 @@ export async function projectPage(root, session, projectId) {
   crumbs({ text: 'Projects', href: '/projects' }, { text: project.name });
   const title = el('h1', { id: 'project-title' }, project.name);
   const parts = {
-    upload: el('div'), models: el('div'), rooms: el('div'), members: el('div'), invites: el('div'), audit: el('div'),
+    upload: el('div'), models: el('div'), rooms: el('div'), issues: el('div'), members: el('div'), invites: el('div'), audit: el('div'),
   };
   mount(root, title,
     can('owner') ? renameForm(project, title) : null,
     can('editor') ? section('upload', 'Upload a model', parts.upload) : null,
     section('models', 'Models and versions', parts.models),
     section('rooms', 'Rooms', parts.rooms),
+    section('issues', 'Issues in all rooms', parts.issues),
     section('members', 'Members', parts.members),
     can('owner') ? section('invites', 'Invites', parts.invites) : null,
     can('owner') ? section('audit', 'Audit log', parts.audit) : null);
@@ -61,6 +62,7 @@ export async function projectPage(root, session, projectId) {
   if (can('editor')) renderUpload(ctx);
   await ctx.refresh();
   await renderMembers(ctx);
+  await renderIssues(ctx);
   if (can('owner')) {
     renderInvites(ctx);
     await renderAudit(ctx);
@@ -115,15 +117,17 @@ function renderUpload(ctx) {
       upText.textContent = `${Math.round(fr * 100)}%`;
     });
     active = { abort: job.abort, stop: null };
-    cancel.onclick = () => {
-      if (active?.stop) {
-        active.stop();
-        active = null;
-        cancel.hidden = true;
-        error.textContent = 'Stopped following the conversion; it finishes on the server and shows up under Models.';
-      } else active?.abort();
+    cancel.onclick = async () => {
+      if (!active) return;
+      if (!active.job) { active.abort(); return; }  // still uploading
+      try {
+        await api('POST', `/api/jobs/${encodeURIComponent(active.job.job_id)}/cancel`);
+      } catch (err) {
+        error.textContent = err.message;
+      }
     };
     job.promise.then((up) => {
+      active.job = up.job;
       active.stop = followJob(up.job, async (j) => {
         best = Math.max(best, j.overall_percent ?? 0);  // never backwards between stages
         convBar.style.width = `${best}%`;
@@ -131,7 +135,7 @@ function renderUpload(ctx) {
         stage.textContent = j.status === 'running' || j.status === 'queued' ? `(${j.stage})` : '';
         document.getElementById('upload').dataset.jobStatus = j.status;
         if (j.status === 'failed') {
-          error.textContent = `Conversion failed: ${j.error ?? 'unknown error'}`;
+          error.textContent = j.error_code === 'cancelled' ? 'Conversion cancelled.' : `Conversion failed: ${j.error ?? 'unknown error'}`;
           active = null;
           cancel.hidden = true;
           await ctx.refresh();
@@ -237,13 +241,28 @@ function renderRooms(ctx, rooms, models) {
     rooms.length ? el('table', { id: 'room-list' }, el('tr', {}, ['Room', 'Model', 'BCF', ''].map((h) => el('th', {}, h))),
       rooms.map((r) => el('tr', { dataset: { room: r.room_id } },
         el('td', {}, el('a', { href: `/r/${encodeURIComponent(r.room_id)}` }, r.name)),
-        el('td', { class: 'muted' }, label(r)),
+        el('td', { class: 'muted' }, label(r), ctx.can('editor') && versions.length ? switcher(r, versions) : null),
         el('td', {}, el('a', { href: `/api/rooms/${encodeURIComponent(r.room_id)}/bcf?version=2.1`, download: '' }, 'BCF 2.1'), ' ',
           el('a', { href: `/api/rooms/${encodeURIComponent(r.room_id)}/bcf?version=3.0`, download: '' }, 'BCF 3.0'), ' ',
           ctx.can('reviewer') ? bcfImport(r) : null),
         el('td', {}, el('a', { class: 'btn', href: `/r/${encodeURIComponent(r.room_id)}` }, 'Open')))))
       : el('p', { class: 'muted', id: 'no-rooms' }, ctx.can('editor') ? 'No rooms yet: create one on a model version to review it together.' : 'No rooms yet.'),
     ctx.can('editor') ? form : null);
+}
+
+function switcher(room, versions) {
+  const pick = el('select', { class: 'room-switch', 'aria-label': 'Switch version' }, el('option', { value: '' }, 'switch to…'),
+    versions.filter(({ v }) => v.version_id !== room.model?.version_id).map(({ m, v }) => el('option', { value: v.version_id }, `${m.name} v${v.number}`)));
+  pick.addEventListener('change', async () => {
+    if (!pick.value) return;
+    try {
+      await api('PUT', `/api/rooms/${encodeURIComponent(room.room_id)}/model`, { version_id: pick.value });
+      location.reload();
+    } catch (err) {
+      pick.replaceWith(el('span', { class: 'error' }, err.message));
+    }
+  });
+  return [' ', pick];
 }
 
 function bcfImport(room) {
@@ -261,6 +280,32 @@ function bcfImport(room) {
     }
   });
   return el('span', {}, el('button', { type: 'button', onclick: () => input.click() }, 'Import BCF'), input, note);
+}
+
+// --- issues across rooms ---------------------------------------------------------------------
+
+async function renderIssues(ctx) {
+  const members = await api('GET', `/api/projects/${ctx.enc}/members`);
+  const status = el('select', { id: 'issue-status' }, el('option', { value: '' }, 'any status'), ['open', 'in_progress', 'resolved', 'closed'].map((s) => el('option', { value: s }, s)));
+  const assignee = el('select', { id: 'issue-assignee' }, el('option', { value: '' }, 'anyone'), members.map((m) => el('option', { value: m.user_id }, m.name)));
+  const label = el('input', { id: 'issue-label', placeholder: 'label', maxlength: 60 });
+  const list = el('div', { id: 'issue-list' });
+  const load = async () => {
+    const q = new URLSearchParams();
+    if (status.value) q.set('status', status.value);
+    if (assignee.value) q.set('assignee', assignee.value);
+    if (label.value.trim()) q.set('label', label.value.trim());
+    const issues = await api('GET', `/api/projects/${ctx.enc}/issues?${q}`);
+    mount(list, issues.length ? el('table', {}, el('tr', {}, ['Issue', 'Status', 'Assignee', 'Labels', 'Room'].map((h) => el('th', {}, h))),
+      issues.map((i) => el('tr', { dataset: { issue: i.id } },
+        el('td', {}, el('a', { href: i.link }, i.title || '(untitled)')), el('td', {}, i.status ?? ''),
+        el('td', {}, i.assignee_name ?? ''), el('td', {}, (i.labels ?? []).join(', ')), el('td', {}, i.room_name))))
+      : el('p', { class: 'muted' }, 'No issues match. Issues are pinned in a room (or imported from BCF).'));
+  };
+  for (const c of [status, assignee]) c.addEventListener('change', load);
+  label.addEventListener('change', load);
+  mount(ctx.parts.issues, el('div', { class: 'row' }, 'Filter:', status, assignee, label), list);
+  await load();
 }
 
 // --- members -----------------------------------------------------------------------------------
