@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from tests.server_process import ServerProcess
-from tests.web.roomkit import CHROMIUM, info, wait_js
+from tests.web.roomkit import CHROMIUM, drop_annotation, info, wait_js
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(420)]
 
@@ -133,6 +133,22 @@ def test_engineer_uploads_invites_and_reviewer_joins(app_server: ServerProcess,
         tab.goto(room_url)
         wait_online(tab)
         assert info(tab)["user_id"] == rita
+        # the reviewer pins an issue; the project's issues list opens it in its room
+        wait_js(rev, "window.__vrcollab.info().model.full_detail", timeout=90)
+        pinned = drop_annotation(rev, "Leak at the window", "water comes in")
+        issues = engineer.new_page()
+        issues.goto(f"{srv.base_url}/projects/{room_project(srv, page)}")
+        ready(issues)
+        issues.wait_for_selector(f"#issue-list tr[data-issue='{pinned['id']}']")
+        issues.select_option("#issue-status", "resolved")
+        issues.wait_for_selector("#issue-list p.muted")  # nothing resolved yet
+        issues.select_option("#issue-status", "open")
+        issues.click(f"#issue-list tr[data-issue='{pinned['id']}'] a")
+        issues.wait_for_url(re.compile(r"/r/r_.*#annotation="))
+        wait_online(issues)
+        wait_js(issues, f"window.__vrcollab.selectedAnnotation() === '{pinned['id']}'")
+        issues.close()
+
         members = page.evaluate("fetch('/api/projects/' + "
                                 f"'{room_project(srv, page)}' + '/members').then(r => r.json())")
         assert [m["name"] for m in members].count("Rita Reviewer") == 1
