@@ -220,3 +220,13 @@ def test_access_log_lines_lose_their_query(caplog: pytest.LogCaptureFixture) -> 
                  "/join?invite=SECRET123", "1.1", 303)
     assert "SECRET123" not in caplog.text
     assert "/join" in caplog.text
+
+
+def test_session_cookie_is_secure_behind_https(make_api: object) -> None:
+    api: Api = make_api(public_url="https://review.example")  # type: ignore[operator]
+    made = ensure_owner_account(_store(api))
+    assert made is not None
+    r = api.client.get(f"/signin?code={made[1]}", follow_redirects=False)
+    cookies = r.headers.get_list("set-cookie")
+    assert all("Secure" in h for h in cookies)
+    assert any(h.startswith("vrc_csrf=") and "SameSite=strict" in h for h in cookies)

@@ -113,6 +113,7 @@ def test_engineer_uploads_invites_and_reviewer_joins(app_server: ServerProcess,
         assert info(page)["role"] == "owner"
         wait_js(page, "document.getElementById('room-title').dataset.room === 'Design review'")
         assert "Design review" in page.inner_text("#room-title")
+        assert "v1" in page.inner_text("#room-title")  # model and version in the header
 
         # the reviewer accepts the invite in another browser and lands in the room
         rev = reviewer.new_page()
@@ -147,6 +148,14 @@ def test_engineer_uploads_invites_and_reviewer_joins(app_server: ServerProcess,
         issues.wait_for_url(re.compile(r"/r/r_.*#annotation="))
         wait_online(issues)
         wait_js(issues, f"window.__vrcollab.selectedAnnotation() === '{pinned['id']}'")
+        issues.go_back()
+        ready(issues)
+        for version in ("2.1", "3.0"):  # the room's BCF export links answer with an archive
+            href = issues.get_attribute(f"#room-list a[href$='bcf?version={version}']", "href")
+            got = issues.evaluate(f"fetch('{href}').then(async r => [r.status, "
+                                  "(await r.arrayBuffer()).byteLength])")
+            assert got[0] == 200
+            assert got[1] > 100
         issues.close()
 
         members = page.evaluate("fetch('/api/projects/' + "
@@ -194,6 +203,13 @@ def test_engineer_uploads_invites_and_reviewer_joins(app_server: ServerProcess,
             }}""")
         assert '"error"' in evil.content()
         assert len(page.evaluate("fetch('/api/projects').then(r => r.json())")) == before
+        # the reviewer is still the same person after a server restart
+        srv.stop()
+        srv.start()
+        tab.reload()
+        wait_online(tab)
+        assert info(tab)["user_id"] == rita
+
         # and a script on another origin cannot read the session
         jar = {c["name"]: c["value"] for c in engineer.cookies()}
         with httpx.Client(base_url=srv.base_url, cookies=jar) as http:
