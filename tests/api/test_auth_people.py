@@ -94,17 +94,29 @@ def test_signin_link_session_cookie_signout_and_csrf(api: Api) -> None:
     made = ensure_owner_account(store)
     assert made is not None
     user, code = made
+    # opening the link (or a preview bot fetching it) only parks the code in an HttpOnly cookie
     r = c.get(f"/signin?code={code}", follow_redirects=False)
     assert r.status_code == 303
-    assert r.headers["location"] == "/projects"
+    assert r.headers["location"] == "/signin"
+    assert r.headers["referrer-policy"] == "no-referrer"
+    held = next(h for h in r.headers.get_list("set-cookie") if h.startswith("vrc_signin="))
+    assert "HttpOnly" in held
+    assert c.get("/api/session").json() == {"signed_in": False}
+    # the page's button spends it, with the CSRF token (without: refused, code kept)
+    assert c.post("/api/session/signin").json()["error"]["code"] == "csrf"
+    r = c.post("/api/session/signin", headers={"X-CSRF-Token": str(c.cookies.get("vrc_csrf"))})
+    assert r.status_code == 200
     cookie = r.headers.get_list("set-cookie")
     session = next(h for h in cookie if h.startswith("vrc_session="))
     assert "HttpOnly" in session
     assert "SameSite=lax" in session
     assert code not in session
     # one-time: the same link again is refused
-    again = c.get(f"/signin?code={code}", follow_redirects=False)
-    assert "error=bad_signin" in again.headers["location"]
+    c.get(f"/signin?code={code}", follow_redirects=False)
+    again = c.post("/api/session/signin",
+                   headers={"X-CSRF-Token": str(c.cookies.get("vrc_csrf"))})
+    assert again.status_code == 401
+    assert again.json()["error"]["code"] == "bad_signin"
     me = c.get("/api/session").json()
     assert me["signed_in"]
     assert me["user"]["user_id"] == user.user_id
@@ -226,7 +238,15 @@ def test_session_cookie_is_secure_behind_https(make_api: object) -> None:
     api: Api = make_api(public_url="https://review.example")  # type: ignore[operator]
     made = ensure_owner_account(_store(api))
     assert made is not None
-    r = api.client.get(f"/signin?code={made[1]}", follow_redirects=False)
+    c = api.client
+    parked = c.get(f"/signin?code={made[1]}", follow_redirects=False)
+    assert all("Secure" in h for h in parked.headers.get_list("set-cookie"))
+    # (the test client speaks http, so it keeps Secure cookies to itself: send them by hand)
+    csrf = "t" * 20
+    r = c.post("/api/session/signin", headers={
+        "X-CSRF-Token": csrf, "Cookie": f"vrc_csrf={csrf}; vrc_signin={made[1]}"})
+    assert r.status_code == 200
     cookies = r.headers.get_list("set-cookie")
-    assert all("Secure" in h for h in cookies)
+    assert any(h.startswith("vrc_session=") for h in cookies)
+    assert all("Secure" in h for h in cookies if not h.startswith("vrc_signin=\"\""))
     assert any(h.startswith("vrc_csrf=") and "SameSite=strict" in h for h in cookies)

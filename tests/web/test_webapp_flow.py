@@ -55,16 +55,23 @@ def test_engineer_uploads_invites_and_reviewer_joins(app_server: ServerProcess,
     reviewer = browser.new_context(viewport={"width": 1000, "height": 700})
     stranger = browser.new_context()
     try:
+        # a link preview fetching the URL does not spend it: only the page's button does
+        assert httpx.get(link).status_code == 303
         page = engineer.new_page()
         page.goto(link)
-        assert page.url == f"{srv.base_url}/projects"  # the code left the address bar
+        assert page.url == f"{srv.base_url}/signin"  # the code left the address bar
+        ready(page)
+        page.click("#signin-submit")
+        page.wait_for_url(f"{srv.base_url}/projects")
         ready(page)
         assert page.locator("#no-projects").is_visible()
         # the link was one-time
         again = stranger.new_page()
         again.goto(link)
         ready(again)
-        assert "already used" in again.locator("#welcome-error").inner_text()
+        again.click("#signin-submit")
+        wait_js(again, "document.getElementById('signin-error').textContent.length > 0")
+        assert "already used" in again.locator("#signin-error").inner_text()
 
         page.fill("#new-project-name", "Office tower")
         page.click("#create-project button[type=submit]")

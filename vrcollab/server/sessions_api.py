@@ -3,7 +3,8 @@ of the web app (``clients/web/webapp.html``).
 
 Routes::
 
-    GET  /signin?code=...     one-time sign-in link -> session cookie, 303 to /projects
+    GET  /signin?code=...     one-time sign-in link -> held in an HttpOnly cookie, 303 to /signin
+    POST /api/session/signin  spend the held code -> session cookie (the page's button)
     GET  /join?invite=...     invite link -> held in an HttpOnly cookie, 303 to /join
     GET  /join, /projects, /projects/{id}, /welcome   the web app's pages
     GET  /api/session          who the browser is (sets the CSRF cookie)
@@ -11,6 +12,8 @@ Routes::
     POST /api/session/join     redeem the held invite or a typed code -> member + session
     POST /api/session/signout  end this browser's session
 
+Opening a link never spends it: a chat app's link preview or a mail scanner fetching the URL
+neither signs in nor uses up an invite; the page's button does (a CSRF-checked POST).
 Secrets never stay in a URL: links redirect at once to a path without them, every page says
 ``Referrer-Policy: no-referrer``, and the access log drops query strings
 (:func:`install_log_scrubber`). Failed sign-ins and invite uses are limited per address
@@ -54,6 +57,8 @@ from vrcollab.store.identity import InviteRecord
 
 INVITE_COOKIE = "vrc_invite"
 INVITE_COOKIE_SECONDS = 3600
+SIGNIN_COOKIE = "vrc_signin"
+SIGNIN_COOKIE_SECONDS = 600
 PAGES = ("/projects", "/welcome")
 
 
@@ -248,17 +253,32 @@ def make_router(settings: Settings) -> APIRouter:
                          include_in_schema=False)
 
     @router.get("/signin", include_in_schema=False)
-    def signin(request: Request, code: str = "") -> Response:
-        store = get_store(request)
+    def signin_page(request: Request, code: str = "") -> Response:
         if not code:
-            return _redirect("/welcome")
-        try:
-            with guarded(request, "signin"):
-                user = store.get_user(store.use_signin_code(code, time.time()))
-        except VrcollabError as exc:
-            return _redirect(f"/welcome?error={exc.code}")
-        resp = _redirect("/projects")
+            resp = _page(request, assets)
+            ensure_csrf(resp, request)
+            return resp
+        resp = _redirect("/signin")
+        resp.set_cookie(SIGNIN_COOKIE, code[:200], max_age=SIGNIN_COOKIE_SECONDS, httponly=True,
+                        secure=_secure(request), samesite="lax", path="/")
+        ensure_csrf(resp, request)
+        return resp
+
+    @router.post("/api/session/signin")
+    def signin(request: Request) -> JSONResponse:
+        """Spend the one-time sign-in code this browser holds (from ``/signin?code=``) and
+        start a session. CSRF-checked; failures are rate-limited."""
+        store = get_store(request)
+        check_csrf("POST", request.headers, get_settings(request).allowed_origins)
+        code = cookie_value(request.headers.get("cookie", ""), SIGNIN_COOKIE)
+        with guarded(request, "signin"):
+            if not code:
+                raise AuthError("no sign-in link in this browser: open the link again",
+                                code="bad_signin")
+            user = store.get_user(store.use_signin_code(code, time.time()))
+        resp = JSONResponse({"user": _user_json(store, user)})
         set_session(resp, request, new_session(store, request, user))
+        resp.delete_cookie(SIGNIN_COOKIE, path="/")
         return resp
 
     @router.get("/join", include_in_schema=False)

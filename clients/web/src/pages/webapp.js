@@ -12,6 +12,33 @@ export function crumbs(...items) {
   mount(document.getElementById('wa-crumbs'), items.map((c, i) => [i ? ' / ' : '', c.href ? el('a', { href: c.href }, c.text) : c.text]));
 }
 
+const SIGNIN_ERRORS = {
+  bad_signin: 'That sign-in link was already used or is not valid. Ask the server owner for a new one (vrcollab account signin-link).',
+  signin_expired: 'That sign-in link has expired. Run "vrcollab account signin-link" for a new one.',
+  rate_limited: 'Too many failed attempts from this address; wait a few minutes.',
+};
+
+/** The sign-in link landed here (its code is held in an HttpOnly cookie): one click spends it. */
+function signinPage(session) {
+  crumbs({ text: 'Sign in' });
+  const error = el('p', { class: 'error', id: 'signin-error' });
+  const button = el('button', { class: 'primary', id: 'signin-submit', onclick: async () => {
+    button.disabled = true;
+    try {
+      await api('POST', '/api/session/signin');
+      location.href = '/projects';
+    } catch (err) {
+      error.textContent = SIGNIN_ERRORS[err.code] ?? err.message;
+      button.disabled = false;
+    }
+  } }, 'Sign in');
+  mount(main(), el('section', { class: 'card', id: 'signin' },
+    el('h1', {}, 'Sign in to vrcollab'),
+    session.signed_in ? el('p', { class: 'muted' }, `This browser is signed in as ${session.user.name}; signing in again switches the account.`) : null,
+    el('p', {}, 'This browser will stay signed in (in every tab, after restarts) until you sign out.'),
+    button, error));
+}
+
 function welcome(session, params) {
   const errors = {
     bad_signin: 'That sign-in link was already used or is not valid. Ask the server owner for a new one (vrcollab account signin-link).',
@@ -46,6 +73,7 @@ async function boot() {
   const path = location.pathname.replace(/\/+$/, '');
   const m = path.match(/^\/projects\/([A-Za-z0-9_.-]{1,128})$/);
   if (path === '/join') return joinPage(main(), session, params);
+  if (path === '/signin') return signinPage(session);
   if (!session.signed_in && path !== '/welcome') { location.replace('/welcome'); return undefined; }
   if (path === '/projects') return projectsPage(main(), session);
   if (m) return projectPage(main(), session, m[1]);
