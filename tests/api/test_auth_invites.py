@@ -170,3 +170,17 @@ def test_bearer_of_an_invite_cannot_create_projects(api: Api) -> None:
                           headers=bearer(str(body["token"])))
     assert res.status_code == 403
     assert res.json()["error"]["code"] == "no_create_permission"
+
+
+def test_short_code_link_is_held_like_an_invite_link(api: Api) -> None:
+    inv = _invite(api, role="viewer")
+    c = api.client
+    r = c.get(str(inv["code_url"]).replace("http://testserver", ""), follow_redirects=False)
+    assert r.status_code == 303
+    assert r.headers["location"] == "/join"
+    assert c.get("/api/session/invite").json()["role"] == "viewer"
+    res = c.post("/api/session/join", json={"name": "Quest"},
+                 headers={"X-CSRF-Token": str(c.cookies.get("vrc_csrf"))})
+    assert res.status_code == 201
+    wrong = c.get("/join?code=AAAA-AAAA", follow_redirects=False)
+    assert wrong.headers["location"] == "/join?error=bad_invite"

@@ -181,6 +181,22 @@ def test_engineer_uploads_invites_and_reviewer_joins(app_server: ServerProcess,
         proj.click("#create-invite button[type=submit]")
         proj.wait_for_selector("#invite-code")
         second_url = proj.input_value("#invite-url")
+        # a headset scans the QR code: the short-code link, which joins like the long one
+        code_url = f"{srv.base_url}/join?code={proj.inner_text('#invite-code')}"
+        decoded = decode_qr(proj.locator("#invite-made .qr").screenshot())
+        if decoded is not None:
+            assert decoded == code_url
+        headset = browser.new_context()
+        try:
+            quest = headset.new_page()
+            quest.goto(code_url)
+            assert quest.url == f"{srv.base_url}/join"
+            ready(quest)
+            quest.fill("#join-name", "Quest 3")
+            quest.click("#join-submit")
+            quest.wait_for_url(room_url)
+        finally:
+            headset.close()
         proj.wait_for_selector("#invite-list .invite-revoke")
         proj.click("#invite-list .invite-revoke")
         proj.wait_for_selector("#invite-list .invite-status:text('invite_revoked')")
@@ -227,6 +243,21 @@ def test_engineer_uploads_invites_and_reviewer_joins(app_server: ServerProcess,
         stranger.close()
         reviewer.close()
         engineer.close()
+
+
+def decode_qr(png: bytes) -> str | None:
+    """The text of a QR code in a screenshot (None when pyzbar/libzbar is not installed)."""
+    try:
+        from PIL import Image
+        from pyzbar.pyzbar import decode
+    except ImportError:
+        return None
+    import io
+
+    found = decode(Image.open(io.BytesIO(png)))
+    assert found, "no QR code in the screenshot"
+    text: str = found[0].data.decode()
+    return text
 
 
 def room_project(srv: ServerProcess, page: Any) -> str:

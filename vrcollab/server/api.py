@@ -165,14 +165,16 @@ def invite(
     """Owner only: an invite granting ``role``, single-use unless ``max_uses`` says more,
     until ``expires_in_s``. ``url`` opens it in a browser (the server swaps it for a session
     and drops it from the address bar); ``code`` is the short code to type on a headset at
-    ``/join``; ``invite`` is the token API clients post to ``/api/invites/accept``."""
+    ``/join`` (``code_url`` opens it directly: what the QR code shows); ``invite`` is the
+    token API clients post to ``/api/invites/accept``."""
     require_role(store, project_id, user, "owner")
     token, code, inv = issue_invite(
         store, secret_key(settings), project_id, body.role, created_by=user.user_id,
         expires_in_s=body.expires_in_s, max_uses=body.max_uses, label=body.label)
     base = base_url(request, settings)
     return {"invite": token, "url": f"{base}/join?invite={token}", "code": code,
-            "join_url": f"{base}/join", "invite_id": inv.invite_id, "role": inv.role,
+            "join_url": f"{base}/join", "code_url": f"{base}/join?code={code}",
+            "invite_id": inv.invite_id, "role": inv.role,
             "project_id": project_id, "expires_at": inv.expires_at, "max_uses": inv.max_uses,
             "uses": inv.uses}
 

@@ -6,6 +6,7 @@ Routes::
     GET  /signin?code=...     one-time sign-in link -> held in an HttpOnly cookie, 303 to /signin
     POST /api/session/signin  spend the held code -> session cookie (the page's button)
     GET  /join?invite=...     invite link -> held in an HttpOnly cookie, 303 to /join
+    GET  /join?code=...       the same for a short code (what an invite's QR code opens)
     GET  /join, /projects, /projects/{id}, /welcome   the web app's pages
     GET  /api/session          who the browser is (sets the CSRF cookie)
     GET  /api/session/invite   the invite this browser holds (project, role) or 404
@@ -53,10 +54,11 @@ from vrcollab.server.web import DEFAULT_ROOT, MIME_TYPES, WebAssets, _csp, _resp
 from vrcollab.settings import Settings
 from vrcollab.store import Store
 from vrcollab.store.base import User
-from vrcollab.store.identity import InviteRecord
+from vrcollab.store.identity import InviteRecord, normalise_code
 
 INVITE_COOKIE = "vrc_invite"
 INVITE_COOKIE_SECONDS = 3600
+CODE_MARK = "code:"  # an invite cookie holding a short code (from /join?code=) not a token
 SIGNIN_COOKIE = "vrc_signin"
 SIGNIN_COOKIE_SECONDS = 600
 PAGES = ("/projects", "/welcome")
@@ -282,20 +284,24 @@ def make_router(settings: Settings) -> APIRouter:
         return resp
 
     @router.get("/join", include_in_schema=False)
-    def join_page(request: Request, invite: str = "") -> Response:
-        if not invite:
+    def join_page(request: Request, invite: str = "", code: str = "") -> Response:
+        if not invite and not code:
             resp = _page(request, assets)
             ensure_csrf(resp, request)
             return resp
         store = get_store(request)
+        key = secret_key(get_settings(request))
         try:
             with guarded(request, "invite"):
-                invite_of(store, secret_key(get_settings(request)), token=invite,
-                          now=time.time())
+                if invite:
+                    invite_of(store, key, token=invite[:2000], now=time.time())
+                else:
+                    invite_of(store, key, code=code[:40], now=time.time())
         except VrcollabError as exc:
             return _redirect(f"/join?error={exc.code}")
         resp = _redirect("/join")
-        resp.set_cookie(INVITE_COOKIE, invite, max_age=INVITE_COOKIE_SECONDS, httponly=True,
+        held = invite[:2000] if invite else CODE_MARK + normalise_code(code[:40])
+        resp.set_cookie(INVITE_COOKIE, held, max_age=INVITE_COOKIE_SECONDS, httponly=True,
                         secure=_secure(request), samesite="lax", path="/")
         ensure_csrf(resp, request)
         return resp
@@ -318,10 +324,12 @@ def make_router(settings: Settings) -> APIRouter:
         key = secret_key(get_settings(request))
         if code:
             return invite_of(store, key, code=code, now=time.time())
-        token = cookie_value(request.headers.get("cookie", ""), INVITE_COOKIE)
-        if not token:
+        held = cookie_value(request.headers.get("cookie", ""), INVITE_COOKIE)
+        if not held:
             raise NotFoundError("no invite in this browser: open the invite link or type a code")
-        return invite_of(store, key, token=token, now=time.time())
+        if held.startswith(CODE_MARK):
+            return invite_of(store, key, code=held[len(CODE_MARK):], now=time.time())
+        return invite_of(store, key, token=held, now=time.time())
 
     @router.get("/api/session/invite")
     def held_invite(request: Request) -> dict[str, Any]:

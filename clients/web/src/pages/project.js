@@ -355,7 +355,8 @@ function renderInvites(ctx) {
     e.preventDefault();
     try {
       const inv = await api('POST', `/api/projects/${ctx.enc}/invites`, { role: role.value, expires_in_s: Number(days.value), max_uses: Number(uses.value) || 1 });
-      mount(out, el('div', { class: 'row' }, qrElement(inv.url),
+      // the QR holds the short-code link (a small, easy to scan code); the long link is for mail
+      mount(out, el('div', { class: 'row' }, qrElement(inv.code_url),
         el('div', {}, el('p', {}, `Invite as ${inv.role}, ${inv.max_uses ?? 'unlimited'} use(s). Send this link:`),
           el('input', { id: 'invite-url', readonly: true, value: inv.url, style: { width: '32em' } }),
           el('p', {}, 'On a headset, open ', el('b', {}, inv.join_url), ' and type:'),
@@ -382,6 +383,9 @@ async function renderAudit(ctx) {
       case 'member.removed': return `${who(a.actor_id, a.actor_name)} removed ${who(a.target_id, a.target_name)} (${d.previous_role})`;
       case 'invite.created': return `${who(a.actor_id, a.actor_name)} created invite ${d.invite_id} (${d.role}, ${d.max_uses ?? '∞'} uses)`;
       case 'invite.revoked': return `${who(a.actor_id, a.actor_name)} revoked invite ${d.invite_id}`;
+      case 'member.left': return `${who(a.target_id, a.target_name)} left the project (${d.previous_role})`;
+      case 'project.created': return `${who(a.actor_id, a.actor_name)} created the project`;
+      case 'project.renamed': return `${who(a.actor_id, a.actor_name)} renamed the project to “${d.name}”`;
       default: return `${a.action} by ${who(a.actor_id, a.actor_name)}`;
     }
   };
