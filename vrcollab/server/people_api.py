@@ -8,6 +8,7 @@ at the next re-check (``Settings.auth_recheck_s``).
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -15,7 +16,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from vrcollab.errors import NotFoundError, PermissionDeniedError
-from vrcollab.server.api import CurrentUser, RoleName, StoreDep
+from vrcollab.server.api import CurrentUser, RoleName, StoreDep, current_user
 from vrcollab.server.auth import change_member, require_role
 from vrcollab.server.connection import CLOSE_CREDENTIALS
 from vrcollab.server.sessions_api import invite_json
@@ -40,6 +41,7 @@ class AccountIn(BaseModel):
 
 
 def _close_member(request: Request, project_id: str, user_id: str, reason: str) -> int:
+    """Close the member's connections (on the event loop: connections are not thread-safe)."""
     hub = request.app.state.hub
     closed: int = hub.close_user(project_id, user_id, CLOSE_CREDENTIALS, reason)
     return closed
@@ -59,10 +61,15 @@ def list_members(project_id: str, user: CurrentUser, store: StoreDep) -> list[di
 
 
 @router.put("/projects/{project_id}/members/{user_id}")
-def set_role(project_id: str, user_id: str, body: RoleIn, request: Request, user: CurrentUser,
-             store: StoreDep) -> dict[str, Any]:
-    """Owner: change a member's role (not the last owner's). Their open rooms reconnect."""
-    previous = change_member(store, project_id, user, user_id, body.role)
+async def set_role(project_id: str, user_id: str, body: RoleIn, request: Request,
+                   store: StoreDep) -> dict[str, Any]:
+    """Owner: change a member's role (not the last owner's). Their open rooms close (4401)
+    and are joined again with the new role."""
+
+    def change() -> str | None:
+        return change_member(store, project_id, current_user(request), user_id, body.role)
+
+    previous = await asyncio.to_thread(change)
     closed = 0
     if previous != body.role:
         closed = _close_member(request, project_id, user_id, "your role changed")
@@ -71,16 +78,21 @@ def set_role(project_id: str, user_id: str, body: RoleIn, request: Request, user
 
 
 @router.delete("/projects/{project_id}/members/{user_id}")
-def remove_member(project_id: str, user_id: str, request: Request, user: CurrentUser,
-                  store: StoreDep) -> dict[str, Any]:
+async def remove_member(project_id: str, user_id: str, request: Request,
+                        store: StoreDep) -> dict[str, Any]:
     """Owner (or the member itself, leaving): remove a member; its connections close (4401)."""
-    if user_id == user.user_id and store.get_role(project_id, user_id) not in (None, "owner"):
-        previous = store.get_role(project_id, user_id)
-        store.remove_member(project_id, user_id)
-        store.audit(project_id, user.user_id, "member.left", target_id=user_id,
-                    detail={"previous_role": previous})
-    else:
-        previous = change_member(store, project_id, user, user_id, None)
+
+    def remove() -> str | None:
+        user = current_user(request)
+        role = store.get_role(project_id, user_id)
+        if user_id == user.user_id and role not in (None, "owner"):
+            store.remove_member(project_id, user_id)
+            store.audit(project_id, user.user_id, "member.left", target_id=user_id,
+                        detail={"previous_role": role})
+            return role
+        return change_member(store, project_id, user, user_id, None)
+
+    previous = await asyncio.to_thread(remove)
     closed = _close_member(request, project_id, user_id, "removed from the project")
     return {"user_id": user_id, "removed": True, "previous_role": previous,
             "closed_connections": closed}
