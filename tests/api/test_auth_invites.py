@@ -29,6 +29,8 @@ def test_invites_are_single_use_by_default(api: Api) -> None:
     status, body = _accept(api, inv["invite"])
     assert status == 201
     assert body["role"] == "reviewer"
+    tokens = api.client.get("/api/tokens", headers=bearer(str(body["token"]))).json()
+    assert tokens[0]["expires_at"] > time.time() + 29 * 24 * 3600  # invite tokens expire
     status, body = _accept(api, inv["invite"], "Rita again")
     assert status == 401
     assert body["error"]["code"] == "invite_used"  # type: ignore[index]

@@ -30,6 +30,7 @@ DEFAULT_INVITE_SECONDS = 7 * 24 * 3600
 MAX_INVITE_USES = 1000
 SIGNIN_SECONDS = 24 * 3600
 SESSION_SECONDS = 30 * 24 * 3600
+INVITE_TOKEN_SECONDS = 30 * 24 * 3600  # bearer tokens handed out by /api/invites/accept
 SESSION_COOKIE = "vrc_session"
 CSRF_COOKIE = "vrc_csrf"
 CSRF_HEADER = "x-csrf-token"
@@ -198,11 +199,14 @@ def redeem_invite(
 def accept_invite(
     store: Store, key: str, token: str, name: str, now: float
 ) -> tuple[User, str, InviteRecord]:
-    """Redeem an invite link for a new user and its bearer token (API clients); the token
-    expires with nothing: revoke it, or remove the member, to end access."""
+    """Redeem an invite link for a new user and its bearer token (API clients). The token
+    expires after :data:`INVITE_TOKEN_SECONDS` (issue 8 item 9: invite tokens expire); revoke
+    it, or remove the member, to end access sooner."""
     record = invite_of(store, key, token=token, now=now)
     user, used, _ = redeem_invite(store, record, now, name=name, via="api")
-    return user, store.create_token(user.user_id, label=f"invite {record.invite_id}"), used
+    bearer = store.create_token(user.user_id, expires_at=now + INVITE_TOKEN_SECONDS,
+                                label=f"invite {record.invite_id}")
+    return user, bearer, used
 
 
 _NAME_FORBIDDEN = {0x200E, 0x200F, 0x061C, *range(0x202A, 0x202F), *range(0x2066, 0x206A)}
