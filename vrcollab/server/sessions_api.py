@@ -278,6 +278,9 @@ def make_router(settings: Settings) -> APIRouter:
                 raise AuthError("no sign-in link in this browser: open the link again",
                                 code="bad_signin")
             user = store.get_user(store.use_signin_code(code, time.time()))
+        previous = cookie_value(request.headers.get("cookie", ""), SESSION_COOKIE)
+        if previous:  # switching accounts: the replaced session ends too
+            store.revoke_token(previous)
         resp = JSONResponse({"user": _user_json(store, user)})
         set_session(resp, request, new_session(store, request, user))
         resp.delete_cookie(SIGNIN_COOKIE, path="/")
