@@ -67,6 +67,13 @@ PAGES = ("/projects", "/welcome")
 # --- rate limits ----------------------------------------------------------------------------
 
 
+class RateLimitedError(AuthError):
+    """Too many failed sign-ins or invite uses from one address (HTTP 429)."""
+
+    code = "rate_limited"
+    http_status = 429
+
+
 class FailureLimiter:
     """Failed attempts per (bucket, address) in a sliding window; thread-safe."""
 
@@ -86,8 +93,7 @@ class FailureLimiter:
         """AuthError ``rate_limited`` (HTTP 429) while the address is over the limit."""
         with self._lock:
             if len(self._recent((bucket, address), now)) >= self.max_failures:
-                raise AuthError("too many failed attempts; wait a few minutes",
-                                code="rate_limited")
+                raise RateLimitedError("too many failed attempts; wait a few minutes")
 
     def fail(self, bucket: str, address: str, now: float) -> None:
         """Count one failure."""
