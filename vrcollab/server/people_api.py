@@ -15,8 +15,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from vrcollab.errors import NotFoundError, PermissionDeniedError
-from vrcollab.server.api import CurrentUser, RoleName, StoreDep, current_user
+from vrcollab.errors import NotFoundError
+from vrcollab.server.api import CurrentUser, RoleName, StoreDep
 from vrcollab.server.auth import change_member, require_role
 from vrcollab.server.connection import CLOSE_CREDENTIALS
 from vrcollab.server.sessions_api import invite_json
@@ -62,12 +62,12 @@ def list_members(project_id: str, user: CurrentUser, store: StoreDep) -> list[di
 
 @router.put("/projects/{project_id}/members/{user_id}")
 async def set_role(project_id: str, user_id: str, body: RoleIn, request: Request,
-                   store: StoreDep) -> dict[str, Any]:
+                   user: CurrentUser, store: StoreDep) -> dict[str, Any]:
     """Owner: change a member's role (not the last owner's). Their open rooms close (4401)
     and are joined again with the new role."""
 
     def change() -> str | None:
-        return change_member(store, project_id, current_user(request), user_id, body.role)
+        return change_member(store, project_id, user, user_id, body.role)
 
     previous = await asyncio.to_thread(change)
     closed = 0
@@ -79,11 +79,10 @@ async def set_role(project_id: str, user_id: str, body: RoleIn, request: Request
 
 @router.delete("/projects/{project_id}/members/{user_id}")
 async def remove_member(project_id: str, user_id: str, request: Request,
-                        store: StoreDep) -> dict[str, Any]:
+                        user: CurrentUser, store: StoreDep) -> dict[str, Any]:
     """Owner (or the member itself, leaving): remove a member; its connections close (4401)."""
 
     def remove() -> str | None:
-        user = current_user(request)
         role = store.get_role(project_id, user_id)
         if user_id == user.user_id and role not in (None, "owner"):
             store.remove_member(project_id, user_id)
@@ -161,8 +160,9 @@ def revoke_token(token_id: str, user: CurrentUser, store: StoreDep) -> dict[str,
 @router.put("/accounts/{user_id}")
 def set_account(user_id: str, body: AccountIn, user: CurrentUser,
                 store: StoreDep) -> dict[str, Any]:
-    """Admin: grant or withdraw an account's permissions (``create_projects``, ``admin``)."""
+    """Admin: grant or withdraw an account's permissions (``create_projects``, ``admin``).
+    Anyone else gets 404, as for any id it may not see."""
     if not store.get_account(user.user_id).admin:
-        raise PermissionDeniedError("only an admin may change accounts")
+        raise NotFoundError(f"no account {user_id}")
     store.set_account(user_id, admin=body.admin, create_projects=body.create_projects)
     return {"user_id": user_id, "admin": body.admin, "create_projects": body.create_projects}

@@ -67,13 +67,14 @@ async def project_issues(project_id: str, request: Request, status: str | None =
 
     store = get_store(request)
 
-    def rooms() -> list[Any]:
-        require_role(store, project_id, current_user(request), "viewer")
-        return store.list_rooms(project_id)
+    def rooms() -> tuple[list[Any], dict[str, str]]:
+        require_role(store, project_id, current_user(request), "viewer")  # token first
+        names = {u.user_id: u.name for u, _ in store.list_members(project_id)}
+        return store.list_rooms(project_id), names
 
-    names = {u.user_id: u.name for u, _ in await asyncio.to_thread(store.list_members, project_id)}
+    found, names = await asyncio.to_thread(rooms)
     out: list[dict[str, Any]] = []
-    for room in await asyncio.to_thread(rooms):
+    for room in found:
         state = await room_state(request.app, room.room_id)
         for ann in state.annotations.values():
             if status and ann.get("status") != status:
@@ -102,8 +103,9 @@ async def cancel_job(job_id: str, request: Request, svc: ServicesDep) -> dict[st
     store = get_store(request)
 
     def check() -> str:
+        user = current_user(request)  # the token before the id (no existence oracle)
         job = svc.catalog.get_job(job_id)
-        require_role(store, job.project_id, current_user(request), "editor")
+        require_role(store, job.project_id, user, "editor")
         if job.status in ("done", "failed"):
             raise StoreError(f"job {job_id} is already {job.status}", code="conflict")
         return job.status
