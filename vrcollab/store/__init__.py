@@ -43,7 +43,12 @@ def open_store(settings: Settings) -> Store:
         return MemoryStore()
     if url == "" or url.startswith("sqlite:///"):
         return SqliteStore(sqlite_path(settings), synchronous=settings.sqlite_synchronous)
-    raise ConfigError(f"unsupported database_url {url!r} (use '', sqlite:///path or memory://)")
+    if url.startswith(("postgresql://", "postgres://")):
+        from vrcollab.store.postgres import PostgresStore
+
+        return PostgresStore(url)
+    raise ConfigError(f"unsupported database_url {url!r} "
+                      "(use '', sqlite:///path, postgresql://... or memory://)")
 
 
 def load_room(
