@@ -12,7 +12,7 @@ and compresses every vertex, index and instance stream with EXT_meshopt_compress
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -48,14 +48,16 @@ class Batch:
 
 @dataclass
 class InstanceGroup:
-    """One representation mesh (local frame) drawn once per matrix (local -> world)."""
+    """One representation (per-material meshes, local frame) drawn once per matrix."""
 
-    material: int
-    vertices: F64
-    normals: npt.NDArray[np.float32]
-    faces: npt.NDArray[np.uint32]
+    meshes: list[tuple[int, F64, npt.NDArray[np.float32], npt.NDArray[np.uint32]]]
     matrices: list[F64]
     features: list[int]
+
+    @property
+    def triangles(self) -> int:
+        """Triangles of one copy."""
+        return sum(len(m[3]) for m in self.meshes)
 
 
 @dataclass
@@ -71,45 +73,57 @@ class TileStats:
     bytes: int = 0
 
 
-@dataclass
-class _View:
-    data: bytes
-    kind: str  # "attr" | "index" | "plain"
-    stride: int = 0
-    count: int = 0
-    target: int | None = None
-    filtered: bytes | None = None
+class _Streams:
+    """Shared bufferViews: one byte stream per kind, accessors point into them."""
 
+    # kind -> (stride, meshopt mode, filter, target)
+    KINDS: dict[str, tuple[int, str, str | None, int | None]] = {
+        "pos16": (8, "ATTRIBUTES", None, ARRAY_BUFFER),
+        "pos32": (12, "ATTRIBUTES", None, ARRAY_BUFFER),
+        "normal": (4, "ATTRIBUTES", "OCTAHEDRAL", ARRAY_BUFFER),
+        "fid16": (4, "ATTRIBUTES", None, ARRAY_BUFFER),
+        "fid32": (4, "ATTRIBUTES", None, ARRAY_BUFFER),
+        "idx16": (2, "TRIANGLES", None, ELEMENT_ARRAY_BUFFER),
+        "idx32": (4, "TRIANGLES", None, ELEMENT_ARRAY_BUFFER),
+        "inst": (44, "ATTRIBUTES", None, None),
+    }
 
-@dataclass
-class _Doc:
-    views: list[_View] = field(default_factory=list)
-    accessors: list[dict[str, Any]] = field(default_factory=list)
+    def __init__(self) -> None:
+        self.data: dict[str, list[bytes]] = {}
+        self.filtered: dict[str, list[bytes]] = {}
+        self.size: dict[str, int] = {}
+        self.accessors: list[dict[str, Any]] = []
+        self.pending: list[tuple[int, str]] = []  # accessor index -> stream kind
 
-    def view(self, v: _View) -> int:
-        self.views.append(v)
-        return len(self.views) - 1
+    def add(self, kind: str, data: bytes, ctype: int, count: int, atype: str,
+            filtered: bytes | None = None, offset_in_element: int = 0, **extra: Any) -> int:
+        """Append ``data`` (count elements) to the stream; returns an accessor index."""
+        off = self.size.get(kind, 0)
+        if data:
+            self.data.setdefault(kind, []).append(data)
+            if filtered is not None:
+                self.filtered.setdefault(kind, []).append(filtered)
+            self.size[kind] = off + len(data)
+        return self.accessor(kind, off + offset_in_element, ctype, count, atype, **extra)
 
-    def accessor(self, view: int, ctype: int, count: int, atype: str, **extra: Any) -> int:
-        self.accessors.append({"bufferView": view, "componentType": ctype, "count": count,
-                               "type": atype, **extra})
+    def accessor(self, kind: str, offset: int, ctype: int, count: int, atype: str,
+                 **extra: Any) -> int:
+        """An accessor into stream ``kind`` at byte ``offset``."""
+        acc: dict[str, Any] = {"componentType": ctype, "count": count, "type": atype, **extra}
+        if offset:
+            acc["byteOffset"] = offset
+        self.accessors.append(acc)
+        self.pending.append((len(self.accessors) - 1, kind))
         return len(self.accessors) - 1
 
 
-def _quantise(v: F64) -> tuple[bytes, list[float], list[float], list[int], list[int], bool]:
-    """Positions as uint16 (stride 8) with translation/scale, or float32 when too large."""
+def _quantise(v: F64) -> tuple[F64, F64, bool]:
+    """(translation, per-axis scale, 16-bit?) of a mesh's dequantisation transform."""
     lo, hi = v.min(axis=0), v.max(axis=0)
     ext = hi - lo
     if float(ext.max()) > MAX_QUANT_EXTENT:
-        f = v.astype(np.float32)
-        return (f.tobytes(), [0.0, 0.0, 0.0], [1.0, 1.0, 1.0],
-                [float(x) for x in f.min(axis=0)], [float(x) for x in f.max(axis=0)], False)
-    scale = np.where(ext > 0, ext / STEPS, 1.0)
-    q = np.zeros((len(v), 4), dtype=np.uint16)
-    q[:, :3] = np.clip(np.rint((v - lo) / scale), 0, STEPS)
-    qmin = [int(x) for x in q[:, :3].min(axis=0)]
-    qmax = [int(x) for x in q[:, :3].max(axis=0)]
-    return (q.tobytes(), [float(x) for x in lo], [float(x) for x in scale], qmin, qmax, True)
+        return np.zeros(3), np.ones(3), False
+    return lo, np.where(ext > 0, ext / STEPS, 1.0), True
 
 
 def _reorder(faces: npt.NDArray[np.uint32], n: int) -> tuple[npt.NDArray[np.uint32],
@@ -129,41 +143,49 @@ def _reorder(faces: npt.NDArray[np.uint32], n: int) -> tuple[npt.NDArray[np.uint
     return remap[idx].reshape(-1, 3).astype(np.uint32), order
 
 
-def _primitive(doc: _Doc, v: F64, n: npt.NDArray[np.float32], f: npt.NDArray[np.uint32],
-               features: npt.NDArray[np.uint32] | None, feature_count: int
-               ) -> tuple[dict[str, Any], list[float], list[float]]:
-    """Accessors for one primitive; returns (primitive, node translation, node scale)."""
+def _primitive(st: _Streams, v: F64, n: npt.NDArray[np.float32], f: npt.NDArray[np.uint32],
+               features: npt.NDArray[np.uint32] | None, feature_count: int,
+               t: F64, s: F64, quant: bool) -> dict[str, Any]:
+    """Accessors of one primitive on the dequantisation grid (t, s)."""
     f, order = _reorder(f, len(v))
     v, n = v[order], n[order]
     nv = len(v)
-    data, t, s, qmin, qmax, quant = _quantise(v)
-    pos = doc.view(_View(data, "attr", 8 if quant else 12, nv, ARRAY_BUFFER))
-    attrs: dict[str, int] = {"POSITION": doc.accessor(pos, USHORT if quant else FLOAT, nv, "VEC3",
-                                                      min=qmin, max=qmax)}
+    attrs: dict[str, int] = {}
+    if quant:
+        q = np.zeros((nv, 4), dtype=np.uint16)
+        q[:, :3] = np.clip(np.rint((v - t) / s), 0, STEPS)
+        attrs["POSITION"] = st.add("pos16", q.tobytes(), USHORT, nv, "VEC3",
+                                   min=[int(x) for x in q[:, :3].min(axis=0)],
+                                   max=[int(x) for x in q[:, :3].max(axis=0)])
+    else:
+        p = v.astype(np.float32)
+        attrs["POSITION"] = st.add("pos32", p.tobytes(), FLOAT, nv, "VEC3",
+                                   min=[float(x) for x in p.min(axis=0)],
+                                   max=[float(x) for x in p.max(axis=0)])
     nn = n.astype(np.float64)
-    nview = doc.view(_View(_quantize_normals(nn), "attr", 4, nv, ARRAY_BUFFER,
-                           filtered=_octahedral_normals(nn)))
-    attrs["NORMAL"] = doc.accessor(nview, BYTE, nv, "VEC3", normalized=True)
-    prim: dict[str, Any] = {"attributes": attrs, "mode": 4}
+    attrs["NORMAL"] = st.add("normal", _quantize_normals(nn), BYTE, nv, "VEC3",
+                             filtered=_octahedral_normals(nn), normalized=True)
+    prim: dict[str, Any] = {"attributes": attrs}
     if features is not None:
         fid = features[order]
         if feature_count <= 65535:
             buf = np.zeros((nv, 2), dtype=np.uint16)
             buf[:, 0] = fid
-            fview = doc.view(_View(buf.tobytes(), "attr", 4, nv, ARRAY_BUFFER))
-            acc = doc.accessor(fview, USHORT, nv, "SCALAR")
+            attrs["_FEATURE_ID_0"] = st.add("fid16", buf.tobytes(), USHORT, nv, "SCALAR")
         else:
-            fview = doc.view(_View(fid.astype(np.float32).tobytes(), "attr", 4, nv, ARRAY_BUFFER))
-            acc = doc.accessor(fview, FLOAT, nv, "SCALAR")
-        attrs["_FEATURE_ID_0"] = acc
+            attrs["_FEATURE_ID_0"] = st.add("fid32", fid.astype(np.float32).tobytes(), FLOAT,
+                                            nv, "SCALAR")
         prim["extensions"] = {MESH_FEATURES: {"featureIds": [
             {"featureCount": feature_count, "attribute": 0, "propertyTable": 0}]}}
     small = nv <= 65535
-    idx = f.astype(np.uint16 if small else np.uint32)
-    iview = doc.view(_View(idx.tobytes(), "index", 2 if small else 4, idx.size,
-                           ELEMENT_ARRAY_BUFFER))
-    prim["indices"] = doc.accessor(iview, USHORT if small else UINT, idx.size, "SCALAR")
-    return prim, t, s
+    idx = f.reshape(-1)
+    if small:
+        prim["indices"] = st.add("idx16", idx.astype(np.uint16).tobytes(), USHORT, idx.size,
+                                 "SCALAR")
+    else:
+        prim["indices"] = st.add("idx32", idx.astype(np.uint32).tobytes(), UINT, idx.size,
+                                 "SCALAR")
+    return prim
 
 
 def _quat(r: F64) -> list[float]:
@@ -207,7 +229,7 @@ def decompose(matrix: F64) -> tuple[F64, F64, F64] | None:
 def build_tile(batches: list[Batch], groups: list[InstanceGroup], elements: list[int],
                materials: list[Material], *, compress: bool = True) -> tuple[bytes, TileStats]:
     """GLB bytes of one tile; ``elements[i]`` is the global element index of feature id i."""
-    doc = _Doc()
+    st = _Streams()
     stats = TileStats()
     nodes: list[dict[str, Any]] = []
     meshes: list[dict[str, Any]] = []
@@ -219,59 +241,59 @@ def build_tile(batches: list[Batch], groups: list[InstanceGroup], elements: list
             mat_map[i] = len(mat_map)
         return mat_map[i]
 
-    table = doc.view(_View(np.asarray(elements, dtype="<u4").tobytes(), "plain"))
     for b in batches:
         v = b.vertices @ Z_UP_TO_GLTF.T
-        n = (b.normals.astype(np.float64) @ Z_UP_TO_GLTF.T)
-        prim, t, s = _primitive(doc, v, n.astype(np.float32), b.faces, b.features, nfeat)
+        n = (b.normals.astype(np.float64) @ Z_UP_TO_GLTF.T).astype(np.float32)
+        t, s, quant = _quantise(v)
+        prim = _primitive(st, v, n, b.faces, b.features, nfeat, t, s, quant)
         prim["material"] = material(b.material)
         meshes.append({"primitives": [prim]})
         node: dict[str, Any] = {"mesh": len(meshes) - 1}
-        if s != [1.0, 1.0, 1.0] or t != [0.0, 0.0, 0.0]:
-            node["translation"], node["scale"] = t, s
+        if quant:
+            node["translation"] = [float(x) for x in t]
+            node["scale"] = [float(x) for x in s]
         nodes.append(node)
         stats.triangles += len(b.faces)
         stats.stored_triangles += len(b.faces)
         stats.draw_calls += 1
+    cw = np.eye(4)
+    cw[:3, :3] = Z_UP_TO_GLTF
     for g in groups:
-        prim, t, s = _primitive(doc, g.vertices, g.normals, g.faces, None, nfeat)
-        prim["material"] = material(g.material)
-        meshes.append({"primitives": [prim]})
+        allv = np.concatenate([m[1] for m in g.meshes])
+        t, s, quant = _quantise(allv)
+        prims = []
+        for mat, v, n, f in g.meshes:
+            prim = _primitive(st, v, n, f, None, nfeat, t, s, quant)
+            prim["material"] = material(mat)
+            prims.append(prim)
+        meshes.append({"primitives": prims})
         dq = np.eye(4)
         dq[:3, :3] = np.diag(s)
         dq[:3, 3] = t
-        cw = np.eye(4)
-        cw[:3, :3] = Z_UP_TO_GLTF
-        trs = np.zeros((len(g.matrices), 3), dtype=np.float32)
-        rot = np.zeros((len(g.matrices), 4), dtype=np.float32)
-        scl = np.zeros((len(g.matrices), 3), dtype=np.float32)
+        ni = len(g.matrices)
+        inst = np.zeros((ni, 11), dtype=np.float32)
         for k, m in enumerate(g.matrices):
             d = decompose(cw @ m @ dq)
             if d is None:  # pragma: no cover - the tiler bakes sheared placements
                 raise ValueError("instance matrix has shear")
-            trs[k], rot[k], scl[k] = d[0], _quat(d[1]), d[2]
-        ni = len(g.matrices)
-        inst = {
-            "TRANSLATION": doc.accessor(doc.view(_View(trs.tobytes(), "attr", 12, ni)), FLOAT,
-                                        ni, "VEC3"),
-            "ROTATION": doc.accessor(doc.view(_View(rot.tobytes(), "attr", 16, ni)), FLOAT, ni,
-                                     "VEC4"),
-            "SCALE": doc.accessor(doc.view(_View(scl.tobytes(), "attr", 12, ni)), FLOAT, ni,
-                                  "VEC3"),
-            "_FEATURE_ID_0": doc.accessor(doc.view(_View(
-                np.asarray(g.features, dtype=np.float32).tobytes(), "attr", 4, ni)), FLOAT, ni,
-                "SCALAR"),
-        }
+            inst[k, 0:3], inst[k, 3:7], inst[k, 7:10] = d[0], _quat(d[1]), d[2]
+        inst[:, 10] = np.asarray(g.features, dtype=np.float32)
+        a_t = st.add("inst", inst.tobytes(), FLOAT, ni, "VEC3")
+        base = st.accessors[a_t].get("byteOffset", 0)
+        attrs = {"TRANSLATION": a_t,
+                 "ROTATION": st.accessor("inst", base + 12, FLOAT, ni, "VEC4"),
+                 "SCALE": st.accessor("inst", base + 28, FLOAT, ni, "VEC3"),
+                 "_FEATURE_ID_0": st.accessor("inst", base + 40, FLOAT, ni, "SCALAR")}
         nodes.append({"mesh": len(meshes) - 1, "extensions": {
-            INSTANCING: {"attributes": inst},
+            INSTANCING: {"attributes": attrs},
             INSTANCE_FEATURES: {"featureIds": [
                 {"featureCount": nfeat, "attribute": 0, "propertyTable": 0}]}}})
-        stats.triangles += len(g.faces) * ni
-        stats.stored_triangles += len(g.faces)
-        stats.draw_calls += 1
+        stats.triangles += g.triangles * ni
+        stats.stored_triangles += g.triangles
+        stats.draw_calls += len(prims)
         stats.instances += ni
         stats.instanced_meshes += 1
-    gl_materials = [None] * len(mat_map)
+    gl_materials: list[dict[str, Any]] = [{}] * len(mat_map)
     for src, dst in mat_map.items():
         gl_materials[dst] = _material(materials[src])
     used = [QUANTIZATION, MESH_FEATURES, METADATA]
@@ -283,21 +305,17 @@ def build_tile(batches: list[Batch], groups: list[InstanceGroup], elements: list
         "asset": {"version": "2.0", "generator": "vrcollab"},
         "scene": 0, "scenes": [{"nodes": list(range(len(nodes)))}],
         "nodes": nodes, "meshes": meshes, "materials": gl_materials,
-        "accessors": doc.accessors,
-        "extensions": {METADATA: {
-            "schema": {"id": "vrcollab", "classes": {"element": {"properties": {
-                "element": {"type": "SCALAR", "componentType": "UINT32"}}}}},
-            "propertyTables": [{"class": "element", "count": nfeat,
-                                "properties": {"element": {"values": table}}}]}},
+        "accessors": st.accessors,
     }
     if compress:
         used.append(EXTENSION)
         required.append(EXTENSION)
     out["extensionsUsed"] = used
     out["extensionsRequired"] = required
-    data = _assemble(out, doc.views, compress)
+    table = np.asarray(elements, dtype="<u4").tobytes()
+    data = _assemble(out, st, table, compress)
     stats.bytes = len(data)
-    stats.json_bytes = int.from_bytes(data[12:16], "little")
+    stats.json_bytes = json_chunk_bytes(data)
     return data, stats
 
 
@@ -315,52 +333,62 @@ def _material(m: Material) -> dict[str, Any]:
     return out
 
 
-def _assemble(doc: dict[str, Any], views: list[_View], compress: bool) -> bytes:
+def _assemble(doc: dict[str, Any], st: _Streams, table: bytes, compress: bool) -> bytes:
     blob = bytearray()
     fallback = 0
-    gviews: list[dict[str, Any]] = []
+    views: list[dict[str, Any]] = []
 
-    def put(data: bytes, align: int = 4) -> int:
+    def put(data: bytes, align: int = 8) -> int:
         blob.extend(b"\x00" * (-len(blob) % align))
         off = len(blob)
         blob.extend(data)
         return off
 
-    for v in views:
-        stride = v.stride if v.kind == "attr" and v.target == ARRAY_BUFFER else None
-        if compress and v.kind != "plain":
-            extra: dict[str, str] = {}
-            if v.kind == "attr":
-                src = v.data if v.filtered is None else v.filtered
-                enc, mode = encode_attributes(src, v.stride, v.count), "ATTRIBUTES"
-                if v.filtered is not None:
-                    extra = {"filter": "OCTAHEDRAL"}
+    # the property table first (EXT_structural_metadata wants 8-byte aligned, plain views)
+    views.append({"buffer": 0, "byteLength": len(table)})
+    put(table)
+    doc["extensions"] = {METADATA: {
+        "schema": {"id": "vrcollab", "classes": {"element": {"properties": {
+            "element": {"type": "SCALAR", "componentType": "UINT32"}}}}},
+        "propertyTables": [{"class": "element", "count": len(table) // 4,
+                            "properties": {"element": {"values": 0}}}]}}
+    index: dict[str, int] = {}
+    for kind, chunks in st.data.items():
+        stride, mode, filt, target = _Streams.KINDS[kind]
+        raw = b"".join(chunks)
+        count = len(raw) // stride
+        gv: dict[str, Any]
+        if compress:
+            if mode == "ATTRIBUTES":
+                src = b"".join(st.filtered[kind]) if filt else raw
+                enc = encode_attributes(src, stride, count)
             else:
-                dtype = np.uint16 if v.stride == 2 else np.uint32
-                idx = np.frombuffer(v.data, dtype=dtype)
+                idx = np.frombuffer(raw, dtype=np.uint16 if stride == 2 else np.uint32)
                 enc = encode_triangles(idx, int(idx.max()) + 1 if idx.size else 0)
-                mode = "TRIANGLES"
-            off = put(enc)
-            fallback += -fallback % 4
-            gv: dict[str, Any] = {"buffer": 1, "byteOffset": fallback, "byteLength": len(v.data),
-                                  "extensions": {EXTENSION: {
-                                      "buffer": 0, "byteOffset": off, "byteLength": len(enc),
-                                      "byteStride": v.stride, "mode": mode, "count": v.count,
-                                      **extra}}}
-            fallback += len(v.data)
+            off = put(enc, 4)
+            fallback += -fallback % 8
+            ext: dict[str, Any] = {"buffer": 0, "byteOffset": off, "byteLength": len(enc),
+                                   "byteStride": stride, "mode": mode, "count": count}
+            if filt:
+                ext["filter"] = filt
+            gv = {"buffer": 1, "byteOffset": fallback, "byteLength": len(raw),
+                  "extensions": {EXTENSION: ext}}
+            fallback += len(raw)
         else:
-            off = put(v.data, 8)
-            gv = {"buffer": 0, "byteOffset": off, "byteLength": len(v.data)}
-        if stride:
+            gv = {"buffer": 0, "byteOffset": put(raw), "byteLength": len(raw)}
+        if mode == "ATTRIBUTES":
             gv["byteStride"] = stride
-        if v.target is not None:
-            gv["target"] = v.target
-        gviews.append(gv)
+        if target is not None:
+            gv["target"] = target
+        index[kind] = len(views)
+        views.append(gv)
+    for acc, kind in st.pending:
+        st.accessors[acc]["bufferView"] = index[kind]
     blob.extend(b"\x00" * (-len(blob) % 8))
-    doc["bufferViews"] = gviews
+    doc["bufferViews"] = views
     doc["buffers"] = [{"byteLength": len(blob)}]
     if compress:
-        doc["buffers"].append({"byteLength": fallback + (-fallback % 4),
+        doc["buffers"].append({"byteLength": fallback + (-fallback % 8),
                                "extensions": {EXTENSION: {"fallback": True}}})
     return write_glb(doc, bytes(blob))
 

@@ -14,8 +14,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from vrcollab.errors import ConfigError, CorruptFileError, IngestError, InvalidGeometryError
 from vrcollab.ingest import budget, element_table, formats, tiling
 from vrcollab.ingest.pipeline import (
@@ -64,6 +62,7 @@ def convert_tiled(source: Path, outdir: Path, options: ConvertOptions,
     scene = load_scene(source, options, report)
     if not scene.elements:
         raise InvalidGeometryError(f"{source.name}: no element geometry")
+    unique_names(scene)
     report("load", 1.0)
     seconds["load"] = time.perf_counter() - t0
 
@@ -151,15 +150,14 @@ def _info(node: tiling.Node) -> budget.TileInfo:
                            tuple(_info(c) for c in node.children))
 
 
-def output_files(outdir: Path, manifest: dict[str, Any]) -> list[str]:
-    """Every file of a converted version, relative to ``outdir`` (v1: manifest + levels)."""
-    if int(manifest.get("version", 1)) < 2:
-        return sorted({"manifest.json"} | {str(lv["file"]) for lv in manifest.get("levels", [])})
-    names = ["manifest.json", str(manifest.get("tileset", "tileset.json"))]
-    ent = manifest.get("elements") or {}
-    names += [str(ent.get("file", element_table.TABLE_FILE)),
-              str(ent.get("bounds", element_table.BOUNDS_FILE))]
-    names += [p.relative_to(outdir).as_posix() for sub in ("tiles", "props")
-              for p in sorted((outdir / sub).glob("*")) if p.is_file()]
-    _ = np  # numpy kept for callers' type checks
-    return sorted(set(names))
+def unique_names(scene: Scene) -> None:
+    """Element names made unique like version 1's node names (``name (2)``), in place."""
+    taken: set[str] = set()
+    for el in scene.elements:
+        base = (el.name or "").strip() or (el.ifc_class or "part")
+        name, n = base, 1
+        while name in taken:
+            n += 1
+            name = f"{base} ({n})"
+        taken.add(name)
+        el.name = name

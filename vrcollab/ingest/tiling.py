@@ -136,6 +136,17 @@ def simplify_mesh(m: RepMesh, error: float, ratio: float = 0.0) -> tuple[RepMesh
     return RepMesh(m.material, m.vertices[used], m.normals[used], remap[f]), err
 
 
+#: Rough compressed sizes: bytes per baked triangle, per instance, JSON per instanced mesh.
+BYTES_PER_TRIANGLE, BYTES_PER_INSTANCE, BYTES_PER_INSTANCED_MESH = 5.0, 20.0, 700.0
+
+
+def worth_instancing(triangles: int, copies: int) -> bool:
+    """Whether instancing ``copies`` of a ``triangles``-triangle mesh saves bytes over baking."""
+    baked = BYTES_PER_TRIANGLE * triangles * copies
+    inst = BYTES_PER_TRIANGLE * triangles + BYTES_PER_INSTANCE * copies + BYTES_PER_INSTANCED_MESH
+    return inst < baked
+
+
 def _normals_matrix(matrix: F64) -> F64:
     a = matrix[:3, :3]
     try:
@@ -178,11 +189,12 @@ def tile_content(scene: Scene, node: Node, cache: RepCache, drop: float,
         if not meshes:
             continue
         inst = [i for i in members if decompose(els[i].matrix) is not None]
-        if len(inst) >= instance_min and len(inst) == len(members):
-            for m in meshes:
-                groups.append(InstanceGroup(m.material, m.vertices, m.normals, m.faces,
-                                            [els[i].matrix for i in members],
-                                            [feature(i) for i in members]))
+        tris = sum(len(m.faces) for m in meshes)
+        if (len(inst) >= instance_min and len(inst) == len(members)
+                and worth_instancing(tris, len(members))):
+            groups.append(InstanceGroup([(m.material, m.vertices, m.normals, m.faces)
+                                         for m in meshes], [els[i].matrix for i in members],
+                                        [feature(i) for i in members]))
             continue
         for i in members:
             f_id = feature(i)
@@ -247,7 +259,7 @@ def build_tiles(scene: Scene, root: Node, outdir: Path, *, leaf_triangles: int =
         while True:
             node.error = drop
             batches, groups, feats = tile_content(scene, node, cache, drop, instance_min)
-            tris = sum(len(b.faces) for b in batches) + sum(len(g.faces) * len(g.matrices)
+            tris = sum(len(b.faces) for b in batches) + sum(g.triangles * len(g.matrices)
                                                             for g in groups)
             if node.leaf or node.chain_ratio < 1.0 or tris <= leaf_triangles:
                 break
