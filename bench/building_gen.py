@@ -440,6 +440,27 @@ def generate(n_elements: int, path: Path) -> Path:
     return path
 
 
+def generate_doors(n_doors: int, path: Path) -> Path:
+    """An IFC with ``n_doors`` occurrences of one door type (mapped item) on a 2 m grid."""
+    b = _Builder(n_doors)
+    c = b.c
+    place = _placement(c, b.building_place, (0, 0, 0))
+    ent = c.f.create_entity("IfcBuildingStorey", GlobalId=c.guid(), OwnerHistory=c.owner,
+                            Name="Level 0", ObjectPlacement=place, Elevation=0.0)
+    st = _Storey(ent, place, 0)
+    for k in range(n_doors):
+        b._element("IfcDoor", f"Door {k}", st,
+                   _placement(c, place, ((k % 25) * 2.0, (k // 25) * 2.0, 0)),
+                   _mapped(c, b.door.rmap), b.door, PredefinedType="DOOR")
+    b._rel_aggregates(b.building, [ent])
+    c.f.create_entity("IfcRelContainedInSpatialStructure", GlobalId=c.guid(),
+                      OwnerHistory=c.owner, RelatedElements=st.elements, RelatingStructure=ent)
+    c.f.create_entity("IfcRelDefinesByType", GlobalId=c.guid(), OwnerHistory=c.owner,
+                      RelatedObjects=b.door.members, RelatingType=b.door.entity)
+    c.f.write(str(path))
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     """CLI: ``building_gen.py N OUT.ifc``."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
