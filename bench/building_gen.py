@@ -345,7 +345,7 @@ class _Builder:
                 "IfcDuctFitting", f"E-{k}-{i}-{j}", st,
                 _placement(c, st.place, (x0, y0 + BAY / 2, top - 1.2)),
                 _mapped(c, self.elbow.rmap), self.elbow))
-        if (i + j + k) % 3 != 2 and 0 < i and 0 < j:
+        if (i + j + k) % 3 != 2 and i > 0 and j > 0:
             steps.append(lambda: self._wall(st, i, j, door=(i + j + k) % 3 == 0))
         if i == 0 or j == 0 or i == nx - 1 or j == ny - 1:
             steps.append(lambda: self._facade(st, i, j, along_x=(j == 0 or j == ny - 1)))

@@ -13,15 +13,14 @@ import pytest
 import trimesh
 
 from tests.ingest.helpers import ROOT, errors, validate, validator_available
-from tests.ingest.tiles_support import element_bounds, glb_json_bytes, load_json, tile_points, \
-    tiles
+from tests.ingest.tiles_support import element_bounds, glb_json_bytes, load_json, tile_points, tiles
 from vrcollab.ingest.compress import decode_glb, read_glb
 from vrcollab.ingest.pipeline import ConversionResult, ConvertOptions, convert
 from vrcollab.ingest.tiled import convert_tiled
 from vrcollab.jobs.elements import element_hashes
 
 sys.path.insert(0, str(ROOT / "bench"))
-import building_gen  # noqa: E402
+import building_gen
 
 READER = Path(__file__).with_name("read_tiles.mjs")
 GLTF_TRANSFORM = ROOT / "clients" / "web" / "node_modules" / "@gltf-transform" / "core"
@@ -59,7 +58,9 @@ def test_generator_is_deterministic(tmp_path: Path) -> None:
 def test_layout_and_small_manifest(building: tuple[Path, ConversionResult, Path]) -> None:
     out, result, _ = building
     m = load_json(out / "manifest.json")
-    assert m["version"] == 2 and m["up_axis"] == "Z" and m["tileset"] == "tileset.json"
+    assert m["version"] == 2
+    assert m["up_axis"] == "Z"
+    assert m["tileset"] == "tileset.json"
     assert m["elements"]["count"] == 2000
     assert "parts" not in m
     assert (out / "manifest.json").stat().st_size < 8_000  # no per-element rows
@@ -108,7 +109,8 @@ def test_tileset_structure(building: tuple[Path, ConversionResult, Path]) -> Non
             assert t["geometricError"] == 0
         for k in kids:
             klo, khi = box(k)
-            assert np.all(klo >= lo - 1e-9) and np.all(khi <= hi + 1e-9)
+            assert np.all(klo >= lo - 1e-9)
+            assert np.all(khi <= hi + 1e-9)
             assert k["geometricError"] < t["geometricError"]
             walk(k)
 
@@ -136,7 +138,8 @@ def test_feature_ids_cover_each_element_once_and_stay_in_bounds(
         for el, pts in tile_points((out / uri).read_bytes()).items():
             counted[el] = counted.get(el, 0) + 1
             lo, hi = bounds[el, :3], bounds[el, 3:]
-            assert np.all(pts >= lo - 2e-3) and np.all(pts <= hi + 2e-3), el
+            assert np.all(pts >= lo - 2e-3), el
+            assert np.all(pts <= hi + 2e-3), el
     assert sorted(counted) == list(range(2000))
     assert set(counted.values()) == {1}
 
@@ -150,7 +153,8 @@ def test_element_table(building: tuple[Path, ConversionResult, Path]) -> None:
     assert all(len(h) == 64 for h in cols["geometryHash"])
     assert any("Level 1" in c for c in table["containers"])
     chunk = load_json(out / "props" / "0001.json")
-    assert chunk["start"] == 1024 and chunk["count"] == 2000 - 1024
+    assert chunk["start"] == 1024
+    assert chunk["count"] == 2000 - 1024
     walls = [i for i, c in enumerate(cols["class"]) if table["classes"][c] == "IfcWall"]
     first = load_json(out / "props" / "0000.json")["rows"]
     assert any(first[i].get("Pset_WallCommon", {}).get("FireRating") == "EI60"
@@ -161,15 +165,17 @@ def test_element_table(building: tuple[Path, ConversionResult, Path]) -> None:
 
 
 def test_instancing_and_coarse_levels(building: tuple[Path, ConversionResult, Path]) -> None:
-    out, result, _ = building
+    _, result, _ = building
     st = result.manifest["stats"]
-    assert st["instances"] > 1000 and st["triangles_stored"] < st["triangles"] / 5
+    assert st["instances"] > 1000
+    assert st["triangles_stored"] < st["triangles"] / 5
     levels = result.manifest["levels"]
     assert levels[0]["triangles"] < levels[-1]["triangles"]  # coarse root: dropped + simplified
     assert levels[-1]["geometric_error"] == 0
     for dev in result.manifest["devices"].values():
         assert dev["status"] in ("pass", "warn", "fail")
-        assert dev["triangles"] <= st["triangles"] and dev["sse"] > 0
+        assert dev["triangles"] <= st["triangles"]
+        assert dev["sse"] > 0
     assert result.manifest["devices"]["quest2"]["status"] == "pass"
 
 
@@ -194,7 +200,8 @@ def test_independent_reader(building: tuple[Path, ConversionResult, Path]) -> No
     assert len(rows) == len(paths)
     for row, path in zip(rows, paths, strict=True):
         doc, _ = read_glb(path.read_bytes())
-        assert row["meshes"] == len(doc["meshes"]) and row["vertices"] > 0
+        assert row["meshes"] == len(doc["meshes"])
+        assert row["vertices"] > 0
         assert "EXT_meshopt_compression" in row["extensionsUsed"]
         count = doc["extensions"]["EXT_structural_metadata"]["propertyTables"][0]["count"]
         assert row["fidMax"] < count
@@ -204,10 +211,12 @@ def test_500_doors_store_the_door_once(tmp_path: Path) -> None:
     src = building_gen.generate_doors(500, tmp_path / "doors.ifc")
     result = convert(src, tmp_path / "out")
     st = result.manifest["stats"]
-    assert st["tiles"] == 1 and st["representations"] == 1
+    assert st["tiles"] == 1
+    assert st["representations"] == 1
     doc, _ = read_glb((tmp_path / "out" / "tiles" / "0000.glb").read_bytes())
     inst = [n for n in doc["nodes"] if "EXT_mesh_gpu_instancing" in n.get("extensions", {})]
-    assert len(inst) == 1 and len(doc["meshes"]) == 1
+    assert len(inst) == 1
+    assert len(doc["meshes"]) == 1
     acc = doc["accessors"][inst[0]["extensions"]["EXT_mesh_gpu_instancing"]["attributes"]
                            ["TRANSLATION"]]
     assert acc["count"] == 500
@@ -227,14 +236,15 @@ def test_small_element_far_away_keeps_1mm(tmp_path: Path) -> None:
     scene.export(src)
     result = convert(src, tmp_path / "out")
     m = result.manifest
-    assert m["source_up_axis"] == "Y" and m["offset"] == [0.0, 0.0, 0.0]
+    assert m["source_up_axis"] == "Y"
+    assert m["offset"] == [0.0, 0.0, 0.0]
     pts: dict[int, np.ndarray] = {}
     for p in tiles(tmp_path / "out"):
         pts.update(tile_points(p.read_bytes()))
     names = load_json(tmp_path / "out" / "elements.json")["columns"]["name"]
     bolt = pts[names.index("bolt")]
     # source (glTF, Y-up) -> world (Z-up): (x, y, z) -> (x, -z, y)
-    src_v = np.asarray(small.vertices) + (1000.0, 0.7, 3.3)
+    src_v = np.asarray(small.vertices) + np.array([1000.0, 0.7, 3.3])
     world = src_v @ np.array([[1.0, 0, 0], [0, 0, -1.0], [0, 1.0, 0]]).T
     d = np.linalg.norm(world[:, None, :] - bolt[None, :, :], axis=2)
     assert d.min(axis=1).max() < 1e-3  # every source vertex has a stored vertex within 1 mm

@@ -30,7 +30,8 @@ def render_tiles_report(result: ConversionResult) -> Group:
         (src["name"], "bold"), f" ({src['format']}, {_size(src['bytes'])}) -> {result.outdir}",
         f"\n{m['elements']['count']:,} elements, {st['tiles']} tiles, {st['triangles']:,} "
         f"triangles ({st['triangles_stored']:,} stored, {st['instances']:,} instances), "
-        f"{_size(st['bytes'])}, glTF JSON {100 * st['gltf_json_bytes'] / max(st['tile_bytes'], 1):.1f}%"
+        f"{_size(st['bytes'])}, glTF JSON "
+        f"{100 * st['gltf_json_bytes'] / max(st['tile_bytes'], 1):.1f}%"
         f", {st['seconds']['total']:.1f} s",
     )
     if any(m["offset"]):

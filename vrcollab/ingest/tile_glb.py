@@ -13,13 +13,18 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
 
-from vrcollab.ingest.compress import EXTENSION, QUANTIZATION, encode_attributes, \
-    encode_triangles, write_glb
+from vrcollab.ingest.compress import (
+    EXTENSION,
+    QUANTIZATION,
+    encode_attributes,
+    encode_triangles,
+    write_glb,
+)
 from vrcollab.ingest.gltf import _octahedral_normals, _quantize_normals
 from vrcollab.ingest.model import Material
 
@@ -77,7 +82,7 @@ class _Streams:
     """Shared bufferViews: one byte stream per kind, accessors point into them."""
 
     # kind -> (stride, meshopt mode, filter, target)
-    KINDS: dict[str, tuple[int, str, str | None, int | None]] = {
+    KINDS: ClassVar[dict[str, tuple[int, str, str | None, int | None]]] = {
         "pos16": (8, "ATTRIBUTES", None, ARRAY_BUFFER),
         "pos32": (12, "ATTRIBUTES", None, ARRAY_BUFFER),
         "normal": (4, "ATTRIBUTES", "OCTAHEDRAL", ARRAY_BUFFER),
@@ -117,11 +122,11 @@ class _Streams:
         return len(self.accessors) - 1
 
 
-def _quantise(v: F64) -> tuple[F64, F64, bool]:
+def _quantise(v: F64, limit: float = MAX_QUANT_EXTENT) -> tuple[F64, F64, bool]:
     """(translation, per-axis scale, 16-bit?) of a mesh's dequantisation transform."""
     lo, hi = v.min(axis=0), v.max(axis=0)
     ext = hi - lo
-    if float(ext.max()) > MAX_QUANT_EXTENT:
+    if float(ext.max()) > limit:
         return np.zeros(3), np.ones(3), False
     return lo, np.where(ext > 0, ext / STEPS, 1.0), True
 
@@ -227,8 +232,10 @@ def decompose(matrix: F64) -> tuple[F64, F64, F64] | None:
 
 
 def build_tile(batches: list[Batch], groups: list[InstanceGroup], elements: list[int],
-               materials: list[Material], *, compress: bool = True) -> tuple[bytes, TileStats]:
-    """GLB bytes of one tile; ``elements[i]`` is the global element index of feature id i."""
+               materials: list[Material], *, compress: bool = True,
+               quant_limit: float = MAX_QUANT_EXTENT) -> tuple[bytes, TileStats]:
+    """GLB bytes of one tile; ``elements[i]`` is the global element index of feature id i.
+    ``quant_limit``: largest batch extent quantised to 16 bits (coarse tiles allow more)."""
     st = _Streams()
     stats = TileStats()
     nodes: list[dict[str, Any]] = []
@@ -244,7 +251,7 @@ def build_tile(batches: list[Batch], groups: list[InstanceGroup], elements: list
     for b in batches:
         v = b.vertices @ Z_UP_TO_GLTF.T
         n = (b.normals.astype(np.float64) @ Z_UP_TO_GLTF.T).astype(np.float32)
-        t, s, quant = _quantise(v)
+        t, s, quant = _quantise(v, quant_limit)
         prim = _primitive(st, v, n, b.faces, b.features, nfeat, t, s, quant)
         prim["material"] = material(b.material)
         meshes.append({"primitives": [prim]})

@@ -38,7 +38,7 @@ def load_scene(source: Path, options: ConvertOptions, progress: Progress) -> Sce
     try:
         options.limits.check_bytes(source.name, source.stat().st_size)
         formats.check_step_complete(source)
-        return load_ifc_scene(source, options.limits, options.threads, progress)  # type: ignore[no-any-return]
+        return load_ifc_scene(source, options.limits, options.threads, progress)
     except (IngestError, ConfigError):
         raise
     except MemoryError as exc:

@@ -19,14 +19,21 @@ import numpy as np
 import numpy.typing as npt
 
 from vrcollab.ingest.scene import F64, Rep, RepMesh, Scene, transform_points
-from vrcollab.ingest.tile_glb import MAX_QUANT_EXTENT, Batch, InstanceGroup, TileStats, \
-    build_tile, decompose
+from vrcollab.ingest.tile_glb import (
+    MAX_QUANT_EXTENT,
+    Batch,
+    InstanceGroup,
+    TileStats,
+    build_tile,
+    decompose,
+)
 
 LEAF_TRIANGLES = 200_000
 INSTANCE_MIN = 4
-DROP_FRACTION = 1.0 / 64  # first drop size of a coarse tile: this fraction of its diagonal
+DROP_FRACTION = 1.0 / 32  # drop size of a coarse tile: this fraction of its diagonal
 SIMPLIFY_FRACTION = 0.25  # simplification error: this fraction of the drop size
-CHAIN_RATIO = 0.25  # scan chain: each coarser tile keeps this fraction of the triangles
+CHAIN_RATIO = 0.25
+COARSE_BUDGET = 0.1  # coarse tiles: at most this fraction of ``leaf_triangles``
 
 
 @dataclass
@@ -147,6 +154,25 @@ def worth_instancing(triangles: int, copies: int) -> bool:
     return inst < baked
 
 
+def simplify_faces(v: F64, faces: npt.NDArray[np.uint32], error: float
+                   ) -> tuple[npt.NDArray[np.int64], float]:
+    """meshoptimizer simplification within ``error`` metres (absolute); faces keep indexing
+    ``v``. Returns the faces and the reported error."""
+    import meshoptimizer as mo
+
+    if len(faces) <= 4:
+        return faces.astype(np.int64), 0.0
+    idx = np.ascontiguousarray(faces.reshape(-1), dtype=np.uint32)
+    dest = np.zeros_like(idx)
+    res = np.zeros(1, dtype=np.float32)
+    count = mo.simplify(dest, idx, np.ascontiguousarray(v, dtype=np.float32),
+                        target_index_count=3, target_error=float(error),
+                        options=mo.SIMPLIFY_ERROR_ABSOLUTE, result_error=res)
+    if count == 0 or count >= len(idx):
+        return faces.astype(np.int64), 0.0
+    return dest[:count].reshape(-1, 3).astype(np.int64), float(res[0])
+
+
 def _normals_matrix(matrix: F64) -> F64:
     a = matrix[:3, :3]
     try:
@@ -245,7 +271,11 @@ def build_tiles(scene: Scene, root: Node, outdir: Path, *, leaf_triangles: int =
                 instance_min: int = INSTANCE_MIN, compress: bool = True,
                 progress: Callable[[float], None] | None = None,
                 keep_uncompressed: Callable[[Node, bytes], None] | None = None) -> list[Node]:
-    """Fill every node's content (writing ``tiles/NNNN.glb``) and error; returns all nodes."""
+    """Fill every node's content (writing ``tiles/NNNN.glb``) and error; returns all nodes.
+
+    Children are built before their parent (reverse preorder): a parent's content is its
+    children's content merged per material, small elements dropped and simplified, so it
+    never reads more than two budgets of triangles (bounded memory)."""
     cache = RepCache(scene.reps)
     nodes = _preorder(root)
     (outdir / "tiles").mkdir(parents=True, exist_ok=True)
@@ -253,27 +283,122 @@ def build_tiles(scene: Scene, root: Node, outdir: Path, *, leaf_triangles: int =
     for k, node in enumerate(nodes):
         node.tile_id = k
         node.content = f"tiles/{k:0{width}d}.glb"
-        drop = 0.0
-        if not node.leaf and node.chain_ratio >= 1.0:
+    proxies: dict[int, list[Batch]] = {}
+    sizes = np.array([float(np.linalg.norm(e.hi - e.lo)) for e in scene.elements])
+    for done, node in enumerate(reversed(nodes)):
+        quant_limit = MAX_QUANT_EXTENT
+        if node.leaf or node.chain_ratio < 1.0:
+            node.error = 0.0
+            batches, groups, feats = tile_content(scene, node, cache, 0.0, instance_min)
+        else:
+            inputs = [b for c in node.children for b in proxies.pop(c.tile_id)]
             drop = float(np.linalg.norm(node.hi - node.lo)) * DROP_FRACTION
-        while True:
-            node.error = drop
-            batches, groups, feats = tile_content(scene, node, cache, drop, instance_min)
-            tris = sum(len(b.faces) for b in batches) + sum(g.triangles * len(g.matrices)
-                                                            for g in groups)
-            if node.leaf or node.chain_ratio < 1.0 or tris <= leaf_triangles:
-                break
-            drop *= 2.0
-        data, stats = build_tile(batches, groups, feats, scene.materials, compress=compress)
+            merged, err = coarse(inputs, sizes, drop,
+                                 max(1000, int(leaf_triangles * COARSE_BUDGET)))
+            node.error = max(drop, err + max(c.error for c in node.children))
+            batches, groups, feats = _localise(merged)
+            quant_limit = max(MAX_QUANT_EXTENT, node.error * 0.2 * 65535.0)
+        if node is not root:
+            proxies[node.tile_id] = _globalise(batches, groups, feats, scene)
+        data, stats = build_tile(batches, groups, feats, scene.materials, compress=compress,
+                                 quant_limit=quant_limit)
         if keep_uncompressed is not None:
             keep_uncompressed(node, build_tile(batches, groups, feats, scene.materials,
-                                               compress=False)[0])
+                                               compress=False, quant_limit=quant_limit)[0])
         (outdir / node.content).write_bytes(data)
         node.stats = stats
         if progress is not None:
-            progress((k + 1) / len(nodes))
+            progress((done + 1) / len(nodes))
     _fix_errors(root)
     return nodes
+
+
+def _globalise(batches: list[Batch], groups: list[InstanceGroup], feats: list[int],
+               scene: Scene) -> list[Batch]:
+    """A tile's content as world-frame batches carrying global element indices (instances
+    baked): what its parent simplifies."""
+    fmap = np.asarray(feats, dtype=np.uint32)
+    out = [Batch(b.material, b.vertices, b.normals, b.faces, fmap[b.features]) for b in batches]
+    for g in groups:
+        for mat, v, n, f in g.meshes:
+            for m, fid in zip(g.matrices, g.features, strict=True):
+                nm = _normals_matrix(m)
+                nn = n.astype(np.float64) @ nm.T
+                nn /= np.maximum(np.linalg.norm(nn, axis=1, keepdims=True), 1e-12)
+                out.append(Batch(mat, transform_points(m, v), nn.astype(np.float32), f,
+                                 np.full(len(v), feats[fid], dtype=np.uint32)))
+    return out
+
+
+def _localise(batches: list[Batch]) -> tuple[list[Batch], list[InstanceGroup], list[int]]:
+    """Batches with global element indices -> tile-local feature ids and the feature table."""
+    if not batches:
+        return [], [], []
+    allf = np.concatenate([b.features for b in batches])
+    feats, inverse = np.unique(allf, return_inverse=True)
+    out, pos = [], 0
+    for b in batches:
+        n = len(b.features)
+        out.append(Batch(b.material, b.vertices, b.normals, b.faces,
+                         inverse[pos:pos + n].astype(np.uint32)))
+        pos += n
+    return out, [], [int(x) for x in feats]
+
+
+def coarse(inputs: list[Batch], sizes: F64, drop: float, budget: int
+           ) -> tuple[list[Batch], float]:
+    """Children's batches merged per material, elements smaller than ``drop`` left out, then
+    simplified (meshoptimizer: within drop/4, then sloppy to the triangle budget); returns the
+    batches and the simplification error in metres."""
+    import meshoptimizer as mo
+
+    by_mat: dict[int, list[Batch]] = {}
+    for b in inputs:
+        by_mat.setdefault(b.material, []).append(b)
+    merged: list[Batch] = []
+    for mat in sorted(by_mat):
+        parts = by_mat[mat]
+        base = np.cumsum([0] + [len(b.vertices) for b in parts])
+        v = np.concatenate([b.vertices for b in parts])
+        n = np.concatenate([b.normals for b in parts])
+        fe = np.concatenate([b.features for b in parts])
+        f = np.concatenate([b.faces.astype(np.int64) + base[k] for k, b in enumerate(parts)])
+        f = f[sizes[fe[f[:, 0]]] >= drop]
+        if len(f):
+            merged.append(_compact(mat, v, n, fe, f))
+    error = 0.0
+    out: list[Batch] = []
+    for b in merged:
+        faces, err = simplify_faces(b.vertices, b.faces, drop * SIMPLIFY_FRACTION)
+        error = max(error, err)
+        out.append(_compact(b.material, b.vertices, b.normals, b.features, faces))
+    total = sum(len(b.faces) for b in out)
+    if total > budget:
+        ratio = budget / total
+        final: list[Batch] = []
+        for b in out:
+            idx = np.ascontiguousarray(b.faces.reshape(-1), dtype=np.uint32)
+            pos = np.ascontiguousarray(b.vertices, dtype=np.float32)
+            dest = np.zeros_like(idx)
+            res = np.zeros(1, dtype=np.float32)
+            target = max(3, int(len(b.faces) * ratio) * 3)
+            count = mo.simplify_sloppy(dest, idx, pos, target_index_count=target,
+                                       target_error=1.0, result_error=res)
+            ext = float((b.vertices.max(axis=0) - b.vertices.min(axis=0)).max())
+            error = max(error, float(res[0]) * ext)
+            if count:
+                final.append(_compact(b.material, b.vertices, b.normals, b.features,
+                                      dest[:count].reshape(-1, 3).astype(np.int64)))
+        out = final
+    return out, error
+
+
+def _compact(mat: int, v: F64, n: npt.NDArray[np.float32], fe: npt.NDArray[np.uint32],
+             f: npt.NDArray[np.int64]) -> Batch:
+    used = np.unique(f)
+    remap = np.zeros(len(v), dtype=np.int64)
+    remap[used] = np.arange(len(used))
+    return Batch(mat, v[used], n[used], remap[f].astype(np.uint32), fe[used])
 
 
 def _fix_errors(node: Node) -> float:
@@ -310,7 +435,7 @@ def tileset_json(root: Node) -> dict[str, Any]:
             "geometricError": round(n.error, 6),
             "refine": "REPLACE",
             "content": {"uri": n.content},
-            "extras": {"triangles": n.stats.triangles, "elements": int(len(n.elements))},
+            "extras": {"triangles": n.stats.triangles, "elements": len(n.elements)},
         }
         if n.children:
             t["children"] = [tile(c, pad * 0.5) for c in n.children]

@@ -1,8 +1,9 @@
 """Per-element geometry fingerprints of a converted version, for re-anchoring annotations.
 
 Version 2 outputs (docs/tiles.md) keep these in the element table (``elements.json``:
-GlobalId, name, geometryHash), read by :func:`table_parts`. Each part is keyed twice: by its IFC GlobalId (when it has one) and by ``node:<glTF node name>``,
-so annotations anchored by ``element_id`` or by ``node_id`` can both be looked up.
+GlobalId, name, geometryHash), read by :func:`table_parts`. Each part is keyed twice: by its
+IFC GlobalId (when it has one) and by ``node:<glTF node name>`` (v2: element name), so
+annotations anchored by ``element_id`` or by ``node_id`` can both be looked up.
 
 The value is the manifest part's ``geometry_hash`` when the ingest pipeline provides one (compared
 exactly). Otherwise it is a fingerprint read from the finest GLB without decoding any buffer:
