@@ -266,3 +266,25 @@ def test_single_mesh_scan_is_a_chain(tmp_path: Path) -> None:
     assert depth >= 2
     levels = result.manifest["levels"]
     assert levels[0]["triangles"] <= 10_000 < levels[-1]["triangles"] == 81_920
+
+
+def test_repeated_parts_of_an_assembly_are_instanced(tmp_path: Path) -> None:
+    scene = trimesh.Scene()
+    scene.add_geometry(trimesh.creation.box(extents=(1.0, 0.1, 1.0)), node_name="plate",
+                       geom_name="plate")
+    bolt = trimesh.creation.cylinder(radius=0.01, height=0.12, sections=24)
+    for k in range(8):
+        scene.add_geometry(bolt, node_name=f"bolt{k}", geom_name=f"bolt{k}",
+                           transform=trimesh.transformations.translation_matrix(
+                               (0.1 * k - 0.35, 0.0, 0.4)))
+    src = tmp_path / "assembly.glb"
+    scene.export(src)
+    result = convert(src, tmp_path / "out")
+    st = result.manifest["stats"]
+    assert st["representations"] == 2  # plate + one bolt shared by eight parts
+    assert st["instances"] == 8
+    assert st["triangles"] == 12 + 8 * (st["triangles_stored"] - 12)
+    pts: dict[int, np.ndarray] = {}
+    for p in tiles(tmp_path / "out"):
+        pts.update(tile_points(p.read_bytes()))
+    assert sorted(pts) == list(range(9))
