@@ -60,9 +60,12 @@ def _version(api: Api, data: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
         table = api.client.get(f"{base}/{manifest['elements']['file']}",
                                headers=api.owner).json()
         cols = table["columns"]
+        raw = api.client.get(f"{base}/{manifest['elements']['hashes']}",
+                             headers=api.owner).content
+        hashes = [raw[32 * i:32 * i + 32].hex() for i in range(table["count"])]
         manifest["parts"] = [{"node": n, "triangles": t, "geometry_hash": h}
-                             for n, t, h in zip(cols["name"], cols["triangles"],
-                                                cols["geometryHash"], strict=True)]
+                             for n, t, h in zip(cols["name"], cols["triangles"], hashes,
+                                                strict=True)]
     return version, manifest
 
 

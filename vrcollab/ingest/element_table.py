@@ -1,5 +1,6 @@
-"""The element table (docs/tiles.md T6): columnar ``elements.json``, ``elements.bin`` bounds and
-property-set chunks ``props/NNNN.json`` loaded on demand."""
+"""The element table (docs/tiles.md T6): columnar ``elements.json``, ``elements.bin`` bounds,
+``elements.hash`` geometry hashes (for the server) and property-set chunks ``props/NNNN.json``
+loaded on demand."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from vrcollab.ingest.scene import Element
 
 CHUNK = 1024
 TABLE_FILE, BOUNDS_FILE, PROPS_PATTERN = "elements.json", "elements.bin", "props/{chunk}.json"
+HASH_FILE = "elements.hash"
 
 
 def _index(values: list[str]) -> tuple[list[str], list[int]]:
@@ -47,7 +49,6 @@ def write(elements: list[Element], outdir: Path) -> dict[str, Any]:
             "name": [e.name for e in elements],
             "class": class_col,
             "container": cont_col,
-            "geometryHash": [e.geometry_hash for e in elements],
             "triangles": [int(e.triangles) for e in elements],
         },
     }
@@ -57,13 +58,18 @@ def write(elements: list[Element], outdir: Path) -> dict[str, Any]:
         bounds[i, :3], bounds[i, 3:] = e.lo, e.hi
     (outdir / BOUNDS_FILE).write_bytes(bounds.tobytes())
     size += bounds.nbytes
+    hashes = b"".join(bytes.fromhex(e.geometry_hash) if len(e.geometry_hash) == 64
+                      else bytes(32) for e in elements)
+    (outdir / HASH_FILE).write_bytes(hashes)
+    size += len(hashes)
     (outdir / "props").mkdir(exist_ok=True)
     chunks = max(1, -(-len(elements) // CHUNK))
     for k in range(chunks):
         rows = [e.properties or {} for e in elements[k * CHUNK:(k + 1) * CHUNK]]
         size += _dump(outdir / PROPS_PATTERN.format(chunk=f"{k:04d}"),
                       {"start": k * CHUNK, "count": len(rows), "rows": rows})
-    return {"file": TABLE_FILE, "bounds": BOUNDS_FILE, "count": len(elements),
+    return {"file": TABLE_FILE, "bounds": BOUNDS_FILE, "hashes": HASH_FILE,
+            "count": len(elements),
             "props": PROPS_PATTERN, "chunk_size": CHUNK, "chunks": chunks, "bytes": size}
 
 

@@ -39,6 +39,8 @@ def output_files(outdir: Path, manifest: dict[str, Any]) -> list[str]:
     ent = manifest.get("elements") or {}
     names = {"manifest.json", str(manifest.get("tileset", "tileset.json")),
              str(ent.get("file", "elements.json")), str(ent.get("bounds", "elements.bin"))}
+    if ent.get("hashes"):
+        names.add(str(ent["hashes"]))
     for sub in TILE_DIRS:
         if (outdir / sub).is_dir():
             names |= {f"{sub}/{p.name}" for p in (outdir / sub).iterdir() if p.is_file()}

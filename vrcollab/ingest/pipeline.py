@@ -57,11 +57,14 @@ class ConvertOptions:
     leaf_triangles: int = tiling.LEAF_TRIANGLES
     instance_min: int = tiling.INSTANCE_MIN
     threads: int | None = None  # IFC geometry threads; None: every core
+    ifc_deflection: float = 0.005  # tiled layout: chord error of curved IFC surfaces, metres
 
     def check(self) -> None:
         """Raise :class:`ConfigError` for inconsistent options."""
         if self.layout not in LAYOUTS:
             raise ConfigError(f"unknown layout {self.layout!r}; use one of {', '.join(LAYOUTS)}")
+        if not 1e-5 <= self.ifc_deflection <= 1.0:
+            raise ConfigError("ifc_deflection must be between 1e-5 and 1 metre")
         if self.leaf_triangles < 1000 or self.instance_min < 2:
             raise ConfigError("leaf_triangles must be >= 1000 and instance_min >= 2")
         if self.decimator not in decimate.DECIMATORS:

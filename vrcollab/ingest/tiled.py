@@ -38,7 +38,8 @@ def load_scene(source: Path, options: ConvertOptions, progress: Progress) -> Sce
     try:
         options.limits.check_bytes(source.name, source.stat().st_size)
         formats.check_step_complete(source)
-        return load_ifc_scene(source, options.limits, options.threads, progress)
+        return load_ifc_scene(source, options.limits, options.threads, progress,
+                              options.ifc_deflection)
     except (IngestError, ConfigError):
         raise
     except MemoryError as exc:

@@ -1,6 +1,7 @@
 """Scene -> 3D Tiles 1.1 tileset with hierarchical LOD (docs/tiles.md T3, T5).
 
-A kd-tree over element box centres splits the scene until a node draws at most
+A kd-tree over element box centres (three median splits per level, so up to eight children
+per tile, like an octree that adapts to the elements) splits the scene until a node draws at most
 ``leaf_triangles`` triangles (or holds one element); leaves are full detail. Every inner node
 gets coarse content: elements smaller than its drop size are left out, the rest are kept with
 their representations simplified (meshoptimizer, absolute error); the drop size doubles until
@@ -33,6 +34,7 @@ INSTANCE_MIN = 4
 DROP_FRACTION = 1.0 / 32  # drop size of a coarse tile: this fraction of its diagonal
 SIMPLIFY_FRACTION = 0.25  # simplification error: this fraction of the drop size
 CHAIN_RATIO = 0.25
+BRANCH_SPLITS = 3  # median splits per tree level: up to 8 children per tile
 COARSE_BUDGET = 0.1  # coarse tiles: at most this fraction of ``leaf_triangles``
 
 
@@ -64,15 +66,23 @@ def split(scene: Scene, leaf_triangles: int = LEAF_TRIANGLES) -> Node:
     tris = np.array([e.triangles for e in scene.elements], dtype=np.int64)
     centres = (lo_all + hi_all) / 2
 
-    def make(idx: npt.NDArray[np.int64], depth: int) -> Node:
-        node = Node(idx, lo_all[idx].min(axis=0), hi_all[idx].max(axis=0), depth=depth)
+    def halves(idx: npt.NDArray[np.int64]) -> list[npt.NDArray[np.int64]]:
         if len(idx) == 1 or int(tris[idx].sum()) <= leaf_triangles:
-            return node
+            return [idx]
         c = centres[idx]
         axis = int(np.argmax(c.max(axis=0) - c.min(axis=0)))
         order = idx[np.argsort(c[:, axis], kind="stable")]
         half = len(order) // 2
-        node.children = [make(order[:half], depth + 1), make(order[half:], depth + 1)]
+        return [order[:half], order[half:]]
+
+    def make(idx: npt.NDArray[np.int64], depth: int) -> Node:
+        node = Node(idx, lo_all[idx].min(axis=0), hi_all[idx].max(axis=0), depth=depth)
+        if len(idx) == 1 or int(tris[idx].sum()) <= leaf_triangles:
+            return node
+        groups = [idx]
+        for _ in range(BRANCH_SPLITS):  # up to 2^BRANCH_SPLITS children (kd splits, octree-like)
+            groups = [g for grp in groups for g in halves(grp)]
+        node.children = [make(g, depth + 1) for g in groups]
         return node
 
     idx = np.arange(len(scene.elements), dtype=np.int64)

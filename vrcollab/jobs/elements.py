@@ -1,9 +1,10 @@
 """Per-element geometry fingerprints of a converted version, for re-anchoring annotations.
 
-Version 2 outputs (docs/tiles.md) keep these in the element table (``elements.json``:
-GlobalId, name, geometryHash), read by :func:`table_parts`. Each part is keyed twice: by its
-IFC GlobalId (when it has one) and by ``node:<glTF node name>`` (v2: element name), so
-annotations anchored by ``element_id`` or by ``node_id`` can both be looked up.
+Version 2 outputs (docs/tiles.md) keep these in the element table (``elements.json``: GlobalId,
+name; ``elements.hash``: 32-byte SHA-256 per element), read by :func:`table_parts`. Each part
+is keyed twice: by its IFC GlobalId (when it has one) and by ``node:<glTF node name>`` (v2: the
+element name), so annotations anchored by ``element_id`` or by ``node_id`` can both be looked
+up.
 
 The value is the manifest part's ``geometry_hash`` when the ingest pipeline provides one (compared
 exactly). Otherwise it is a fingerprint read from the finest GLB without decoding any buffer:
@@ -66,9 +67,15 @@ def table_parts(outdir: Path, manifest: dict[str, Any]) -> list[dict[str, Any]]:
 
     cls = [classes[c] if isinstance(c, int) and 0 <= c < len(classes) else None
            for c in col("class")]
+    hashes: list[str | None] = [None] * count
+    hname = str(entry.get("hashes") or "")
+    if hname and "/" not in hname and "\\" not in hname and not hname.startswith("."):
+        raw = (outdir / hname).read_bytes()
+        if len(raw) == 32 * count:
+            hashes = [raw[32 * i:32 * i + 32].hex() for i in range(count)]
     return [{"node": n, "element_id": g, "ifc_class": c, "triangles": t, "geometry_hash": h}
             for n, g, c, t, h in zip(col("name"), col("globalId"), cls, col("triangles"),
-                                     col("geometryHash"), strict=True)]
+                                     hashes, strict=True)]
 
 
 def element_hashes(outdir: Path, result: Any = None) -> dict[str, str]:
