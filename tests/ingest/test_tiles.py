@@ -290,3 +290,14 @@ def test_repeated_parts_of_an_assembly_are_instanced(tmp_path: Path) -> None:
     for p in tiles(tmp_path / "out"):
         pts.update(tile_points(p.read_bytes()))
     assert sorted(pts) == list(range(9))
+
+
+def test_compressed_tiles_decode_to_the_plain_ones(
+        building: tuple[Path, ConversionResult, Path]) -> None:
+    out, _, plain = building
+    for path in tiles(out):
+        packed = tile_points(path.read_bytes())
+        ref = tile_points((plain / path.name).read_bytes())
+        assert sorted(packed) == sorted(ref)
+        for el, pts in ref.items():
+            assert np.array_equal(packed[el], pts), (path.name, el)
