@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -59,6 +60,7 @@ def dir_bytes(path: Path) -> int:
 def bench_vrcollab(src: Path, out: Path) -> dict[str, Any]:
     """One vrcollab conversion (CLI, default tiled layout)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    shutil.rmtree(out, ignore_errors=True)
     wall, peak, rc, err = run_measured(
         [sys.executable, "-m", "vrcollab.cli", "convert", str(src), "-o", str(out), "-q"], env)
     row: dict[str, Any] = {"tool": "vrcollab", "wall_s": wall, "peak_mb": peak, "rc": rc}

@@ -301,3 +301,15 @@ def test_compressed_tiles_decode_to_the_plain_ones(
         assert sorted(packed) == sorted(ref)
         for el, pts in ref.items():
             assert np.array_equal(packed[el], pts), (path.name, el)
+
+
+def test_reconverting_into_a_directory_leaves_no_stale_tiles(tmp_path: Path) -> None:
+    big = trimesh.creation.icosphere(subdivisions=5, radius=1.0)
+    src = tmp_path / "scan.ply"
+    big.export(src)
+    convert(src, tmp_path / "out", ConvertOptions(leaf_triangles=2_000))
+    assert len(tiles(tmp_path / "out")) > 1
+    small = tmp_path / "small.ply"
+    trimesh.creation.box().export(small)
+    convert(small, tmp_path / "out")
+    assert [p.name for p in tiles(tmp_path / "out")] == ["0000.glb"]

@@ -70,6 +70,7 @@ def convert_tiled(source: Path, outdir: Path, options: ConvertOptions,
     t1 = time.perf_counter()
     report("tiles", 0.0)
     outdir.mkdir(parents=True, exist_ok=True)
+    clear_previous(outdir)
     root = tiling.split(scene, options.leaf_triangles)
     nodes = tiling.build_tiles(scene, root, outdir, leaf_triangles=options.leaf_triangles,
                                instance_min=options.instance_min, compress=options.compress,
@@ -162,3 +163,14 @@ def unique_names(scene: Scene) -> None:
             name = f"{base} ({n})"
         taken.add(name)
         el.name = name
+
+
+def clear_previous(outdir: Path) -> None:
+    """Remove what an earlier tiled conversion wrote into ``outdir`` (stale tiles and chunks
+    would otherwise be listed as part of this version)."""
+    for sub, pattern in (("tiles", "*.glb"), ("props", "*.json")):
+        for p in (outdir / sub).glob(pattern) if (outdir / sub).is_dir() else []:
+            p.unlink()
+    for name in ("manifest.json", "tileset.json", element_table.TABLE_FILE,
+                 element_table.BOUNDS_FILE, element_table.HASH_FILE):
+        (outdir / name).unlink(missing_ok=True)
