@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -31,8 +32,12 @@ THATOPEN = HERE / "thatopen"
 
 
 def run_measured(cmd: list[str], env: dict[str, str] | None = None,
-                 timeout: float = 3600) -> tuple[float, float, int, str]:
-    """(wall s, peak RSS MB of the process tree, exit code, stderr tail) of ``cmd``."""
+                 timeout: float = 3600) -> tuple[float, float, int, str, float]:
+    """(wall s, peak RSS MB of the process tree, exit code, stderr tail, CPU s) of ``cmd``.
+
+    CPU seconds (user + system of the process and its threads/children, from
+    ``getrusage(RUSAGE_CHILDREN)``) are the steadier figure on a shared machine."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
                             text=True)
@@ -49,7 +54,10 @@ def run_measured(cmd: list[str], env: dict[str, str] | None = None,
             proc.kill()
         time.sleep(0.05)
     err = proc.stderr.read() if proc.stderr else ""
-    return time.perf_counter() - t0, peak, proc.returncode, err[-400:]
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, peak, proc.returncode, err[-400:], cpu
 
 
 def dir_bytes(path: Path) -> int:
@@ -61,9 +69,10 @@ def bench_vrcollab(src: Path, out: Path) -> dict[str, Any]:
     """One vrcollab conversion (CLI, default tiled layout)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     shutil.rmtree(out, ignore_errors=True)
-    wall, peak, rc, err = run_measured(
+    wall, peak, rc, err, cpu = run_measured(
         [sys.executable, "-m", "vrcollab.cli", "convert", str(src), "-o", str(out), "-q"], env)
-    row: dict[str, Any] = {"tool": "vrcollab", "wall_s": wall, "peak_mb": peak, "rc": rc}
+    row: dict[str, Any] = {"tool": "vrcollab", "wall_s": wall, "peak_mb": peak, "rc": rc,
+                           "cpu_s": cpu}
     if rc == 0:
         m = json.loads((out / "manifest.json").read_text())
         st = m["stats"]
@@ -81,9 +90,10 @@ def bench_vrcollab(src: Path, out: Path) -> dict[str, Any]:
 def bench_thatopen(src: Path, out: Path) -> dict[str, Any]:
     """One That Open Fragments conversion (IfcImporter in node)."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    wall, peak, rc, err = run_measured(["node", str(THATOPEN / "convert.mjs"), str(src),
-                                        str(out)])
-    row: dict[str, Any] = {"tool": "thatopen", "wall_s": wall, "peak_mb": peak, "rc": rc}
+    wall, peak, rc, err, cpu = run_measured(["node", str(THATOPEN / "convert.mjs"), str(src),
+                                             str(out)])
+    row: dict[str, Any] = {"tool": "thatopen", "wall_s": wall, "peak_mb": peak, "rc": rc,
+                           "cpu_s": cpu}
     if rc == 0 and out.is_file():
         row["bytes"] = out.stat().st_size
     else:
@@ -122,15 +132,17 @@ def main(argv: list[str] | None = None) -> int:
              f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on a shared 2-core "
              "machine (other sessions running: wall times are noisy). `python "
              "bench/scale_bench.py`.", "",
-             "| input | MB | elements | vrcollab s | That Open s | time ratio | vrcollab peak MB "
+             "| input | MB | elements | vrcollab s (CPU s) | That Open s (CPU s) | time ratio "
+             "(CPU ratio) | vrcollab peak MB "
              "| That Open peak MB | vrcollab KB | That Open KB | bytes ratio | tiles | triangles "
              "(stored) | glTF JSON % |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for src, v, t in rows:
-        to_s = f"{t['wall_s']:.1f}" if t and t.get("rc") == 0 else "n/a"
+        to_s = f"{t['wall_s']:.1f} ({t['cpu_s']:.1f})" if t and t.get("rc") == 0 else "n/a"
         to_mb = f"{t['peak_mb']:.0f}" if t and t.get("rc") == 0 else "n/a"
         to_kb = f"{t['bytes'] / 1024:.0f}" if t and "bytes" in t else "n/a"
-        ratio_t = f"{v['wall_s'] / t['wall_s']:.2f}" if t and t.get("rc") == 0 else "n/a"
+        ratio_t = (f"{v['wall_s'] / t['wall_s']:.2f} ({v['cpu_s'] / max(t['cpu_s'], 1e-9):.2f})"
+                   if t and t.get("rc") == 0 else "n/a")
         ratio_b = (f"{v['bytes'] / t['bytes']:.2f}" if t and "bytes" in t and "bytes" in v
                    else "n/a")
         if v["rc"] != 0:
@@ -138,7 +150,8 @@ def main(argv: list[str] | None = None) -> int:
             continue
         lines.append(
             f"| {src.name} | {src.stat().st_size / 1e6:.1f} | {v['elements']:,} | "
-            f"{v['wall_s']:.1f} | {to_s} | {ratio_t} | {v['peak_mb']:.0f} | {to_mb} | "
+            f"{v['wall_s']:.1f} ({v['cpu_s']:.1f}) | {to_s} | {ratio_t} | "
+            f"{v['peak_mb']:.0f} | {to_mb} | "
             f"{v['bytes'] / 1024:.0f} | {to_kb} | {ratio_b} | {v['tiles']} | "
             f"{v['triangles']:,} ({v['stored']:,}) | {v['json_pct']:.1f} |")
     lines += ["", "Triangles per tileset depth and the device report (status, triangles, draw "
