@@ -37,7 +37,7 @@ def building(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Conversion
     def keep(node: Any, data: bytes) -> None:
         (plain / Path(node.content).name).write_bytes(data)
 
-    result = convert_tiled(src, d / "out", ConvertOptions(leaf_triangles=200_000),
+    result = convert_tiled(src, d / "out", ConvertOptions(leaf_triangles=50_000),
                            keep_uncompressed=keep)
     return d / "out", result, plain
 
@@ -186,9 +186,11 @@ def test_gltf_json_share(building: tuple[Path, ConversionResult, Path]) -> None:
     data = [p.read_bytes() for p in tiles(out)]
     json_bytes = sum(glb_json_bytes(d) for d in data)
     assert json_bytes == result.manifest["stats"]["gltf_json_bytes"]
-    # Measured 30% on this heavily instanced building (16 shared representations, so the
-    # binary is tiny); the issue's 5% target is not met yet, this bound guards regressions.
-    assert json_bytes / sum(len(d) for d in data) < 0.35
+    # The issue's target is JSON < 5% of the bytes; on this heavily instanced building (a few
+    # shared representations, so the binary is tiny) it is ~40% of the tile bytes and ~15% of
+    # all output bytes: NOT met. These bounds only guard against regressions.
+    assert json_bytes / sum(len(d) for d in data) < 0.45
+    assert json_bytes / len(data) < 25_000  # per tile: ~20 meshes' accessors and views
 
 
 def test_independent_reader(building: tuple[Path, ConversionResult, Path]) -> None:

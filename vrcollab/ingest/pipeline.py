@@ -58,6 +58,7 @@ class ConvertOptions:
     instance_min: int = tiling.INSTANCE_MIN
     threads: int | None = None  # IFC geometry threads; None: every core
     ifc_deflection: float = 0.005  # tiled layout: chord error of curved IFC surfaces, metres
+    ifc_geometry_library: str = "hybrid-cgal-simple-opencascade"  # tiled layout IFC kernel
 
     def check(self) -> None:
         """Raise :class:`ConfigError` for inconsistent options."""

@@ -39,7 +39,7 @@ def load_scene(source: Path, options: ConvertOptions, progress: Progress) -> Sce
         options.limits.check_bytes(source.name, source.stat().st_size)
         formats.check_step_complete(source)
         return load_ifc_scene(source, options.limits, options.threads, progress,
-                              options.ifc_deflection)
+                              options.ifc_deflection, options.ifc_geometry_library)
     except (IngestError, ConfigError):
         raise
     except MemoryError as exc:
