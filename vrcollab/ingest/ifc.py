@@ -149,6 +149,7 @@ LINEAR_DEFLECTION = 0.005
 #: ifcopenshell geometry kernel for the tiled layout: CGAL's simple kernel where it can (about
 #: 2x less CPU on the generated building), OpenCascade for the rest (revolved solids, ...).
 GEOMETRY_LIBRARY = "hybrid-cgal-simple-opencascade"
+GEOMETRY_LIBRARIES = ("cgal", "cgal-simple", "manifold", "opencascade", GEOMETRY_LIBRARY)
 
 
 def load_ifc_scene(path: Path, limits: Limits, threads: int | None = None,
@@ -181,7 +182,7 @@ def load_ifc_scene(path: Path, limits: Limits, threads: int | None = None,
     threads = threads or max(1, os.cpu_count() or 1)
     try:
         it = geom.iterator(settings, ifc, threads, exclude=EXCLUDED_CLASSES,
-                           geometry_library=library)
+                           geometry_library=library)  # type: ignore[arg-type]
         ok = it.initialize()
     except Exception as exc:
         raise CorruptFileError(f"{path.name}: IFC geometry failed ({str(exc)[:160]})") from exc

@@ -64,6 +64,9 @@ class ConvertOptions:
         """Raise :class:`ConfigError` for inconsistent options."""
         if self.layout not in LAYOUTS:
             raise ConfigError(f"unknown layout {self.layout!r}; use one of {', '.join(LAYOUTS)}")
+        if self.ifc_geometry_library not in ("cgal", "cgal-simple", "manifold", "opencascade",
+                                             "hybrid-cgal-simple-opencascade"):
+            raise ConfigError(f"unknown IFC geometry library {self.ifc_geometry_library!r}")
         if not 1e-5 <= self.ifc_deflection <= 1.0:
             raise ConfigError("ifc_deflection must be between 1e-5 and 1 metre")
         if self.leaf_triangles < 1000 or self.instance_min < 2:
