@@ -315,3 +315,15 @@ def test_reconverting_into_a_directory_leaves_no_stale_tiles(tmp_path: Path) -> 
     trimesh.creation.box().export(small)
     convert(small, tmp_path / "out")
     assert [p.name for p in tiles(tmp_path / "out")] == ["0000.glb"]
+
+
+def test_fast_kernel_loses_no_element(models_dir: Path) -> None:
+    from vrcollab.ingest.ifc import load_ifc_scene
+    from vrcollab.ingest.limits import Limits
+
+    src = models_dir / "ifc" / "duplex.ifc"
+    fast = load_ifc_scene(src, Limits())  # hybrid CGAL + OpenCascade for what CGAL skips
+    occ = load_ifc_scene(src, Limits(), library="opencascade")
+    assert sorted(e.global_id or "" for e in fast.elements) == sorted(
+        e.global_id or "" for e in occ.elements)
+    assert len(fast.elements) == 215

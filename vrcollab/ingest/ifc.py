@@ -7,6 +7,7 @@ coordinates. Spaces and openings are left out: they are volumes, not things to l
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from typing import Any
@@ -193,34 +194,53 @@ def load_ifc_scene(path: Path, limits: Limits, threads: int | None = None,
     by_id: dict[str, int] = {}
     by_content: dict[str, int] = {}
     rows: list[tuple[int, sc.Element]] = []
-    total = 0
-    count = 0
-    while True:
-        shape = it.get()
-        count += 1
-        g = shape.geometry
-        rid = by_id.get(g.id)
-        if rid is None:
-            raw = _local_meshes(g, mats)
-            key = sc.geometry_key(raw)
-            rid = by_content.get(key)
+    seen: set[int] = set()
+    state = {"total": 0, "count": 0}
+
+    def run(it: Any, tag: str) -> None:
+        while True:
+            shape = it.get()
+            state["count"] += 1
+            g = shape.geometry
+            gid = f"{tag}:{g.id}"
+            rid = by_id.get(gid)
             if rid is None:
-                rid = len(reps)
-                reps.append(sc.prepare_rep(raw))
-                by_content[key] = rid
-            by_id[g.id] = rid
-        if reps[rid].meshes:
-            matrix = np.asarray(shape.transformation.matrix, dtype=np.float64).reshape(4, 4).T
-            el = sc.Element(name=str(shape.name or shape.type), rep=rid, matrix=matrix,
-                            global_id=str(shape.guid), ifc_class=str(shape.type))
-            sc.place(el, reps[rid])
-            total += el.triangles
-            limits.check_triangles(path.name, total)
-            rows.append((int(shape.id), el))
-        if progress is not None and count % 500 == 0:
-            progress("load", min(0.99, it.progress() / 100.0))
-        if not it.next():
-            break
+                raw = _local_meshes(g, mats)
+                key = sc.geometry_key(raw)
+                rid = by_content.get(key)
+                if rid is None:
+                    rid = len(reps)
+                    reps.append(sc.prepare_rep(raw))
+                    by_content[key] = rid
+                by_id[gid] = rid
+            if reps[rid].meshes and int(shape.id) not in seen:
+                seen.add(int(shape.id))
+                matrix = np.asarray(shape.transformation.matrix,
+                                    dtype=np.float64).reshape(4, 4).T
+                el = sc.Element(name=str(shape.name or shape.type), rep=rid, matrix=matrix,
+                                global_id=str(shape.guid), ifc_class=str(shape.type))
+                sc.place(el, reps[rid])
+                state["total"] += el.triangles
+                limits.check_triangles(path.name, state["total"])
+                rows.append((int(shape.id), el))
+            if progress is not None and state["count"] % 500 == 0:
+                progress("load", min(0.99, it.progress() / 100.0))
+            if not it.next():
+                break
+
+    run(it, library)
+    if library != "opencascade":
+        # what the faster kernel could not do (it skips some elements): OpenCascade, once
+        missing = [p for p in ifc.by_type("IfcProduct")
+                   if p.Representation is not None and p.id() not in seen
+                   and not any(p.is_a(c) for c in EXCLUDED_CLASSES)]
+        if missing:
+            it2 = geom.iterator(settings, ifc, threads, include=missing)  # type: ignore[arg-type]
+            with contextlib.suppress(Exception):
+                if it2.initialize():
+                    run(it2, "opencascade")
+    if not rows:
+        raise InvalidGeometryError(f"{path.name}: IFC file has no element geometry")
     rows.sort(key=lambda r: r[0])
     lo = np.min([e.lo for _, e in rows], axis=0)
     hi = np.max([e.hi for _, e in rows], axis=0)
