@@ -64,6 +64,10 @@ def test_duplex_draws_one_call_per_material(browser: Any, duplex_room: PreparedR
         assert 0 < calls <= materials + EXTRA_CALLS, (calls, materials)
         assert calls <= HEADSET_BUDGET
         assert canvas_is_rendered(page)
+        # Picking goes through BVHs (three-mesh-bvh), built in idle slices after the level.
+        bvh = wait_js(page, "window.__vrcollab.info().model.bvh.pending === 0 && "
+                            "window.__vrcollab.info().model.bvh")
+        assert bvh["built"] > 200, bvh
 
         # A second participant (headset device class) sees the move through a remote node.set;
         # its batches were rebuilt when its target level replaced the coarse one.

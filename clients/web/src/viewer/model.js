@@ -7,6 +7,7 @@ import { MeshoptDecoder } from 'three/addons/libs/meshopt_decoder.module.js';
 import { loadPlan, levelUrl } from '../state/lod.js';
 import { PICK_LAYER } from './viewer.js';
 import { LevelBatches } from './batches.js';
+import { BVHQueue } from './bvh.js';
 
 const HIGHLIGHT = new THREE.MeshBasicMaterial({
   color: 0x3d8bfd, transparent: true, opacity: 0.35, depthFunc: THREE.LessEqualDepth,
@@ -55,6 +56,7 @@ export class ModelView {
     this.onLevel = null;
     this.batching = batching;
     this.batches = null; // LevelBatches of the displayed level
+    this.bvh = new BVHQueue(); // raycast acceleration, built in idle slices
     // Batch instances follow their part meshes (moves, visibility, tints) before every frame.
     viewer.beforeRender = () => {
       if (!this.batches) return;
@@ -173,6 +175,7 @@ export class ModelView {
     }
     this.display = scene;
     this.displayLevel = level;
+    this.bvh.addObject(scene);
     // One draw call per material (DESIGN.md §3: ~100 draw calls on a headset).
     if (this.batching) this.batches = new LevelBatches(scene);
     this._refreshHighlights();
@@ -390,6 +393,7 @@ export class ModelView {
       manifest_ms: Math.round(this.timings.manifest_ms ?? 0),
       full_detail: Boolean(this.plan && this.levelsLoaded.length === this.plan.length),
       materials: this.displayLevel?.materials ?? null,
+      bvh: this.bvh.summary(),
       batching: this.batches
         ? { ...this.batches.summary(), multi_draw: this.viewer.renderer.extensions.has('WEBGL_multi_draw') }
         : null,
