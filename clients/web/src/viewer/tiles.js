@@ -195,6 +195,23 @@ export class TiledModel {
       meshoptDecoder: decoder, metadata: false, rtc: false,
       plugins: [(parser) => new ElementFeaturesPlugin(parser)],
     }));
+    // Before a tile goes on screen: element shader hooks on its materials, and its shader
+    // programs compiled (in parallel where the driver offers KHR_parallel_shader_compile), so
+    // the frame that shows it does not stall on a synchronous compile.
+    tiles.registerPlugin({
+      name: 'VRCOLLAB_PREPARE_TILE',
+      processTileModel: async (scene) => {
+        scene.traverse((o) => {
+          if (!o.isMesh) return;
+          for (const m of Array.isArray(o.material) ? o.material : [o.material]) patchMaterial(m, this.uniforms, false);
+        });
+        try {
+          await this.viewer.renderer.compileAsync(scene, this.viewer.camera, this.viewer.scene);
+        } catch {
+          // an optimisation only
+        }
+      },
+    });
     const dev = manifest.devices?.[deviceClass];
     tiles.errorTarget = Number.isFinite(dev?.sse) ? dev.sse : (DEFAULT_SSE[deviceClass] ?? 8);
     tiles.maxDepth = Infinity;
