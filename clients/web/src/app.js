@@ -26,7 +26,7 @@ export class App {
   constructor(cfg) {
     this.cfg = cfg;
     this.t0 = performance.now();
-    this.timings = {};
+    this.timings = { app_start_ms: this.t0 }; // performance.now() origin of the other timings
     this.tool = 'select';
     this.selected = null;
     this.following = null; // session id we follow, or 'presenter'

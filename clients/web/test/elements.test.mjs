@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ElementTable, ChunkCache, elementKey } from '../src/viewer/elements.js';
+import { ElementTable, ChunkCache, elementKeys } from '../src/viewer/elements.js';
 
 const json = {
   version: 1, count: 3,
@@ -27,24 +27,24 @@ function fetcher(chunks) {
   return { calls, fetchJson };
 }
 
-test('element keys are the GlobalId, else #row', () => {
-  assert.equal(elementKey('2O2Fr$t4X7Zf8NOew3FLOH', 0), '2O2Fr$t4X7Zf8NOew3FLOH');
-  assert.equal(elementKey(null, 7), '#7');
-  assert.equal(elementKey('', 7), '#7');
+test('node ids: a unique name, else the GlobalId, else #row; never shared', () => {
+  assert.deepEqual(elementKeys(['Wall', 'Door', 'Door', '', null, 'G1'], ['G1', 'G2', null, 'G4', null, 'G6'], 6),
+    ['Wall', 'G2', '#2', 'G4', '#4', 'G1']);
 });
 
 test('rows resolve class and container indices; keys map back to rows', () => {
   const t = new ElementTable(json);
   assert.equal(t.count, 3);
   assert.deepEqual(t.row(0), {
-    index: 0, key: '2O2Fr$t4X7Zf8NOew3FLOH', element_id: '2O2Fr$t4X7Zf8NOew3FLOH', name: 'Wall A',
+    index: 0, key: 'Wall A', element_id: '2O2Fr$t4X7Zf8NOew3FLOH', name: 'Wall A',
     ifc_class: 'IfcWall', container: 'Site / Building / Level 0', geometry_hash: 'a'.repeat(64), triangles: 12,
   });
   assert.equal(t.row(1).ifc_class, null);
   assert.equal(t.row(1).container, null);
-  assert.equal(t.row(1).key, '#1');
-  assert.equal(t.indexOf('#1'), 1);
-  assert.equal(t.indexOf('0KMpiAlnb52RgQuM1CwVfd'), 2);
+  assert.equal(t.row(1).key, 'mesh part');
+  assert.equal(t.indexOf('mesh part'), 1);
+  assert.equal(t.indexOf('Door 1'), 2);
+  assert.equal(t.indexOf('0KMpiAlnb52RgQuM1CwVfd'), -1); // GlobalIds are element_id, not node ids
   assert.equal(t.indexOf('nope'), -1);
   assert.equal(t.row(3), null);
   assert.equal(t.row(-1), null);

@@ -3,9 +3,28 @@
 // element) and property sets in chunk files (`props/0000.json`: rows 0..1023) fetched on demand
 // and kept in a small LRU cache. No three.js here: unit-tested with node --test.
 
-/** The protocol node id of an element: its IFC GlobalId, else `#<row>` (stable per version). */
-export function elementKey(globalId, index) {
-  return typeof globalId === 'string' && globalId ? globalId : `#${index}`;
+/**
+ * Protocol node ids of all elements: the element's name when it is unique in the table (the
+ * writer keeps v1's unique node names, and the server re-anchors by `node:<name>`), else its
+ * IFC GlobalId, else `#<row>`; never two elements with one id.
+ */
+export function elementKeys(names, globalIds, count) {
+  const seen = new Map();
+  for (let i = 0; i < count; i += 1) {
+    const n = names?.[i];
+    if (typeof n === 'string' && n) seen.set(n, (seen.get(n) ?? 0) + 1);
+  }
+  const used = new Set();
+  const keys = new Array(count);
+  for (let i = 0; i < count; i += 1) {
+    const n = names?.[i];
+    const g = globalIds?.[i];
+    let k = typeof n === 'string' && n && seen.get(n) === 1 ? n : null;
+    if (k === null || used.has(k)) k = typeof g === 'string' && g && !used.has(g) ? g : `#${i}`;
+    used.add(k);
+    keys[i] = k;
+  }
+  return keys;
 }
 
 /** Least-recently-used cache of promises keyed by chunk number. */
@@ -65,9 +84,8 @@ export class ElementTable {
     this.fetchJson = fetchJson;
     this.chunks = new ChunkCache(cacheChunks);
     this.props = new Map(); // row -> property sets of the chunks loaded so far (small rows only)
-    this.keys = new Map();
-    const ids = this.columns.globalId ?? [];
-    for (let i = 0; i < this.count; i += 1) this.keys.set(elementKey(ids[i], i), i);
+    this.keyList = elementKeys(this.columns.name, this.columns.globalId, this.count);
+    this.keys = new Map(this.keyList.map((k, i) => [k, i]));
   }
 
   /** Load from the manifest's `elements` entry (URLs resolved against the manifest URL). */
@@ -89,14 +107,14 @@ export class ElementTable {
     return new ElementTable(json, { bounds, chunkSize: spec.chunk_size ?? 1024, chunkUrl, fetchJson });
   }
 
-  /** Row index of a protocol node id (GlobalId or `#row`), or -1. */
+  /** Row index of a protocol node id, or -1. */
   indexOf(key) {
     const i = this.keys.get(key);
     return i === undefined ? -1 : i;
   }
 
   key(i) {
-    return elementKey(this.columns.globalId?.[i], i);
+    return this.keyList[i] ?? null;
   }
 
   /** The element's summary row (no property sets), or null when out of range. */
