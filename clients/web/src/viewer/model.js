@@ -143,7 +143,10 @@ export class ModelView {
     if (this.tiled !== tiled) return;
     this.bounds = tiled.bounds.clone();
     if (!this.bounds.isEmpty()) this.viewer.frameBox(this.bounds, true);
-    await new Promise((resolve) => {
+    await new Promise((resolve, reject) => {
+      this.onTilesError = (error) => {
+        if (!this.display) reject(new Error(`tileset: ${error?.message ?? error}`));
+      };
       this.onTileLoaded = () => {
         if (!this.display) {
           this.display = tiled.tiles.group;

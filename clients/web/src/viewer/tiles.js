@@ -86,6 +86,9 @@ class ElementFeaturesPlugin {
 function patchMaterial(mat, uniforms, split) {
   if (mat.userData.elementPatched) return;
   mat.userData.elementPatched = true;
+  // Double-sided transparent materials (glazing) would cost two draw calls per mesh (back then
+  // front faces); the device report counts one.
+  if (mat.transparent && mat.side === THREE.DoubleSide) mat.forceSinglePass = true;
   mat.onBeforeCompile = (shader) => {
     Object.assign(shader.uniforms, uniforms);
     shader.vertexShader = shader.vertexShader
@@ -227,7 +230,11 @@ export class TiledModel {
     this._camera = null;
     tiles.addEventListener('load-model', ({ scene, tile }) => this._onTile(scene, tile));
     tiles.addEventListener('needs-update', () => this.viewer.invalidate());
-    tiles.addEventListener('load-error', ({ error }) => console.error('tile', error));
+    tiles.addEventListener('load-error', ({ tile, error }) => {
+      console.error('tile', error);
+      // The tileset itself, or the only tile, failed: the model cannot be shown.
+      if (!tile || (!this.loadedTiles && !tile.children?.length)) this.view.onTilesError?.(error);
+    });
     tiles.addEventListener('tiles-load-end', () => {
       this.viewer.invalidate();
       this._checkDone();
