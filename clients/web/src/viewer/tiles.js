@@ -45,6 +45,7 @@ class ElementFeaturesPlugin {
   }
 
   async afterRoot(result) {
+    const started = performance.now();
     const ext = this.parser.json.extensions?.EXT_structural_metadata;
     const table = ext?.propertyTables?.[0];
     const view = table?.properties?.element?.values;
@@ -79,6 +80,7 @@ class ElementFeaturesPlugin {
         o.userData.vertexElements = perVertex;
       }
     });
+    scene.userData.featureMs = performance.now() - started;
   }
 }
 
@@ -256,6 +258,7 @@ export class TiledModel {
   _onTile(scene, tile) {
     this.loadedTiles += 1;
     const now = performance.now();
+    this._tileJs(scene.userData.featureMs ?? 0);
     if (this.firstTileMs === null) this.firstTileMs = now - this.t0;
     this.tileTimes.push(now - this.t0);
     scene.traverse((o) => {
@@ -274,6 +277,12 @@ export class TiledModel {
     this._pendingSplits();
     this.view.onTileLoaded?.();
     this.viewer.invalidate();
+    this._tileJs(performance.now() - now);
+  }
+
+  /** Longest synchronous client step per tile (feature ids, state hooks, split refresh). */
+  _tileJs(ms) {
+    this.tileJsMaxMs = Math.max(this.tileJsMaxMs ?? 0, ms);
   }
 
   _checkDone() {
@@ -561,6 +570,7 @@ export class TiledModel {
       triangles_drawn: Math.round(drawnTriangles),
       first_tile_ms: this.firstTileMs === null ? null : Math.round(this.firstTileMs),
       full_detail_ms: this.fullDetailMs === null ? null : Math.round(this.fullDetailMs),
+      tile_js_max_ms: Math.round((this.tileJsMaxMs ?? 0) * 10) / 10,
       stats: t ? { ...t.stats } : null,
       cached_bytes: t?.lruCache?.cachedBytes ?? null,
       state: { ...this.counts },
