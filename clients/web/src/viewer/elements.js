@@ -93,15 +93,11 @@ export class ElementTable {
     const spec = manifest.elements;
     if (!spec || typeof spec.file !== 'string') throw new Error('manifest names no element table');
     const root = new URL(manifestUrl, base);
-    const json = await fetchJson(new URL(spec.file, root).href);
-    let bounds = null;
-    if (fetchBuffer && typeof spec.bounds === 'string') {
-      try {
-        bounds = new Float32Array(await fetchBuffer(new URL(spec.bounds, root).href));
-      } catch {
-        bounds = null; // bounds are an optimisation (framing an element); the table works without
-      }
-    }
+    // Bounds are an optimisation (framing an element): the table works without them.
+    const boundsBuf = fetchBuffer && typeof spec.bounds === 'string'
+      ? fetchBuffer(new URL(spec.bounds, root).href).catch(() => null) : Promise.resolve(null);
+    const [json, buf] = await Promise.all([fetchJson(new URL(spec.file, root).href), boundsBuf]);
+    const bounds = buf ? new Float32Array(buf) : null;
     const pattern = typeof spec.props === 'string' ? spec.props : 'props/{chunk}.json';
     const chunkUrl = (n) => new URL(pattern.replace('{chunk}', String(n).padStart(4, '0')), root).href;
     return new ElementTable(json, { bounds, chunkSize: spec.chunk_size ?? 1024, chunkUrl, fetchJson });

@@ -58,9 +58,10 @@ export class ModelView {
     this.batching = batching;
     this.batches = null; // LevelBatches of the displayed level
     this.bvh = new BVHQueue(); // raycast acceleration, built in idle slices
-    // Batch instances follow their part meshes (moves, visibility, tints) before every frame.
     this.tiled = null; // TiledModel for manifest version 2 (docs/tiles.md)
     this.onPartInfo = null; // element properties arrived (tiled path): refresh tooltip/panel
+    // Tiles: LOD traversal for the frame's camera. Levels: batch instances follow their part
+    // meshes (moves, visibility, tints) before every frame.
     viewer.beforeRender = () => {
       if (this.tiled) {
         this.tiled.update();
@@ -76,6 +77,12 @@ export class ModelView {
   unload() {
     this.tiled?.dispose();
     this.tiled = null;
+    // A tiled load still waiting for its first tile ends (the next model's load waits on it).
+    this._tiledPending?.();
+    this._tiledPending = null;
+    this.onTileLoaded = null;
+    this.onTilesDone = null;
+    this.onTilesError = null;
     this.batches?.dispose();
     this.batches = null;
     for (const scene of new Set([this.display, this.proxy])) if (scene) this._dispose(scene);
@@ -144,6 +151,7 @@ export class ModelView {
     this.bounds = tiled.bounds.clone();
     if (!this.bounds.isEmpty()) this.viewer.frameBox(this.bounds, true);
     await new Promise((resolve, reject) => {
+      this._tiledPending = resolve;
       this.onTilesError = (error) => {
         if (!this.display) reject(new Error(`tileset: ${error?.message ?? error}`));
       };
@@ -468,7 +476,7 @@ export class ModelView {
       level: this.displayLevel?.name ?? null,
       up_axis: this.upAxis ?? null,
       triangles: this.displayLevel?.triangles ?? null,
-      parts: this.tiled ? (this.tiled.elements?.count ?? 0) : this.parts.size,
+      parts: this.tiled ? (this.tiled.count ?? 0) : this.parts.size,
       levels_loaded: this.levelsLoaded.map((l) => l.name),
       level_times: this.levelsLoaded.map((l) => ({ name: l.name, parsed_ms: Math.round(l.parsed_ms), ready_ms: Math.round(l.ms) })),
       manifest_ms: Math.round(this.timings.manifest_ms ?? 0),

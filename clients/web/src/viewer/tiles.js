@@ -184,8 +184,20 @@ export class TiledModel {
     this.deviceClass = deviceClass;
     const t0 = performance.now();
     this.t0 = t0;
-    this.elements = await ElementTable.load(manifest, manifestUrl, (u) => this._json(u), (u) => this._buffer(u), location.href);
-    const { width, height } = stateTextureSize(this.elements.count);
+    // The element table loads beside the tiles (first frame does not wait for it); the state
+    // texture is sized from the manifest's element count.
+    this.count = Number.isInteger(manifest.elements?.count) ? manifest.elements.count : 0;
+    this.elementsReady = ElementTable.load(manifest, manifestUrl, (u) => this._json(u), (u) => this._buffer(u), location.href)
+      .then((table) => {
+        if (table.count !== this.count) throw new Error(`element table has ${table.count} rows, manifest says ${this.count}`);
+        this.elements = table;
+        this.timings.elements_ms = performance.now() - t0;
+        this.applyState();
+        this._checkDone();
+        return table;
+      });
+    this.elementsReady.catch((err) => console.error('element table', err));
+    const { width, height } = stateTextureSize(this.count);
     this.stateData = new Uint8Array(width * height * 4);
     this.stateTexture = new THREE.DataTexture(this.stateData, width, height, THREE.RGBAFormat, THREE.UnsignedByteType);
     this.stateTexture.needsUpdate = true;
@@ -241,9 +253,8 @@ export class TiledModel {
       this.viewer.invalidate();
       this._checkDone();
     });
-    this.applyState();
+    this.timings = {};
     this.viewer.invalidate();
-    this.timings = { elements_ms: performance.now() - t0 };
   }
 
   /** Manifest bounds (Z-up world) as a Box3 in the scene (Y-up) frame. */
@@ -287,7 +298,8 @@ export class TiledModel {
 
   _checkDone() {
     const t = this.tiles;
-    if (!t || this.fullDetailMs !== null || !this.loadedTiles) return;
+    // Full detail: the tiles the view needs, and the element table (hover, panels).
+    if (!t || this.fullDetailMs !== null || !this.loadedTiles || !this.elements) return;
     const s = t.stats;
     if (!t.isLoading && !s.downloading && !s.parsing && !s.queued) {
       this.fullDetailMs = performance.now() - this.t0;
@@ -354,7 +366,7 @@ export class TiledModel {
       if (split ? !elementVisible(this.stateData, e) : !drawnInTiles(this.stateData, e)) continue;
       if (clipping.some((p) => p.distanceToPoint(h.point) < 0)) continue;
       const normal = h.face ? h.face.normal.clone().transformDirection(h.object.matrixWorld) : new THREE.Vector3(0, 1, 0);
-      return { point: h.point.clone(), normal, part: this.elements.key(e), element: e, object: h.object, distance: h.distance };
+      return { point: h.point.clone(), normal, part: this.elements?.key(e) ?? null, element: e, object: h.object, distance: h.distance };
     }
     return null;
   }
@@ -563,7 +575,8 @@ export class TiledModel {
     }
     return {
       tiled: true,
-      elements: this.elements?.count ?? 0,
+      elements: this.count ?? 0,
+      element_table: Boolean(this.elements),
       error_target: t?.errorTarget ?? null,
       tiles_loaded: this.loadedTiles,
       tiles_visible: visibleTiles,
