@@ -17,12 +17,12 @@ from pydantic import BaseModel, Field
 
 from vrcollab.errors import ConfigError, NotFoundError
 from vrcollab.server.anchors import reanchor
-from vrcollab.server.api import current_user, get_store, room_json
+from vrcollab.server.api import get_store, room_json
 from vrcollab.server.auth import require_role
-from vrcollab.server.projects_api import CatalogServices, ServicesDep, file_url
+from vrcollab.server.projects_api import CatalogServices, ServicesDep, UserDep, file_url
 from vrcollab.server.room_ops import SERVER_AUTHOR, commit_server_ops, room_state, server_op
 from vrcollab.store import Store
-from vrcollab.store.base import RoomRecord
+from vrcollab.store.base import RoomRecord, User
 from vrcollab.store.catalog import VersionRecord
 
 router = APIRouter(tags=["rooms"])
@@ -89,11 +89,11 @@ def room_out(room: RoomRecord) -> RoomOut:
     return RoomOut(**room_json(room), link=f"/r/{room.room_id}")
 
 
-async def _user_role(request: Request, project_id: str, minimum: str) -> None:
+async def _user_role(request: Request, project_id: str, minimum: str, user: User) -> None:
+    """``user`` (already authenticated by the ``UserDep`` dependency, before any id is looked
+    up) has at least ``minimum`` in the project; 404 for non-members, like a missing id."""
     store: Store = get_store(request)
-    await asyncio.to_thread(
-        lambda: require_role(store, project_id, current_user(request), minimum)
-    )
+    await asyncio.to_thread(require_role, store, project_id, user, minimum)
 
 
 @router.post("/versions/{version_id}/rooms", status_code=201, response_model=RoomOut)
@@ -102,10 +102,11 @@ async def create_room_on_version(
     body: RoomOnVersionIn,
     request: Request,
     svc: ServicesDep,
+    user: UserDep,
 ) -> RoomOut:
     """Editor: a new room of the version's project, opened on this (ready) version."""
     version = await asyncio.to_thread(svc.catalog.get_version, version_id)
-    await _user_role(request, version.project_id, "editor")
+    await _user_role(request, version.project_id, "editor", user)
     model = await asyncio.to_thread(room_model, svc, version)
     store: Store = get_store(request)
     room = await asyncio.to_thread(store.create_room, version.project_id, body.name, model=model)
@@ -118,15 +119,16 @@ async def switch_version(
     body: Annotated[SwitchIn, Body()],
     request: Request,
     svc: ServicesDep,
+    user: UserDep,
 ) -> SwitchOut:
     """Editor: move a room to another ready version of a model of its project; re-anchors its
     annotations (``anchor_state`` on each anchored annotation)."""
     store: Store = get_store(request)
     record = await asyncio.to_thread(store.get_room, room_id)
-    await _user_role(request, record.project_id, "editor")
+    await _user_role(request, record.project_id, "editor", user)
     version = await asyncio.to_thread(svc.catalog.get_version, body.version_id)
-    if version.project_id != record.project_id:
-        raise ConfigError("that version belongs to another project")
+    if version.project_id != record.project_id:  # same answer as a missing id: no oracle
+        raise NotFoundError(f"no version {body.version_id[:64]} in this room's project")
     model = await asyncio.to_thread(room_model, svc, version)
     old_elements: dict[str, str] = {}
     old_id = (record.model or {}).get("version_id")
@@ -150,14 +152,14 @@ async def switch_version(
 
 @router.put("/rooms/{room_id}/annotations/{annotation_id}/anchor", response_model=AnchorOut)
 async def set_anchor(
-    room_id: str, annotation_id: str, body: Annotated[AnchorIn, Body()], request: Request
+    room_id: str, annotation_id: str, body: Annotated[AnchorIn, Body()], request: Request,
+    user: UserDep,
 ) -> AnchorOut:
     """Reviewer: set an annotation's ``anchor_state`` by hand, e.g. back to ``ok`` once the
     change to its element has been looked at (committed as an op authored by the caller)."""
     store: Store = get_store(request)
 
     def check() -> str:
-        user = current_user(request)
         require_role(store, store.get_room(room_id).project_id, user, "reviewer")
         return user.user_id
 
