@@ -168,6 +168,15 @@ async function boot() {
     batchState: (name) => app.model.batchState(name),
     /** The annotation selected in the issues panel (or null). */
     selectedAnnotation: () => app.panel.selected ?? null,
+    /** The hover pick under the pointer: {part, point} or null. */
+    hover: () => (app.hoverHit ? { part: app.hoverHit.part, point: app.hoverHit.point.toArray() } : null),
+    /** Precise pick at page coordinates: {part, point} or null. */
+    pickAt: (x, y) => {
+      const hit = app.model.pickPrecise(app.viewer.ndc({ clientX: x, clientY: y }));
+      return hit ? { part: hit.part, point: hit.point.toArray() } : null;
+    },
+    /** A tiled model's element row (element table) by node id, or null. */
+    element: (name) => app.model.tiled?.elements?.row(app.model.tiled.indexOf(name)) ?? null,
     /** Draw calls of a freshly drawn frame (renderer.info.render.calls). */
     drawCalls: () => new Promise((resolve) => {
       const n = app.viewer.rendered;
