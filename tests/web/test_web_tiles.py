@@ -18,9 +18,9 @@ import httpx
 import pytest
 from PIL import Image
 
+from tests.corpus import shared_model
 from tests.server_process import ServerProcess
 from tests.web.roomkit import (
-    SHARED,
     PreparedRoom,
     canvas_is_rendered,
     drag,
@@ -33,15 +33,12 @@ from vrcollab.client import RoomClient
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
-MODEL = SHARED / "models" / "ifc" / "AC20-FZK-Haus.ifc"
 
 
 @pytest.fixture(scope="module")
 def tiled_room(web_server: ServerProcess) -> PreparedRoom:
     """A room on FZK-Haus converted by the server's upload job; skipped unless it is tiled."""
-    if not MODEL.is_file():
-        pytest.skip("needs ../shared/models/ifc/AC20-FZK-Haus.ifc")
-    room = prepare_room(web_server, MODEL)
+    room = prepare_room(web_server, shared_model("ifc/AC20-FZK-Haus.ifc"))
     manifest = httpx.get(room.base_url + room.manifest_url,
                          headers={"Authorization": f"Bearer {room.owner_token}"}).json()
     if manifest.get("version") != 2:
