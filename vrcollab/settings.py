@@ -38,6 +38,17 @@ class Settings(BaseSettings):
     max_string_chars: int = 10_000
     rate_limit_per_second: float = 60.0
     rate_limit_burst: int = 120
+    member_rate_limit_per_second: float = Field(
+        default=120.0, description="messages/s of one member over all its sessions (R3)")
+    member_rate_limit_burst: int = 240
+    max_sessions_per_member: int = Field(default=16, description="more closes with 4409 (R3)")
+    room_max_annotations: int = Field(default=5_000, description="per-room limit (R20)")
+    room_max_comments: int = Field(default=20_000, description="per-room limit (R20)")
+    room_max_comments_per_annotation: int = 1_000
+    room_max_state_bytes: int = Field(default=32 * 1024 * 1024,
+                                      description="JSON bytes of a room's annotations (R20)")
+    welcome_part_bytes: int = Field(default=256 * 1024,
+                                    description="welcomes larger than this are paged (R6)")
     heartbeat_timeout_s: float = 30.0
     idle_timeout_s: float = 600.0
     tick_hz: float = 30.0

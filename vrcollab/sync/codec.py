@@ -3,7 +3,8 @@
 ``decode_client`` turns one client frame into a :mod:`~vrcollab.sync.messages` object or raises
 :class:`~vrcollab.errors.ProtocolError` (``code`` says why). An op whose ``op_id`` is readable
 but whose body is bad becomes an :class:`InvalidOp`, so the room can answer it with ``reject``.
-Numbers must be finite, strings and lists are bounded, unknown fields inside ops are refused.
+Numbers must be finite, coordinates bounded, quaternions unit, strings and lists bounded and
+valid Unicode (:mod:`vrcollab.sync.text`, both directions), unknown fields inside ops refused.
 """
 
 from __future__ import annotations
@@ -38,8 +39,15 @@ from vrcollab.sync.messages import (
     ServerMessage,
     Welcome,
 )
+from vrcollab.sync.text import bad_string_in, frame_is_clean, may_hold_surrogates, name_problem
 
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+# Protocol R19: no coordinate (model space, metres) beyond this, whatever the model; rooms
+# bound annotations tighter by their model's extent when they know it (``Room.bounds``).
+MAX_COORD = 1.0e6
+# Protocol R19: a quaternion's length must be within this of 1; the server normalises it.
+QUAT_TOLERANCE = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,8 +75,21 @@ def _reject_constant(name: str) -> Any:
     raise _BadFieldError("bad_json", f"non-finite number literal {name} is not allowed")
 
 
-def loads_strict(text: str | bytes) -> Any:
-    """``json.loads`` that refuses NaN/Infinity literals and overflowing numbers."""
+class EncodeError(ValueError):
+    """A message cannot be sent as a UTF-8 text frame (a lone surrogate got past validation:
+    a bug on the sending side, never the receiver's fault)."""
+
+
+def _text_of(text: str | bytes) -> str:
+    if isinstance(text, bytes):
+        try:
+            return text.decode("utf-8")  # strict: no surrogates smuggled in as bytes
+        except UnicodeDecodeError:
+            raise ProtocolError("frame is not valid UTF-8", code="bad_json") from None
+    return text
+
+
+def _parse(text: str) -> Any:
     try:
         return json.loads(text, parse_constant=_reject_constant)
     except _BadFieldError as exc:
@@ -77,12 +98,33 @@ def loads_strict(text: str | bytes) -> Any:
         raise ProtocolError(f"malformed JSON: {exc}", code="bad_json") from None
 
 
+def _bad_string(obj: Any) -> bool:
+    try:
+        return bad_string_in(obj) is not None
+    except RecursionError:
+        return True
+
+
+def loads_strict(text: str | bytes) -> Any:
+    """``json.loads`` that refuses NaN/Infinity literals, overflowing numbers and strings that
+    are not valid Unicode (lone surrogates, protocol R17)."""
+    text = _text_of(text)
+    obj = _parse(text)
+    if may_hold_surrogates(text) and _bad_string(obj):
+        raise ProtocolError("strings must be valid Unicode (lone surrogate)", code="bad_string")
+    return obj
+
+
 _ENCODER = json.JSONEncoder(separators=(",", ":"), allow_nan=False, ensure_ascii=False)
 
 
 def dumps(obj: Any) -> str:
-    """Compact JSON; refuses non-finite numbers."""
-    return _ENCODER.encode(obj)
+    """Compact JSON; refuses non-finite numbers (ValueError) and strings that cannot be sent as
+    UTF-8 (:class:`EncodeError`), so nothing unsendable ever reaches a socket."""
+    frame = _ENCODER.encode(obj)
+    if not frame_is_clean(frame):
+        raise EncodeError("message holds a string that is not valid Unicode")
+    return frame
 
 
 # --- field validators (raise _BadFieldError) ---------------------------------------------
@@ -114,6 +156,25 @@ def _vec(v: Any, n: int, name: str) -> list[float]:
             raise _BadFieldError("bad_op", f"{name} must be finite")
     except OverflowError:
         raise _BadFieldError("bad_op", f"{name} is out of range") from None
+    return v
+
+
+def _coords(v: Any, n: int, name: str, bound: float = MAX_COORD) -> list[float]:
+    """``n`` finite numbers, each within ``bound`` (R19)."""
+    _vec(v, n, name)
+    if max(map(abs, v)) > bound:
+        raise _BadFieldError("bad_op", f"{name} is out of bounds (|x| <= {bound:g})")
+    return v
+
+
+def _quat(v: Any, name: str) -> list[float]:
+    """A unit quaternion x,y,z,w within QUAT_TOLERANCE, normalised (R19)."""
+    _vec(v, 4, name)
+    norm = math.sqrt(math.fsum(x * x for x in v))
+    if abs(norm - 1.0) > QUAT_TOLERANCE:
+        raise _BadFieldError("bad_op", f"{name} must be a unit quaternion")
+    if abs(norm - 1.0) > 1e-6:
+        return [x / norm for x in v]
     return v
 
 
@@ -175,9 +236,9 @@ def _viewpoint(v: Any) -> dict[str, Any]:
     if not 1.0 <= fov <= 179.0:
         raise _BadFieldError("bad_op", "viewpoint.fov must be between 1 and 179 degrees")
     return {
-        "position": _vec(o.get("position"), 3, "viewpoint.position"),
-        "target": _vec(o.get("target"), 3, "viewpoint.target"),
-        "up": _vec(o.get("up", [0, 1, 0]), 3, "viewpoint.up"),
+        "position": _coords(o.get("position"), 3, "viewpoint.position"),
+        "target": _coords(o.get("target"), 3, "viewpoint.target"),
+        "up": _coords(o.get("up", [0, 1, 0]), 3, "viewpoint.up"),
         "fov": fov,
     }
 
@@ -205,8 +266,8 @@ def _annotation_props(lim: Limits) -> dict[str, Callable[[Any], Any]]:
         "priority": lambda v: _enum(v, "priority", PRIORITIES),
         "assignee": _opt(lambda v: _id(v, "assignee", lim)),
         "labels": lambda v: _labels(v, lim),
-        "position": lambda v: _vec(v, 3, "position"),
-        "normal": lambda v: _vec(v, 3, "normal"),
+        "position": lambda v: _coords(v, 3, "position"),
+        "normal": lambda v: _coords(v, 3, "normal", 10.0),
         "viewpoint": _opt(_viewpoint),
         "node_id": _opt(lambda v: _id(v, "node_id", lim)),
         "element_id": _opt(lambda v: _id(v, "element_id", lim)),
@@ -235,7 +296,7 @@ def _op_fields(kind: str, o: Mapping[str, Any], lim: Limits) -> dict[str, Any]:
         props = _props(
             fields.get("props"),
             {
-                "transform": _opt(lambda v: _vec(v, 16, "transform")),
+                "transform": _opt(lambda v: _coords(v, 16, "transform")),
                 "visible": lambda v: _bool(v, "visible"),
                 "color": _opt(lambda v: _color(v, "color")),
             },
@@ -248,7 +309,7 @@ def _op_fields(kind: str, o: Mapping[str, Any], lim: Limits) -> dict[str, Any]:
         validators = _annotation_props(lim)
         _only(a, {"id", *validators}, "annotation")
         out: dict[str, Any] = {"id": _id(a.get("id"), "annotation.id", lim)}
-        out["position"] = _vec(a.get("position"), 3, "position")
+        out["position"] = _coords(a.get("position"), 3, "position")
         for k, default in _ANNOTATION_DEFAULTS.items():
             out[k] = validators[k](a[k]) if k in a else default
         return {"annotation": out}
@@ -287,8 +348,8 @@ def _op_fields(kind: str, o: Mapping[str, Any], lim: Limits) -> dict[str, Any]:
         return {
             "measurement": {
                 "id": _id(m.get("id"), "measurement.id", lim),
-                "a": _vec(m.get("a"), 3, "a"),
-                "b": _vec(m.get("b"), 3, "b"),
+                "a": _coords(m.get("a"), 3, "a"),
+                "b": _coords(m.get("b"), 3, "b"),
                 "unit": _enum(m.get("unit", "m"), "unit", UNITS),
             }
         }
@@ -299,8 +360,8 @@ def _op_fields(kind: str, o: Mapping[str, Any], lim: Limits) -> dict[str, Any]:
         return {
             "section": {
                 "id": _id(s.get("id"), "section.id", lim),
-                "normal": _vec(s.get("normal"), 3, "normal"),
-                "offset": _num(s.get("offset"), "offset"),
+                "normal": _coords(s.get("normal"), 3, "normal", 10.0),
+                "offset": _coords([s.get("offset")], 1, "offset")[0],
                 "enabled": _bool(s.get("enabled", True), "enabled"),
             }
         }
@@ -317,7 +378,7 @@ def _pose_part(v: Any, name: str) -> dict[str, Any] | None:
     if v is None:
         return None
     o = _obj(v, name)
-    return {"p": _vec(o.get("p"), 3, f"{name}.p"), "q": _vec(o.get("q"), 4, f"{name}.q")}
+    return {"p": _coords(o.get("p"), 3, f"{name}.p"), "q": _quat(o.get("q"), f"{name}.q")}
 
 
 def _pose(o: Mapping[str, Any], lim: Limits) -> dict[str, Any]:
@@ -332,9 +393,9 @@ def _pose(o: Mapping[str, Any], lim: Limits) -> dict[str, Any]:
         hit = lo.get("hit")
         node = lo.get("node_id")
         laser = {
-            "origin": _vec(lo.get("origin"), 3, "laser.origin"),
-            "dir": _vec(lo.get("dir"), 3, "laser.dir"),
-            "hit": None if hit is None else _vec(hit, 3, "laser.hit"),
+            "origin": _coords(lo.get("origin"), 3, "laser.origin"),
+            "dir": _coords(lo.get("dir"), 3, "laser.dir", 10.0),
+            "hit": None if hit is None else _coords(hit, 3, "laser.hit"),
             "node_id": None if node is None else _id(node, "laser.node_id", lim),
         }
     return {
@@ -354,11 +415,15 @@ def _hello(o: Mapping[str, Any], lim: Limits) -> Hello:
         raise _BadFieldError("bad_message", "hello.last_seq must be null or a non-negative integer")
     device = o.get("device", "desktop")
     color = o.get("color", "#888888")
+    name = _str(o.get("name", ""), "name", lim.max_name_chars)
+    problem = name_problem(name)
+    if problem is not None:
+        raise _BadFieldError("bad_name", problem)
     return Hello(
         v=v,
         client_id=_id(o.get("client_id"), "client_id", lim),
         last_seq=last,
-        name=_str(o.get("name", ""), "name", lim.max_name_chars),
+        name=name,
         color=_color(color, "color"),
         device=_enum(device, "device", DEVICES),
     )
@@ -367,10 +432,17 @@ def _hello(o: Mapping[str, Any], lim: Limits) -> Hello:
 def decode_client(text: str | bytes, limits: Limits = DEFAULT_LIMITS) -> ClientMessage:
     """Parse one client frame. Raises ProtocolError for anything that is not a valid message;
     returns :class:`InvalidOp` for an op with a readable ``op_id`` but a bad body."""
-    obj = loads_strict(text)
+    text = _text_of(text)
+    obj = _parse(text)
     if type(obj) is not dict:
         raise ProtocolError("a message must be a JSON object", code="bad_message")
     mtype = obj.get("type")
+    if may_hold_surrogates(text) and _bad_string(obj):  # R17: one check, every field
+        op_id = obj.get("op_id")
+        if (mtype == "op" and type(op_id) is str and 0 < len(op_id) <= limits.max_id_chars
+                and not _bad_string(op_id)):
+            return InvalidOp(op_id, "bad_string", "strings must be valid Unicode")
+        raise ProtocolError("strings must be valid Unicode (lone surrogate)", code="bad_string")
     try:
         if mtype == "pose":
             return Pose(_pose(obj, limits))
@@ -403,7 +475,7 @@ def decode_client(text: str | bytes, limits: Limits = DEFAULT_LIMITS) -> ClientM
                 return Cmd("follow", None if sid is None else _id(sid, "session_id", limits))
             raise _BadFieldError("bad_message", f"unknown command {name!r}")
     except _BadFieldError as exc:
-        code = exc.code if exc.code in ("too_large",) else "bad_message"
+        code = exc.code if exc.code in ("too_large", "bad_name") else "bad_message"
         raise ProtocolError(exc.reason, code=code) from None
     raise ProtocolError(f"unknown message type {mtype!r}", code="unknown_type")
 
@@ -452,6 +524,66 @@ def server_json(msg: ServerMessage) -> dict[str, Any]:
 def encode_server(msg: ServerMessage) -> str:
     """One text frame for a server message."""
     return dumps(server_json(msg))
+
+
+WELCOME_PART_BYTES = 256 * 1024
+_COLLECTIONS = ("nodes", "annotations", "measurements", "sections")
+
+
+def encode_welcome(msg: Welcome, part_bytes: int = WELCOME_PART_BYTES) -> list[str]:
+    """The frames of a welcome (R6): one frame when it fits in ``part_bytes``, else a welcome
+    with an empty state and ``"parts": n`` followed by ``n`` ``welcome_part`` frames that
+    carry the records (comments of a large annotation may span parts), each about
+    ``part_bytes`` or one record, so clients with a 1 MiB frame limit can join big rooms."""
+    items: list[tuple[str, str, str]] = []  # (section, key, encoded value)
+    head = server_json(msg)
+    if msg.snapshot is not None:
+        snap = msg.snapshot
+        head["snapshot"] = {**{c: {} for c in _COLLECTIONS}, "presenter": snap.get("presenter")}
+        for c in _COLLECTIONS:
+            for key, rec in (snap.get(c) or {}).items():
+                if c == "annotations" and rec.get("comments"):
+                    items.append((c, key, dumps({**rec, "comments": []})))
+                    items.extend(("comments", key, dumps(com)) for com in rec["comments"])
+                else:
+                    items.append((c, key, dumps(rec)))
+    else:
+        head["ops"] = []
+        items = [("ops", "", dumps(c.to_json())) for c in msg.ops or ()]
+    if sum(len(it[2]) for it in items) <= part_bytes // 2:
+        return [encode_server(msg)]
+    parts: list[list[tuple[str, str, str]]] = [[]]
+    size = 0
+    for it in items:
+        if parts[-1] and size + len(it[2]) > part_bytes:
+            parts.append([])
+            size = 0
+        parts[-1].append(it)
+        size += len(it[2]) + len(it[1]) + 4
+    head["parts"] = len(parts)
+    return [dumps(head), *(_welcome_part(i, len(parts), p) for i, p in enumerate(parts))]
+
+
+def _welcome_part(index: int, count: int, items: list[tuple[str, str, str]]) -> str:
+    sections: dict[str, list[str]] = {}
+    comments: dict[str, list[str]] = {}
+    for section, key, enc in items:
+        if section == "ops":
+            sections.setdefault("ops", []).append(enc)
+        elif section == "comments":
+            comments.setdefault(key, []).append(enc)
+        else:
+            sections.setdefault(section, []).append(f"{dumps(key)}:{enc}")
+    body = [f'"type":"welcome_part","part":{index},"of":{count}']
+    for section, encs in sections.items():
+        if section == "ops":
+            body.append(f'"ops":[{",".join(encs)}]')
+        else:
+            body.append(f'"{section}":{{{",".join(encs)}}}')
+    if comments:
+        body.append('"comments":{' + ",".join(
+            f'{dumps(k)}:[{",".join(v)}]' for k, v in comments.items()) + "}")
+    return "{" + ",".join(body) + "}"
 
 
 def pose_fragment(session_id: str, pose: Pose) -> str:

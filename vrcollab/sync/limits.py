@@ -1,0 +1,103 @@
+"""Per-room limits (protocol R20) and the usage counters the room keeps against them.
+
+A room holds at most ``max_annotations`` annotations, ``max_comments`` comments in all and
+``max_comments_per_annotation`` on one annotation, and at most ``max_state_bytes`` of annotation
+records (their JSON, comments included: every byte of text a member can add). Pure: the room
+updates a :class:`RoomUsage` after every commit and asks it before committing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from vrcollab.sync.messages import Commit, Op
+
+ROOM_FULL = "room_full"
+
+
+@dataclass(frozen=True, slots=True)
+class RoomLimits:
+    """Capacity of one room."""
+
+    max_annotations: int = 5_000
+    max_comments: int = 20_000
+    max_comments_per_annotation: int = 1_000
+    max_state_bytes: int = 32 * 1024 * 1024
+
+
+def record_bytes(obj: Any) -> int:
+    """Encoded size of a JSON value (what it costs in a snapshot)."""
+    return len(json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8",
+                                                                                "replace"))
+
+
+class RoomUsage:
+    """Annotation and comment counts and bytes of a room's state."""
+
+    __slots__ = ("bytes", "comments", "sizes")
+
+    def __init__(self, annotations: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+        self.sizes: dict[str, tuple[int, int]] = {}  # annotation id -> (bytes, comments)
+        self.comments = 0
+        self.bytes = 0
+        for aid, ann in (annotations or {}).items():
+            self.update(aid, ann)
+
+    def update(self, aid: str, ann: Mapping[str, Any] | None) -> None:
+        """Re-measure one annotation (None: it was deleted)."""
+        old = self.sizes.pop(aid, None)
+        if old is not None:
+            self.bytes -= old[0]
+            self.comments -= old[1]
+        if ann is None:
+            return
+        entry = (record_bytes(ann), len(ann.get("comments") or ()))
+        self.sizes[aid] = entry
+        self.bytes += entry[0]
+        self.comments += entry[1]
+
+    def after(self, commit: Commit, annotations: Mapping[str, Mapping[str, Any]]) -> None:
+        """Account for one applied commit."""
+        f = commit.fields
+        if commit.kind == "annotation.create":
+            aid = f["annotation"]["id"]
+        elif commit.kind in ("annotation.update", "annotation.delete"):
+            aid = f["id"]
+        elif commit.kind.startswith("comment."):
+            aid = f["annotation_id"]
+        else:
+            return
+        if isinstance(aid, str):
+            self.update(aid, annotations.get(aid))
+
+    def problem(self, ops: Iterable[Op], annotations: Mapping[str, Mapping[str, Any]],
+                limits: RoomLimits) -> str | None:
+        """Why committing ``ops`` (in order) would break a limit, or None. Conservative: every
+        op's encoded fields count as growth."""
+        n_ann, n_com, size = len(annotations), self.comments, self.bytes
+        per: dict[str, int] = {}
+        for op in ops:
+            f = op.fields
+            if op.kind == "annotation.create":
+                n_ann += 1
+                if n_ann > limits.max_annotations:
+                    return f"room holds the maximum of {limits.max_annotations} annotations"
+            elif op.kind == "comment.add":
+                n_com += 1
+                aid = f["annotation_id"]
+                ann = annotations.get(aid)
+                per[aid] = per.get(aid, len(ann["comments"]) if ann is not None else 0) + 1
+                if n_com > limits.max_comments:
+                    return f"room holds the maximum of {limits.max_comments} comments"
+                if per[aid] > limits.max_comments_per_annotation:
+                    return (f"annotation holds the maximum of "
+                            f"{limits.max_comments_per_annotation} comments")
+            elif op.kind not in ("annotation.update", "comment.edit"):
+                continue
+            size += record_bytes(f)
+            if size > limits.max_state_bytes:
+                return f"room holds the maximum of {limits.max_state_bytes} bytes of annotations"
+        return None
