@@ -113,8 +113,8 @@ class RoomClient:
             "last_seq": self.mirror.last_seq,
             "name": self.name, "color": self.color, "device": self.device,
         }
-        await ws.send(dumps(hello))
         try:
+            await ws.send(dumps(hello))
             first = decode_server(await asyncio.wait_for(ws.recv(), timeout))
         except ConnectionClosed as exc:
             self._closed(exc)
