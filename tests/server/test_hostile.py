@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -432,3 +433,55 @@ async def test_sessions_and_rate_are_limited_per_member(
             await still_fine([calm, *many], {"k": ack["seq"]})
             for c in many:
                 await c.close()
+
+
+def upload_version(srv: ServerProcess, b: Bootstrap) -> str:
+    """A real converted version of a two-box OBJ in ``b``'s project (through the REST API)."""
+    from tests.api.api_support import obj_text
+
+    with httpx.Client(base_url=srv.base_url, headers=auth(b.owner_token), timeout=60) as http:
+        up = http.post(f"/api/projects/{b.project_id}/models",
+                       files={"file": ("boxes.obj", obj_text({"a": 1.0, "b": 2.0}),
+                                       "application/octet-stream")})
+        assert up.status_code == 202, up.text
+        job_id = up.json()["job"]["job_id"]
+        for _ in range(1200):
+            job = http.get(f"/api/jobs/{job_id}").json()
+            if job["status"] in ("done", "failed"):
+                break
+            time.sleep(0.1)
+        assert job["status"] == "done", job
+        return str(up.json()["version"]["version_id"])
+
+
+async def test_room_model_is_checked_and_bounds_positions(srv: ServerProcess) -> None:
+    """Issue 8 item 10 and protocol R19: a room's model names a version of its own project
+    (another project's version, free-form dicts and off-origin manifest URLs are refused), and
+    the model's bounds from its manifest bound annotation positions on the wire."""
+    a = srv.bootstrap(project_name="model-a")
+    other = srv.bootstrap(project_name="model-b")
+    version_id = upload_version(srv, a)
+    api = f"{srv.base_url}/api"
+    r = httpx.post(f"{api}/projects/{other.project_id}/rooms", headers=auth(other.owner_token),
+                   json={"name": "steal", "model": {"version_id": version_id}})
+    assert r.status_code == 400
+    r = httpx.post(f"{api}/projects/{a.project_id}/rooms", headers=auth(a.owner_token),
+                   json={"name": "ok", "model": {"version_id": version_id,
+                                                 "manifest_url": "https://evil.example/m"}})
+    assert r.status_code == 201, r.text
+    model = r.json()["model"]
+    assert model["manifest_url"] == f"/api/versions/{version_id}/files/manifest.json"
+    assert set(model["bounds"]) == {"min", "max"}
+    room_id = r.json()["room_id"]
+    rev_t = srv.token(a.project_id, "reviewer", "R")
+    async with RoomClient(srv.base_url, room_id, a.owner_token) as owner, \
+            RoomClient(srv.base_url, room_id, rev_t) as rev:
+        assert owner.welcome["room"]["model"] == model  # type: ignore[index]
+        inside = [(lo + hi) / 2 for lo, hi in zip(model["bounds"]["min"], model["bounds"]["max"],
+                                                 strict=True)]
+        ack = await rev.op("annotation.create", annotation={"id": "in", "position": inside})
+        with pytest.raises(OpRejectedError) as info:
+            await rev.op("annotation.create", annotation={"id": "out",
+                                                          "position": [5000.0, 0.0, 0.0]})
+        assert info.value.code == "out_of_bounds"
+        await still_fine([owner, rev], {"in": ack["seq"]})

@@ -141,12 +141,19 @@ def accept(
 def create_room(
     project_id: str,
     body: RoomIn,
+    request: Request,
     user: CurrentUser,
     store: StoreDep,
 ) -> dict[str, Any]:
-    """Editor or owner: create a room in the project."""
+    """Editor or owner: create a room in the project; ``model`` names one of the project's
+    ready versions (``{"version_id": ...}``), the server fills in the rest."""
     require_role(store, project_id, user, "editor")
-    return room_json(store.create_room(project_id, body.name, model=body.model))
+    # imported here: versions_api imports this module
+    from vrcollab.server.projects_api import services
+    from vrcollab.server.versions_api import checked_room_model
+
+    model = checked_room_model(services(request), project_id, body.model)
+    return room_json(store.create_room(project_id, body.name, model=model))
 
 
 @router.get("/projects/{project_id}/rooms")
