@@ -145,8 +145,9 @@ def _num(v: Any, name: str) -> float:
 _NUMBER_TYPES = frozenset((float, int))
 
 
-def _vec(v: Any, n: int, name: str) -> list[float]:
-    """A list of ``n`` finite numbers (the hot path of every pose: C-level checks only)."""
+def _vec(v: Any, n: int, name: str, bound: float = MAX_COORD) -> list[float]:
+    """A list of ``n`` finite numbers, each within ``bound`` (R19; the hot path of every pose:
+    C-level checks only)."""
     if type(v) is not list or len(v) != n:
         raise _BadFieldError("bad_op", f"{name} must be a list of {n} numbers")
     if not set(map(type, v)) <= _NUMBER_TYPES:  # no bools, strings, nulls, lists
@@ -156,25 +157,27 @@ def _vec(v: Any, n: int, name: str) -> list[float]:
             raise _BadFieldError("bad_op", f"{name} must be finite")
     except OverflowError:
         raise _BadFieldError("bad_op", f"{name} is out of range") from None
-    return v
-
-
-def _coords(v: Any, n: int, name: str, bound: float = MAX_COORD) -> list[float]:
-    """``n`` finite numbers, each within ``bound`` (R19)."""
-    _vec(v, n, name)
-    if max(map(abs, v)) > bound:
+    if max(v) > bound or min(v) < -bound:
         raise _BadFieldError("bad_op", f"{name} is out of bounds (|x| <= {bound:g})")
     return v
 
 
+
+
+_QUAT_MIN2, _QUAT_MAX2 = (1.0 - QUAT_TOLERANCE) ** 2, (1.0 + QUAT_TOLERANCE) ** 2
+
+
 def _quat(v: Any, name: str) -> list[float]:
-    """A unit quaternion x,y,z,w within QUAT_TOLERANCE, normalised (R19)."""
-    _vec(v, 4, name)
-    norm = math.sqrt(math.fsum(x * x for x in v))
-    if abs(norm - 1.0) > QUAT_TOLERANCE:
+    """A unit quaternion x,y,z,w within QUAT_TOLERANCE; normalised when more than 1e-3 off
+    (R19)."""
+    _vec(v, 4, name, 2.0)
+    a, b, c, d = v
+    n2 = a * a + b * b + c * c + d * d
+    if not _QUAT_MIN2 <= n2 <= _QUAT_MAX2:
         raise _BadFieldError("bad_op", f"{name} must be a unit quaternion")
-    if abs(norm - 1.0) > 1e-6:
-        return [x / norm for x in v]
+    if not 0.998 <= n2 <= 1.002:
+        norm = math.sqrt(n2)
+        return [a / norm, b / norm, c / norm, d / norm]
     return v
 
 
@@ -236,9 +239,9 @@ def _viewpoint(v: Any) -> dict[str, Any]:
     if not 1.0 <= fov <= 179.0:
         raise _BadFieldError("bad_op", "viewpoint.fov must be between 1 and 179 degrees")
     return {
-        "position": _coords(o.get("position"), 3, "viewpoint.position"),
-        "target": _coords(o.get("target"), 3, "viewpoint.target"),
-        "up": _coords(o.get("up", [0, 1, 0]), 3, "viewpoint.up"),
+        "position": _vec(o.get("position"), 3, "viewpoint.position"),
+        "target": _vec(o.get("target"), 3, "viewpoint.target"),
+        "up": _vec(o.get("up", [0, 1, 0]), 3, "viewpoint.up"),
         "fov": fov,
     }
 
@@ -266,8 +269,8 @@ def _annotation_props(lim: Limits) -> dict[str, Callable[[Any], Any]]:
         "priority": lambda v: _enum(v, "priority", PRIORITIES),
         "assignee": _opt(lambda v: _id(v, "assignee", lim)),
         "labels": lambda v: _labels(v, lim),
-        "position": lambda v: _coords(v, 3, "position"),
-        "normal": lambda v: _coords(v, 3, "normal", 10.0),
+        "position": lambda v: _vec(v, 3, "position"),
+        "normal": lambda v: _vec(v, 3, "normal", 10.0),
         "viewpoint": _opt(_viewpoint),
         "node_id": _opt(lambda v: _id(v, "node_id", lim)),
         "element_id": _opt(lambda v: _id(v, "element_id", lim)),
@@ -296,7 +299,7 @@ def _op_fields(kind: str, o: Mapping[str, Any], lim: Limits) -> dict[str, Any]:
         props = _props(
             fields.get("props"),
             {
-                "transform": _opt(lambda v: _coords(v, 16, "transform")),
+                "transform": _opt(lambda v: _vec(v, 16, "transform")),
                 "visible": lambda v: _bool(v, "visible"),
                 "color": _opt(lambda v: _color(v, "color")),
             },
@@ -309,7 +312,7 @@ def _op_fields(kind: str, o: Mapping[str, Any], lim: Limits) -> dict[str, Any]:
         validators = _annotation_props(lim)
         _only(a, {"id", *validators}, "annotation")
         out: dict[str, Any] = {"id": _id(a.get("id"), "annotation.id", lim)}
-        out["position"] = _coords(a.get("position"), 3, "position")
+        out["position"] = _vec(a.get("position"), 3, "position")
         for k, default in _ANNOTATION_DEFAULTS.items():
             out[k] = validators[k](a[k]) if k in a else default
         return {"annotation": out}
@@ -348,8 +351,8 @@ def _op_fields(kind: str, o: Mapping[str, Any], lim: Limits) -> dict[str, Any]:
         return {
             "measurement": {
                 "id": _id(m.get("id"), "measurement.id", lim),
-                "a": _coords(m.get("a"), 3, "a"),
-                "b": _coords(m.get("b"), 3, "b"),
+                "a": _vec(m.get("a"), 3, "a"),
+                "b": _vec(m.get("b"), 3, "b"),
                 "unit": _enum(m.get("unit", "m"), "unit", UNITS),
             }
         }
@@ -360,8 +363,8 @@ def _op_fields(kind: str, o: Mapping[str, Any], lim: Limits) -> dict[str, Any]:
         return {
             "section": {
                 "id": _id(s.get("id"), "section.id", lim),
-                "normal": _coords(s.get("normal"), 3, "normal", 10.0),
-                "offset": _coords([s.get("offset")], 1, "offset")[0],
+                "normal": _vec(s.get("normal"), 3, "normal", 10.0),
+                "offset": _vec([s.get("offset")], 1, "offset")[0],
                 "enabled": _bool(s.get("enabled", True), "enabled"),
             }
         }
@@ -378,7 +381,7 @@ def _pose_part(v: Any, name: str) -> dict[str, Any] | None:
     if v is None:
         return None
     o = _obj(v, name)
-    return {"p": _coords(o.get("p"), 3, f"{name}.p"), "q": _quat(o.get("q"), f"{name}.q")}
+    return {"p": _vec(o.get("p"), 3, f"{name}.p"), "q": _quat(o.get("q"), f"{name}.q")}
 
 
 def _pose(o: Mapping[str, Any], lim: Limits) -> dict[str, Any]:
@@ -393,9 +396,9 @@ def _pose(o: Mapping[str, Any], lim: Limits) -> dict[str, Any]:
         hit = lo.get("hit")
         node = lo.get("node_id")
         laser = {
-            "origin": _coords(lo.get("origin"), 3, "laser.origin"),
-            "dir": _coords(lo.get("dir"), 3, "laser.dir", 10.0),
-            "hit": None if hit is None else _coords(hit, 3, "laser.hit"),
+            "origin": _vec(lo.get("origin"), 3, "laser.origin"),
+            "dir": _vec(lo.get("dir"), 3, "laser.dir", 10.0),
+            "hit": None if hit is None else _vec(hit, 3, "laser.hit"),
             "node_id": None if node is None else _id(node, "laser.node_id", lim),
         }
     return {

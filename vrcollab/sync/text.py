@@ -29,7 +29,9 @@ REPLACEMENT = "\ufffd"
 
 def may_hold_surrogates(text: str) -> bool:
     """Cheap pre-check of a raw frame: False means no string in it can hold a lone surrogate."""
-    return _SURROGATE_HINT.search(text) is not None
+    if "\\u" in text:
+        return _SURROGATE_HINT.search(text) is not None
+    return not text.isascii() and _SURROGATE.search(text) is not None
 
 
 def is_scalar_string(s: str) -> bool:
