@@ -137,6 +137,28 @@ def test_room_limits(room: Room) -> None:  # protocol R20
     assert room.server_problem(batch) is not None  # all or nothing
 
 
+def test_record_limits(room: Room) -> None:  # protocol R20
+    room.limits = RoomLimits(max_measurements=2, max_sections=1, max_nodes=2)
+
+    def meas(i: int) -> Op:
+        return Op(f"m{i}", "measurement.create", {"measurement": {
+            "id": f"m{i}", "a": [0, 0, 0], "b": [1, 0, 0], "unit": "m"}})
+
+    assert room.apply("s-r1", meas(0), 1.0).commit is not None
+    assert room.apply("s-r1", meas(1), 1.0).commit is not None
+    assert reply(room.apply("s-r1", meas(2), 1.0), "s-r1").code == "room_full"
+    sec = {"id": "s0", "normal": [0, 1, 0], "offset": 0.0, "enabled": True}
+    assert room.apply("s-ed", Op("s0", "section.set", {"section": sec}), 1.0).commit is not None
+    again = Op("s0b", "section.set", {"section": {**sec, "offset": 1.0}})  # same id: an update
+    assert room.apply("s-ed", again, 1.0).commit is not None
+    other = Op("s1", "section.set", {"section": {**sec, "id": "s1"}})
+    assert reply(room.apply("s-ed", other, 1.0), "s-ed").code == "room_full"
+    for i in range(3):
+        out = room.apply("s-ed", Op(f"n{i}", "node.set", {"node_id": f"n{i}",
+                                                          "props": {"visible": False}}), 1.0)
+        assert (out.commit is not None) == (i < 2)
+
+
 def big_room() -> Room:
     r = Room("r", "p", replay_window=50_000)
     r.join("s", "u", "owner", hello())

@@ -1,8 +1,9 @@
 """Per-room limits (protocol R20) and the usage counters the room keeps against them.
 
 A room holds at most ``max_annotations`` annotations, ``max_comments`` comments in all and
-``max_comments_per_annotation`` on one annotation, and at most ``max_state_bytes`` of annotation
-records (their JSON, comments included: every byte of text a member can add). Pure: the room
+``max_comments_per_annotation`` on one annotation, at most ``max_state_bytes`` of annotation
+records (their JSON, comments included: every byte of text a member can add), and bounded
+numbers of measurements, sections and node overrides. Pure: the room
 updates a :class:`RoomUsage` after every commit and asks it before committing.
 """
 
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from vrcollab.sync.messages import Commit, Op
+from vrcollab.sync.state import RoomState
 
 ROOM_FULL = "room_full"
 
@@ -26,6 +28,9 @@ class RoomLimits:
     max_comments: int = 20_000
     max_comments_per_annotation: int = 1_000
     max_state_bytes: int = 32 * 1024 * 1024
+    max_measurements: int = 5_000
+    max_sections: int = 100
+    max_nodes: int = 200_000  # node overrides (editors); a model may have many parts
 
 
 def record_bytes(obj: Any) -> int:
@@ -73,14 +78,30 @@ class RoomUsage:
         if isinstance(aid, str):
             self.update(aid, annotations.get(aid))
 
-    def problem(self, ops: Iterable[Op], annotations: Mapping[str, Mapping[str, Any]],
-                limits: RoomLimits) -> str | None:
+    def problem(self, ops: Iterable[Op], state: RoomState, limits: RoomLimits) -> str | None:
         """Why committing ``ops`` (in order) would break a limit, or None. Conservative: every
         op's encoded fields count as growth."""
+        annotations = state.annotations
         n_ann, n_com, size = len(annotations), self.comments, self.bytes
+        records = {"measurement.create": (state.measurements, "measurement", "measurements",
+                                          limits.max_measurements),
+                   "section.set": (state.sections, "section", "sections", limits.max_sections)}
+        added: dict[str, set[str]] = {}
         per: dict[str, int] = {}
         for op in ops:
             f = op.fields
+            if op.kind in records or op.kind == "node.set":
+                if op.kind == "node.set":
+                    have, key, what, cap = state.nodes, f.get("node_id"), "nodes", limits.max_nodes
+                else:
+                    have, field, what, cap = records[op.kind]
+                    key = (f.get(field) or {}).get("id")
+                new = added.setdefault(what, set())
+                if key not in have and isinstance(key, str):
+                    new.add(key)
+                if len(have) + len(new) > cap:
+                    return f"room holds the maximum of {cap} {what}"
+                continue
             if op.kind == "annotation.create":
                 n_ann += 1
                 if n_ann > limits.max_annotations:

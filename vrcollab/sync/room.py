@@ -232,7 +232,7 @@ class Room:
         """Why a batch of server ops must not be committed (a per-room limit, R20), or None.
         The hub asks before applying a batch, so a batch is committed whole or not at all."""
         fresh = [op for op in ops if op.op_id not in self.op_seqs]
-        return self.usage.problem(fresh, self.state.annotations, self.limits)
+        return self.usage.problem(fresh, self.state, self.limits)
 
     def _outside(self, p: Any) -> bool:
         b = self.bounds
@@ -317,8 +317,9 @@ class Room:
                 if current not in (None, who.user_id):
                     return ("forbidden", "another member is presenting; only an editor or the "
                             "presenter may change that")
-        if k in ("annotation.create", "comment.add", "annotation.update", "comment.edit"):
-            full = self.usage.problem([op], s.annotations, self.limits)
+        if k in ("annotation.create", "comment.add", "annotation.update", "comment.edit",
+                 "measurement.create", "section.set", "node.set"):
+            full = self.usage.problem([op], s, self.limits)
             if full is not None:
                 return (ROOM_FULL, full)
         return None
