@@ -130,6 +130,14 @@ def test_room_limits(room: Room) -> None:  # protocol R20
     assert reply(out, "s-r1").code == "room_full"  # per annotation
     big = Op("t", "annotation.update", {"id": "b", "props": {"text": "y" * 6000}})
     assert reply(room.apply("s-r1", big, 3.0), "s-r1").code == "room_full"  # bytes
+    fill = Op("f", "annotation.update", {"id": "b", "props": {"text": "y" * 3000}})
+    assert room.apply("s-r1", fill, 3.0).commit is not None
+    more = Op("f2", "annotation.update", {"id": "a", "props": {"text": "y" * 3000}})
+    assert reply(room.apply("s-r1", more, 3.0), "s-r1").code == "room_full"
+    # a full room still takes workflow changes and shorter texts
+    for i, props in enumerate(({"status": "resolved"}, {"text": "short"})):
+        upd = Op(f"w{i}", "annotation.update", {"id": "b", "props": props})
+        assert room.apply("s-r1", upd, 3.5).commit is not None
     room.apply("s-r1", Op("d", "annotation.delete", {"id": "a"}), 4.0)
     assert room.usage.comments == 1
     assert room.apply("s-r1", ann("c"), 5.0).commit is not None

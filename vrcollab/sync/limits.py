@@ -118,7 +118,21 @@ class RoomUsage:
                             f"{limits.max_comments_per_annotation} comments")
             elif op.kind not in ("annotation.update", "comment.edit"):
                 continue
-            size += record_bytes(f)
+            size += _growth(op, state)
             if size > limits.max_state_bytes:
                 return f"room holds the maximum of {limits.max_state_bytes} bytes of annotations"
         return None
+
+
+def _growth(op: Op, state: RoomState) -> int:
+    """Bytes ``op`` adds to the annotation records (an estimate from above; edits count the
+    difference, so a full room still takes status changes and shorter texts)."""
+    f = op.fields
+    if op.kind == "annotation.update":
+        old = state.annotations.get(f["id"]) or {}
+        return sum(record_bytes(v) - (record_bytes(old[k]) if k in old else -len(k) - 3)
+                   for k, v in f["props"].items())
+    if op.kind == "comment.edit":
+        com = state.find_comment(f["annotation_id"], f["comment_id"]) or {}
+        return record_bytes(f["text"]) - record_bytes(com.get("text", ""))
+    return record_bytes(f)
