@@ -103,6 +103,8 @@ def test_presenter_consent(room: Room) -> None:  # protocol R22
     assert pres("s-r2", "u-r2", 6).commit is not None
     assert pres("s-ed", "u-r1", 7).commit is not None  # an editor may always
     assert room.state.presenter == "u-r1"
+    room.leave("s-r1")  # a presenter who left holds nothing
+    assert pres("s-r2", "u-r2", 8).commit is not None
 
 
 def test_gather_rate_limited_per_sender(room: Room) -> None:  # protocol R22

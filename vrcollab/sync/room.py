@@ -314,7 +314,8 @@ class Room:
             if not is_editor:
                 if uid not in (None, who.user_id):
                     return ("forbidden", "a reviewer may only make itself presenter")
-                if current not in (None, who.user_id):
+                present = any(e.user_id == current for e in self.presence.entries.values())
+                if current not in (None, who.user_id) and present:
                     return ("forbidden", "another member is presenting; only an editor or the "
                             "presenter may change that")
         if k in ("annotation.create", "comment.add", "annotation.update", "comment.edit",
