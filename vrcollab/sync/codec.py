@@ -9,6 +9,7 @@ valid Unicode (:mod:`vrcollab.sync.text`, both directions), unknown fields insid
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import re
@@ -539,7 +540,7 @@ def encode_welcome(msg: Welcome, part_bytes: int = WELCOME_PART_BYTES) -> list[s
     carry the records (comments of a large annotation may span parts), each about
     ``part_bytes`` or one record, so clients with a 1 MiB frame limit can join big rooms."""
     items: list[tuple[str, str, str]] = []  # (section, key, encoded value)
-    head = server_json(msg)
+    head = server_json(dataclasses.replace(msg, snapshot=None, ops=None))
     if msg.snapshot is not None:
         snap = msg.snapshot
         head["snapshot"] = {**{c: {} for c in _COLLECTIONS}, "presenter": snap.get("presenter")}
