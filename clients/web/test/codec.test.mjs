@@ -86,3 +86,19 @@ test('welcome_part messages are validated', () => {
   assert.throws(() => codec.decode('{"type":"welcome_part","part":"x","of":2}'), /welcome_part/);
   assert.throws(() => codec.decode('{"type":"welcome_part","part":0,"of":1,"ops":{}}'), /ops/);
 });
+
+// shared vectors with the Python codec (tests/fixtures/protocol_strings.json, R17/R18)
+test('string vectors agree with the server', async () => {
+  const { readFile } = await import('node:fs/promises');
+  const url = new URL('../../../tests/fixtures/protocol_strings.json', import.meta.url);
+  const { vectors } = JSON.parse(await readFile(url, 'utf8'));
+  assert.ok(vectors.length > 10);
+  for (const v of vectors) {
+    const text = JSON.parse(v.json);
+    assert.equal(codec.isWellFormed(text), v.valid_unicode, v.name);
+    assert.equal(codec.nameProblem(text) === null, v.name_ok, v.name);
+    const frame = `{"type":"error","code":"x","reason":${v.json}}`;
+    if (v.valid_unicode) assert.equal(codec.decode(frame).reason, text, v.name);
+    else assert.throws(() => codec.decode(frame), /valid Unicode/, v.name);
+  }
+});
