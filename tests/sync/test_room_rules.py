@@ -231,3 +231,21 @@ def test_scrub_and_names() -> None:
     for bad in ("a\u202eb", "\x00", "\x1b[31m", "a\u2028b", "\u200fx", "\ufeff"):
         assert name_problem(bad) is not None, repr(bad)
     assert clean_name(" Eve\u202e\x00\x07  lin ") == "Eve lin"
+
+
+def test_joiners_at_one_seq_share_the_welcome_parts() -> None:  # protocol R6
+    r = big_room()
+    cache: dict[Any, list[str]] = {}
+    w1 = reply(r.join("s1", "u1", "viewer", hello()), "s1")
+    w2 = reply(r.join("s2", "u2", "viewer", hello()), "s2")
+    f1, f2 = encode_welcome(w1, 64 * 1024, cache), encode_welcome(w2, 64 * 1024, cache)
+    assert json.loads(f1[0])["session_id"] != json.loads(f2[0])["session_id"]
+    assert all(a is b for a, b in zip(f1[1:], f2[1:], strict=True))
+    r.apply_server("server", ann("later"), 3.0)
+    w3 = reply(r.join("s3", "u3", "viewer", hello()), "s3")
+    f3 = encode_welcome(w3, 64 * 1024, cache)
+    m = Mirror()
+    for f in f3:
+        m.handle(json.loads(f))
+    assert "later" in m.state.annotations
+    assert m.state == r.state

@@ -96,6 +96,7 @@ class RoomWorker:
         self._on_empty = on_empty
         self._task = asyncio.create_task(self._run(), name=f"room-{room.room_id}")
         self.commit_latency_s: list[float] = []
+        self._parts: dict[Any, list[str]] = {}  # welcome parts of the latest state (R6)
 
     # --- called by the websocket endpoint --------------------------------------------------
 
@@ -229,7 +230,7 @@ class RoomWorker:
         """Queue a welcome, paged into parts when large (R6); bounded by the room limits, so
         not counted toward the reader's send queue."""
         try:
-            frames = encode_welcome(msg, self.settings.welcome_part_bytes)
+            frames = encode_welcome(msg, self.settings.welcome_part_bytes, self._parts)
         except (EncodeError, ValueError, TypeError):
             log.error("cannot encode the welcome of room %s for %s; closing it",
                       self.room.room_id, conn.session_id, exc_info=True)

@@ -534,16 +534,41 @@ WELCOME_PART_BYTES = 256 * 1024
 _COLLECTIONS = ("nodes", "annotations", "measurements", "sections")
 
 
-def encode_welcome(msg: Welcome, part_bytes: int = WELCOME_PART_BYTES) -> list[str]:
+def encode_welcome(msg: Welcome, part_bytes: int = WELCOME_PART_BYTES,
+                   cache: dict[Any, list[str]] | None = None) -> list[str]:
     """The frames of a welcome (R6): one frame when it fits in ``part_bytes``, else a welcome
     with an empty state and ``"parts": n`` followed by ``n`` ``welcome_part`` frames that
     carry the records (comments of a large annotation may span parts), each about
-    ``part_bytes`` or one record, so clients with a 1 MiB frame limit can join big rooms."""
-    items: list[tuple[str, str, str]] = []  # (section, key, encoded value)
+    ``part_bytes`` or one record, so clients with a 1 MiB frame limit can join big rooms.
+
+    ``cache`` (held by the caller, e.g. per room) keeps the parts of the last state encoded:
+    joiners at the same ``seq`` share one copy of the part frames."""
     head = server_json(dataclasses.replace(msg, snapshot=None, ops=None))
     if msg.snapshot is not None:
+        head["snapshot"] = {**{c: {} for c in _COLLECTIONS},
+                            "presenter": msg.snapshot.get("presenter")}
+        key: Any = ("snapshot", msg.seq, part_bytes)
+    else:
+        head["ops"] = []
+        ops = msg.ops or ()
+        key = ("ops", ops[0].seq if ops else None, msg.seq, part_bytes)
+    parts = cache.get(key) if cache is not None else None
+    if parts is None:
+        parts = _welcome_parts(msg, part_bytes)
+        if cache is not None and parts:
+            cache.clear()
+            cache[key] = parts
+    if not parts:
+        return [encode_server(msg)]
+    head["parts"] = len(parts)
+    return [dumps(head), *parts]
+
+
+def _welcome_parts(msg: Welcome, part_bytes: int) -> list[str]:
+    """The ``welcome_part`` frames of a large welcome; empty when it fits in one frame."""
+    items: list[tuple[str, str, str]] = []  # (section, key, encoded value)
+    if msg.snapshot is not None:
         snap = msg.snapshot
-        head["snapshot"] = {**{c: {} for c in _COLLECTIONS}, "presenter": snap.get("presenter")}
         for c in _COLLECTIONS:
             for key, rec in (snap.get(c) or {}).items():
                 if c == "annotations" and rec.get("comments"):
@@ -552,20 +577,18 @@ def encode_welcome(msg: Welcome, part_bytes: int = WELCOME_PART_BYTES) -> list[s
                 else:
                     items.append((c, key, dumps(rec)))
     else:
-        head["ops"] = []
         items = [("ops", "", dumps(c.to_json())) for c in msg.ops or ()]
     if sum(len(it[2]) for it in items) <= part_bytes // 2:
-        return [encode_server(msg)]
-    parts: list[list[tuple[str, str, str]]] = [[]]
+        return []
+    groups: list[list[tuple[str, str, str]]] = [[]]
     size = 0
     for it in items:
-        if parts[-1] and size + len(it[2]) > part_bytes:
-            parts.append([])
+        if groups[-1] and size + len(it[2]) > part_bytes:
+            groups.append([])
             size = 0
-        parts[-1].append(it)
+        groups[-1].append(it)
         size += len(it[2]) + len(it[1]) + 4
-    head["parts"] = len(parts)
-    return [dumps(head), *(_welcome_part(i, len(parts), p) for i, p in enumerate(parts))]
+    return [_welcome_part(i, len(groups), g) for i, g in enumerate(groups)]
 
 
 def _welcome_part(index: int, count: int, items: list[tuple[str, str, str]]) -> str:
