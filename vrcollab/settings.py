@@ -42,11 +42,8 @@ class Settings(BaseSettings):
         default=120.0, description="messages/s of one member over all its sessions (R3)")
     member_rate_limit_burst: int = 240
     max_sessions_per_member: int = Field(default=16, description="more closes with 4409 (R3)")
-    room_max_annotations: int = Field(default=5_000, description="per-room limit (R20)")
-    room_max_comments: int = Field(default=20_000, description="per-room limit (R20)")
-    room_max_comments_per_annotation: int = 1_000
-    room_max_state_bytes: int = Field(default=32 * 1024 * 1024,
-                                      description="JSON bytes of a room's annotations (R20)")
+    room_max_comments_per_annotation: int = Field(
+        default=1_000, description="per-room limit (R20; room_max_* below are shared with import)")
     welcome_part_bytes: int = Field(default=256 * 1024,
                                     description="welcomes larger than this are paged (R6)")
     heartbeat_timeout_s: float = 30.0
@@ -75,6 +72,36 @@ class Settings(BaseSettings):
         description="'module:function' run in the job subprocess (tests swap in failing ones)",
     )
     token: str = Field(default="", description="bearer token the CLI sends to a server (bcf)")
+
+    # --- per-room limits on BCF import (issue 8; 413 with the setting's name) -------------
+    room_max_annotations: int = Field(default=2000, description="annotations per room")
+    room_max_comments: int = Field(default=10_000, description="comments per room, all told")
+    room_max_annotation_bytes: int = Field(
+        default=8 * 1024 * 1024, description="JSON bytes of a room's annotations and comments")
+    bcf_import_max_ops: int = Field(default=500, description="topics + comments per BCF import")
+    bcf_max_stash_bytes: int = Field(
+        default=64 * 1024, description="per topic: the original BCF kept for lossless re-export")
+
+    # --- per-project quotas (issue 8; vrcollab.jobs.quotas) -------------------------------
+    project_max_storage_bytes: int = Field(
+        default=20 * 1024 * 1024 * 1024, description="uploads + converted files; 413 beyond")
+    project_max_active_jobs: int = Field(
+        default=4, description="queued + running conversions per project; 429 beyond")
+
+    # --- HTTP edge (issue 8): timeouts, connection caps, header and body bounds ------------
+    header_timeout_s: float = Field(
+        default=10.0, description="a request head must arrive within this (idle and slowloris)")
+    keep_alive_timeout_s: int = Field(default=5, description="idle keep-alive connections close")
+    request_idle_timeout_s: float = Field(
+        default=60.0, description="a request whose body or response stops moving is closed")
+    max_connections: int = Field(
+        default=2000, description="open connections in all (HTTP + websocket); 503 beyond")
+    max_connections_per_address: int = Field(
+        default=100, description="open connections from one client address; 429 beyond")
+    max_header_bytes: int = Field(default=32 * 1024, description="request head size; 431 beyond")
+    max_headers: int = Field(default=100, description="header fields per request; 431 beyond")
+    max_json_body_bytes: int = Field(
+        default=1024 * 1024, description="application/json request bodies; 413 beyond")
 
     @field_validator("data_dir")
     @classmethod

@@ -199,6 +199,9 @@ class VrcollabServer(ManagedServer):
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("VRCOLLAB_")}
         env["PYTHONPATH"] = str(REPO)
+        # every bench client connects from 127.0.0.1, like clients behind one proxy (docs/api.md)
+        env["VRCOLLAB_MAX_CONNECTIONS_PER_ADDRESS"] = "100000"
+        env["VRCOLLAB_MAX_CONNECTIONS"] = "100000"
         env.update((f"VRCOLLAB_{k.upper()}", v) for k, v in self.settings)
         return env
 

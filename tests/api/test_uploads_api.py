@@ -42,7 +42,7 @@ def test_upload_converts_and_serves_files_with_caching(api: Api) -> None:
     assert [p["node"] for p in manifest["parts"]] == ["wall", "slab"]
     etag = r.headers["etag"]
     assert etag == f'"{hashlib.sha256(r.content).hexdigest()}"'
-    assert r.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert r.headers["cache-control"] == "private, max-age=31536000, immutable"
     r304 = api.client.get(manifest_url, headers={**api.viewer, "If-None-Match": etag})
     assert r304.status_code == 304
     assert r304.content == b""

@@ -93,7 +93,7 @@ def test_upload_convert_review_version_and_bcf(server_factory: Any, tmp_path: Pa
     # manifest and GLB: content-addressed, cached, ranges
     r = httpx.get(base + v1["manifest_url"], headers=auth(reviewers[0]))
     manifest = r.json()
-    assert r.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert r.headers["cache-control"] == "private, max-age=31536000, immutable"
     assert httpx.get(base + v1["manifest_url"], headers={
         **auth(reviewers[0]), "If-None-Match": r.headers["etag"]}).status_code == 304
     glb_url = base + v1["manifest_url"].rsplit("/", 1)[0] + "/" + manifest["levels"][0]["file"]
@@ -140,7 +140,11 @@ def test_upload_convert_review_version_and_bcf(server_factory: Any, tmp_path: Pa
         assert anns["a-footing"]["title"] == "Footing depth"
         assert anns["a-footing"]["labels"] == ["structure"]
         assert anns["a-door"]["comments"][0]["text"] == "Door opens into the corridor"
-        assert anns["a-door"]["author"] == "Alice"
+        # issue 8: the importer is the author of record, the BCF author kept beside it
+        importer = httpx.get(f"{base}/api/me", headers=auth(reviewers[0])).json()["user_id"]
+        assert anns["a-door"]["author"] == importer
+        assert anns["a-door"]["imported_from"] == {"source": "bcf", "author": "Alice"}
+        assert anns["a-door"]["comments"][0]["imported_from"]["author"] == "Bob"
         await client.close()
 
     asyncio.run(check_import())

@@ -26,7 +26,8 @@ SURROGATE = "\ud800"  # json.dumps writes it as the escape "\ud800", as an attac
 
 @pytest.fixture(scope="module")
 def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    s = ServerProcess(tmp_path_factory.mktemp("hostile"))
+    s = ServerProcess(tmp_path_factory.mktemp("hostile"),
+                      env={"VRCOLLAB_BCF_IMPORT_MAX_OPS": "5000"})
     s.start()
     yield s
     s.stop()
@@ -289,7 +290,7 @@ async def test_room_limits_refuse_with_room_full(
         tmp_path_factory: pytest.TempPathFactory) -> None:  # protocol R20
     with ServerProcess(tmp_path_factory.mktemp("limits"), env={
             "VRCOLLAB_ROOM_MAX_ANNOTATIONS": "3", "VRCOLLAB_ROOM_MAX_COMMENTS": "2",
-            "VRCOLLAB_ROOM_MAX_STATE_BYTES": "20000"}) as srv:
+            "VRCOLLAB_ROOM_MAX_ANNOTATION_BYTES": "20000"}) as srv:
         b = srv.bootstrap()
         rev_t = srv.token(b.project_id, "reviewer", "R")
         async with RoomClient(srv.base_url, b.room_id, b.owner_token) as owner, \
@@ -312,7 +313,7 @@ async def test_room_limits_refuse_with_room_full(
                 await owner.op("annotation.update", id="a2", props={"text": "t" * 9000})
             assert info.value.code == "room_full"
             await still_fine([owner, rev], acked)
-            # a server-side batch (BCF import) over the limit: 400 room_full, nothing committed
+            # a BCF import over the limit: refused before anything is committed
             seq = owner.seq
             data = export_bcf({f"b{i}": {
                 "id": f"0000000{i}-0000-4000-8000-000000000000", "position": [0, 0, 0],
@@ -324,8 +325,8 @@ async def test_room_limits_refuse_with_room_full(
             r = httpx.post(f"{srv.base_url}/api/rooms/{b.room_id}/bcf", content=data,
                            headers={**auth(b.owner_token),
                                     "Content-Type": "application/octet-stream"})
-            assert r.status_code == 400, r.text
-            assert r.json()["error"]["code"] == "room_full"
+            assert r.status_code == 413, r.text
+            assert r.json()["error"]["code"] == "room_limit"
             await owner.ping()
             assert owner.seq == seq
             await still_fine([owner, rev], acked)
@@ -464,10 +465,13 @@ async def test_room_model_is_checked_and_bounds_positions(srv: ServerProcess) ->
     api = f"{srv.base_url}/api"
     r = httpx.post(f"{api}/projects/{other.project_id}/rooms", headers=auth(other.owner_token),
                    json={"name": "steal", "model": {"version_id": version_id}})
-    assert r.status_code == 400
+    assert r.status_code == 404  # like a version that does not exist
     r = httpx.post(f"{api}/projects/{a.project_id}/rooms", headers=auth(a.owner_token),
                    json={"name": "ok", "model": {"version_id": version_id,
                                                  "manifest_url": "https://evil.example/m"}})
+    assert r.status_code == 422
+    r = httpx.post(f"{api}/projects/{a.project_id}/rooms", headers=auth(a.owner_token),
+                   json={"name": "ok", "model": {"version_id": version_id}})
     assert r.status_code == 201, r.text
     model = r.json()["model"]
     assert model["manifest_url"] == f"/api/versions/{version_id}/files/manifest.json"

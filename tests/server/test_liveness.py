@@ -192,6 +192,8 @@ async def test_client_too_slow_for_durable_ops_is_closed_4413(
         server_factory: ServerFactory) -> None:
     srv = server_factory(env={"VRCOLLAB_MAX_SEND_QUEUE": "64",
                               "VRCOLLAB_MAX_STRING_CHARS": "60000",
+                              # 400 x 60 KB: above the default per-room limit (R20)
+                              "VRCOLLAB_ROOM_MAX_ANNOTATION_BYTES": str(64 * 1024 * 1024),
                               "VRCOLLAB_RATE_LIMIT_PER_SECOND": "100000",
                               "VRCOLLAB_RATE_LIMIT_BURST": "100000"})
     boot = srv.bootstrap()

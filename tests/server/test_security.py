@@ -247,13 +247,14 @@ def test_rest_auth_and_invites(srv: ServerProcess, boot: Bootstrap) -> None:
     # other projects' rooms are invisible
     other = srv.bootstrap(project_name="Hidden")
     assert httpx.get(f"{api}/rooms/{other.room_id}", headers=owner).status_code == 404
-    # issue 8 item 10 (this used to store any dict): a room's model names a ready version of
-    # the project, and the server builds the rest (same-origin manifest_url)
-    for model in ({"version_id": "v1"}, {"manifest_url": "https://evil.example/m.json"},
-                  {"version_id": 7}):
-        room = httpx.post(f"{api}/projects/{boot.project_id}/rooms", headers=owner,
-                          json={"name": "New", "model": model})
-        assert room.status_code == 400, model
+    # issue 8: a room's model is a version of its project, never an arbitrary dict
+    room = httpx.post(f"{api}/projects/{boot.project_id}/rooms", headers=owner,
+                      json={"name": "New", "model": {"version_id": "v1"}})
+    assert room.status_code == 404
+    room = httpx.post(f"{api}/projects/{boot.project_id}/rooms", headers=owner,
+                      json={"name": "New", "model": {"version_id": "v1",
+                                                     "manifest_url": "https://evil.example/m"}})
+    assert room.status_code == 422
     room = httpx.post(f"{api}/projects/{boot.project_id}/rooms", headers=owner,
                       json={"name": "New"})
     assert room.status_code == 201

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -110,6 +111,18 @@ def test_claim_is_fair_between_projects(catalog: Catalog) -> None:
     third = catalog.claim_next_job()
     assert [j.job_id if j else None for j in (first, second, third)] == [
         burst[0].job_id, late.job_id, burst[1].job_id]
+
+
+def test_one_worker_takes_projects_in_turn(catalog: Catalog) -> None:
+    busy = _version(catalog, project="busy")
+    calm = _version(catalog, project="calm")
+    burst = [catalog.create_job("busy", busy) for _ in range(4)]
+    late = catalog.create_job("calm", calm)
+    order = []
+    while (job := catalog.claim_next_job()) is not None:  # one worker: each job ends first
+        order.append(job.job_id)
+        catalog.update_job(job.job_id, status="done", finished=time.time())
+    assert order == [burst[0].job_id, late.job_id, *(j.job_id for j in burst[1:])]
 
 
 def test_claim_is_atomic_across_threads(catalog: Catalog) -> None:

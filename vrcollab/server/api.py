@@ -11,9 +11,9 @@ import time
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from vrcollab.errors import AuthError
+from vrcollab.errors import AuthError, NotFoundError
 from vrcollab.server.auth import (
     MAX_INVITE_SECONDS,
     accept_invite,
@@ -87,9 +87,18 @@ class AcceptIn(BaseModel):
     name: str = Field(min_length=1, max_length=100)
 
 
+class RoomModelIn(BaseModel):
+    """The version a new room opens on; the server builds the room's ``model`` from it."""
+
+    model_config = ConfigDict(extra="forbid")
+    version_id: str = Field(min_length=1, max_length=100)
+
+
 class RoomIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
-    model: dict[str, Any] | None = None
+    model: RoomModelIn | None = Field(
+        default=None, description="a ready version of this project (no other fields: the "
+        "server fills in model id, name, number and manifest URL)")
 
 
 @router.get("/me")
@@ -145,15 +154,25 @@ def create_room(
     user: CurrentUser,
     store: StoreDep,
 ) -> dict[str, Any]:
-    """Editor or owner: create a room in the project; ``model`` names one of the project's
-    ready versions (``{"version_id": ...}``), the server fills in the rest."""
+    """Editor or owner: create a room in the project, optionally on one of its ready versions
+    (another project's version answers 404 like a missing one)."""
     require_role(store, project_id, user, "editor")
-    # imported here: versions_api imports this module
-    from vrcollab.server.projects_api import services
-    from vrcollab.server.versions_api import checked_room_model
-
-    model = checked_room_model(services(request), project_id, body.model)
+    model = None
+    if body.model is not None:
+        model = _version_model(request, project_id, body.model.version_id)
     return room_json(store.create_room(project_id, body.name, model=model))
+
+
+def _version_model(request: Request, project_id: str, version_id: str) -> dict[str, Any]:
+    """The server-made ``model`` of a ready version of ``project_id`` (issue 8: a room never
+    points at another project's files or an off-origin URL)."""
+    from vrcollab.server.versions_api import room_model  # import cycle: it uses this module
+
+    svc = request.app.state.catalog_services
+    version = svc.catalog.get_version(version_id)
+    if version.project_id != project_id:
+        raise NotFoundError(f"no version {version_id[:64]} in this project")
+    return room_model(svc, version)
 
 
 @router.get("/projects/{project_id}/rooms")

@@ -5,16 +5,20 @@ Registration point for other parts: add a module path to :data:`ROUTER_MODULES`.
 exposes either ``router`` (an ``APIRouter``) or ``make_router(settings) -> APIRouter``. Routers
 reach shared services through ``request.app.state``: ``settings``, ``store`` (auth domain and
 room log, :class:`vrcollab.store.Store`) and ``hub`` (live rooms); authenticate with the
-``vrcollab.server.api.current_user`` dependency.
+``vrcollab.server.api.current_user`` dependency. Every HTTP request passes
+:class:`vrcollab.server.middleware.EdgeMiddleware` first (header count, declared body size,
+non-finite JSON numbers, ``nosniff``).
 """
 
 from __future__ import annotations
 
 import importlib
 import logging
+import os
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -33,6 +37,7 @@ from vrcollab.errors import (
     VrcollabError,
 )
 from vrcollab.server.hub import RoomHub
+from vrcollab.server.middleware import EdgeMiddleware
 from vrcollab.settings import Settings
 from vrcollab.store import Store, open_store
 from vrcollab.sync.messages import PROTOCOL_VERSION
@@ -49,7 +54,10 @@ ROUTER_MODULES: list[str] = [
 
 
 def status_for(exc: VrcollabError) -> int:
-    """HTTP status of a vrcollab error."""
+    """HTTP status of a vrcollab error (an ``http_status`` attribute wins, e.g. quotas)."""
+    explicit = getattr(exc, "http_status", None)
+    if isinstance(explicit, int):
+        return explicit
     if isinstance(exc, PermissionDeniedError):
         return 403
     if isinstance(exc, AuthError):
@@ -112,11 +120,46 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.state.hub = RoomHub(the_store, settings)  # replaced by the lifespan's running hub
     app.add_exception_handler(VrcollabError, _error_handler)
 
-    @app.get("/api/health")
-    def health() -> dict[str, Any]:
-        return {"ok": True, "version": __version__, "protocol": PROTOCOL_VERSION,
+    @app.get("/api/health", responses={503: {"description": "the store cannot write"}})
+    def health() -> JSONResponse:
+        """``ok`` when the store can take a write (a write lock on the database and a synced
+        file in ``data_dir``); otherwise **503** with ``ok: false`` and the reason."""
+        problem = store_write_problem(settings, the_store)
+        body = {"ok": problem is None, "version": __version__, "protocol": PROTOCOL_VERSION,
                 **app.state.hub.stats()}
+        if problem is not None:
+            log.error("health: the store cannot write: %s", problem)
+            body["error"] = {"code": "store_unwritable", "message": problem}
+        return JSONResponse(body, status_code=200 if problem is None else 503,
+                            headers={"Cache-Control": "no-store"})
 
     for module in ROUTER_MODULES:
         app.include_router(_router(module, settings))
+    app.add_middleware(EdgeMiddleware, settings=settings)
     return app
+
+
+def store_write_problem(settings: Settings, store: Store) -> str | None:
+    """Why the store cannot write now (None when it can): takes and releases the SQLite write
+    lock (2 s at most) and writes, syncs and removes a small file in ``data_dir``."""
+    path = getattr(store, "path", None)
+    try:
+        if isinstance(path, Path):
+            db = sqlite3.connect(str(path), timeout=2.0, isolation_level=None)
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                db.execute("ROLLBACK")
+            finally:
+                db.close()
+        if settings.database_url != "memory://" and Path(settings.data_dir).is_dir():
+            probe = Path(settings.data_dir) / f".health-{os.getpid()}"
+            fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            try:
+                os.write(fd, b"\0" * 4096)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+                probe.unlink(missing_ok=True)
+    except (OSError, sqlite3.Error) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None

@@ -5,8 +5,9 @@
 - ``GET /api/assets/{sha256}``: any blob by digest (converted files and uploaded sources), to
   members of a project that references it.
 
-Both answer with the blob's SHA-256 as a strong ``ETag``, ``Cache-Control: public,
-max-age=31536000, immutable`` (a digest never names other bytes), ``304`` on a matching
+Both answer with the blob's SHA-256 as a strong ``ETag``, ``Cache-Control: private,
+max-age=31536000, immutable`` (a digest never names other bytes; ``private``: the files are for
+project members, so no shared cache may keep them), ``304`` on a matching
 ``If-None-Match``, and byte ranges (``206``; ``416`` for an unsatisfiable range). Authenticate
 with ``Authorization: Bearer`` or ``?token=`` (append it to each URL in a browser); a non-member
 gets ``404`` whether or not the file exists.
@@ -22,7 +23,7 @@ from vrcollab.server.auth import require_role
 from vrcollab.server.projects_api import CatalogServices, ServicesDep, StoreDep, UserDep
 
 router = APIRouter(tags=["assets"])
-IMMUTABLE = "public, max-age=31536000, immutable"
+IMMUTABLE = "private, max-age=31536000, immutable"
 _FILE_RESPONSES: dict[int | str, dict[str, object]] = {
     200: {"content": {"application/octet-stream": {}}, "description": "the bytes"},
     206: {"description": "a byte range"},

@@ -20,16 +20,34 @@ from vrcollab.bcf.archive import BcfLimits
 from vrcollab.errors import BcfError, LimitExceededError, NotFoundError
 from vrcollab.server.api import current_user, get_store
 from vrcollab.server.auth import require_role
-from vrcollab.server.bcf_exchange import export_bcf, frame_for, plan_import
+from vrcollab.server.bcf_exchange import (
+    RoomLimits,
+    check_room_limits,
+    export_bcf,
+    frame_for,
+    plan_import,
+)
 from vrcollab.server.projects_api import CatalogServices, ServicesDep
 from vrcollab.server.room_ops import commit_server_ops, room_state
 from vrcollab.server.uploads import drain, receive_upload
+from vrcollab.settings import Settings
 from vrcollab.store import Store
-from vrcollab.store.base import RoomRecord
+from vrcollab.store.base import RoomRecord, User
 from vrcollab.sync.codec import Limits
+from vrcollab.sync.messages import Commit
 
 router = APIRouter(tags=["bcf"])
 BCF_MEDIA = "application/octet-stream"
+COMMIT_CHUNK = 100  # ops per room-worker batch, so readers' queues drain between batches
+
+
+def room_limits(settings: Settings) -> RoomLimits:
+    """The per-room bounds an import must keep (from settings)."""
+    return RoomLimits(max_annotations=settings.room_max_annotations,
+                      max_comments=settings.room_max_comments,
+                      max_annotation_bytes=settings.room_max_annotation_bytes,
+                      max_import_ops=settings.bcf_import_max_ops,
+                      max_stash_bytes=settings.bcf_max_stash_bytes)
 
 
 class BcfImportOut(BaseModel):
@@ -56,14 +74,15 @@ def room_manifest(svc: CatalogServices, record: RoomRecord) -> dict[str, Any] | 
     return manifest
 
 
-async def _room(request: Request, room_id: str, minimum: str) -> RoomRecord:
+async def _room(request: Request, room_id: str, minimum: str) -> tuple[RoomRecord, User]:
+    """The room and the caller (the token is checked before the room is looked up)."""
     store: Store = get_store(request)
 
-    def check() -> RoomRecord:
+    def check() -> tuple[RoomRecord, User]:
         user = current_user(request)
         record = store.get_room(room_id)
         require_role(store, record.project_id, user, minimum)
-        return record
+        return record, user
 
     return await asyncio.to_thread(check)
 
@@ -84,7 +103,7 @@ async def export_room(
     version: Annotated[Literal["2.1", "3.0"], Query(description="BCF version")] = "3.0",
 ) -> Response:
     """Any member: the room's annotations as a BCF 2.1 or 3.0 archive."""
-    record = await _room(request, room_id, "viewer")
+    record, _ = await _room(request, room_id, "viewer")
     state = await room_state(request.app, room_id)
     manifest = await asyncio.to_thread(room_manifest, svc, record)
     store: Store = get_store(request)
@@ -142,26 +161,38 @@ async def _read_body(request: Request, svc: CatalogServices, limit: int) -> byte
                                            "properties": {"file": {"type": "string",
                                                                    "format": "binary"}}}},
     }}},
-    responses={400: {"description": "invalid or hostile BCF archive"}},
+    responses={400: {"description": "invalid or hostile BCF archive"},
+               413: {"description": "archive too large, or the import would pass a room limit "
+                                    "(code import_too_large / room_limit; the message names "
+                                    "the setting); nothing is imported"}},
 )
 async def import_room(room_id: str, request: Request, svc: ServicesDep) -> Any:
     """Reviewer: add the topics of a BCF 2.1/3.0 archive to the room as annotations (with
-    comments). The body is the ``.bcfzip`` itself, or a multipart ``file`` part."""
-    record = await _room(request, room_id, "reviewer")
+    comments). The body is the ``.bcfzip`` itself, or a multipart ``file`` part.
+
+    The importer is the author of record of everything imported; the archive's authors are
+    kept as ``imported_from`` (never as the author)."""
+    record, user = await _room(request, room_id, "reviewer")
     limits = BcfLimits()
     data = await _read_body(request, svc, min(limits.max_archive_bytes,
                                               svc.settings.max_upload_bytes))
     state = await room_state(request.app, room_id)
     manifest = await asyncio.to_thread(room_manifest, svc, record)
     codec_limits = Limits(max_string_chars=svc.settings.max_string_chars)
+    bounds = room_limits(svc.settings)
     try:
         plan = await asyncio.to_thread(
             plan_import, data, existing=set(state.annotations), frame=frame_for(manifest),
-            limits=codec_limits, bcf_limits=limits,
+            limits=codec_limits, importer=user.user_id, bcf_limits=limits,
+            max_stash_bytes=bounds.max_stash_bytes,
         )
     except BcfError as exc:
         return _bad_bcf(exc)
-    commits = await commit_server_ops(request.app, room_id, plan.items)
+    check_room_limits(plan, state.annotations, bounds)  # in the loop: the live state may change
+    commits: list[Commit] = []
+    for start in range(0, len(plan.items), COMMIT_CHUNK):
+        commits += await commit_server_ops(request.app, room_id,
+                                           plan.items[start:start + COMMIT_CHUNK])
     return BcfImportOut(
         imported=plan.annotations, skipped=plan.skipped,
         comments=sum(1 for c in commits if c.kind == "comment.add"),

@@ -5,15 +5,21 @@ Export maps annotation authors (user ids) to names and calls
 :func:`vrcollab.bcf.exchange.import_annotations` (hostile input ->
 :class:`vrcollab.errors.BcfError`) and turns each topic's annotation into server ops for the
 room: one ``annotation.create`` (validated by the same codec as client ops, plus the ``bcf``
-stash that lets an export reproduce the original topic) and one ``comment.add`` per comment,
-each with its BCF author. Topics whose annotation id already exists in the room are skipped
-(importing the same file twice adds nothing), as are topics that break the room's limits
-(reported with the reason).
+stash that lets an export reproduce the original topic) and one ``comment.add`` per comment.
+Topics whose annotation id already exists in the room are skipped (importing the same file twice
+adds nothing), as are topics that break the codec's limits (reported with the reason).
+
+Authorship (issue 8, no impersonation): the author of record of every imported annotation and
+comment is the **importer** (the user who posted the archive). The BCF ``CreationAuthor`` /
+comment ``Author`` is kept beside it as ``imported_from = {"source": "bcf", "author": ...}``
+(a free label, cleaned of control and bidi characters and bounded), which clients show as
+"imported from ..." and which an export writes back as the BCF author.
 """
 
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,12 +27,34 @@ from typing import Any
 from vrcollab.bcf import ModelFrame
 from vrcollab.bcf.archive import BcfLimits
 from vrcollab.bcf.exchange import export_annotations, import_annotations
+from vrcollab.errors import LimitExceededError
 from vrcollab.sync.codec import Limits, decode_client
 from vrcollab.sync.messages import InvalidOp, Op
 
 _FIELDS = ("id", "position", "normal", "node_id", "element_id", "viewpoint", "title", "text",
            "status", "priority", "assignee", "labels")
-MAX_STASH_BYTES = 1024 * 1024
+MAX_STASH_BYTES = 64 * 1024  # larger topics import without the stash (export rebuilds them)
+MAX_IMPORTED_AUTHOR_CHARS = 200
+
+
+def imported_from(bcf_author: object) -> dict[str, str] | None:
+    """The ``imported_from`` record for a BCF author (None when the archive names nobody).
+
+    Control, format (bidi overrides, zero-width) and surrogate characters are dropped, so the
+    label cannot pose as another name or break a client; at most 200 characters are kept."""
+    text = "".join(ch for ch in str(bcf_author or "")
+                   if unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co", "Cn"))
+    text = " ".join(text.split())[:MAX_IMPORTED_AUTHOR_CHARS]
+    return {"source": "bcf", "author": text} if text else None
+
+
+def _bcf_author(record: Mapping[str, Any], author_name: Callable[[str], str]) -> str:
+    """The BCF author of an annotation or comment: its ``imported_from`` author, else the name
+    of its author of record."""
+    origin = record.get("imported_from")
+    if isinstance(origin, Mapping) and isinstance(origin.get("author"), str) and origin["author"]:
+        return str(origin["author"])
+    return author_name(str(record.get("author") or ""))
 
 
 def frame_for(manifest: Mapping[str, Any] | None) -> ModelFrame:
@@ -42,15 +70,63 @@ def export_bcf(
     author_name: Callable[[str], str] = lambda a: a,
 ) -> bytes:
     """A ``.bcfzip`` of the annotations (oldest first); ``author_name`` maps user ids to the
-    names written as BCF authors."""
+    names written as BCF authors (an imported record keeps its original BCF author)."""
     named = []
     for ann in sorted(annotations.values(), key=lambda a: (a.get("created", 0), a["id"])):
         a = dict(ann)
-        a["author"] = author_name(str(a.get("author") or ""))
-        a["comments"] = [{**c, "author": author_name(str(c.get("author") or ""))}
+        a["author"] = _bcf_author(ann, author_name)
+        a["comments"] = [{**c, "author": _bcf_author(c, author_name)}
                          for c in a.get("comments") or []]
         named.append(a)
     return export_annotations(named, version=version, frame=frame)
+
+
+@dataclass(frozen=True)
+class RoomLimits:
+    """Bounds on what an import may add to a room (``Settings.room_max_*``, ``bcf_import_*``).
+
+    ``max_annotation_bytes`` counts the JSON of every annotation with its comments (what a
+    welcome carries)."""
+
+    max_annotations: int = 2000
+    max_comments: int = 10_000
+    max_annotation_bytes: int = 8 * 1024 * 1024
+    max_import_ops: int = 500
+    max_stash_bytes: int = 64 * 1024
+
+
+def json_bytes(value: object) -> int:
+    """Size of ``value`` as compact UTF-8 JSON."""
+    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8",
+                                                                                "replace"))
+
+
+def check_room_limits(plan: ImportPlan, annotations: Mapping[str, Mapping[str, Any]],
+                      limits: RoomLimits) -> None:
+    """Raise :class:`LimitExceededError` (413, code ``room_limit`` / ``import_too_large``,
+    message naming the setting) when ``plan`` would take the room past ``limits``."""
+    ops = len(plan.items)
+    if ops > limits.max_import_ops:
+        raise LimitExceededError(
+            f"BCF import has {ops} topics and comments; at most {limits.max_import_ops} per "
+            "import (bcf_import_max_ops)", code="import_too_large")
+    new_annotations = sum(1 for _, op in plan.items if op.kind == "annotation.create")
+    new_comments = ops - new_annotations
+    have_comments = sum(len(a.get("comments") or ()) for a in annotations.values())
+    if len(annotations) + new_annotations > limits.max_annotations:
+        raise LimitExceededError(
+            f"room would hold {len(annotations) + new_annotations} annotations; the limit is "
+            f"{limits.max_annotations} (room_max_annotations)", code="room_limit")
+    if have_comments + new_comments > limits.max_comments:
+        raise LimitExceededError(
+            f"room would hold {have_comments + new_comments} comments; the limit is "
+            f"{limits.max_comments} (room_max_comments)", code="room_limit")
+    size = sum(json_bytes(a) for a in annotations.values())
+    size += sum(json_bytes(op.fields) for _, op in plan.items)
+    if size > limits.max_annotation_bytes:
+        raise LimitExceededError(
+            f"room annotations would take {size} bytes; the limit is "
+            f"{limits.max_annotation_bytes} (room_max_annotation_bytes)", code="room_limit")
 
 
 @dataclass
@@ -75,9 +151,12 @@ def plan_import(
     existing: set[str],
     frame: ModelFrame,
     limits: Limits,
+    importer: str,
     bcf_limits: BcfLimits | None = None,
+    max_stash_bytes: int = MAX_STASH_BYTES,
 ) -> ImportPlan:
-    """Read a BCF archive and plan the ops that add its topics to a room."""
+    """Read a BCF archive and plan the ops that add its topics to a room, every one authored
+    by ``importer`` (a user id), the BCF authors kept as ``imported_from``."""
     plan = ImportPlan()
     read = import_annotations(data, frame=frame, limits=bcf_limits)
     for topic, ann in zip(read.topics, read.annotations, strict=True):
@@ -94,10 +173,12 @@ def plan_import(
             continue
         stash = ann.get("bcf")
         fields = {"annotation": dict(create.fields["annotation"])}
-        if stash is not None and len(json.dumps(stash)) <= MAX_STASH_BYTES:
+        if stash is not None and json_bytes(stash) <= max_stash_bytes:
             fields["annotation"]["bcf"] = stash
-        ops: list[tuple[str, Op]] = [(str(ann.get("author") or "bcf"),
-                                      Op(create.op_id, create.kind, fields))]
+        origin = imported_from(ann.get("author"))
+        if origin is not None:
+            fields["annotation"]["imported_from"] = origin
+        ops: list[tuple[str, Op]] = [(importer, Op(create.op_id, create.kind, fields))]
         for c in ann.get("comments") or []:
             add = _validated("comment.add", {"annotation_id": ann_id,
                                              "comment": {"id": c["id"], "text": c["text"]}},
@@ -106,7 +187,11 @@ def plan_import(
                 plan.skipped.append({"id": f"{ann_id}/{c['id']}", "title": topic.title,
                                      "reason": add.reason})
                 continue
-            ops.append((str(c.get("author") or "bcf"), add))
+            c_origin = imported_from(c.get("author"))
+            if c_origin is not None:
+                add = Op(add.op_id, add.kind, {**add.fields, "comment": {
+                    **add.fields["comment"], "imported_from": c_origin}})
+            ops.append((importer, add))
         plan.items.extend(ops)
         plan.annotations.append(ann_id)
         existing.add(ann_id)

@@ -311,7 +311,7 @@ def room_limits(s: Settings) -> RoomLimits:
     """The per-room limits (R20) from the settings."""
     return RoomLimits(max_annotations=s.room_max_annotations, max_comments=s.room_max_comments,
                       max_comments_per_annotation=s.room_max_comments_per_annotation,
-                      max_state_bytes=s.room_max_state_bytes)
+                      max_state_bytes=s.room_max_annotation_bytes)
 
 
 class RoomHub:

@@ -26,6 +26,7 @@ from pydantic import BaseModel, Field
 from vrcollab.assets import AssetStore
 from vrcollab.errors import CorruptFileError, LimitExceededError, UnsupportedFormatError
 from vrcollab.jobs import JobEvents, JobRunner
+from vrcollab.jobs.quotas import ProjectQuotas, QuotaError, check_before_upload, check_storage
 from vrcollab.server.api import current_user, get_store
 from vrcollab.server.auth import require_role
 from vrcollab.server.uploads import ReceivedUpload, drain, receive_upload
@@ -257,12 +258,28 @@ async def _receive(request: Request, svc: CatalogServices) -> ReceivedUpload:
         raise
 
 
+def project_quotas(settings: Settings) -> ProjectQuotas:
+    """The per-project quotas of the settings."""
+    return ProjectQuotas(max_storage_bytes=settings.project_max_storage_bytes,
+                         max_active_jobs=settings.project_max_active_jobs)
+
+
 async def _store_upload(
     request: Request, svc: CatalogServices, project_id: str, model_id: str | None,
     model_name: str | None,
 ) -> UploadOut:
+    quotas = project_quotas(svc.settings)
+    declared = request.headers.get("content-length")
+    try:  # before the body is read: job slots, and room for what the client declared
+        await asyncio.to_thread(
+            check_before_upload, svc.catalog, project_id, quotas,
+            max(int(declared) - MULTIPART_SLACK, 0) if declared and declared.isdigit() else 0)
+    except QuotaError:
+        await drain(request.stream(), DRAIN_AFTER_LIMIT)
+        raise
     upload = await _receive(request, svc)
     try:
+        await asyncio.to_thread(check_storage, svc.catalog, project_id, quotas, upload.size)
         await asyncio.to_thread(check_format, upload)
         name = (model_name or upload.fields.get("model") or PurePath(upload.filename).stem
                 or "").strip()[:200] or "model"
@@ -319,8 +336,9 @@ async def upload_version(
     model_id: str, request: Request, svc: ServicesDep
 ) -> UploadOut:
     """Editor: upload a new version of an existing model (same body as a model upload)."""
+    user = await asyncio.to_thread(current_user, request)  # the token before the id: no oracle
     model = await asyncio.to_thread(svc.catalog.get_model, model_id)
-    await _authorize(request, model.project_id, "editor")
+    await asyncio.to_thread(require_role, get_store(request), model.project_id, user, "editor")
     return await _store_upload(request, svc, model.project_id, model.model_id, None)
 
 

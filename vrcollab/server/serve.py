@@ -2,6 +2,8 @@
 
 - ``run(settings)`` starts uvicorn with the app on ``Settings.host``/``port`` (SQLite under
   ``data_dir`` unless ``database_url`` says otherwise); ``python -m vrcollab.server.serve`` too.
+  It first raises the soft open-file limit to the hard one and caps connections to what fits
+  (a warning names the shortfall; see docs/api.md "Limits at the edge").
 - CLI subcommands (registered in :mod:`vrcollab.cli`): ``serve``, ``project create`` and
   ``token create``; the last two write the database directly, so an owner token can be made
   before (or while) the server runs.
@@ -20,18 +22,26 @@ import uvicorn
 
 from vrcollab.server.app import create_app
 from vrcollab.server.auth import bootstrap_project, issue_member_token
+from vrcollab.server.edge import guarded_protocol, raise_open_files_limit
 from vrcollab.settings import Settings, load_settings
 from vrcollab.store import open_store
 
 SubParsers = Any  # argparse._SubParsersAction
 
 
-def uvicorn_config(settings: Settings) -> uvicorn.Config:
-    """The uvicorn configuration used by :func:`run` (frame size limit = max_message_bytes)."""
+def uvicorn_config(settings: Settings, *, max_connections: int | None = None) -> uvicorn.Config:
+    """The uvicorn configuration used by :func:`run` (frame size limit = max_message_bytes).
+
+    HTTP is uvicorn's h11 protocol guarded by :mod:`vrcollab.server.edge` (connection caps,
+    header timeout and size); idle keep-alive connections close after ``keep_alive_timeout_s``.
+    """
     return uvicorn.Config(
         create_app(settings),
         host=settings.host,
         port=settings.port,
+        http=guarded_protocol(settings, max_connections=max_connections),
+        h11_max_incomplete_event_size=settings.max_header_bytes + 4096,
+        timeout_keep_alive=settings.keep_alive_timeout_s,
         ws="websockets-sansio",
         ws_max_size=settings.max_message_bytes,
         ws_ping_interval=20.0,
@@ -46,7 +56,8 @@ def run(settings: Settings) -> None:
     """Serve until interrupted."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    server = uvicorn.Server(uvicorn_config(settings))
+    cap = raise_open_files_limit(settings.max_connections)
+    server = uvicorn.Server(uvicorn_config(settings, max_connections=cap))
     print(f"vrcollab serving on http://{settings.host}:{settings.port}", flush=True)
     server.run()
 

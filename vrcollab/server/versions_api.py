@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Request
@@ -19,12 +18,12 @@ from pydantic import BaseModel, Field
 
 from vrcollab.errors import ConfigError, NotFoundError, VrcollabError
 from vrcollab.server.anchors import reanchor
-from vrcollab.server.api import current_user, get_store, room_json
+from vrcollab.server.api import get_store, room_json
 from vrcollab.server.auth import require_role
-from vrcollab.server.projects_api import CatalogServices, ServicesDep, file_url
+from vrcollab.server.projects_api import CatalogServices, ServicesDep, UserDep, file_url
 from vrcollab.server.room_ops import SERVER_AUTHOR, commit_server_ops, room_state, server_op
 from vrcollab.store import Store
-from vrcollab.store.base import RoomRecord
+from vrcollab.store.base import RoomRecord, User
 from vrcollab.store.catalog import VersionRecord
 
 router = APIRouter(tags=["rooms"])
@@ -101,35 +100,16 @@ def _manifest_bounds(svc: CatalogServices, version: VersionRecord) -> dict[str, 
         return None
 
 
-def checked_room_model(svc: CatalogServices, project_id: str,
-                       model: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    """A room's ``model`` is never free-form (issue 8): it names a ready version of the room's
-    own project (``{"version_id": ...}``) and the server builds the rest (same-origin
-    ``manifest_url``, bounds). Anything else is a ConfigError (HTTP 400)."""
-    if model is None:
-        return None
-    version_id = model.get("version_id")
-    if type(version_id) is not str or not version_id:
-        raise ConfigError("model must name a version: {\"version_id\": ...}")
-    try:
-        version = svc.catalog.get_version(version_id)
-    except NotFoundError:
-        raise ConfigError("model.version_id is not a version of this project") from None
-    if version.project_id != project_id:
-        raise ConfigError("model.version_id is not a version of this project")
-    return room_model(svc, version)
-
-
 def room_out(room: RoomRecord) -> RoomOut:
     """JSON of a room with its link."""
     return RoomOut(**room_json(room), link=f"/r/{room.room_id}")
 
 
-async def _user_role(request: Request, project_id: str, minimum: str) -> None:
+async def _user_role(request: Request, project_id: str, minimum: str, user: User) -> None:
+    """``user`` (already authenticated by the ``UserDep`` dependency, before any id is looked
+    up) has at least ``minimum`` in the project; 404 for non-members, like a missing id."""
     store: Store = get_store(request)
-    await asyncio.to_thread(
-        lambda: require_role(store, project_id, current_user(request), minimum)
-    )
+    await asyncio.to_thread(require_role, store, project_id, user, minimum)
 
 
 @router.post("/versions/{version_id}/rooms", status_code=201, response_model=RoomOut)
@@ -138,10 +118,11 @@ async def create_room_on_version(
     body: RoomOnVersionIn,
     request: Request,
     svc: ServicesDep,
+    user: UserDep,
 ) -> RoomOut:
     """Editor: a new room of the version's project, opened on this (ready) version."""
     version = await asyncio.to_thread(svc.catalog.get_version, version_id)
-    await _user_role(request, version.project_id, "editor")
+    await _user_role(request, version.project_id, "editor", user)
     model = await asyncio.to_thread(room_model, svc, version)
     store: Store = get_store(request)
     room = await asyncio.to_thread(store.create_room, version.project_id, body.name, model=model)
@@ -154,15 +135,16 @@ async def switch_version(
     body: Annotated[SwitchIn, Body()],
     request: Request,
     svc: ServicesDep,
+    user: UserDep,
 ) -> SwitchOut:
     """Editor: move a room to another ready version of a model of its project; re-anchors its
     annotations (``anchor_state`` on each anchored annotation)."""
     store: Store = get_store(request)
     record = await asyncio.to_thread(store.get_room, room_id)
-    await _user_role(request, record.project_id, "editor")
+    await _user_role(request, record.project_id, "editor", user)
     version = await asyncio.to_thread(svc.catalog.get_version, body.version_id)
-    if version.project_id != record.project_id:
-        raise ConfigError("that version belongs to another project")
+    if version.project_id != record.project_id:  # same answer as a missing id: no oracle
+        raise NotFoundError(f"no version {body.version_id[:64]} in this room's project")
     model = await asyncio.to_thread(room_model, svc, version)
     old_elements: dict[str, str] = {}
     old_id = (record.model or {}).get("version_id")
@@ -186,14 +168,14 @@ async def switch_version(
 
 @router.put("/rooms/{room_id}/annotations/{annotation_id}/anchor", response_model=AnchorOut)
 async def set_anchor(
-    room_id: str, annotation_id: str, body: Annotated[AnchorIn, Body()], request: Request
+    room_id: str, annotation_id: str, body: Annotated[AnchorIn, Body()], request: Request,
+    user: UserDep,
 ) -> AnchorOut:
     """Reviewer: set an annotation's ``anchor_state`` by hand, e.g. back to ``ok`` once the
     change to its element has been looked at (committed as an op authored by the caller)."""
     store: Store = get_store(request)
 
     def check() -> str:
-        user = current_user(request)
         require_role(store, store.get_room(room_id).project_id, user, "reviewer")
         return user.user_id
 

@@ -170,7 +170,9 @@ class Catalog(ABC):
         """Atomically move the next queued job to ``running`` (attempts + 1) and return it.
 
         Fair between projects: the oldest queued job of the projects with the fewest running
-        jobs, so one project's burst of uploads cannot hold every worker."""
+        jobs, ties going to the project whose last job started longest ago (never first), so
+        one project's burst of uploads cannot hold every worker, and with a single worker the
+        projects take turns (round robin)."""
 
     def close(self) -> None:  # noqa: B027 - optional hook, most stores hold nothing
         """Release resources."""
@@ -336,9 +338,14 @@ class MemoryCatalog(Catalog):
             if not queued:
                 return None
             running: dict[str, int] = {}
-            for j in self.list_jobs(statuses=("running",)):
-                running[j.project_id] = running.get(j.project_id, 0) + 1
+            last_start: dict[str, float] = {}
+            for j in self._jobs.values():
+                if j.status == "running":
+                    running[j.project_id] = running.get(j.project_id, 0) + 1
+                if j.started is not None:
+                    last_start[j.project_id] = max(last_start.get(j.project_id, 0.0), j.started)
             job = min(enumerate(queued), key=lambda iq: (running.get(iq[1].project_id, 0),
+                                                         last_start.get(iq[1].project_id, 0.0),
                                                          iq[0]))[1]
             return self.update_job(
                 job.job_id, status="running", attempts=job.attempts + 1, started=time.time()

@@ -322,7 +322,9 @@ class SqliteCatalog(Catalog):
             row = db.execute(
                 "SELECT q.job_id, q.attempts FROM catalog_jobs q WHERE q.status = 'queued' "
                 "ORDER BY (SELECT COUNT(*) FROM catalog_jobs r WHERE r.status = 'running' "
-                "AND r.project_id = q.project_id), q.seq LIMIT 1"
+                "AND r.project_id = q.project_id), "
+                "COALESCE((SELECT MAX(s.started) FROM catalog_jobs s "
+                "WHERE s.project_id = q.project_id), 0), q.seq LIMIT 1"
             ).fetchone()
             if row is None:
                 return None

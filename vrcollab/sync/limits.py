@@ -24,10 +24,10 @@ ROOM_FULL = "room_full"
 class RoomLimits:
     """Capacity of one room."""
 
-    max_annotations: int = 5_000
-    max_comments: int = 20_000
+    max_annotations: int = 2_000
+    max_comments: int = 10_000
     max_comments_per_annotation: int = 1_000
-    max_state_bytes: int = 32 * 1024 * 1024
+    max_state_bytes: int = 8 * 1024 * 1024
     max_measurements: int = 5_000
     max_sections: int = 100
     max_nodes: int = 200_000  # node overrides (editors); a model may have many parts

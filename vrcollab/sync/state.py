@@ -84,10 +84,11 @@ def apply_commit(state: RoomState, c: Commit) -> None:
         ann = state.annotations.get(f["annotation_id"])
         if ann is not None:
             com = f["comment"]
-            ann["comments"].append(
-                {"id": com["id"], "author": c.author, "text": com["text"],
-                 "created": c.t, "updated": c.t}
-            )
+            record = {"id": com["id"], "author": c.author, "text": com["text"],
+                      "created": c.t, "updated": c.t}
+            if "imported_from" in com:  # server-made (BCF import); clients cannot send it
+                record["imported_from"] = copy.deepcopy(com["imported_from"])
+            ann["comments"].append(record)
             ann["updated"] = c.t
     elif k == "comment.edit":
         com2 = state.find_comment(f["annotation_id"], f["comment_id"])

@@ -122,3 +122,18 @@ test('a paged welcome (snapshot and replay) rebuilds the state', () => {
   assert.equal(r.seq, 2);
   assert.equal(r.confirmed.annotations.b.title, 'T');
 });
+
+test('a BCF import keeps the archive author as imported_from, the importer as author', () => {
+  const m = new RoomMirror();
+  m.welcome(welcome(0, {}));
+  const from = { source: 'bcf', author: 'Olivia Owner' };
+  m.commit({ seq: 1, op_id: 'bcf:a', kind: 'annotation.create', author: 'u-rita', t: 1,
+    annotation: { id: 'a', position: [0, 0, 0], title: 't', imported_from: from } });
+  m.commit({ seq: 2, op_id: 'bcf:a:c', kind: 'comment.add', author: 'u-rita', t: 2,
+    annotation_id: 'a', comment: { id: 'c', text: 'yes', imported_from: from } });
+  const a = m.view.annotations.a;
+  assert.equal(a.author, 'u-rita');
+  assert.deepEqual(a.imported_from, from);
+  assert.equal(a.comments[0].author, 'u-rita');
+  assert.deepEqual(a.comments[0].imported_from, from);
+});

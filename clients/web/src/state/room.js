@@ -44,7 +44,10 @@ export function applyOp(state, o, meta = {}) {
     case 'comment.add': {
       const a = state.annotations[o.annotation_id];
       if (a && !a.comments.some((c) => c.id === o.comment.id)) {
-        a.comments.push({ id: o.comment.id, text: o.comment.text, author, created: t, updated: t });
+        const c = { id: o.comment.id, text: o.comment.text, author, created: t, updated: t };
+        // BCF import: the archive's author, kept beside the importer (the author of record).
+        if (o.comment.imported_from) c.imported_from = clone(o.comment.imported_from);
+        a.comments.push(c);
       }
       break;
     }

@@ -77,7 +77,7 @@ export class AnnotationPanel {
     const meta = el('div', { class: 'meta' },
       el('span', { class: `pr-${a.priority}` }, `${a.priority} priority`),
       el('span', {}, a.assignee ? `@${a.assignee}` : 'unassigned'),
-      el('span', {}, `${this.app.nameOf(a.author)} · ${ago(a.created)}`),
+      el('span', {}, `${this.app.nameOf(a.author)}${importedFrom(a)} · ${ago(a.created)}`),
       a.comments.length ? el('span', {}, `${a.comments.length} ${a.comments.length === 1 ? 'reply' : 'replies'}`) : null,
       // Set by the server when the room moved to a new model version (re-anchoring).
       a.anchor_state && a.anchor_state !== 'ok' ? el('span', { class: 'badge st-in_progress' }, `element ${a.anchor_state}`) : null);
@@ -105,7 +105,7 @@ export class AnnotationPanel {
     }
     for (const c of a.comments) {
       parts.push(el('div', { class: 'comment', dataset: { comment: c.id } },
-        el('div', { class: 'who' }, `${this.app.nameOf(c.author)} · ${ago(c.created)}`),
+        el('div', { class: 'who' }, `${this.app.nameOf(c.author)}${importedFrom(c)} · ${ago(c.created)}`),
         el('div', { class: 'txt' }, c.text)));
     }
     if (can('comment.add')) {
@@ -144,6 +144,13 @@ export class AnnotationPanel {
     }
     return el('div', { class: 'thread' }, parts);
   }
+}
+
+/** " (imported from X)" for a record a BCF import made: X is the archive's author, shown as
+ * text beside the importer, who is the author of record (issue 8). */
+function importedFrom(record) {
+  const who = record.imported_from?.author;
+  return typeof who === 'string' && who ? ` (imported from ${who})` : '';
 }
 
 function firstLine(text) {
