@@ -134,6 +134,9 @@ def lazy_parser(commands: tuple[str, ...], module: str, *functions: str,
 #: ``serve``, ``project create``, ``token create`` (see :mod:`vrcollab.server.serve`)
 PARSERS.append(lazy_parser(("serve", "project", "token"), "vrcollab.server.serve",
                            "add_serve_parser", "add_project_parser", "add_token_parser"))
+#: ``vrcollab member|invite|account ...`` (:mod:`vrcollab.server.people_cli`)
+PARSERS.append(lazy_parser(("member", "invite", "account"), "vrcollab.server.people_cli",
+                           "add_member_parser", "add_invite_parser", "add_account_parser"))
 #: ``vrcollab bcf export|import`` (:mod:`vrcollab.server.bcf_cli`)
 PARSERS.append(lazy_parser(("bcf",), "vrcollab.server.bcf_cli", "add_bcf_parser"))
 

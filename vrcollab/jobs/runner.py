@@ -94,6 +94,8 @@ class JobRunner:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._cancel_lock = threading.Lock()
+        self._cancels: set[str] = set()
 
     # --- lifecycle ------------------------------------------------------------------------
     def recover(self) -> list[JobRecord]:
@@ -143,6 +145,26 @@ class JobRunner:
         self._wake.set()
         return job
 
+    def cancel(self, job_id: str) -> None:
+        """Ask the dispatcher to stop a queued or running job (it fails with ``cancelled``)."""
+        with self._cancel_lock:
+            self._cancels.add(job_id)
+        self._wake.set()
+
+    def _apply_cancels(self) -> None:
+        with self._cancel_lock:
+            wanted, self._cancels = self._cancels, set()
+        for job_id in wanted:
+            active = self._active.pop(job_id, None)
+            if active is not None:
+                self._discard(active)
+                self._fail(active.job, "cancelled", "the conversion was cancelled")
+                continue
+            with contextlib.suppress(VrcollabError):
+                job = self.catalog.get_job(job_id)
+                if job.status == "queued":
+                    self._fail(job, "cancelled", "the conversion was cancelled")
+
     def wait(self, job_id: str, timeout: float) -> JobRecord:
         """Block until a job is done or failed (for the CLI and tests)."""
         end = time.monotonic() + timeout
@@ -156,6 +178,7 @@ class JobRunner:
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
+                self._apply_cancels()
                 while len(self._active) < self.workers and not self._stop.is_set():
                     job = self.catalog.claim_next_job()
                     if job is None:

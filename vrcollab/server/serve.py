@@ -56,6 +56,9 @@ def run(settings: Settings) -> None:
     """Serve until interrupted."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    from vrcollab.server.people_cli import announce_owner
+
+    announce_owner(settings)  # first start: the owner account and its one-time sign-in link
     cap = raise_open_files_limit(settings.max_connections)
     server = uvicorn.Server(uvicorn_config(settings, max_connections=cap))
     print(f"vrcollab serving on http://{settings.host}:{settings.port}", flush=True)
@@ -134,6 +137,9 @@ def add_token_parser(sub: SubParsers) -> None:
     c.add_argument("--expires-in", dest="expires_in", type=float, help="seconds until expiry")
     _add_common(c)
     c.set_defaults(func=_token_create)
+    from vrcollab.server.people_cli import add_token_actions
+
+    add_token_actions(tsub)  # token list | revoke
 
 
 def _token_create(args: argparse.Namespace) -> int:

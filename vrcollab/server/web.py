@@ -47,6 +47,7 @@ MIME_TYPES: dict[str, str] = {
 VENDOR_WHITELIST: dict[str, tuple[str, ...]] = {
     "three": ("build/three.module.js", "build/three.core.js", "examples/jsm/"),
     "iwer": ("build/iwer.module.js",),
+    "uqr": ("dist/index.mjs",),  # QR codes of invites (web app)
 }
 
 #: Client paths served under /app/.

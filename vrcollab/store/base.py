@@ -108,8 +108,10 @@ class AuthStore(Protocol):
         """Project id -> role for every project the user belongs to."""
         ...
 
-    def create_token(self, user_id: str, *, expires_at: float | None = None) -> str:
-        """Issue a bearer token for a user; returns the plaintext (stored hashed)."""
+    def create_token(self, user_id: str, *, expires_at: float | None = None,
+                     kind: str = "bearer", label: str = "") -> str:
+        """Issue a bearer token (``kind`` bearer) or browser session (``session``) for a user;
+        returns the plaintext (stored hashed)."""
         ...
 
     def resolve_token(self, token: str, now: float) -> User:
@@ -166,7 +168,11 @@ class RoomStore(Protocol):
         ...
 
 
-class Store(AuthStore, RoomStore, Protocol):
+# identity.py needs User and hash_token from above
+from vrcollab.store.identity import IdentityStore  # noqa: E402
+
+
+class Store(AuthStore, IdentityStore, RoomStore, Protocol):
     """A complete backend."""
 
     def close(self) -> None:
