@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
+from tests.corpus import shared_model
 from tests.server_process import ServerProcess
 from tests.web.roomkit import (
-    SHARED,
     PreparedRoom,
     canvas_is_rendered,
     drag,
@@ -26,7 +26,6 @@ from vrcollab.client import RoomClient
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
-DUPLEX = SHARED / "models" / "ifc" / "duplex.ifc"
 #: Draw calls besides the model's batches: the grid, plus slack for parts whose material is
 #: used once or whose vertex layout differs (those are drawn on their own).
 EXTRA_CALLS = 6
@@ -37,7 +36,7 @@ AVATAR_CALLS = 6
 @pytest.fixture(scope="module")
 def duplex_room(web_server: ServerProcess) -> PreparedRoom:
     """A room on the converted duplex (about 300 parts, about 20 materials)."""
-    return prepare_room(web_server, DUPLEX)
+    return prepare_room(web_server, shared_model("ifc/duplex.ifc"))
 
 
 async def _tint(room: PreparedRoom, node: str, color: str | None) -> None:

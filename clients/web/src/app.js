@@ -12,6 +12,7 @@ import { Avatars } from './viewer/avatars.js';
 import { Pins } from './viewer/pins.js';
 import { SectionView } from './viewer/section.js';
 import { XRControls } from './viewer/xr.js';
+import { xrNotice } from './ui/xrnotice.js';
 import { AnnotationPanel } from './ui/panel.js';
 import { el, mount, toast } from './ui/dom.js';
 import * as hud from './ui/hud.js';
@@ -633,7 +634,7 @@ export class App {
     const buttons = [];
     if (vr) buttons.push(el('button', { class: 'btn primary', id: 'enter-vr', onclick: () => this.enterXR('vr') }, 'Enter VR'));
     if (ar) buttons.push(el('button', { class: 'btn', id: 'enter-ar', onclick: () => this.enterXR('ar') }, 'Enter AR'));
-    mount(box, buttons);
+    mount(box, buttons, xrNotice(el, { vr, ar }));
     this.xrSupport = { vr, ar };
   }
 
