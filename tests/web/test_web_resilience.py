@@ -87,7 +87,8 @@ def test_hostile_text_is_shown_as_text(
 ) -> None:
     shell = httpx.get(f"{web_room.base_url}/r/{web_room.room_id}")
     assert "script-src 'self'" in shell.headers["content-security-policy"]
-    eve = web_server.token(web_room.project_id, "reviewer", "Eve")
+    # names shown come from the membership (protocol R18), so the hostile name is the member's
+    eve = web_server.token(web_room.project_id, "reviewer", XSS_NAME)
     a = open_client(browser, web_room.url(web_room.owner_token, name="Olga"))
     b = open_client(browser, web_room.url(eve, name=XSS_NAME.replace(" ", "%20")))
     dialogs: list[str] = []

@@ -10,6 +10,7 @@ import { Outbox, MemoryStorage } from './outbox.js';
 const FATAL_CODES = new Map([
   [4401, 'credentials expired or revoked'],
   [4404, 'room does not exist'],
+  [4409, 'too many sessions for this member'],
   [4426, 'protocol version not supported'],
 ]);
 
@@ -201,7 +202,24 @@ export class Connection {
   _handle(msg) {
     switch (msg.type) {
       case 'welcome':
-        this._onWelcome(msg);
+        if (Number.isInteger(msg.parts) && msg.parts > 0) {
+          // R6: a paged welcome; not a base to resume from until its last part is in
+          this.welcomed = false;
+          this._pagedWelcome = msg;
+          this.mirror.welcome(msg);
+        } else {
+          this.mirror.welcome(msg);
+          this._onWelcome(msg);
+        }
+        break;
+      case 'welcome_part':
+        if (!this._pagedWelcome) break;
+        this.mirror.welcomePart(msg);
+        if (this.mirror.partsLeft === 0) {
+          const w = this._pagedWelcome;
+          this._pagedWelcome = null;
+          this._onWelcome(w);
+        }
         break;
       case 'ack':
         this.stats.acks += 1;
@@ -255,7 +273,6 @@ export class Connection {
     this.welcomed = true;
     this.attempt = 0;
     this.stats.welcomes += 1;
-    this.mirror.welcome(msg);
     // A replay may have committed some of our queued ops; the rest go out again (safe, R7).
     this.outbox.retain(this.mirror.pending.map((o) => o.op_id));
     this.participants.clear();
