@@ -10,7 +10,7 @@ export const UNITS = Object.freeze(['m', 'mm', 'cm', 'ft', 'in']);
 
 /** Server -> client message types this client understands (R6-R15). */
 export const SERVER_TYPES = Object.freeze([
-  'welcome', 'ack', 'reject', 'commit', 'presence', 'poses', 'gather', 'pong', 'error',
+  'welcome', 'ack', 'reject', 'commit', 'presence', 'poses', 'gather', 'view', 'pong', 'error',
 ]);
 
 /** Op kinds and the least role that may send them (protocol table). */
