@@ -4,7 +4,7 @@ import { TransformControls } from 'three/addons/controls/TransformControls.js';
 import { Connection } from './state/connection.js';
 import { PoseInterpolator } from './state/interp.js';
 import { detectDeviceClass } from './state/lod.js';
-import { canSend, roleAtLeast, newAnnotation, viewpoint as makeViewpoint } from './state/codec.js';
+import { canSend, newAnnotation, viewpoint as makeViewpoint } from './state/codec.js';
 import { annotationList } from './state/room.js';
 import { Viewer } from './viewer/viewer.js';
 import { ModelView } from './viewer/model.js';
@@ -13,6 +13,10 @@ import { Pins } from './viewer/pins.js';
 import { SectionView } from './viewer/section.js';
 import { XRControls } from './viewer/xr.js';
 import { AnnotationPanel } from './ui/panel.js';
+import { OwnView } from './tools/viewstate.js';
+import { spawnAzimuth, followPose, lockReasons, fetchMembers } from './tools/people.js';
+import { showNavHelp } from './ui/help.js';
+import { XRIssueDraft } from './tools/xrconfirm.js';
 import { el, mount, toast } from './ui/dom.js';
 import * as hud from './ui/hud.js';
 
@@ -31,6 +35,9 @@ export class App {
     this.selected = null;
     this.following = null; // session id we follow, or 'presenter'
     this.names = new Map();
+    this.memberNames = new Map();
+    this.members = [];
+    this.own = new OwnView(); // hide / isolate / section for ourselves only
     this.dragging = null;
 
     this.viewer = new Viewer(document.getElementById('viewport'), { quality: cfg.quality });
@@ -41,11 +48,14 @@ export class App {
     this.section = new SectionView(this.viewer, this.model.root);
     this.interp = new PoseInterpolator();
     this.xr = new XRControls(this.viewer, this.model, {
-      onTrigger: (hit) => this.annotateAt(hit, { title: 'Issue from VR', text: '' }),
+      // A trigger pull drafts an issue; it is created only once confirmed (tools/xrconfirm.js).
+      onTrigger: (hit) => this.draftXRIssue(hit),
       canGrab: () => this.can('node.set'),
       onGrab: (part, phase, matrix) => this.onDrag(part, phase, matrix),
       onSession: (mode) => this.onXRSession(mode),
+      onSqueeze: () => this.xrDraft.cancel(),
     });
+    this.xrDraft = new XRIssueDraft(this.viewer.scene, { onConfirm: (hit, draft) => this.annotateAt(hit, draft) });
     // Load timings count frames actually drawn with the model on screen.
     this.viewer.afterRender = () => {
       if (!this.model.display) return;
@@ -63,8 +73,12 @@ export class App {
       canSend: (k) => this.can(k),
       flyToAnnotation: (a) => this.flyToAnnotation(a),
       nameOf: (u) => this.nameOf(u),
+      members: () => this.members,
     });
-    this.toolbar = hud.buildToolbar(document.getElementById('toolbar'), (t) => this.onTool(t));
+    this.toolbar = hud.buildToolbar(document.getElementById('toolbar'), (t) => this.onTool(t), {
+      onLocked: (id, reason) => toast(reason),
+    });
+    showNavHelp(document.getElementById('stage'));
     this.toolbar.setActive('select', true);
     this._wireConnection();
     this._wirePointer();
@@ -89,7 +103,8 @@ export class App {
   nameOf(userId) {
     if (!userId) return 'someone';
     if (userId === this.conn.welcome?.user?.user_id) return 'You';
-    return this.names.get(userId) ?? String(userId).slice(0, 10);
+    // Online people by the name they joined with; offline authors by their account name.
+    return this.names.get(userId) ?? this.memberNames.get(userId) ?? String(userId).slice(0, 10);
   }
 
   send(kind, fields) {
@@ -118,6 +133,8 @@ export class App {
     c.on('welcome', (w) => {
       this.names.set(w.user.user_id, w.user.name);
       for (const p of w.presence ?? []) this.names.set(p.user_id, p.name);
+      this.spawnIndex ??= (w.presence ?? []).filter((p) => p.session_id !== w.session_id).length;
+      this._loadMembers();
       this.interp.setTickHz(w.tick_hz ?? 30);
       this._startPoseTimer(w.tick_hz ?? 30);
       this._refreshPermissions();
@@ -142,6 +159,8 @@ export class App {
       this.viewer.invalidate(400);
     });
     c.on('gather', (m) => this.onGather(m));
+    c.on('view', (m) => this.onSharedView(m));
+    c.on('error', (m) => { if (m?.code === 'forbidden') toast(m.reason ?? 'Not allowed for your role.'); });
     c.on('model', (model) => {
       if (model?.manifest_url && !this.cfg.manifestUrl) this.switchModel(model.manifest_url);
     });
@@ -159,11 +178,9 @@ export class App {
     this.panel.render(view);
     const list = annotationList(view);
     this.pins.sync(list, this.panel.selected);
-    this.model.setNodeState(view.nodes, { skip: this.dragging });
-    this.section.apply(view.sections);
+    this._applyViewState(view);
     this.toolbar.setActive('present', Boolean(view.presenter) && view.presenter === this.conn.welcome?.user?.user_id);
     this._refreshPermissions();
-    this.toolbar.setActive('section', Boolean(this.section.current));
     this._syncAvatars();
     hud.showConnection(this.conn.state, this.conn.lastError, this.conn.outbox.size);
     if (this.selected) hud.showInspector(this.model.partInfo(this.selected), view.nodes[this.selected]);
@@ -183,11 +200,30 @@ export class App {
 
   _refreshPermissions() {
     const role = this.conn.welcome ? this.conn.role : 'viewer';
-    this.toolbar.setEnabled('annotate', canSend(role, 'annotation.create'));
-    for (const t of ['move', 'rotate', 'hide', 'showall', 'section']) this.toolbar.setEnabled(t, canSend(role, 'node.set'));
-    this.toolbar.setEnabled('present', canSend(role, 'presenter.set'));
-    const presenting = this.conn.welcome && this.conn.mirror.view.presenter === this.conn.welcome.user.user_id;
-    this.toolbar.setEnabled('gather', roleAtLeast(role, 'editor') || Boolean(presenting));
+    const presenting = Boolean(this.conn.welcome && this.conn.mirror.view.presenter === this.conn.welcome.user.user_id);
+    // Hide, isolate, show all and section are our own view: open to every role.
+    for (const [tool, reason] of Object.entries(lockReasons(role, { presenting, online: Boolean(this.conn.welcome) }))) {
+      this.toolbar.setEnabled(tool, reason === null, reason ?? undefined);
+    }
+  }
+
+  /** Draw the room's durable state with our own view (hidden, isolated, section) on top. */
+  _applyViewState(view = this.conn.mirror.view) {
+    // model.isolated is the local isolation the node state is drawn with.
+    this.model.isolated = this.own.isolated ? new Set(this.own.isolated) : null;
+    this.model.setNodeState(this.own.nodes(view.nodes), { skip: this.dragging });
+    this.section.apply(this.own.sections(view.sections));
+    this.toolbar.setActive('section', Boolean(this.section.current));
+    this.toolbar.setActive('isolate', Boolean(this.own.isolated));
+    this.viewer.invalidate();
+  }
+
+  async _loadMembers() {
+    const list = await fetchMembers(this.cfg.roomId, this.cfg.authHeader);
+    if (!list) return;
+    this.members = list;
+    for (const m of list) this.memberNames.set(m.user_id, m.name);
+    this.panel.render(this.conn.mirror.view);
   }
 
   // ---- model --------------------------------------------------------------------------------
@@ -223,7 +259,8 @@ export class App {
       const now = performance.now() - this.t0;
       if (this.timings.first_level_ms === undefined) this.timings.first_level_ms = now;
       if (last) this.timings.full_detail_ms = now;
-      this.model.setNodeState(this.conn.mirror.view.nodes);
+      this._applyViewState();
+      if (!this.spawned && this.model.bounds) this._spawnApart();
       const info = document.getElementById('model-info');
       const tri = level.triangles ? `${(level.triangles / 1000).toFixed(level.triangles < 10000 ? 1 : 0)}k triangles` : '';
       info.textContent = `${this.model.manifest?.source?.name ?? 'model'} · ${level.name}${tri ? ` · ${tri}` : ''}`;
@@ -319,6 +356,18 @@ export class App {
     return a;
   }
 
+  /** VR trigger: draft an issue at the hit; a second pull on the draft creates it. */
+  draftXRIssue(hit) {
+    if (!this.can('annotation.create')) {
+      toast(lockReasons(this.conn.role).annotate ?? 'Your role cannot add issues.');
+      return;
+    }
+    const label = hit.part ? this.model.partInfo(hit.part)?.name ?? '' : '';
+    this.xrDraft.scale = this.avatars.scale;
+    this.xrDraft.trigger(hit, label);
+    this.viewer.invalidate();
+  }
+
   select(part) {
     this.selected = part;
     this.model.setSelected(part);
@@ -340,21 +389,34 @@ export class App {
         this._attachGizmo();
         break;
       case 'hide':
-        if (this.selected) this.send('node.set', { node_id: this.selected, props: { visible: false } });
-        else toast('Select a part first.');
+        if (this.selected) {
+          this.own.hide(this.selected);
+          this.select(null);
+          this._applyViewState();
+          toast('Hidden for you only. “Show my view to everyone” shares it.');
+        } else {
+          toast('Select a part first.');
+        }
         break;
       case 'isolate':
-        if (this.model.isolated) this.model.isolate(null);
-        else if (this.selected) this.model.isolate([this.selected]);
+        if (this.own.isolated) this.own.isolate(null);
+        else if (this.selected) this.own.isolate([this.selected]);
         else toast('Select a part first.');
-        this.toolbar.setActive('isolate', Boolean(this.model.isolated));
+        this._applyViewState();
         break;
-      case 'showall':
-        this.model.isolate(null);
-        this.toolbar.setActive('isolate', false);
-        for (const [node, st] of Object.entries(view.nodes)) {
-          if (st.visible === false) this.send('node.set', { node_id: node, props: { visible: true } });
+      case 'showall': {
+        this.own.clear();
+        this._sectionControls(null);
+        this._applyViewState();
+        // Editors also bring back what was hidden for the whole room.
+        const roomHidden = Object.entries(view.nodes).filter(([, st]) => st.visible === false);
+        if (roomHidden.length && this.can('node.set')) {
+          for (const [node] of roomHidden) this.send('node.set', { node_id: node, props: { visible: true } });
         }
+        break;
+      }
+      case 'share':
+        this.shareView();
         break;
       case 'section':
         this.toggleSection();
@@ -385,19 +447,70 @@ export class App {
     return this.model.bounds.clone().applyMatrix4(this.model.root.matrixWorld.clone().invert());
   }
 
+  /** Our own section plane on or off (the room's plane, if any, is replaced while ours is on). */
   toggleSection() {
     const current = this.section.current;
     if (current) {
-      this.send('section.set', { section: { ...current, enabled: false } });
+      this.own.setSection({ ...current, enabled: false });
       this._sectionControls(null);
+      this._applyViewState();
       return;
     }
     const b = this.modelBounds();
     const up = this.model.upAxis === 'Z' ? 2 : 1;
     const mid = b ? b.getCenter(new THREE.Vector3()).getComponent(up) : 0;
-    const s = { id: 'main', normal: up === 2 ? [0, 0, 1] : [0, 1, 0], offset: mid, enabled: true };
-    this.send('section.set', { section: s });
+    const s = { normal: up === 2 ? [0, 0, 1] : [0, 1, 0], offset: mid, enabled: true };
+    this.own.setSection(s);
+    this._applyViewState();
     this._sectionControls(s);
+  }
+
+  /** "Show my view to everyone": editors write it into the room (node.set, section.set, durable);
+   * editors and the presenter also send the ephemeral `view` command (R17) so the others take over
+   * isolation and camera. Anyone else is told why not. */
+  shareView() {
+    const editor = this.can('node.set');
+    const me = this.conn.welcome?.user?.user_id;
+    const presenting = Boolean(me && this.conn.mirror.view.presenter === me);
+    if (!editor && !presenting) {
+      toast('Only editors or the presenter can show their view to everyone: press Present first.');
+      return;
+    }
+    const wire = this.own.toWire(makeViewpoint(this.vpToModel(this.viewer.viewpoint())));
+    if (editor) {
+      const room = this.conn.mirror.view;
+      for (const id of this.own.hidden) {
+        if (room.nodes[id]?.visible !== false) this.send('node.set', { node_id: id, props: { visible: false } });
+      }
+      if (this.own.section) this.send('section.set', { section: { id: 'main', ...this.own.section } });
+      else for (const s of Object.values(room.sections)) if (s.enabled) this.send('section.set', { section: { ...s, enabled: false } });
+    }
+    if (this.conn.command('view', { view: wire })) toast('Everyone now sees your view.');
+  }
+
+  /** Someone (editor or presenter) showed us their view (R17): it replaces our own. */
+  onSharedView(m) {
+    this.own.adopt(m.view);
+    this._sectionControls(null);
+    this._applyViewState();
+    const cam = m.view?.camera;
+    if (cam && !this.following) this.viewer.flyTo(this.vpToWorld(cam));
+    const who = this.conn.participants.get(m.from)?.name ?? 'A participant';
+    toast(`${who} showed you their view. “Show all” returns to the whole model.`);
+  }
+
+  /** Desktop clients start at distinct framings around the model (the k-th person in the room
+   * at the k-th golden-angle turn), so nobody starts inside someone else's head. */
+  _spawnApart() {
+    this.spawned = true;
+    if (this.viewer.renderer.xr.isPresenting || this.following) return;
+    const angle = spawnAzimuth(this.spawnIndex ?? 0);
+    if (!angle) return;
+    const c = this.viewer.controls.target;
+    const off = this.viewer.camera.position.clone().sub(c).applyAxisAngle(new THREE.Vector3(0, 1, 0), angle);
+    this.viewer.camera.position.copy(c).add(off);
+    this.viewer.controls.update();
+    this.viewer.invalidate();
   }
 
   _sectionControls(s) {
@@ -415,18 +528,21 @@ export class App {
       const i = { x: 0, y: 1, z: 2 }[axis];
       const lo = b.min.getComponent(i);
       const hi = b.max.getComponent(i);
-      const sec = { id: 'main', normal: axes[axis], offset: lo + (hi - lo) * k, enabled: true };
-      this.section.apply({ main: sec });
+      const sec = { normal: axes[axis], offset: lo + (hi - lo) * k, enabled: true };
+      this.own.setSection(sec);
       const now = performance.now();
       if (final || now - last > DRAG_SEND_MS) {
         last = now;
-        this.send('section.set', { section: sec });
+        this._applyViewState();
+      } else {
+        this.section.apply(this.own.sections({}));
+        this.viewer.invalidate();
       }
     };
     slider.addEventListener('input', () => push(false));
     slider.addEventListener('change', () => push(true));
     axisSel.addEventListener('change', () => { axis = axisSel.value; push(true); });
-    const box = el('div', { class: 'section-ctl', id: 'section-ctl' }, el('span', {}, 'Section'), axisSel, slider,
+    const box = el('div', { class: 'section-ctl', id: 'section-ctl' }, el('span', {}, 'Section (yours)'), axisSel, slider,
       el('button', { class: 'btn small', onclick: () => this.toggleSection() }, 'Off'));
     document.getElementById('stage').append(box);
   }
@@ -555,13 +671,15 @@ export class App {
 
   _frame() {
     const poses = this.interp.sampleAll(performance.now() / 1000);
-    this.avatars.update(poses, this.viewer.camera);
-    if (this.following && !this.viewer.renderer.xr.isPresenting) {
+    const xr = this.viewer.renderer.xr;
+    const sid = this.following === 'presenter' ? this._presenterSession() : this.following;
+    if (this.following && !xr.isPresenting) {
       this.viewer.invalidate();
-      const sid = this.following === 'presenter' ? this._presenterSession() : this.following;
       const p = sid && poses.get(sid);
       if (p?.head) this._copyHead(p.head);
     }
+    // The followed person is hidden (we look over their shoulder); heads near us fade out.
+    this.avatars.update(poses, xr.isPresenting ? xr.getCamera() : this.viewer.camera, { hide: this.following ? sid : null });
   }
 
   /** Follow a session ('presenter' tracks whoever presents); the server tells the others (R13). */
@@ -580,13 +698,14 @@ export class App {
     return null;
   }
 
+  /** Follow: the camera sits a little behind and above the followed head, looking the same way. */
   _copyHead(head) {
     const cam = this.viewer.camera;
-    cam.position.copy(this.model.fromModel(head.p));
     const q = this.model.quatFromModel(head.q);
-    const fwd = new THREE.Vector3(0, 0, -1).applyQuaternion(q);
-    const dist = Math.max(1, this.viewer.controls.target.distanceTo(cam.position));
-    this.viewer.controls.target.copy(cam.position).addScaledVector(fwd, dist);
+    const at = this.model.fromModel(head.p);
+    const { position, target } = followPose(at, q, this.avatars.scale);
+    cam.position.copy(position);
+    this.viewer.controls.target.copy(target);
     cam.quaternion.copy(q);
   }
 
@@ -646,6 +765,7 @@ export class App {
   }
 
   onXRSession(mode) {
+    if (!mode) this.xrDraft.cancel();
     this.conn.setDevice(mode ?? (this.cfg.identity.device === 'phone' ? 'phone' : 'desktop'));
     // The device is part of the hello; a quick resume (last_seq) tells the others.
     this.conn.reconnect();
@@ -653,6 +773,18 @@ export class App {
   }
 
   // ---- test hooks ---------------------------------------------------------------------------
+
+  /** The first thing on the ray through the centre of the view: a (visible) avatar or the model. */
+  centerHit() {
+    const rc = new THREE.Raycaster();
+    rc.setFromCamera(new THREE.Vector2(0, 0), this.viewer.camera);
+    const shown = (o) => { for (let x = o; x; x = x.parent) if (!x.visible) return false; return true; };
+    const avatar = rc.intersectObject(this.avatars.group, true).find((h) => h.object.isMesh && shown(h.object));
+    const model = this.model.pickPrecise(new THREE.Vector2(0, 0));
+    const md = model ? model.point.distanceTo(rc.ray.origin) : Infinity;
+    if (avatar && avatar.distance < md) return { first: 'avatar', distance: avatar.distance };
+    return model ? { first: 'model', distance: md, part: model.part ?? null } : { first: null };
+  }
 
   /** Read-only snapshot for tests and diagnostics (window.__vrcollab.info()). */
   info() {
@@ -680,6 +812,9 @@ export class App {
       } : null,
       camera: this.viewer.camera.getWorldPosition(new THREE.Vector3()).toArray(),
       following: this.following,
+      own_view: this.own.describe(),
+      xr_draft: this.xrDraft.describe(),
+      members: this.members,
       selected: this.selected,
       tool: this.tool,
     };

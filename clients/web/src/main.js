@@ -132,6 +132,8 @@ async function boot() {
       const p = app.tc.object.getWorldPosition(app.viewer.camera.position.clone());
       return hooks.project(p.toArray());
     },
+    /** What the ray through the centre of the view meets first: 'avatar', 'model' or null. */
+    centerHit: () => app.centerHit(),
     /** A part's local matrix on the displayed level (16 numbers) or null. */
     partMatrix: (name) => app.model.partMatrix(name),
     batchState: (name) => app.model.batchState(name),

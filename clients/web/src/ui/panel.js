@@ -131,8 +131,8 @@ export class AnnotationPanel {
       const prio = el('select', { 'aria-label': 'Priority', onchange: (e) => this.app.send('annotation.update', { id: a.id, props: { priority: e.target.value } }) },
         PRIORITIES.map((p) => el('option', { value: p }, p)));
       prio.value = a.priority;
-      const assignee = el('input', { value: a.assignee ?? '', placeholder: 'Assignee', 'aria-label': 'Assignee', size: 10 });
-      assignee.addEventListener('change', () => this.app.send('annotation.update', { id: a.id, props: { assignee: assignee.value.trim() || null } }));
+      const assignee = assigneePicker(a.assignee, this.app.members?.() ?? []);
+      assignee.addEventListener('change', () => this.app.send('annotation.update', { id: a.id, props: { assignee: assignee.value || null } }));
       parts.push(el('div', { class: 'row' }, status, prio, assignee));
       parts.push(el('div', { class: 'row' },
         a.status !== 'resolved' ? el('button', { class: 'btn small', onclick: () => this.app.send('annotation.update', { id: a.id, props: { status: 'resolved' } }) }, 'Resolve') : null,
@@ -144,6 +144,17 @@ export class AnnotationPanel {
     }
     return el('div', { class: 'thread' }, parts);
   }
+}
+
+/** Assignee chooser: the room's project members by name (GET /api/rooms/{id}/members), plus a
+ * value already set that is no member (e.g. from a BCF import), kept so it is not lost. */
+function assigneePicker(current, members) {
+  const names = [...new Set(members.map((m) => m.name))];
+  const options = [el('option', { value: '' }, 'Unassigned'), ...names.map((n) => el('option', { value: n }, n))];
+  if (current && !names.includes(current)) options.push(el('option', { value: current }, `${current} (not a member)`));
+  const sel = el('select', { 'aria-label': 'Assignee', class: 'assignee' }, options);
+  sel.value = current ?? '';
+  return sel;
 }
 
 /** " (imported from X)" for a record a BCF import made: X is the archive's author, shown as

@@ -1,0 +1,67 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as THREE from 'three';
+import { OwnView, MAX_VIEW_NODES } from '../src/tools/viewstate.js';
+import { spawnAzimuth, followPose, lockReasons, FOLLOW_BACK } from '../src/tools/people.js';
+import { formatNumber, unitOf } from '../src/ui/hud.js';
+
+test('own view hides over the room state without touching it', () => {
+  const v = new OwnView();
+  const room = { a: { visible: true, color: '#ff0000' }, b: { visible: false } };
+  assert.equal(v.nodes(room), room);
+  v.hide('a');
+  v.hide('c');
+  const merged = v.nodes(room);
+  assert.deepEqual(merged.a, { visible: false, color: '#ff0000' });
+  assert.deepEqual(merged.c, { visible: false });
+  assert.deepEqual(room.a, { visible: true, color: '#ff0000' });
+  assert.deepEqual(v.sections({ main: { id: 'main' } }), { main: { id: 'main' } });
+  v.setSection({ normal: [0, 1, 0], offset: 2 });
+  assert.deepEqual(v.sections({ main: { id: 'main' } }), { own: { id: 'own', normal: [0, 1, 0], offset: 2, enabled: true } });
+  const wire = v.toWire(null);
+  assert.deepEqual(wire, { hidden: ['a', 'c'], isolated: null, section: { normal: [0, 1, 0], offset: 2, enabled: true }, camera: null });
+  const w = new OwnView();
+  w.adopt({ ...wire, hidden: ['a', 7], isolated: ['x'], section: { normal: [0, 1], offset: 1 } });
+  assert.deepEqual(w.describe(), { hidden: ['a'], isolated: ['x'], section: null });
+  v.clear();
+  assert.ok(v.empty);
+  for (let i = 0; i < MAX_VIEW_NODES + 5; i += 1) v.hide(`n${i}`);
+  assert.equal(v.toWire().hidden.length, MAX_VIEW_NODES);
+});
+
+test('people spawn at distinct framings and follow from behind', () => {
+  const angles = [0, 1, 2, 3, 4, 5].map(spawnAzimuth);
+  assert.equal(angles[0], 0);
+  for (let i = 0; i < angles.length; i += 1) {
+    for (let j = i + 1; j < angles.length; j += 1) {
+      const d = Math.abs(Math.atan2(Math.sin(angles[i] - angles[j]), Math.cos(angles[i] - angles[j])));
+      assert.ok(d > 0.3, `spawn ${i} and ${j} are ${d} rad apart`);
+    }
+  }
+  const head = new THREE.Vector3(1, 2, 3);
+  const q = new THREE.Quaternion(); // looking down -Z
+  const { position, target } = followPose(head, q, 2);
+  assert.ok(Math.abs(position.z - (3 + FOLLOW_BACK * 2)) < 1e-9);
+  assert.ok(target.z < head.z);
+});
+
+test('a locked tool says why; own-view tools are open to every role', () => {
+  const viewer = lockReasons('viewer');
+  assert.match(viewer.annotate, /reviewer role \(you are viewer\)/);
+  assert.equal(viewer.hide, null);
+  assert.equal(viewer.section, null);
+  const rev = lockReasons('reviewer');
+  assert.match(rev.move, /editor/);
+  assert.match(rev.share, /Present/);
+  assert.equal(lockReasons('reviewer', { presenting: true }).share, null);
+  assert.equal(lockReasons('editor').share, null);
+  assert.match(lockReasons('owner', { online: false }).annotate, /not connected/);
+});
+
+test('property numbers are rounded and carry the unit their name implies', () => {
+  assert.equal(formatNumber(50.23129999999995, unitOf('Width')), '50.231 m');
+  assert.equal(formatNumber(12.5, unitOf('NetSideArea')), '12.5 m²');
+  assert.equal(formatNumber(0.123456789, unitOf('GrossVolume')), '0.1235 m³');
+  assert.equal(formatNumber(3, unitOf('Reference')), '3');
+  assert.equal(formatNumber(1234.56, ''), '1235');
+});
