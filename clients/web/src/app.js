@@ -813,7 +813,8 @@ export class App {
       camera: this.viewer.camera.getWorldPosition(new THREE.Vector3()).toArray(),
       following: this.following,
       own_view: this.own.describe(),
-      xr_draft: this.xrDraft.describe(),
+      // Model space, like poses and annotations.
+      xr_draft: this.xrDraft.draft ? { ...this.xrDraft.describe(), point: this.model.toModel(this.xrDraft.draft.point) } : null,
       members: this.members,
       selected: this.selected,
       tool: this.tool,
