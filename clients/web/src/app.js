@@ -17,6 +17,7 @@ import { OwnView } from './tools/viewstate.js';
 import { spawnAzimuth, followPose, lockReasons, fetchMembers } from './tools/people.js';
 import { showNavHelp } from './ui/help.js';
 import { XRIssueDraft } from './tools/xrconfirm.js';
+import { MeasureTool, MeasurementsView, hitTriangle } from './tools/measure.js';
 import { el, mount, toast } from './ui/dom.js';
 import * as hud from './ui/hud.js';
 
@@ -46,6 +47,10 @@ export class App {
     this.avatars = new Avatars(this.model.root);
     this.pins = new Pins(this.model.root);
     this.section = new SectionView(this.viewer, this.model.root);
+    this.measurements = new MeasurementsView(this.model.root);
+    this.measure = new MeasureTool({
+      viewer: this.viewer, model: this.model, send: (k, f) => this.send(k, f), toScreen: (v) => this.toScreen(v),
+    });
     this.interp = new PoseInterpolator();
     this.xr = new XRControls(this.viewer, this.model, {
       // A trigger pull drafts an issue; it is created only once confirmed (tools/xrconfirm.js).
@@ -79,6 +84,7 @@ export class App {
       onLocked: (id, reason) => toast(reason),
     });
     showNavHelp(document.getElementById('stage'));
+    window.addEventListener('keydown', (e) => { if (e.key === 'Escape') this.measure.reset(); });
     this.toolbar.setActive('select', true);
     this._wireConnection();
     this._wirePointer();
@@ -178,6 +184,7 @@ export class App {
     this.panel.render(view);
     const list = annotationList(view);
     this.pins.sync(list, this.panel.selected);
+    this.measurements.sync(view.measurements);
     this._applyViewState(view);
     this.toolbar.setActive('present', Boolean(view.presenter) && view.presenter === this.conn.welcome?.user?.user_id);
     this._refreshPermissions();
@@ -315,7 +322,9 @@ export class App {
 
   _hover() {
     if (!this.pointer || this.tc?.dragging) return;
-    const hit = this.model.pickHover(this.pointer.ndc);
+    // Measuring snaps to the displayed level's triangles; hovering otherwise uses the cheap proxy.
+    const hit = this.tool === 'measure' ? this.model.pickPrecise(this.pointer.ndc) : this.model.pickHover(this.pointer.ndc);
+    if (this.tool === 'measure') this.measure.hover(hit, [this.pointer.x, this.pointer.y]);
     this.hoverHit = hit;
     this.model.setHover(hit?.part ?? null);
     hud.showTooltip(this.pointer.x, this.pointer.y, hit?.part ? this.model.partInfo(hit.part) : null);
@@ -331,6 +340,11 @@ export class App {
       return;
     }
     const hit = this.model.pickPrecise(ndc);
+    if (this.tool === 'measure') {
+      const m = this.measure.click(hit, [e.clientX, e.clientY]);
+      toast(m ? 'Measured. Click two more points for another distance.' : hit ? 'Now click the second point (Esc cancels).' : 'Click on the model.');
+      return;
+    }
     if (this.tool === 'annotate') {
       if (!hit) return;
       const draft = await hud.compose(e.clientX, e.clientY);
@@ -381,11 +395,13 @@ export class App {
     switch (id) {
       case 'select':
       case 'annotate':
+      case 'measure':
       case 'move':
       case 'rotate':
         this.tool = id;
-        for (const t of ['select', 'annotate', 'move', 'rotate']) this.toolbar.setActive(t, t === id);
-        this.viewer.renderer.domElement.style.cursor = id === 'annotate' ? 'crosshair' : '';
+        this.measure.reset();
+        for (const t of ['select', 'annotate', 'measure', 'move', 'rotate']) this.toolbar.setActive(t, t === id);
+        this.viewer.renderer.domElement.style.cursor = id === 'annotate' || id === 'measure' ? 'crosshair' : '';
         this._attachGizmo();
         break;
       case 'hide':
@@ -772,7 +788,24 @@ export class App {
     this._syncAvatars();
   }
 
+  /** A world point in page pixels (CSS). */
+  toScreen(v) {
+    const p = v.clone().project(this.viewer.camera);
+    const r = this.viewer.renderer.domElement.getBoundingClientRect();
+    return [r.left + ((p.x + 1) / 2) * r.width, r.top + ((1 - p.y) / 2) * r.height];
+  }
+
   // ---- test hooks ---------------------------------------------------------------------------
+
+  /** The triangle under a page point: its corners in world and model space, and the part. */
+  faceAt([x, y]) {
+    const r = this.viewer.renderer.domElement.getBoundingClientRect();
+    const ndc = new THREE.Vector2(((x - r.left) / r.width) * 2 - 1, -((y - r.top) / r.height) * 2 + 1);
+    const hit = this.model.pickPrecise(ndc);
+    const tri = hit && hitTriangle(hit);
+    if (!tri) return null;
+    return { part: hit.part ?? null, world: tri.map((v) => v.toArray()), model: tri.map((v) => this.model.toModel(v)) };
+  }
 
   /** The first thing on the ray through the centre of the view: a (visible) avatar or the model. */
   centerHit() {
@@ -813,6 +846,10 @@ export class App {
       camera: this.viewer.camera.getWorldPosition(new THREE.Vector3()).toArray(),
       following: this.following,
       own_view: this.own.describe(),
+      measurements: this.measurements.describe(),
+      measure: this.measure.lastSnap ? {
+        kind: this.measure.lastSnap.kind, point: this.model.toModel(this.measure.lastSnap.point), started: Boolean(this.measure.start),
+      } : null,
       // Model space, like poses and annotations.
       xr_draft: this.xrDraft.draft ? { ...this.xrDraft.describe(), point: this.model.toModel(this.xrDraft.draft.point) } : null,
       members: this.members,

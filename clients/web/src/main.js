@@ -134,6 +134,8 @@ async function boot() {
     },
     /** What the ray through the centre of the view meets first: 'avatar', 'model' or null. */
     centerHit: () => app.centerHit(),
+    /** The triangle under a page point (world and model corners), or null. */
+    faceAt: (xy) => app.faceAt(xy),
     /** A part's local matrix on the displayed level (16 numbers) or null. */
     partMatrix: (name) => app.model.partMatrix(name),
     batchState: (name) => app.model.batchState(name),

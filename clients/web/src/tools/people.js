@@ -33,6 +33,7 @@ export function lockReasons(role, { presenting = false, online = true } = {}) {
   const leads = online && (roleAtLeast(role, 'editor') || presenting);
   return {
     annotate: need('annotation.create', 'Adding issues', 'reviewer'),
+    measure: need('measurement.create', 'Measuring', 'reviewer'),
     move: need('node.set', 'Moving parts', 'editor'),
     rotate: need('node.set', 'Rotating parts', 'editor'),
     hide: ownView,

@@ -5,6 +5,7 @@ import { el, mount, icon } from './dom.js';
 export const TOOLS = [
   { id: 'select', label: 'Select (S)', key: 's', icon: ['M5 3l14 8-6 2-2 6z'] },
   { id: 'annotate', label: 'Add issue pin (A)', key: 'a', icon: ['M12 21s-6-5.5-6-11a6 6 0 1 1 12 0c0 5.5-6 11-6 11z', 'M12 10h.01'] },
+  { id: 'measure', label: 'Measure a distance (D): click two points; snaps to corners, edge midpoints and edges', key: 'd', icon: ['M3 17L17 3l4 4L7 21z', 'M7 13l2 2', 'M10 10l2 2', 'M13 7l2 2'] },
   { id: 'move', label: 'Move part (M)', key: 'm', icon: ['M12 3v18', 'M3 12h18', 'M9 6l3-3 3 3', 'M9 18l3 3 3-3', 'M6 9l-3 3 3 3', 'M18 9l3 3-3 3'] },
   { id: 'rotate', label: 'Rotate part (R)', key: 'r', icon: ['M20 12a8 8 0 1 1-3-6.2', 'M20 4v5h-5'] },
   { sep: true },
