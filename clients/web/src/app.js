@@ -18,6 +18,7 @@ import { spawnAzimuth, followPose, lockReasons, fetchMembers } from './tools/peo
 import { showNavHelp } from './ui/help.js';
 import { XRIssueDraft } from './tools/xrconfirm.js';
 import { MeasureTool, MeasurementsView, hitTriangle } from './tools/measure.js';
+import { captureViewer, uploadSnapshot, snapshotUrl } from './tools/snapshot.js';
 import { el, mount, toast } from './ui/dom.js';
 import * as hud from './ui/hud.js';
 
@@ -79,6 +80,8 @@ export class App {
       flyToAnnotation: (a) => this.flyToAnnotation(a),
       nameOf: (u) => this.nameOf(u),
       members: () => this.members,
+      snapshotUrl: (a) => snapshotUrl(this.cfg.roomId, a, this.cfg.authHeader),
+      retakeSnapshot: (a) => this.takeSnapshot(a.id),
     });
     this.toolbar = hud.buildToolbar(document.getElementById('toolbar'), (t) => this.onTool(t), {
       onLocked: (id, reason) => toast(reason),
@@ -363,7 +366,9 @@ export class App {
       nodeId: hit.part ?? null, elementId: info?.element_id ?? null,
       view: makeViewpoint(this.vpToModel(this.viewer.viewpoint())), title, text, priority,
     });
-    this.send('annotation.create', { annotation: a });
+    if (!this.send('annotation.create', { annotation: a })) return null;
+    // An immersive session's frames are not on the page canvas: no snapshot from VR (retake later).
+    if (!this.viewer.renderer.xr.isPresenting) this.takeSnapshot(a.id);
     this.panel.selected = a.id;
     this.panel.render(this.conn.mirror.view);
     this.pins.sync(annotationList(this.conn.mirror.view), a.id);
@@ -380,6 +385,21 @@ export class App {
     this.xrDraft.scale = this.avatars.scale;
     this.xrDraft.trigger(hit, label);
     this.viewer.invalidate();
+  }
+
+  /** Store a PNG of the view as the annotation's snapshot (also "Retake" in the panel). */
+  async takeSnapshot(annotationId) {
+    try {
+      const blob = await captureViewer(this.viewer);
+      if (!blob) return null;
+      this.snapshots = (this.snapshots ?? 0) + 1;
+      const ref = await uploadSnapshot(this.cfg.roomId, annotationId, blob, this.cfg.authHeader);
+      if (ref) this.snapshotsStored = (this.snapshotsStored ?? 0) + 1;
+      return ref;
+    } catch (err) {
+      toast(`Could not store the snapshot: ${err.message ?? err}`);
+      return null;
+    }
   }
 
   select(part) {
@@ -847,6 +867,7 @@ export class App {
       following: this.following,
       own_view: this.own.describe(),
       measurements: this.measurements.describe(),
+      snapshots: { taken: this.snapshots ?? 0, stored: this.snapshotsStored ?? 0 },
       measure: this.measure.lastSnap ? {
         kind: this.measure.lastSnap.kind, point: this.model.toModel(this.measure.lastSnap.point), started: Boolean(this.measure.start),
       } : null,

@@ -91,6 +91,11 @@ export class AnnotationPanel {
   _thread(a) {
     const can = (k) => this.app.canSend(k);
     const parts = [];
+    if (a.snapshot?.sha256 && this.app.snapshotUrl) {
+      const img = el('img', { class: 'snapshot', alt: 'Snapshot of the view', id: `snap-${a.id}` });
+      this.app.snapshotUrl(a).then((u) => { if (u) img.src = u; });
+      parts.push(img);
+    }
     if (this.editing === a.id) {
       const title = el('input', { value: a.title, placeholder: 'Title', 'aria-label': 'Title', style: { width: '100%' } });
       const text = el('textarea', { 'aria-label': 'Text', 'data-draft': `edit:${a.id}` });
@@ -137,6 +142,7 @@ export class AnnotationPanel {
       parts.push(el('div', { class: 'row' },
         a.status !== 'resolved' ? el('button', { class: 'btn small', onclick: () => this.app.send('annotation.update', { id: a.id, props: { status: 'resolved' } }) }, 'Resolve') : null,
         el('button', { class: 'btn small', onclick: () => { this.editing = a.id; this.render(this.view); } }, 'Edit'),
+        this.app.retakeSnapshot ? el('button', { class: 'btn small', onclick: () => this.app.retakeSnapshot(a) }, a.snapshot ? 'Retake snapshot' : 'Take snapshot') : null,
         a.viewpoint ? el('button', { class: 'btn small', onclick: () => this.app.flyToAnnotation(a) }, 'Go to view') : null,
         can('annotation.delete') ? el('button', { class: 'btn small', onclick: () => {
           if (confirm('Delete this issue and its replies?')) this.app.send('annotation.delete', { id: a.id });
