@@ -18,6 +18,7 @@ import { spawnAzimuth, followPose, lockReasons, fetchMembers } from './tools/peo
 import { showNavHelp } from './ui/help.js';
 import { XRIssueDraft } from './tools/xrconfirm.js';
 import { MeasureTool, MeasurementsView, hitTriangle } from './tools/measure.js';
+import { viewLink } from './tools/viewlink.js';
 import { captureViewer, uploadSnapshot, snapshotUrl } from './tools/snapshot.js';
 import { el, mount, toast } from './ui/dom.js';
 import * as hud from './ui/hud.js';
@@ -270,7 +271,10 @@ export class App {
       if (this.timings.first_level_ms === undefined) this.timings.first_level_ms = now;
       if (last) this.timings.full_detail_ms = now;
       this._applyViewState();
-      if (!this.spawned && this.model.bounds) this._spawnApart();
+      if (!this.spawned && this.model.bounds) {
+        if (this.cfg.initialView) this._openAtView(this.cfg.initialView);
+        else this._spawnApart();
+      }
       const info = document.getElementById('model-info');
       const tri = level.triangles ? `${(level.triangles / 1000).toFixed(level.triangles < 10000 ? 1 : 0)}k triangles` : '';
       info.textContent = `${this.model.manifest?.source?.name ?? 'model'} · ${level.name}${tri ? ` · ${tri}` : ''}`;
@@ -454,6 +458,9 @@ export class App {
       case 'share':
         this.shareView();
         break;
+      case 'link':
+        this.copyViewLink();
+        break;
       case 'section':
         this.toggleSection();
         break;
@@ -533,6 +540,34 @@ export class App {
     if (cam && !this.following) this.viewer.flyTo(this.vpToWorld(cam));
     const who = this.conn.participants.get(m.from)?.name ?? 'A participant';
     toast(`${who} showed you their view. “Show all” returns to the whole model.`);
+  }
+
+  /** A link to our own view (camera, section, hidden, isolated): copied, and kept for tests. */
+  async copyViewLink() {
+    const camera = makeViewpoint(this.vpToModel(this.viewer.viewpoint()));
+    this.lastViewLink = viewLink(this.cfg.roomId, this.own.toWire(camera));
+    try {
+      await navigator.clipboard.writeText(this.lastViewLink);
+      toast('Link to this view copied.');
+    } catch {
+      toast('Copy this link to share the view (the clipboard is not available here).');
+    }
+    return this.lastViewLink;
+  }
+
+  /** Open at a saved view (a `?view=` link): it becomes our own view, the camera goes there. */
+  _openAtView(view) {
+    this.spawned = true;
+    this.own.adopt(view);
+    this._applyViewState();
+    if (this.own.section) this._sectionControls(this.own.section);
+    if (view.camera) {
+      const w = this.vpToWorld(view.camera);
+      this.viewer.camera.position.fromArray(w.position);
+      this.viewer.controls.target.fromArray(w.target);
+      this.viewer.controls.update();
+    }
+    this.viewer.invalidate();
   }
 
   /** Desktop clients start at distinct framings around the model (the k-th person in the room
@@ -872,6 +907,7 @@ export class App {
         kind: this.measure.lastSnap.kind, point: this.model.toModel(this.measure.lastSnap.point), started: Boolean(this.measure.start),
       } : null,
       // Model space, like poses and annotations.
+      view_link: this.lastViewLink ?? null,
       xr_draft: this.xrDraft.draft ? { ...this.xrDraft.describe(), point: this.model.toModel(this.xrDraft.draft.point) } : null,
       members: this.members,
       selected: this.selected,

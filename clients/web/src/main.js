@@ -1,5 +1,6 @@
 // Entry point: read the room and credentials from the URL, optionally install the WebXR
 // emulator (?xr=emulate, tests), then start the review session.
+import { decodeView } from './tools/viewlink.js';
 import { App } from './app.js';
 import { resolveToken, scrubUrl, exchangeInvite, listRooms, rememberToken } from './auth.js';
 import { newId } from './state/codec.js';
@@ -112,6 +113,7 @@ async function boot() {
     identity: identity(params),
     clientId,
     storage: sessionStorage,
+    initialView: decodeView(params.get('view')),
     manifestUrl: params.get('manifest'),
     deviceClass: params.get('lod'),
     xrEmulate: params.get('xr') === 'emulate',

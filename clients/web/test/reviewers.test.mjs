@@ -65,3 +65,35 @@ test('property numbers are rounded and carry the unit their name implies', () =>
   assert.equal(formatNumber(3, unitOf('Reference')), '3');
   assert.equal(formatNumber(1234.56, ''), '1235');
 });
+
+test('a view link round-trips and refuses junk', async () => {
+  globalThis.location ??= { origin: 'http://x' };
+  const { encodeView, decodeView } = await import('../src/tools/viewlink.js');
+  const view = { hidden: ['w1', 'ä'], isolated: null, section: { normal: [0, 0, 1], offset: 2.5, enabled: true },
+    camera: { position: [1, 2, 3], target: [0, 0, 0], up: [0, 0, 1], fov: 50 } };
+  const back = decodeView(encodeView(view));
+  assert.deepEqual(back, { name: null, ...view });
+  assert.equal(decodeView('not-base64!!'), null);
+  assert.equal(decodeView(encodeView({ ...view, v: 2 })), null);
+  const odd = decodeView(encodeView({ hidden: [1, '', 'ok'], section: { normal: [0, 1], offset: 1 }, camera: { position: [0, 0] } }));
+  assert.deepEqual(odd, { name: null, hidden: ['ok'], isolated: null, section: null, camera: null });
+});
+
+test('snapping prefers corners, then edge midpoints, then edges, and skips cut corners', async () => {
+  const { snapHit } = await import('../src/tools/measure.js');
+  const geo = new THREE.BufferGeometry().setFromPoints([new THREE.Vector3(0, 0, 0), new THREE.Vector3(10, 0, 0), new THREE.Vector3(0, 10, 0)]);
+  const mesh = new THREE.Mesh(geo);
+  const hit = (x, y) => ({ object: mesh, face: { a: 0, b: 1, c: 2 }, point: new THREE.Vector3(x, y, 0) });
+  const px = (v) => [v.x * 10, v.y * 10]; // 10 px per metre
+  assert.equal(snapHit(hit(0.5, 0.5), px, [5, 5]).kind, 'vertex');
+  assert.deepEqual(snapHit(hit(0.5, 0.5), px, [5, 5]).point.toArray(), [0, 0, 0]);
+  const mid = snapHit(hit(5, 0.5), px, [50, 5]);
+  assert.equal(mid.kind, 'midpoint');
+  assert.deepEqual(mid.point.toArray(), [5, 0, 0]);
+  const edge = snapHit(hit(3, 0.4), px, [30, 4]);
+  assert.equal(edge.kind, 'edge');
+  assert.deepEqual(edge.point.toArray(), [3, 0, 0]);
+  assert.equal(snapHit(hit(3, 3), px, [30, 30]).kind, 'face');
+  // The corner at the origin is cut away: the nearest drawn candidate wins instead.
+  assert.notDeepEqual(snapHit(hit(0.5, 0.5), px, [5, 5], (v) => v.length() > 0.1).point.toArray(), [0, 0, 0]);
+});
