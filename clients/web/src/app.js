@@ -19,6 +19,7 @@ import { showNavHelp } from './ui/help.js';
 import { XRIssueDraft } from './tools/xrconfirm.js';
 import { MeasureTool, MeasurementsView, hitTriangle } from './tools/measure.js';
 import { viewLink } from './tools/viewlink.js';
+import { propertyKeys, colorize, CLASS_KEY } from './tools/colorby.js';
 import { captureViewer, uploadSnapshot, snapshotUrl } from './tools/snapshot.js';
 import { el, mount, toast } from './ui/dom.js';
 import * as hud from './ui/hud.js';
@@ -461,6 +462,9 @@ export class App {
       case 'link':
         this.copyViewLink();
         break;
+      case 'colorby':
+        this._colorByPanel();
+        break;
       case 'section':
         this.toggleSection();
         break;
@@ -540,6 +544,47 @@ export class App {
     if (cam && !this.following) this.viewer.flyTo(this.vpToWorld(cam));
     const who = this.conn.participants.get(m.from)?.name ?? 'A participant';
     toast(`${who} showed you their view. “Show all” returns to the whole model.`);
+  }
+
+  /** Colour every part by one property's value (own view), with a legend; null key clears. */
+  colorBy(key) {
+    this.own.colors.clear();
+    this.colorLegend = null;
+    if (key) {
+      const infos = [...this.model.parts.keys()].map((n) => this.model.partInfo(n)).filter(Boolean);
+      const { colors, legend } = colorize(infos, key);
+      this.own.colors = colors;
+      this.colorLegend = { key, legend };
+    }
+    this._applyViewState();
+    this._renderLegend();
+    this.toolbar.setActive('colorby', Boolean(key));
+    return this.colorLegend;
+  }
+
+  _colorByPanel() {
+    const old = document.getElementById('colorby-ctl');
+    if (old) {
+      old.remove();
+      return;
+    }
+    const infos = [...this.model.parts.keys()].map((n) => this.model.partInfo(n)).filter(Boolean);
+    const keys = propertyKeys(infos);
+    const sel = el('select', { id: 'colorby-key', 'aria-label': 'Colour by property' },
+      el('option', { value: '' }, 'No colours'),
+      keys.map((k) => el('option', { value: k }, k === CLASS_KEY ? 'IFC class' : k)));
+    sel.value = this.colorLegend?.key ?? '';
+    sel.addEventListener('change', () => this.colorBy(sel.value || null));
+    const box = el('div', { class: 'colorby-ctl', id: 'colorby-ctl' }, el('span', {}, 'Colour by'), sel, el('div', { id: 'colorby-legend', class: 'legend' }));
+    document.getElementById('stage').append(box);
+    this._renderLegend();
+  }
+
+  _renderLegend() {
+    const box = document.getElementById('colorby-legend');
+    if (!box) return;
+    mount(box, (this.colorLegend?.legend ?? []).slice(0, 16).map((r) => el('div', { class: 'row', dataset: { value: r.value } },
+      el('span', { class: 'sw', style: { background: hud.safeColor(r.color) } }), el('span', {}, `${r.value} (${r.count})`))));
   }
 
   /** A link to our own view (camera, section, hidden, isolated): copied, and kept for tests. */
@@ -871,7 +916,8 @@ export class App {
     const model = this.model.pickPrecise(new THREE.Vector2(0, 0));
     const md = model ? model.point.distanceTo(rc.ray.origin) : Infinity;
     if (avatar && avatar.distance < md) return { first: 'avatar', distance: avatar.distance };
-    return model ? { first: 'model', distance: md, part: model.part ?? null } : { first: null };
+    const cls = model?.part ? this.model.partInfo(model.part)?.ifc_class ?? null : null;
+    return model ? { first: 'model', distance: md, part: model.part ?? null, ifc_class: cls } : { first: null };
   }
 
   /** Read-only snapshot for tests and diagnostics (window.__vrcollab.info()). */
@@ -908,6 +954,7 @@ export class App {
       } : null,
       // Model space, like poses and annotations.
       view_link: this.lastViewLink ?? null,
+      color_legend: this.colorLegend ?? null,
       xr_draft: this.xrDraft.draft ? { ...this.xrDraft.describe(), point: this.model.toModel(this.xrDraft.draft.point) } : null,
       members: this.members,
       selected: this.selected,

@@ -12,10 +12,11 @@ export class OwnView {
     this.isolated = null; // Set of node ids, or null
     // null: the room's section applies; otherwise {normal, offset, enabled} of our own plane.
     this.section = null;
+    this.colors = new Map(); // node id -> '#rrggbb' (colour by property)
   }
 
   get empty() {
-    return !this.hidden.size && !this.isolated && !this.section;
+    return !this.hidden.size && !this.isolated && !this.section && !this.colors.size;
   }
 
   hide(nodeId) {
@@ -35,12 +36,14 @@ export class OwnView {
     this.hidden.clear();
     this.isolated = null;
     this.section = null;
+    this.colors.clear();
   }
 
   /** The room's node states with our own hidden parts hidden on top. */
   nodes(roomNodes) {
-    if (!this.hidden.size) return roomNodes ?? {};
+    if (!this.hidden.size && !this.colors.size) return roomNodes ?? {};
     const out = { ...(roomNodes ?? {}) };
+    for (const [id, color] of this.colors) out[id] = { ...(out[id] ?? {}), color };
     for (const id of this.hidden) out[id] = { ...(out[id] ?? {}), visible: false };
     return out;
   }
