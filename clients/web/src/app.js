@@ -20,6 +20,8 @@ import { XRIssueDraft } from './tools/xrconfirm.js';
 import { MeasureTool, MeasurementsView, hitTriangle } from './tools/measure.js';
 import { viewLink } from './tools/viewlink.js';
 import { propertyKeys, colorize, CLASS_KEY } from './tools/colorby.js';
+import { buildIndex } from './tools/tree.js';
+import { ModelTree } from './ui/tree.js';
 import { captureViewer, uploadSnapshot, snapshotUrl } from './tools/snapshot.js';
 import { el, mount, toast } from './ui/dom.js';
 import * as hud from './ui/hud.js';
@@ -85,6 +87,16 @@ export class App {
       snapshotUrl: (a) => snapshotUrl(this.cfg.roomId, a, this.cfg.authHeader),
       retakeSnapshot: (a) => this.takeSnapshot(a.id),
     });
+    this.tree = new ModelTree(document.getElementById('tab-tree'), {
+      index: () => this.treeIndex(),
+      partInfo: (n) => this.model.partInfo(n),
+      isHidden: (n) => this.own.hidden.has(n),
+      setHidden: (nodes, hide) => {
+        for (const n of nodes) if (hide) this.own.hide(n); else this.own.hidden.delete(n);
+        this._applyViewState();
+      },
+      flyToPart: (n) => this.flyToPart(n),
+    });
     this.toolbar = hud.buildToolbar(document.getElementById('toolbar'), (t) => this.onTool(t), {
       onLocked: (id, reason) => toast(reason),
     });
@@ -132,7 +144,12 @@ export class App {
   }
 
   _wireTabs() {
-    for (const tab of document.querySelectorAll('.tab')) tab.addEventListener('click', () => hud.showTab(tab.dataset.tab));
+    for (const tab of document.querySelectorAll('.tab')) {
+      tab.addEventListener('click', () => {
+        hud.showTab(tab.dataset.tab);
+        if (tab.dataset.tab === 'tree') this.tree.render();
+      });
+    }
     hud.showInspector(null);
   }
 
@@ -544,6 +561,32 @@ export class App {
     if (cam && !this.following) this.viewer.flyTo(this.vpToWorld(cam));
     const who = this.conn.participants.get(m.from)?.name ?? 'A participant';
     toast(`${who} showed you their view. “Show all” returns to the whole model.`);
+  }
+
+  /** The model tree index of the displayed model (built once per model). */
+  treeIndex() {
+    if (!this.model.display || !this.model.parts.size) return null;
+    if (this._treeFor === this.model.display) return this._tree;
+    const entries = [];
+    for (const [node, part] of this.model.parts) {
+      const info = this.model.partInfo(node);
+      const obj = this.model.displayObject(node) ?? [...part.objects][0];
+      const path = [];
+      for (let o = obj?.parent; o && o !== this.model.display && o !== this.model.root; o = o.parent) if (o.name) path.unshift(o.name);
+      entries.push({ ...info, path });
+    }
+    this._treeFor = this.model.display;
+    this._tree = buildIndex(entries);
+    return this._tree;
+  }
+
+  /** Select a part and fly to it (model tree). */
+  flyToPart(node) {
+    const obj = this.model.displayObject(node);
+    if (!obj) return;
+    this.select(node);
+    const box = new THREE.Box3().setFromObject(obj);
+    if (!box.isEmpty()) this.viewer.flyToPoint(box.getCenter(new THREE.Vector3()));
   }
 
   /** Colour every part by one property's value (own view), with a legend; null key clears. */

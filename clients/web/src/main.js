@@ -136,6 +136,8 @@ async function boot() {
     },
     /** What the ray through the centre of the view meets first: 'avatar', 'model' or null. */
     centerHit: () => app.centerHit(),
+    /** Select a part by node name (null clears), as a click would. */
+    select: (node) => app.select(node ?? null),
     /** The triangle under a page point (world and model corners), or null. */
     faceAt: (xy) => app.faceAt(xy),
     /** A part's local matrix on the displayed level (16 numbers) or null. */

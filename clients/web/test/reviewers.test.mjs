@@ -97,3 +97,23 @@ test('snapping prefers corners, then edge midpoints, then edges, and skips cut c
   // The corner at the origin is cut away: the nearest drawn candidate wins instead.
   assert.notDeepEqual(snapHit(hit(0.5, 0.5), px, [5, 5], (v) => v.length() > 0.1).point.toArray(), [0, 0, 0]);
 });
+
+test('model tree groups by path and class and searches every property value', async () => {
+  const { buildIndex, search, groupNodes } = await import('../src/tools/tree.js');
+  const entries = [];
+  for (let i = 0; i < 20000; i += 1) {
+    entries.push({ node: `n${i}`, name: `Wall ${i}`, element_id: `GUID${i}`, ifc_class: i % 2 ? 'IfcWall' : 'IfcSlab',
+      path: ['Site', 'Building', `Storey ${i % 4}`], properties: { Pset_WallCommon: { FireRating: i === 777 ? 'REI 90' : 'REI 30' } } });
+  }
+  const index = buildIndex(entries);
+  assert.equal(index.root.count, 20000);
+  const storey = index.root.children.get('Site').children.get('Building').children.get('Storey 1');
+  assert.equal(storey.count, 5000);
+  assert.deepEqual([...storey.children.keys()], ['IfcWall']);
+  assert.equal(groupNodes(storey).length, 5000);
+  assert.deepEqual(search(index, 'rei 90').results.map((r) => r.node), ['n777']);
+  assert.equal(search(index, 'GUID1999').total, 1);
+  assert.equal(search(index, 'ifcslab').total, 10000);
+  assert.equal(search(index, 'ifcslab').results.length, 200);
+  assert.equal(search(index, '  ').total, 0);
+});
