@@ -163,13 +163,14 @@ def test_view_cmd_is_bounded() -> None:  # protocol R17
     m = decode_client(frame(type="cmd", name="view", view={
         "hidden": ["n1"], "section": {"normal": [0, 1, 0], "offset": 2}}))
     assert isinstance(m, Cmd)
-    assert m.view == {"hidden": ["n1"], "isolated": None, "camera": None,
+    assert m.view == {"hidden": ["n1"], "isolated": None, "camera": None, "colors": {},
                       "section": {"normal": [0, 1, 0], "offset": 2.0, "enabled": True}}
     bad: list[dict[str, Any]] = [
         {"hidden": "n1"}, {"hidden": [""]}, {"isolated": [1]}, {"colour": {}},
         {"section": {"normal": [0, 1], "offset": 0}},
         {"section": {"normal": [0, 1, 0], "offset": float("nan")}},
         {"camera": {"position": [0, 0, 0]}},
+        {"colors": {"n1": "red"}}, {"colors": ["#ff0000"]}, {"colors": {"": "#ff0000"}},
     ]
     for view in bad:
         with pytest.raises(ProtocolError):
@@ -177,3 +178,7 @@ def test_view_cmd_is_bounded() -> None:  # protocol R17
     with pytest.raises(ProtocolError) as info:
         decode_client(frame(type="cmd", name="view", view={"hidden": ["n"] * 5001}))
     assert info.value.code == "too_large"
+    m = decode_client(frame(type="cmd", name="view", view={"colors": {"n1": "#FF0000"}}))
+    assert isinstance(m, Cmd)
+    assert m.view is not None
+    assert m.view["colors"] == {"n1": "#ff0000"}

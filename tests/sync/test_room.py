@@ -231,7 +231,7 @@ def test_server_ops_reach_everyone_once(room: Room) -> None:  # protocol R16
 
 
 def test_view_needs_editor_or_presenter(room: Room) -> None:  # protocol R17
-    view = {"hidden": ["n1"], "isolated": None, "section": None, "camera": None}
+    view = {"hidden": ["n1"], "isolated": None, "section": None, "camera": None, "colors": {}}
     out = room.command("s-rev", Cmd("view", view=view))
     (err,) = to(out, "s-rev")
     assert isinstance(err, ErrorMsg)

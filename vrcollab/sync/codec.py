@@ -328,9 +328,13 @@ def _node_ids(v: Any, name: str, lim: Limits) -> list[str]:
 
 def _shared_view(v: Any, lim: Limits) -> dict[str, Any]:
     """A ``view`` command's view state (R17): ``hidden`` [ids], ``isolated`` [ids]|null,
-    ``section`` {normal, offset, enabled}|null, ``camera`` viewpoint|null."""
+    ``section`` {normal, offset, enabled}|null, ``camera`` viewpoint|null, ``colors``
+    {node id: "#rrggbb"} (colour by property)."""
     o = _obj(v, "view")
-    _only(o, {"hidden", "isolated", "section", "camera"}, "view")
+    _only(o, {"hidden", "isolated", "section", "camera", "colors"}, "view")
+    colors = _obj(o.get("colors", {}), "view.colors")
+    if len(colors) > MAX_VIEW_NODES:
+        raise _BadFieldError("too_large", f"view.colors holds more than {MAX_VIEW_NODES} ids")
     section = o.get("section")
     if section is not None:
         sec = _obj(section, "view.section")
@@ -345,6 +349,7 @@ def _shared_view(v: Any, lim: Limits) -> dict[str, Any]:
         "isolated": None if isolated is None else _node_ids(isolated, "view.isolated", lim),
         "section": section,
         "camera": None if camera is None else _viewpoint(camera),
+        "colors": {_id(k, "view.colors", lim): _color(c, "view.colors") for k, c in colors.items()},
     }
 
 

@@ -19,10 +19,12 @@ test('own view hides over the room state without touching it', () => {
   v.setSection({ normal: [0, 1, 0], offset: 2 });
   assert.deepEqual(v.sections({ main: { id: 'main' } }), { own: { id: 'own', normal: [0, 1, 0], offset: 2, enabled: true } });
   const wire = v.toWire(null);
-  assert.deepEqual(wire, { hidden: ['a', 'c'], isolated: null, section: { normal: [0, 1, 0], offset: 2, enabled: true }, camera: null });
+  assert.deepEqual(wire, { hidden: ['a', 'c'], isolated: null, section: { normal: [0, 1, 0], offset: 2, enabled: true }, camera: null, colors: {} });
   const w = new OwnView();
   w.adopt({ ...wire, hidden: ['a', 7], isolated: ['x'], section: { normal: [0, 1], offset: 1 } });
-  assert.deepEqual(w.describe(), { hidden: ['a'], isolated: ['x'], section: null });
+  assert.deepEqual(w.describe(), { hidden: ['a'], isolated: ['x'], section: null, colors: 0 });
+  w.adopt({ colors: { a: '#ff0000', b: 'red' } });
+  assert.deepEqual([...w.colors], [['a', '#ff0000']]);
   v.clear();
   assert.ok(v.empty);
   for (let i = 0; i < MAX_VIEW_NODES + 5; i += 1) v.hide(`n${i}`);

@@ -61,6 +61,7 @@ export class OwnView {
       isolated: this.isolated ? [...this.isolated].slice(0, MAX_VIEW_NODES) : null,
       section: this.section ? { ...this.section } : null,
       camera,
+      colors: Object.fromEntries([...this.colors].slice(0, MAX_VIEW_NODES)),
     };
   }
 
@@ -70,9 +71,11 @@ export class OwnView {
     this.isolate(Array.isArray(view?.isolated) ? view.isolated.filter((x) => typeof x === 'string') : null);
     const s = view?.section;
     this.setSection(s && Array.isArray(s.normal) && s.normal.length === 3 && Number.isFinite(s.offset) ? s : null);
+    const colors = view?.colors && typeof view.colors === 'object' ? Object.entries(view.colors) : [];
+    this.colors = new Map(colors.filter(([k, c]) => typeof k === 'string' && /^#[0-9a-f]{6}$/i.test(String(c))));
   }
 
   describe() {
-    return { hidden: [...this.hidden], isolated: this.isolated ? [...this.isolated] : null, section: this.section };
+    return { hidden: [...this.hidden], isolated: this.isolated ? [...this.isolated] : null, section: this.section, colors: this.colors.size };
   }
 }
