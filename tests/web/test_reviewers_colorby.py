@@ -1,5 +1,5 @@
 """Issue 14, colour by property: colouring by IFC class paints each element in its legend colour
-(read back from the drawn pixels), for the one who chose it only."""
+(read back from the drawn pixels), for the one who chose it only until shared."""
 
 from __future__ import annotations
 
@@ -58,6 +58,12 @@ def test_colour_by_ifc_class_paints_the_expected_elements(
         assert a.locator("#colorby-legend .row").count() == min(16, len(rows))
         assert info(b)["color_legend"] is None
         assert b.evaluate("window.__vrcollab.centerHit().first") == "model"
+        # Presenting, Rita shows her view: Olga gets the same colours (protocol R17).
+        a.click("[data-tool=present]")
+        wait_js(b, f"window.__vrcollab.info().presenter === '{info(a)['user_id']}'")
+        a.click("[data-tool=share]")
+        coloured = sum(r["count"] for r in rows.values())
+        wait_js(b, f"window.__vrcollab.info().own_view.colors === {coloured}")
         a.select_option("#colorby-key", "")
         wait_js(a, "window.__vrcollab.info().color_legend === null")
         assert not a.errors
