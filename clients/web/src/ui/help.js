@@ -1,4 +1,5 @@
-// A short mouse-navigation help in a corner of the 3D view (collapsible, remembered per tab).
+// A short mouse-navigation help in the top-left corner of the 3D view: a small button that
+// opens the list (closed by default so it never covers the model; remembered per tab).
 import { el } from './dom.js';
 
 const LINES = [
@@ -12,7 +13,7 @@ const LINES = [
 
 export function showNavHelp(stage) {
   const key = 'vrcollab.navhelp';
-  let open = sessionStorage.getItem(key) !== 'closed';
+  let open = sessionStorage.getItem(key) === 'open';
   const body = el('dl', { class: 'nav-help-body' }, LINES.map(([k, v]) => [el('dt', {}, k), el('dd', {}, v)]).flat());
   const toggle = el('button', { class: 'btn small', id: 'nav-help-toggle', 'aria-expanded': String(open) }, open ? 'Hide help' : 'Mouse help');
   const box = el('div', { class: 'nav-help', id: 'nav-help', role: 'note', 'aria-label': 'Mouse navigation' }, toggle, body);
