@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vrcollab.errors import NotFoundError
-from vrcollab.server.auth import bootstrap_project, create_invite, secret_key
+from vrcollab.server.auth import bootstrap_project, issue_invite, secret_key
 from vrcollab.server.projects_api import open_services
 from vrcollab.server.versions_api import room_model
 from vrcollab.settings import Settings
@@ -25,6 +25,7 @@ DEMO_MODEL = "Sample model"
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
 _PREFERENCE = (".ifc", ".step", ".stp", ".glb", ".obj", ".stl", ".ply", ".3mf", ".zip")
 INVITE_SECONDS = 7 * 24 * 3600
+DEMO_INVITE_USES = 50  # the printed demo link: a few browsers and headsets, not the world
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,9 @@ def ensure_demo(settings: Settings, *, sample: Path | None = None,
             room = store.create_room(DEMO_PROJECT, "Demo review", room_id=DEMO_ROOM)
         if ready and (room.model or {}).get("version_id") is None:
             store.set_room_model(DEMO_ROOM, room_model(svc, ready[-1]))
-        invite, _ = create_invite(secret_key(settings), DEMO_PROJECT, "editor", INVITE_SECONDS)
+        invite, _, _ = issue_invite(store, secret_key(settings), DEMO_PROJECT, "editor",
+                                    created_by=None, expires_in_s=INVITE_SECONDS,
+                                    max_uses=DEMO_INVITE_USES, label="demo link")
         return Demo(DEMO_PROJECT, DEMO_ROOM, invite,
                     ready[-1].version_id if ready else None, status, message)
     finally:

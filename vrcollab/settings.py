@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     sqlite_synchronous: str = Field(default="FULL", description="FULL (power-safe) or NORMAL")
     hello_timeout_s: float = 10.0
     auth_recheck_s: float = Field(default=30.0, description="re-check a session's token (4401)")
+    auth_max_failures: int = Field(
+        default=10, description="failed sign-ins / invite uses per address and window (429)")
+    auth_failure_window_s: float = Field(default=300.0, description="window of auth_max_failures")
 
     # --- ingest --------------------------------------------------------------------------
     max_input_bytes: int = 512 * 1024 * 1024

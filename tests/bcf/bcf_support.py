@@ -1,7 +1,8 @@
-"""Helpers for the BCF tests: paths to ../shared/bcf, schema validation, a fully-populated topic.
+"""Helpers for the BCF tests: the official test cases, schema validation, a full topic.
 
-The buildingSMART schemas and test cases are CC BY-ND and are never copied into the repository;
-they are read from ``<repo root>/../shared/bcf`` at test time.
+The buildingSMART schemas and test cases are CC BY-ND 4.0: the schemas and a subset of small
+test cases are committed *unmodified* under ``tests/fixtures/bcf`` (with the licence); the full
+set is read from ``../shared/bcf`` when it is beside the checkout (see :mod:`tests.corpus`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from tests.corpus import SHARED_BCF, bcf_case, bcf_cases, bcf_schema_dir
 from vrcollab.bcf import (
     BimSnippet,
     Bitmap,
@@ -33,7 +35,8 @@ from vrcollab.bcf import (
     Visibility,
 )
 
-SHARED_BCF = Path(__file__).resolve().parents[2] / ".." / "shared" / "bcf"
+__all__ = ["JPEG", "PNG", "SHARED_BCF", "bcf_case", "full_topic", "official_cases",
+           "validate_bcf"]
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 JPEG = b"\xff\xd8\xff\xe0" + b"\x01" * 64
 
@@ -45,16 +48,13 @@ _SCHEMA_FILES = {"markup": "markup.xsd", "visinfo": "visinfo.xsd", "version": "v
 
 
 def official_cases(version: str) -> list[Path]:
-    """The official test case archives of one BCF version (asserts the folder exists)."""
-    folder = SHARED_BCF / f"testcases-{version}"
-    assert folder.is_dir(), f"BCF test cases not found at {folder}"
-    return sorted(folder.glob("*.bcf"))
+    """The official test case archives of one BCF version (all of them with ../shared)."""
+    return bcf_cases(version)
 
 
 @cache
 def _schemas(version: str) -> dict[str, etree.XMLSchema]:
-    folder = SHARED_BCF / f"schemas-{version}"
-    assert folder.is_dir(), f"BCF schemas not found at {folder}"
+    folder = bcf_schema_dir(version)
     return {kind: etree.XMLSchema(etree.parse(str(folder / fname)))
             for kind, fname in _SCHEMA_FILES.items() if (folder / fname).exists()}
 

@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from bcf_support import PNG, SHARED_BCF, full_topic, official_cases, validate_bcf
+from bcf_support import PNG, bcf_case, full_topic, official_cases, validate_bcf
 
 from vrcollab.bcf import (
     ModelFrame,
@@ -145,8 +145,7 @@ def test_official_topics_survive_annotation_round_trip(version: str) -> None:
 
 
 def test_foreign_topic_becomes_a_reasonable_annotation() -> None:
-    (topic,) = read_bcf((SHARED_BCF / "testcases-3.0" / "Visualization-Component_selection.bcf")
-                        .read_bytes())
+    (topic,) = read_bcf(bcf_case("3.0", "Visualization-Component_selection").read_bytes())
     ann = topic_to_annotation(topic)
     assert ann["id"] == topic.guid
     assert ann["element_id"] == "0KkZ20so9BsO1d1hFcfLOl"

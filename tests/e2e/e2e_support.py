@@ -9,9 +9,9 @@ from typing import Any
 
 import httpx
 
-REPO = Path(__file__).resolve().parents[2]
-SHARED = REPO / ".." / "shared"
-HOUSE = SHARED / "models" / "ifc" / "IfcOpenHouse_IFC4.ifc"
+from tests.corpus import HOUSE
+
+__all__ = ["DOOR", "FOOTING", "HOUSE", "auth", "changed_house", "follow_job", "upload"]
 FOOTING = "2W4bl$KK1Brv_UEOkAThqU"  # moved in version 2
 DOOR = "0Tif_$wI1FwAwq$OJt24I8"  # removed in version 2
 

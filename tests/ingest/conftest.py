@@ -7,14 +7,15 @@ from pathlib import Path
 import pytest
 import trimesh
 
-from tests.ingest.helpers import MODELS
+from tests.corpus import SHARED_MODELS as MODELS
+from tests.corpus import skip_reason
 
 
 @pytest.fixture(scope="session")
 def models_dir() -> Path:
-    """../shared/models, skipping when the shared corpus is not checked out next to the repo."""
+    """The shared model corpus beside the repo; skips the test when it is not checked out."""
     if not MODELS.is_dir():
-        pytest.skip("../shared/models is not available")
+        pytest.skip(skip_reason("the test model corpus (models/)"))
     return MODELS
 
 

@@ -14,8 +14,6 @@ import trimesh
 from vrcollab.ingest.compress import decode_glb, read_glb
 
 ROOT = Path(__file__).resolve().parents[2]
-SHARED = ROOT / ".." / "shared"
-MODELS = SHARED / "models"
 VALIDATOR_SCRIPT = Path(__file__).with_name("validate_glb.mjs")
 VALIDATOR_PACKAGE = ROOT / "clients" / "web" / "node_modules" / "gltf-validator"
 

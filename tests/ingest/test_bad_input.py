@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import trimesh
 
+from tests.corpus import shared_model
 from vrcollab.cli import main
 from vrcollab.errors import (
     CorruptFileError,
@@ -97,9 +98,9 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, t
 
 
 @pytest.mark.parametrize("name", sorted(SHARED_BAD))
-def test_shared_bad_models(models_dir: Path, tmp_path: Path, name: str) -> None:
+def test_shared_bad_models(tmp_path: Path, name: str) -> None:
     with pytest.raises(SHARED_BAD[name]) as info:
-        convert(models_dir / "bad" / name, tmp_path)
+        convert(shared_model(f"bad/{name}"), tmp_path)
     assert "\n" not in str(info.value)
     assert name in str(info.value)
 

@@ -7,9 +7,9 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
-import pytest
 import trimesh
 
+from tests.corpus import HOUSE
 from vrcollab.ingest import repair
 from vrcollab.ingest.fingerprint import GRID_M, geometry_hash, part_hash
 from vrcollab.ingest.model import Model, Part, Primitive
@@ -84,7 +84,7 @@ def test_same_file_loaded_twice_gives_the_same_hashes(generated: dict[str, Path]
 
 def test_manifest_parts_carry_the_hash(generated: dict[str, Path], tmp_path: Path) -> None:
     src = generated["assembly.glb"]
-    result = convert(src, tmp_path, ConvertOptions(levels=()))
+    result = convert(src, tmp_path, ConvertOptions(levels=(), layout="levels"))
     model = load_model(src, ConvertOptions())
     expected = {p.name: part_hash(p, model.offset) for p in model.parts}
     assert {p["node"]: p["geometry_hash"] for p in result.manifest["parts"]} == expected
@@ -100,12 +100,8 @@ def _canonical(part: Part, offset: tuple[float, float, float]) -> frozenset[tupl
     return frozenset(tris.items())
 
 
-def test_ifc_open_house_parts_have_distinct_hashes_for_distinct_geometry(
-    models_dir: Path,
-) -> None:
-    src = models_dir / "ifc" / "IfcOpenHouse_IFC4.ifc"
-    if not src.is_file():
-        pytest.skip("IfcOpenHouse_IFC4.ifc not available")
+def test_ifc_open_house_parts_have_distinct_hashes_for_distinct_geometry() -> None:
+    src = HOUSE  # the bundled sample (assets/), same bytes as shared/models/ifc
     model = load_model(src, ConvertOptions())
     hashes = [part_hash(p, model.offset) for p in model.parts]
     assert len(hashes) >= 10

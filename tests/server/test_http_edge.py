@@ -25,7 +25,8 @@ from tests.server_process import Bootstrap, ServerProcess
 MISSING = {"project_id": "p_missing00000", "room_id": "r_missing00000",
            "model_id": "m_missing00000", "version_id": "v_missing00000",
            "job_id": "j_missing00000", "sha256": "0" * 64, "annotation_id": "nope",
-           "path": "manifest.json"}
+           "path": "manifest.json", "user_id": "u_missing00000", "a": "v_missing00000",
+           "b": "v_missing00001"}
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +74,8 @@ def real_ids(srv: ServerProcess, boot: Bootstrap) -> dict[str, str]:
     return {"project_id": boot.project_id, "room_id": boot.room_id,
             "model_id": out["model"]["model_id"], "version_id": version["version_id"],
             "job_id": job_id, "sha256": version["files"][0]["sha256"],
-            "annotation_id": "nope", "path": "manifest.json"}
+            "annotation_id": "nope", "path": "manifest.json", "user_id": boot.owner_id,
+            "a": version["version_id"], "b": version["version_id"]}
 
 
 def _routes(srv: ServerProcess) -> list[tuple[str, str]]:
@@ -89,7 +91,8 @@ def _routes(srv: ServerProcess) -> list[tuple[str, str]]:
 def _call(srv: ServerProcess, method: str, path: str, ids: dict[str, str],
           headers: dict[str, str]) -> httpx.Response:
     url = srv.base_url + path.format(**ids)
-    body: dict[str, Any] = {"name": "x", "version_id": ids["version_id"], "anchor_state": "ok"}
+    body: dict[str, Any] = {"name": "x", "version_id": ids["version_id"], "anchor_state": "ok",
+                            "role": "viewer"}
     if method == "GET":
         return httpx.get(url, headers=headers, timeout=30)
     return httpx.request(method, url, json=body, headers=headers, timeout=30)

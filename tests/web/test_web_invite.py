@@ -42,10 +42,11 @@ def test_invite_links_open_the_room(browser: Any, web_room: PreparedRoom) -> Non
         wait_online(page)
         assert info(page)["user_id"] == user
 
-        # The server's own invite URL (/?invite=...): redeem, then pick among the rooms.
+        # An invite token opened at / (/?invite=...): redeem, then pick among the rooms. (The
+        # server's `url` now opens the web app's /join page: tests/web/test_webapp_flow.py.)
         made = make_invite(web_room, "viewer")
         other = ctx.new_page()
-        other.goto(made["url"] + "&name=Vic&quality=low")
+        other.goto(f"{web_room.base_url}/?invite={made['invite']}&name=Vic&quality=low")
         wait_js(other, "document.querySelectorAll('#landing a').length >= 1", timeout=60)
         other.click(f"#landing a[href='/r/{web_room.room_id}']")
         wait_online(other)

@@ -9,20 +9,21 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.corpus import HOUSE, shared_model
 from tests.server_process import ServerProcess
-from tests.web.roomkit import SHARED, canvas_is_rendered, info, open_client, prepare_room, wait_js
+from tests.web.roomkit import canvas_is_rendered, info, open_client, prepare_room, wait_js
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
-FIRST = SHARED / "models" / "ifc" / "IfcOpenHouse_IFC4.ifc"
-SECOND = SHARED / "models" / "ifc" / "AC20-FZK-Haus.ifc"
+FIRST = HOUSE
 
 
 def _upload_next_version(http: httpx.Client, project_id: str, model_name: str) -> str:
-    """Upload SECOND as the next version of ``model_name``; wait until it is converted."""
-    with SECOND.open("rb") as fh:
+    """Upload FZK-Haus as the next version of ``model_name``; wait until it is converted."""
+    second = shared_model("ifc/AC20-FZK-Haus.ifc")  # or its committed zip
+    with second.open("rb") as fh:
         res = http.post(f"/api/projects/{project_id}/models", params={"model": model_name},
-                        files={"file": (SECOND.name, fh, "application/octet-stream")})
+                        files={"file": (second.name, fh, "application/octet-stream")})
     res.raise_for_status()
     up = res.json()
     assert up["version"]["number"] == 2

@@ -28,12 +28,14 @@ import psutil
 
 from vrcollab.assets import AssetStore
 from vrcollab.errors import VrcollabError
+from vrcollab.ingest.layout import output_files, safe_relative
 from vrcollab.jobs.events import JobEvents
 from vrcollab.store.catalog import Catalog, JobRecord, VersionFile, VersionRecord
 
 DEFAULT_CONVERTER = "vrcollab.jobs.convert:convert_for_job"
 CONTENT_TYPES = {".json": "application/json", ".glb": "model/gltf-binary",
-                 ".gltf": "model/gltf+json", ".png": "image/png", ".jpg": "image/jpeg"}
+                 ".gltf": "model/gltf+json", ".png": "image/png", ".jpg": "image/jpeg",
+                 ".bin": "application/octet-stream"}
 
 DoneHook = Callable[[JobRecord, VersionRecord], None]
 log = logging.getLogger("vrcollab.jobs")
@@ -94,6 +96,8 @@ class JobRunner:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._cancel_lock = threading.Lock()
+        self._cancels: set[str] = set()
 
     # --- lifecycle ------------------------------------------------------------------------
     def recover(self) -> list[JobRecord]:
@@ -143,6 +147,26 @@ class JobRunner:
         self._wake.set()
         return job
 
+    def cancel(self, job_id: str) -> None:
+        """Ask the dispatcher to stop a queued or running job (it fails with ``cancelled``)."""
+        with self._cancel_lock:
+            self._cancels.add(job_id)
+        self._wake.set()
+
+    def _apply_cancels(self) -> None:
+        with self._cancel_lock:
+            wanted, self._cancels = self._cancels, set()
+        for job_id in wanted:
+            active = self._active.pop(job_id, None)
+            if active is not None:
+                self._discard(active)
+                self._fail(active.job, "cancelled", "the conversion was cancelled")
+                continue
+            with contextlib.suppress(VrcollabError):
+                job = self.catalog.get_job(job_id)
+                if job.status == "queued":
+                    self._fail(job, "cancelled", "the conversion was cancelled")
+
     def wait(self, job_id: str, timeout: float) -> JobRecord:
         """Block until a job is done or failed (for the CLI and tests)."""
         end = time.monotonic() + timeout
@@ -156,6 +180,7 @@ class JobRunner:
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
+                self._apply_cancels()
                 while len(self._active) < self.workers and not self._stop.is_set():
                     job = self.catalog.claim_next_job()
                     if job is None:
@@ -250,11 +275,11 @@ class JobRunner:
         out = active.workdir / "out"
         try:
             manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-            names = {"manifest.json"} | {lvl["file"] for lvl in manifest.get("levels", [])}
+            names = output_files(out, manifest)
             files = []
-            for name in sorted(names):
+            for name in names:
                 path = out / name
-                if "/" in name or "\\" in name or not path.is_file():
+                if (not safe_relative(name, manifest) or not path.is_file()):
                     raise VrcollabError(f"conversion output is missing {name!r}")
                 info = self.assets.put_file(path)
                 kind = CONTENT_TYPES.get(path.suffix, "application/octet-stream")

@@ -13,12 +13,16 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from vrcollab.errors import AuthError, NotFoundError
+from vrcollab.errors import AuthError, NotFoundError, PermissionDeniedError
 from vrcollab.server.auth import (
+    DEFAULT_INVITE_SECONDS,
     MAX_INVITE_SECONDS,
+    MAX_INVITE_USES,
     accept_invite,
-    bearer_from,
-    create_invite,
+    can_create_projects,
+    check_csrf,
+    credential_from,
+    issue_invite,
     require_role,
     secret_key,
 )
@@ -44,12 +48,16 @@ def get_settings(request: Request) -> Settings:
 
 
 def current_user(request: Request) -> User:
-    """The bearer token's user (``Authorization: Bearer`` or ``?token=``); 401 otherwise.
+    """The caller: a bearer token (``Authorization: Bearer`` or ``?token=``) or the browser's
+    session cookie; 401 otherwise. A cookie-authenticated request that changes state must pass
+    the CSRF check (:func:`vrcollab.server.auth.check_csrf`, 403 ``csrf``).
 
     Other routers (uploads, jobs, BCF) use this as their auth dependency."""
-    token = bearer_from(request.headers, request.query_params)
+    token, via_cookie = credential_from(request.headers, request.query_params)
     if not token:
         raise AuthError("missing bearer token")
+    if via_cookie:
+        check_csrf(request.method, request.headers, get_settings(request).allowed_origins)
     return get_store(request).resolve_token(token, time.time())
 
 
@@ -79,7 +87,10 @@ class ProjectIn(BaseModel):
 
 class InviteIn(BaseModel):
     role: RoleName = "reviewer"
-    expires_in_s: float = Field(default=7 * 24 * 3600, gt=0, le=MAX_INVITE_SECONDS)
+    expires_in_s: float = Field(default=DEFAULT_INVITE_SECONDS, gt=0, le=MAX_INVITE_SECONDS)
+    max_uses: int | None = Field(default=1, ge=1, le=MAX_INVITE_USES,
+                                 description="uses before it stops working; null: unlimited")
+    label: str = Field(default="", max_length=100, description="a note (who it is for)")
 
 
 class AcceptIn(BaseModel):
@@ -108,14 +119,47 @@ def me(user: CurrentUser, store: StoreDep) -> dict[str, Any]:
             "projects": store.memberships(user.user_id)}
 
 
+@router.get("/projects")
+def list_projects(user: CurrentUser, store: StoreDep) -> list[dict[str, Any]]:
+    """The caller's projects with its role in each, oldest first."""
+    out = []
+    for project_id, role in store.memberships(user.user_id).items():
+        p = store.get_project(project_id)
+        out.append({"project_id": p.project_id, "name": p.name, "role": role,
+                    "created": p.created})
+    return sorted(out, key=lambda p: p["created"])
+
+
 @router.post("/projects", status_code=201)
 def create_project(
     body: ProjectIn, user: CurrentUser, store: StoreDep
 ) -> dict[str, Any]:
-    """Create a project; the caller becomes its owner."""
+    """Accounts with the ``create_projects`` permission (the first owner, accounts an admin
+    granted, owners made with ``vrcollab project create``): the caller becomes its owner.
+    Anyone else gets 403 ``no_create_permission``."""
+    if not can_create_projects(store, user):
+        raise PermissionDeniedError("your account may not create projects; ask an admin",
+                                    code="no_create_permission")
     project = store.create_project(body.name)
     store.set_member(project.project_id, user.user_id, "owner")
+    store.audit(project.project_id, user.user_id, "project.created", target_id=user.user_id,
+                detail={"name": project.name})
     return {"project_id": project.project_id, "name": project.name, "role": "owner"}
+
+
+@router.patch("/projects/{project_id}")
+def rename_project(project_id: str, body: ProjectIn, user: CurrentUser,
+                   store: StoreDep) -> dict[str, Any]:
+    """Owner: rename the project."""
+    role = require_role(store, project_id, user, "owner")
+    store.rename_project(project_id, body.name)
+    store.audit(project_id, user.user_id, "project.renamed", detail={"name": body.name})
+    return {"project_id": project_id, "name": body.name, "role": role}
+
+
+def base_url(request: Request, settings: Settings) -> str:
+    """The public base URL for links (``public_url`` or the request's own)."""
+    return settings.public_url.rstrip("/") or str(request.base_url).rstrip("/")
 
 
 @router.post("/projects/{project_id}/invites", status_code=201)
@@ -127,21 +171,34 @@ def invite(
     store: StoreDep,
     settings: SettingsDep,
 ) -> dict[str, Any]:
-    """Owner only: a signed, expiring invite granting ``role``."""
+    """Owner only: an invite granting ``role``, single-use unless ``max_uses`` says more,
+    until ``expires_in_s``. ``url`` opens it in a browser (the server swaps it for a session
+    and drops it from the address bar); ``code`` is the short code to type on a headset at
+    ``/join`` (``code_url`` opens it directly: what the QR code shows); ``invite`` is the
+    token API clients post to ``/api/invites/accept``."""
     require_role(store, project_id, user, "owner")
-    token, inv = create_invite(secret_key(settings), project_id, body.role, body.expires_in_s)
-    base = settings.public_url.rstrip("/") or str(request.base_url).rstrip("/")
-    return {"invite": token, "url": f"{base}/?invite={token}", "role": inv.role,
-            "project_id": project_id, "expires_at": inv.expires_at}
+    token, code, inv = issue_invite(
+        store, secret_key(settings), project_id, body.role, created_by=user.user_id,
+        expires_in_s=body.expires_in_s, max_uses=body.max_uses, label=body.label)
+    base = base_url(request, settings)
+    return {"invite": token, "url": f"{base}/join?invite={token}", "code": code,
+            "join_url": f"{base}/join", "code_url": f"{base}/join?code={code}",
+            "invite_id": inv.invite_id, "role": inv.role,
+            "project_id": project_id, "expires_at": inv.expires_at, "max_uses": inv.max_uses,
+            "uses": inv.uses}
 
 
 @router.post("/invites/accept", status_code=201)
 def accept(
-    body: AcceptIn, store: StoreDep, settings: SettingsDep
+    body: AcceptIn, request: Request, store: StoreDep, settings: SettingsDep
 ) -> dict[str, Any]:
-    """Redeem an invite: returns a bearer token (shown once) and the new user."""
-    user, token, inv = accept_invite(store, secret_key(settings), body.invite, body.name,
-                                     time.time())
+    """Redeem an invite (one use): returns a bearer token (shown once) and the new user.
+    Rate-limited per address (429)."""
+    from vrcollab.server.sessions_api import guarded
+
+    with guarded(request, "invite"):
+        user, token, inv = accept_invite(store, secret_key(settings), body.invite, body.name,
+                                         time.time())
     return {"token": token, "user_id": user.user_id, "name": user.name,
             "project_id": inv.project_id, "role": inv.role}
 

@@ -51,6 +51,10 @@ ROUTER_MODULES: list[str] = [
     "vrcollab.server.web",
     "vrcollab.server.projects_api",
     "vrcollab.server.members_api",
+    "vrcollab.server.sessions_api",
+    "vrcollab.server.people_api",
+    "vrcollab.server.webapp_api",
+    "vrcollab.server.docs",
 ]
 
 
@@ -115,7 +119,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
             if own_store:
                 the_store.close()
 
-    app = FastAPI(title="vrcollab", version=__version__, lifespan=lifespan)
+    app = FastAPI(title="vrcollab", version=__version__, lifespan=lifespan,
+                  docs_url=None, redoc_url=None)  # /docs without a CDN: vrcollab.server.docs
     app.state.settings = settings
     app.state.store = the_store
     app.state.hub = RoomHub(the_store, settings)  # replaced by the lifespan's running hub

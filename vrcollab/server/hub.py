@@ -287,6 +287,20 @@ class RoomHub:
                 self.workers[record.room_id] = w
             return w
 
+    def close_user(self, project_id: str, user_id: str | None, code: int, reason: str) -> int:
+        """Close the live connections of ``user_id`` (every user's when None) in the project's
+        rooms, e.g. after the member was removed or its role changed; returns how many."""
+        closed = 0
+        for w in list(self.workers.values()):
+            if w.room.project_id != project_id:
+                continue
+            for sid, entry in list(w.room.presence.entries.items()):
+                conn = w.conns.get(sid)
+                if conn is not None and user_id in (None, entry.user_id):
+                    conn.close(code, reason)
+                    closed += 1
+        return closed
+
     def _drop(self, w: RoomWorker) -> None:
         if self.workers.get(w.room.room_id) is w:
             del self.workers[w.room.room_id]

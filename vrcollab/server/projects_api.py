@@ -29,6 +29,7 @@ from vrcollab.jobs import JobEvents, JobRunner
 from vrcollab.jobs.quotas import ProjectQuotas, QuotaError, check_before_upload, check_storage
 from vrcollab.server.api import current_user, get_store
 from vrcollab.server.auth import require_role
+from vrcollab.server.job_progress import overall_percent
 from vrcollab.server.uploads import ReceivedUpload, drain, receive_upload
 from vrcollab.settings import Settings
 from vrcollab.store import Store
@@ -115,7 +116,8 @@ class JobOut(BaseModel):
     version_id: str
     status: str = Field(description="queued | running | done | failed")
     stage: str
-    percent: float
+    percent: float = Field(description="percent of the current stage (restarts per stage)")
+    overall_percent: float = Field(description="percent of the whole job (for one bar)")
     error: str | None = Field(description="the ingest error message when failed")
     error_code: str | None
     attempts: int
@@ -175,7 +177,8 @@ def job_out(job: JobRecord) -> JobOut:
     """JSON of a job."""
     return JobOut(
         job_id=job.job_id, project_id=job.project_id, version_id=job.version_id,
-        status=job.status, stage=job.stage, percent=round(job.percent, 1), error=job.error,
+        status=job.status, stage=job.stage, percent=round(job.percent, 1),
+        overall_percent=overall_percent(job.status, job.stage, job.percent), error=job.error,
         error_code=job.error_code, attempts=job.attempts, created=job.created,
         updated=job.updated, started=job.started, finished=job.finished,
         events_url=f"/api/jobs/{job.job_id}/events",

@@ -7,13 +7,19 @@
 - CLI subcommands (registered in :mod:`vrcollab.cli`): ``serve``, ``project create`` and
   ``token create``; the last two write the database directly, so an owner token can be made
   before (or while) the server runs.
+- ``serve --https`` (:mod:`vrcollab.server.tls`): HTTPS on ``--port`` (default 8443) with a
+  certificate kept in the data dir, and a plain-HTTP listener on ``--http-port`` (default
+  8000) that redirects to it; the printed links and QR code (:mod:`vrcollab.server.lan`) use
+  the LAN address, never ``0.0.0.0``.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import logging
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -23,17 +29,28 @@ import uvicorn
 from vrcollab.server.app import create_app
 from vrcollab.server.auth import bootstrap_project, issue_member_token
 from vrcollab.server.edge import guarded_protocol, raise_open_files_limit
+from vrcollab.server.lan import announce, public_base, reachable_urls
+from vrcollab.server.tls import (
+    HTTP_PORT,
+    HTTPS_PORT,
+    Certificate,
+    add_https_arguments,
+    certificate_from_args,
+    serve_with_redirect,
+)
 from vrcollab.settings import Settings, load_settings
 from vrcollab.store import open_store
 
 SubParsers = Any  # argparse._SubParsersAction
 
 
-def uvicorn_config(settings: Settings, *, max_connections: int | None = None) -> uvicorn.Config:
+def uvicorn_config(settings: Settings, tls: Certificate | None = None, *,
+                   max_connections: int | None = None) -> uvicorn.Config:
     """The uvicorn configuration used by :func:`run` (frame size limit = max_message_bytes).
 
     HTTP is uvicorn's h11 protocol guarded by :mod:`vrcollab.server.edge` (connection caps,
     header timeout and size); idle keep-alive connections close after ``keep_alive_timeout_s``.
+    With ``tls``, uvicorn serves HTTPS with that certificate and key.
     """
     return uvicorn.Config(
         create_app(settings),
@@ -49,17 +66,33 @@ def uvicorn_config(settings: Settings, *, max_connections: int | None = None) ->
         log_level="warning",
         lifespan="on",
         timeout_graceful_shutdown=5,
+        ssl_certfile=str(tls.cert) if tls else None,
+        ssl_keyfile=str(tls.key) if tls else None,
     )
 
 
-def run(settings: Settings) -> None:
-    """Serve until interrupted."""
+def run(settings: Settings, *, tls: Certificate | None = None,
+        http_port: int | None = None) -> None:
+    """Serve until interrupted (HTTPS with ``tls``; plus the redirect on ``http_port``)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    from vrcollab.server.people_cli import announce_owner
+
+    announce_owner(settings)  # first start: the owner account and its one-time sign-in link
     cap = raise_open_files_limit(settings.max_connections)
-    server = uvicorn.Server(uvicorn_config(settings, max_connections=cap))
-    print(f"vrcollab serving on http://{settings.host}:{settings.port}", flush=True)
-    server.run()
+    server = uvicorn.Server(uvicorn_config(settings, tls, max_connections=cap))
+    local, lan = reachable_urls(settings.host, settings.port, https=tls is not None)
+    # a QR code when another device could use it (a LAN address, or HTTPS for headsets)
+    print(announce(local, lan, ansi=sys.stdout.isatty(), qr=bool(lan) or tls is not None),
+          flush=True)
+    if tls is not None and tls.ca is not None:
+        print(f"certificate: {tls.cert} (issued by {tls.issuer}; the CA to trust once on "
+              f"other devices: {tls.ca}, see docs/headset.md)", flush=True)
+    if tls is not None and http_port:
+        print(f"plain http on port {http_port} redirects to https", flush=True)
+        asyncio.run(serve_with_redirect(server, settings.host, settings.port, http_port))
+    else:
+        server.run()
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -77,22 +110,30 @@ def _add_common(p: argparse.ArgumentParser) -> None:
 
 
 def add_serve_parser(sub: SubParsers) -> None:
-    """``vrcollab serve [--host H] [--port P] [--data-dir D]``."""
+    """``vrcollab serve [--host H] [--port P] [--data-dir D] [--https [--http-port P]]``."""
     p = sub.add_parser("serve", help="run the review server (HTTP + websocket rooms)")
-    p.add_argument("--host", help="bind address (default 127.0.0.1)")
-    p.add_argument("--port", type=int, help="port (default 8000)")
+    p.add_argument("--host", help="bind address (default 127.0.0.1; 0.0.0.0 for the LAN)")
+    p.add_argument("--port", type=int, help=f"port (default {HTTP_PORT}; {HTTPS_PORT} with "
+                   "--https)")
     p.add_argument("--no-demo", action="store_true", help="skip the demo project and sample")
+    add_https_arguments(p)
     _add_common(p)
     p.set_defaults(func=_serve)
 
 
 def _serve(args: argparse.Namespace) -> int:
+    if (args.https or args.cert) and args.port is None and load_settings().port == HTTP_PORT:
+        args.port = HTTPS_PORT  # VRCOLLAB_PORT unset: HTTPS on 8443, HTTP 8000 redirects
     settings = _settings(args)
+    tls, http_port = certificate_from_args(args, settings.data_dir, settings.host, settings.port)
+    # printed links (the demo's too): the LAN address or localhost, never a wildcard
+    settings.public_url = public_base(settings.public_url, settings.host, settings.port,
+                                      https=tls is not None)
     if not args.no_demo:  # demo project + sample model + room link (vrcollab.demo)
         from vrcollab.demo import announce_demo
 
         announce_demo(settings)
-    run(settings)
+    run(settings, tls=tls, http_port=http_port)
     return 0
 
 
@@ -134,6 +175,9 @@ def add_token_parser(sub: SubParsers) -> None:
     c.add_argument("--expires-in", dest="expires_in", type=float, help="seconds until expiry")
     _add_common(c)
     c.set_defaults(func=_token_create)
+    from vrcollab.server.people_cli import add_token_actions
+
+    add_token_actions(tsub)  # token list | revoke
 
 
 def _token_create(args: argparse.Namespace) -> int:

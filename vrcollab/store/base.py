@@ -112,8 +112,10 @@ class AuthStore(Protocol):
         """User id -> role for every member of the project (empty for an unknown project)."""
         ...
 
-    def create_token(self, user_id: str, *, expires_at: float | None = None) -> str:
-        """Issue a bearer token for a user; returns the plaintext (stored hashed)."""
+    def create_token(self, user_id: str, *, expires_at: float | None = None,
+                     kind: str = "bearer", label: str = "") -> str:
+        """Issue a bearer token (``kind`` bearer) or browser session (``session``) for a user;
+        returns the plaintext (stored hashed)."""
         ...
 
     def resolve_token(self, token: str, now: float) -> User:
@@ -170,7 +172,11 @@ class RoomStore(Protocol):
         ...
 
 
-class Store(AuthStore, RoomStore, Protocol):
+# identity.py needs User and hash_token from above
+from vrcollab.store.identity import IdentityStore  # noqa: E402
+
+
+class Store(AuthStore, IdentityStore, RoomStore, Protocol):
     """A complete backend."""
 
     def close(self) -> None:

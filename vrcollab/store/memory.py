@@ -17,10 +17,11 @@ from vrcollab.store.base import (
     new_id,
     new_token,
 )
+from vrcollab.store.identity import MemoryIdentity
 from vrcollab.sync.messages import ROLES, Commit
 
 
-class MemoryStore:
+class MemoryStore(MemoryIdentity):
     """Everything in dicts, guarded by one lock. Nothing survives the process."""
 
     def __init__(self) -> None:
@@ -33,6 +34,7 @@ class MemoryStore:
         self._commits: dict[str, list[Commit]] = {}
         self._op_ids: dict[str, dict[str, int]] = {}
         self._snapshots: dict[str, tuple[int, dict[str, Any]]] = {}
+        self._init_identity()
 
     # --- auth domain -----------------------------------------------------------------------
 
@@ -85,11 +87,13 @@ class MemoryStore:
         with self._lock:
             return {u: r for (p, u), r in self._members.items() if p == project_id}
 
-    def create_token(self, user_id: str, *, expires_at: float | None = None) -> str:
+    def create_token(self, user_id: str, *, expires_at: float | None = None,
+                     kind: str = "bearer", label: str = "") -> str:
         with self._lock:
             self.get_user(user_id)
             token = new_token()
             self._tokens[hash_token(token)] = (user_id, expires_at)
+            self._note_token(token, kind, label)
             return token
 
     def resolve_token(self, token: str, now: float) -> User:

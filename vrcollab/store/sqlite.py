@@ -28,9 +28,10 @@ from vrcollab.store.base import (
     new_id,
     new_token,
 )
+from vrcollab.store.identity_sqlite import SqliteIdentity, migrate
 from vrcollab.sync.messages import ROLES, Commit
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: identity tables (vrcollab.store.identity_sqlite.migrate)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -58,7 +59,7 @@ def _dumps(obj: Any) -> str:
     return json.dumps(obj, separators=(",", ":"), allow_nan=False)
 
 
-class SqliteStore:
+class SqliteStore(SqliteIdentity):
     """Store backed by one SQLite database file."""
 
     def __init__(self, path: Path | str, *, synchronous: str = "FULL") -> None:
@@ -80,6 +81,7 @@ class SqliteStore:
                 "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)",
                 (str(SCHEMA_VERSION),),
             )
+            migrate(self._db)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open database {self.path}: {exc}") from exc
 
@@ -185,11 +187,14 @@ class SqliteStore:
                          (project_id,))
         return {str(u): str(r) for u, r in rows}
 
-    def create_token(self, user_id: str, *, expires_at: float | None = None) -> str:
+    def create_token(self, user_id: str, *, expires_at: float | None = None,
+                     kind: str = "bearer", label: str = "") -> str:
         self.get_user(user_id)
         token = new_token()
-        self._write("INSERT INTO tokens VALUES (?, ?, ?, ?)",
-                    (hash_token(token), user_id, time.time(), expires_at), "token exists")
+        self._write("INSERT INTO tokens (token_hash, user_id, created, expires_at, kind, label) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (hash_token(token), user_id, time.time(), expires_at, kind, label),
+                    "token exists")
         return token
 
     def resolve_token(self, token: str, now: float) -> User:

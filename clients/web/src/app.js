@@ -12,6 +12,7 @@ import { Avatars } from './viewer/avatars.js';
 import { Pins } from './viewer/pins.js';
 import { SectionView } from './viewer/section.js';
 import { XRControls } from './viewer/xr.js';
+import { xrNotice } from './ui/xrnotice.js';
 import { AnnotationPanel } from './ui/panel.js';
 import { OwnView } from './tools/viewstate.js';
 import { spawnAzimuth, followPose, lockReasons, fetchMembers } from './tools/people.js';
@@ -36,7 +37,7 @@ export class App {
   constructor(cfg) {
     this.cfg = cfg;
     this.t0 = performance.now();
-    this.timings = {};
+    this.timings = { app_start_ms: this.t0 }; // performance.now() origin of the other timings
     this.tool = 'select';
     this.selected = null;
     this.following = null; // session id we follow, or 'presenter'
@@ -48,6 +49,8 @@ export class App {
 
     this.viewer = new Viewer(document.getElementById('viewport'), { quality: cfg.quality });
     this.model = new ModelView(this.viewer, { authHeader: cfg.authHeader, batching: cfg.batching ?? true });
+    // Tiled models load element properties on demand: refresh what shows them when they arrive.
+    this.model.onPartInfo = (part) => this._partInfoArrived(part);
     // Pins and avatars live under the model root: their coordinates are model space.
     this.avatars = new Avatars(this.model.root);
     this.pins = new Pins(this.model.root);
@@ -343,6 +346,11 @@ export class App {
       const hit = this.model.pickPrecise(this.viewer.ndc(e));
       if (hit) this.viewer.flyToPoint(hit.point);
     });
+  }
+
+  _partInfoArrived(part) {
+    if (this.pointer && this.hoverHit?.part === part) hud.showTooltip(this.pointer.x, this.pointer.y, this.model.partInfo(part));
+    if (this.selected === part) hud.showInspector(this.model.partInfo(part), this.conn.mirror.view.nodes[part]);
   }
 
   _hover() {
@@ -911,7 +919,7 @@ export class App {
     const buttons = [];
     if (vr) buttons.push(el('button', { class: 'btn primary', id: 'enter-vr', onclick: () => this.enterXR('vr') }, 'Enter VR'));
     if (ar) buttons.push(el('button', { class: 'btn', id: 'enter-ar', onclick: () => this.enterXR('ar') }, 'Enter AR'));
-    mount(box, buttons);
+    mount(box, buttons, xrNotice(el, { vr, ar }));
     this.xrSupport = { vr, ar };
   }
 

@@ -65,6 +65,32 @@ function landing(message) {
   box.hidden = false;
 }
 
+/** `#annotation=<id>` (links from the project's issues list): select it once it has arrived. */
+function openAnnotationFromHash(app) {
+  const m = location.hash.match(/^#annotation=([A-Za-z0-9_.:-]{1,128})$/);
+  if (!m) return;
+  const tryOpen = () => {
+    if (!app.conn.mirror.view.annotations?.[m[1]] || !app.model.bounds) {
+      setTimeout(tryOpen, 200);
+      return;
+    }
+    app.panel.select(m[1]);
+  };
+  tryOpen();
+}
+
+/** Header: the room's name with its model and version, and a link back to the project. */
+async function roomHeader(roomId, token) {
+  const headers = token ? { Authorization: `Bearer ${token}` } : {};
+  const res = await fetch(`/api/rooms/${encodeURIComponent(roomId)}`, { headers, credentials: 'same-origin' }).catch(() => null);
+  if (!res?.ok) return;
+  const room = await res.json();
+  const model = room.model?.name ? ` · ${room.model.name}${room.model.version ? ` v${room.model.version}` : ''}` : '';
+  const title = document.getElementById('room-title');
+  mount(title, token ? room.name : el('a', { href: `/projects/${encodeURIComponent(room.project_id)}` }, room.name), model);
+  title.dataset.room = room.name;
+}
+
 async function installEmulator() {
   const { XRDevice, metaQuest3 } = await import('iwer');
   const device = new XRDevice(metaQuest3);
@@ -100,17 +126,20 @@ async function boot() {
     return;
   }
   scrubUrl();
-  if (!token) {
-    landing('This room needs an invite link.');
+  // No token in the URL or this tab: a signed-in browser (session cookie) joins as itself.
+  const session = token ? null : await fetch('/api/session', { credentials: 'same-origin' }).then((r) => (r.ok ? r.json() : null)).catch(() => null);
+  if (!token && !session?.signed_in) {
+    landing('This room needs an invite link, or sign in first (/welcome).');
     return;
   }
   const proto = location.protocol === 'https:' ? 'wss' : 'ws';
+  const tokenQuery = token ? `?token=${encodeURIComponent(token)}` : '';
   const clientId = stored(sessionStorage, 'vrcollab.client_id', () => newId('c'));
   const app = new App({
     roomId,
-    wsUrl: `${proto}://${location.host}/ws/rooms/${encodeURIComponent(roomId)}?token=${encodeURIComponent(token)}`,
-    authHeader: `Bearer ${token}`,
-    identity: identity(params),
+    wsUrl: `${proto}://${location.host}/ws/rooms/${encodeURIComponent(roomId)}${tokenQuery}`,
+    authHeader: token ? `Bearer ${token}` : null,
+    identity: session?.signed_in ? { ...identity(params), name: session.user.name } : identity(params),
     clientId,
     storage: sessionStorage,
     initialView: decodeView(params.get('view')),
@@ -121,6 +150,8 @@ async function boot() {
     batching: params.get('batch') !== 'off',
   });
   app.start();
+  roomHeader(roomId, token);
+  openAnnotationFromHash(app);
   Object.assign(hooks, {
     ready: true,
     info: () => app.info(),
@@ -143,6 +174,17 @@ async function boot() {
     /** A part's local matrix on the displayed level (16 numbers) or null. */
     partMatrix: (name) => app.model.partMatrix(name),
     batchState: (name) => app.model.batchState(name),
+    /** The annotation selected in the issues panel (or null). */
+    selectedAnnotation: () => app.panel.selected ?? null,
+    /** The hover pick under the pointer: {part, point} or null. */
+    hover: () => (app.hoverHit ? { part: app.hoverHit.part, point: app.hoverHit.point.toArray() } : null),
+    /** Precise pick at page coordinates: {part, point} or null. */
+    pickAt: (x, y) => {
+      const hit = app.model.pickPrecise(app.viewer.ndc({ clientX: x, clientY: y }));
+      return hit ? { part: hit.part, point: hit.point.toArray() } : null;
+    },
+    /** A tiled model's element row (element table) by node id, or null. */
+    element: (name) => app.model.tiled?.elements?.row(app.model.tiled.indexOf(name)) ?? null,
     /** Draw calls of a freshly drawn frame (renderer.info.render.calls). */
     drawCalls: () => new Promise((resolve) => {
       const n = app.viewer.rendered;

@@ -1,0 +1,187 @@
+"""The ``vrcollab`` command: ``main(argv)`` dispatches to subcommands.
+
+To add a subcommand, write an ``add_<name>_parser(subparsers)`` function that registers its
+parser and sets ``func`` (``args -> exit code``) with ``set_defaults``, and append it to
+:data:`PARSERS`. Exit codes: 0 ok, 2 bad input or arguments (a one-line message, never a
+traceback), 1 other vrcollab errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from vrcollab.errors import ConfigError, IngestError, VrcollabError
+
+SubParsers = Any  # argparse._SubParsersAction (private type)
+
+
+# --- convert ---------------------------------------------------------------------------------
+
+
+def _levels(text: str) -> tuple[tuple[str, int], ...]:
+    out: list[tuple[str, int]] = []
+    for item in text.split(","):
+        name, _, num = item.partition("=")
+        try:
+            out.append((name.strip(), int(num.replace("_", ""))))
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(f"bad level {item!r}; use name=triangles") from exc
+    return tuple(out)
+
+
+def add_convert_parser(sub: SubParsers) -> None:
+    """``vrcollab convert INPUT -o OUTDIR``: the ingest pipeline."""
+    from vrcollab.ingest.decimate import DECIMATORS, DEFAULT_DECIMATOR
+
+    p = sub.add_parser("convert", help="convert a CAD/mesh file into GLB levels of detail",
+                       description="Convert a CAD/mesh/IFC file into validated, decimated, "
+                       "compressed GLB levels plus manifest.json, and print the device report.")
+    p.add_argument("input", type=Path, help="STL, OBJ, PLY, OFF, glTF/GLB, 3MF, DAE, STEP, "
+                   "IFC, or a .zip of one")
+    p.add_argument("-o", "--outdir", type=Path, required=True, help="output directory")
+    p.add_argument("--decimator", choices=DECIMATORS, default=DEFAULT_DECIMATOR)
+    p.add_argument("--no-compress", action="store_true",
+                   help="plain float GLB (no EXT_meshopt_compression, no quantisation)")
+    p.add_argument("--units", help="source units when the file does not say (m, cm, mm, in, "
+                   "ft); STL defaults to mm, other unitless formats to m")
+    p.add_argument("--levels", type=_levels, help="ladder below full, e.g. "
+                   "quest3=750000,quest2=500000,phone=300000")
+    p.add_argument("--max-triangles", type=int, help="refuse inputs with more triangles")
+    p.add_argument("--max-bytes", type=int, help="refuse inputs larger than this")
+    p.add_argument("--position-bits", type=int, default=14, help="position quantisation bits")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=run_convert)
+
+
+def run_convert(args: argparse.Namespace) -> int:
+    """Run the pipeline with a progress bar per stage and print the report."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from vrcollab.ingest.limits import Limits
+    from vrcollab.ingest.pipeline import STAGES, ConvertOptions, convert
+    from vrcollab.ingest.report import render_report
+    from vrcollab.settings import load_settings
+
+    settings = load_settings()
+    limits = Limits.from_settings(settings)
+    overrides: dict[str, Any] = {}
+    if args.max_triangles is not None:
+        overrides["max_triangles"] = args.max_triangles
+    if args.max_bytes is not None:
+        overrides["max_input_bytes"] = args.max_bytes
+    if overrides:
+        limits = Limits(**{**limits.__dict__, **overrides})
+    kwargs: dict[str, Any] = {"decimator": args.decimator, "compress": not args.no_compress,
+                              "units": args.units, "limits": limits,
+                              "position_bits": args.position_bits}
+    if args.levels is not None:
+        kwargs["levels"] = args.levels
+    options = ConvertOptions(**kwargs)
+    err = Console(stderr=True)
+    quiet = args.quiet or not err.is_terminal
+    with Progress(TextColumn("{task.description:<9}"), BarColumn(), TimeElapsedColumn(),
+                  console=err, disable=quiet, transient=False) as bar:
+        tasks = {s: bar.add_task(s, total=1.0, start=False) for s in STAGES}
+
+        def progress(stage: str, fraction: float) -> None:
+            task = tasks.get(stage)
+            if task is not None:
+                bar.start_task(task)
+                bar.update(task, completed=fraction)
+
+        result = convert(args.input, args.outdir, options, progress)
+    if args.json:
+        print(json.dumps(result.report_dict(), indent=2))
+    else:
+        Console().print(render_report(result))
+    return 0
+
+
+# --- registry and entry point -------------------------------------------------------------------
+
+#: Subcommand registration: append ``add_<name>_parser`` functions here.
+PARSERS: list[Callable[[SubParsers], None]] = [add_convert_parser]
+
+
+def lazy_parser(commands: tuple[str, ...], module: str, *functions: str,
+                ) -> Callable[[SubParsers], None]:
+    """A :data:`PARSERS` entry that imports ``module`` only when it is needed.
+
+    :func:`build_parser` skips it when the command line names another known subcommand, so
+    ``vrcollab convert`` never imports the server stack; ``commands`` are the subcommands the
+    ``functions`` (``add_<name>_parser`` in ``module``) register.
+    """
+
+    def add(sub: SubParsers) -> None:
+        import importlib
+
+        mod = importlib.import_module(module)
+        for name in functions:
+            getattr(mod, name)(sub)
+
+    add.__name__ = f"lazy_{'_'.join(commands)}"
+    add.commands = commands  # type: ignore[attr-defined]
+    return add
+
+
+#: ``serve``, ``project create``, ``token create`` (see :mod:`vrcollab.server.serve`)
+PARSERS.append(lazy_parser(("serve", "project", "token"), "vrcollab.server.serve",
+                           "add_serve_parser", "add_project_parser", "add_token_parser"))
+#: ``vrcollab bcf export|import`` (:mod:`vrcollab.server.bcf_cli`)
+PARSERS.append(lazy_parser(("bcf",), "vrcollab.server.bcf_cli", "add_bcf_parser"))
+
+
+def _command(argv: Sequence[str] | None) -> str | None:
+    """The subcommand named on the command line (first non-option word), if any."""
+    args = sys.argv[1:] if argv is None else argv
+    return next((a for a in args if not a.startswith("-")), None)
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The top-level parser with every registered subcommand.
+
+    With ``argv`` naming a known subcommand, lazy entries for other subcommands are skipped
+    (their modules are not imported); without it (or for ``--help``) all are registered.
+    """
+    parser = argparse.ArgumentParser(prog="vrcollab", description="vrcollab: collaborative "
+                                     "review of CAD and building models in VR/AR/browser")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    command = _command(argv) if argv is not None else None
+    lazy = [add for add in PARSERS if hasattr(add, "commands")]
+    for add in PARSERS:
+        if not hasattr(add, "commands"):
+            add(sub)
+    known = set(sub.choices).union(*(add.commands for add in lazy))
+    for add in lazy:
+        if command not in known or command in add.commands:
+            add(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse ``argv``, run the subcommand, and return its exit code."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(argv)
+    args = parser.parse_args(argv)
+    try:
+        code = int(args.func(args))
+    except (IngestError, ConfigError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except VrcollabError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,143 @@
+"""IFC loader: ifcopenshell's geometry iterator, one part per building element.
+
+Each part keeps the element's GlobalId, IFC class, name and property sets, and its spatial
+path (site / building / storey) as the group path. Geometry comes out in metres, in world
+coordinates. Spaces and openings are left out: they are volumes, not things to look at.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from vrcollab.errors import CorruptFileError, InvalidGeometryError, MissingDependencyError
+from vrcollab.ingest.limits import Limits
+from vrcollab.ingest.model import Material, Model, Part, Primitive
+
+EXCLUDED_CLASSES = ["IfcSpace", "IfcOpeningElement"]
+MAX_PROPERTY_BYTES = 16_384
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if np.isfinite(value) else None
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items() if k != "id"}
+    return str(value)
+
+
+def element_properties(element: Any) -> dict[str, Any]:
+    """The element's property and quantity sets as JSON-safe data, capped in size."""
+    import ifcopenshell.util.element as ue
+
+    try:
+        psets = ue.get_psets(element)
+    except Exception:
+        return {}
+    out: dict[str, Any] = {}
+    used = 2
+    for name, props in psets.items():
+        value = _jsonable(props)
+        size = len(json.dumps(value, ensure_ascii=False)) + len(name) + 4
+        if used + size > MAX_PROPERTY_BYTES:
+            out["_truncated"] = True
+            break
+        out[str(name)] = value
+        used += size
+    return out
+
+
+def spatial_path(element: Any) -> tuple[str, ...]:
+    """Names of the spatial structure above ``element`` (outermost first)."""
+    import ifcopenshell.util.element as ue
+
+    names: list[str] = []
+    cur = ue.get_container(element) or ue.get_aggregate(element)
+    while cur is not None and len(names) < 16:
+        names.append(str(getattr(cur, "Name", None) or cur.is_a()))
+        cur = ue.get_aggregate(cur)
+    return tuple(reversed(names))
+
+
+def _material(style: Any) -> Material:
+    try:
+        d = style.diffuse
+        color = (float(d.r()), float(d.g()), float(d.b()))
+    except Exception:
+        color = (0.8, 0.8, 0.8)
+    transparency = float(getattr(style, "transparency", 0.0) or 0.0)
+    alpha = 1.0 - transparency if np.isfinite(transparency) else 1.0
+    return Material(
+        name=str(style.name), color=(*color, min(max(alpha, 0.05), 1.0)), roughness=0.9,
+        double_sided=True,
+    )
+
+
+def load_ifc(path: Path, limits: Limits) -> Model:
+    """Load an IFC file into parts with element identity."""
+    try:
+        import ifcopenshell
+        import ifcopenshell.geom as geom
+    except ImportError as exc:
+        raise MissingDependencyError("IFC needs the 'ifcopenshell' package") from exc
+    try:
+        ifc = ifcopenshell.open(str(path))
+    except Exception as exc:
+        raise CorruptFileError(f"{path.name}: cannot parse IFC ({str(exc)[:160]})") from exc
+    settings = geom.settings()
+    settings.set("use-world-coords", True)
+    try:
+        it = geom.iterator(settings, ifc, 1, exclude=EXCLUDED_CLASSES)
+        ok = it.initialize()
+    except Exception as exc:
+        raise CorruptFileError(f"{path.name}: IFC geometry failed ({str(exc)[:160]})") from exc
+    if not ok:
+        raise InvalidGeometryError(f"{path.name}: IFC file has no element geometry")
+    parts: list[Part] = []
+    total = 0
+    while True:
+        shape = it.get()
+        part = _shape_part(ifc, shape)
+        if part is not None:
+            total += part.triangles
+            limits.check_triangles(path.name, total)
+            parts.append(part)
+        if not it.next():
+            break
+    return Model(parts=parts, source_format="ifc", scale=1.0, units_known=True)
+
+
+def _shape_part(ifc: Any, shape: Any) -> Part | None:
+    g = shape.geometry
+    verts = np.asarray(g.verts, dtype=np.float64).reshape(-1, 3)
+    faces = np.asarray(g.faces, dtype=np.int64).reshape(-1, 3)
+    if len(faces) == 0:
+        return None
+    mat_ids = np.asarray(g.material_ids, dtype=np.int64)
+    styles = list(g.materials)
+    if len(mat_ids) != len(faces) or not styles:
+        mat_ids = np.zeros(len(faces), dtype=np.int64)
+        styles = styles[:1]
+    prims: list[Primitive] = []
+    for mid in np.unique(mat_ids):
+        sel = faces[mat_ids == mid]
+        material = _material(styles[mid]) if 0 <= mid < len(styles) else Material()
+        prims.append(Primitive(vertices=verts, faces=sel, material=material))
+    try:
+        element = ifc.by_guid(shape.guid)
+        properties = element_properties(element)
+        group = spatial_path(element)
+    except Exception:
+        properties, group = {}, ()
+    name = str(shape.name or shape.type)
+    return Part(
+        name=name, primitives=prims, path=group, element_id=str(shape.guid),
+        ifc_class=str(shape.type), properties=properties,
+    )

@@ -1,0 +1,169 @@
+"""BCF exchange for rooms: ``GET /api/rooms/{id}/bcf`` exports, ``POST`` imports.
+
+Import goes through the room's sequenced op path (server ops, :mod:`.room_ops`), so connected
+clients see the new annotations as ordinary ``commit`` messages and the import is durable
+before it answers. A hostile or invalid archive (path traversal, zip bomb, bad XML) answers 400
+with the library's one-line message and changes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
+
+from vrcollab.bcf.archive import BcfLimits
+from vrcollab.errors import BcfError, LimitExceededError, NotFoundError
+from vrcollab.server.api import current_user, get_store
+from vrcollab.server.auth import require_role
+from vrcollab.server.bcf_exchange import export_bcf, frame_for, plan_import
+from vrcollab.server.projects_api import CatalogServices, ServicesDep
+from vrcollab.server.room_ops import commit_server_ops, room_state
+from vrcollab.server.uploads import drain, receive_upload
+from vrcollab.store import Store
+from vrcollab.store.base import RoomRecord
+from vrcollab.sync.codec import Limits
+
+router = APIRouter(tags=["bcf"])
+BCF_MEDIA = "application/octet-stream"
+
+
+class BcfImportOut(BaseModel):
+    """What an import added to the room."""
+
+    imported: list[str] = Field(description="ids of the annotations created")
+    skipped: list[dict[str, str]] = Field(description="topics left out, with the reason")
+    comments: int
+    seq: int | None = Field(description="room seq after the import (None if nothing changed)")
+
+
+def room_manifest(svc: CatalogServices, record: RoomRecord) -> dict[str, Any] | None:
+    """The manifest of the version a room is on (None for a room without a model)."""
+    version_id = (record.model or {}).get("version_id")
+    if not version_id:
+        return None
+    try:
+        version = svc.catalog.get_version(str(version_id))
+    except NotFoundError:
+        return None
+    if version.manifest_sha256 is None:
+        return None
+    manifest: dict[str, Any] = json.loads(svc.assets.read_bytes(version.manifest_sha256))
+    return manifest
+
+
+async def _room(request: Request, room_id: str, minimum: str) -> RoomRecord:
+    store: Store = get_store(request)
+
+    def check() -> RoomRecord:
+        user = current_user(request)
+        record = store.get_room(room_id)
+        require_role(store, record.project_id, user, minimum)
+        return record
+
+    return await asyncio.to_thread(check)
+
+
+def _bad_bcf(exc: BcfError) -> JSONResponse:
+    return JSONResponse({"error": {"code": exc.code, "message": str(exc)}}, status_code=400)
+
+
+@router.get(
+    "/rooms/{room_id}/bcf",
+    response_class=Response,
+    responses={200: {"content": {BCF_MEDIA: {}}, "description": "a .bcfzip archive"}},
+)
+async def export_room(
+    room_id: str,
+    request: Request,
+    svc: ServicesDep,
+    version: Annotated[Literal["2.1", "3.0"], Query(description="BCF version")] = "3.0",
+) -> Response:
+    """Any member: the room's annotations as a BCF 2.1 or 3.0 archive."""
+    record = await _room(request, room_id, "viewer")
+    state = await room_state(request.app, room_id)
+    manifest = await asyncio.to_thread(room_manifest, svc, record)
+    store: Store = get_store(request)
+
+    def build() -> bytes:
+        names: dict[str, str] = {}
+
+        def author_name(author: str) -> str:
+            if author not in names:
+                try:
+                    names[author] = store.get_user(author).name
+                except NotFoundError:
+                    names[author] = author
+            return names[author]
+
+        return export_bcf(state.annotations, version=version, frame=frame_for(manifest),
+                          author_name=author_name)
+
+    try:
+        data = await asyncio.to_thread(build)
+    except BcfError as exc:
+        return _bad_bcf(exc)
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in record.name)[:80] or "room"
+    return Response(data, media_type=BCF_MEDIA, headers={
+        "Content-Disposition": f'attachment; filename="{safe}.bcfzip"',
+        "Cache-Control": "no-store",
+    })
+
+
+async def _read_body(request: Request, svc: CatalogServices, limit: int) -> bytes:
+    """The archive from a raw body or a multipart ``file`` part, at most ``limit`` bytes."""
+    ctype = request.headers.get("content-type", "")
+    if ctype.startswith("multipart/"):
+        upload = await receive_upload(request.stream(), content_type=ctype, assets=svc.assets,
+                                      max_bytes=limit)
+        try:
+            return await asyncio.to_thread(upload.path.read_bytes)
+        finally:
+            upload.path.unlink(missing_ok=True)
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            await drain(request.stream(), 8 * 1024 * 1024)
+            raise LimitExceededError(f"BCF archive is larger than {limit} bytes")
+    return bytes(body)
+
+
+@router.post(
+    "/rooms/{room_id}/bcf",
+    response_model=BcfImportOut,
+    openapi_extra={"requestBody": {"required": True, "content": {
+        BCF_MEDIA: {"schema": {"type": "string", "format": "binary"}},
+        "multipart/form-data": {"schema": {"type": "object", "required": ["file"],
+                                           "properties": {"file": {"type": "string",
+                                                                   "format": "binary"}}}},
+    }}},
+    responses={400: {"description": "invalid or hostile BCF archive"}},
+)
+async def import_room(room_id: str, request: Request, svc: ServicesDep) -> Any:
+    """Reviewer: add the topics of a BCF 2.1/3.0 archive to the room as annotations (with
+    comments). The body is the ``.bcfzip`` itself, or a multipart ``file`` part."""
+    record = await _room(request, room_id, "reviewer")
+    limits = BcfLimits()
+    data = await _read_body(request, svc, min(limits.max_archive_bytes,
+                                              svc.settings.max_upload_bytes))
+    state = await room_state(request.app, room_id)
+    manifest = await asyncio.to_thread(room_manifest, svc, record)
+    codec_limits = Limits(max_string_chars=svc.settings.max_string_chars)
+    try:
+        plan = await asyncio.to_thread(
+            plan_import, data, existing=set(state.annotations), frame=frame_for(manifest),
+            limits=codec_limits, bcf_limits=limits,
+        )
+    except BcfError as exc:
+        return _bad_bcf(exc)
+    commits = await commit_server_ops(request.app, room_id, plan.items)
+    return BcfImportOut(
+        imported=plan.annotations, skipped=plan.skipped,
+        comments=sum(1 for c in commits if c.kind == "comment.add"),
+        seq=commits[-1].seq if commits else None,
+    )

@@ -1,0 +1,146 @@
+"""One websocket session's outgoing side: bounded durable queue, coalesced poses, one writer.
+
+Only the writer task sends on the socket. Durable messages (welcome, ack, reject, commit,
+presence) queue in order; when more than ``max_send_queue`` are waiting the client is too slow
+for durable ops and is closed with 4413 (protocol R12). Poses never queue: a :class:`PoseMailbox`
+keeps only the newest pose per peer until the writer is free.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from collections.abc import Mapping
+
+from starlette.websockets import WebSocket
+
+from vrcollab.sync.codec import encode_poses
+from vrcollab.sync.presence import PoseMailbox
+
+log = logging.getLogger("vrcollab.server")
+
+CLOSE_NORMAL = 1000
+CLOSE_GOING_AWAY = 1001
+CLOSE_TOO_BIG = 1009
+CLOSE_INTERNAL = 1011
+CLOSE_PROTOCOL = 4400
+CLOSE_CREDENTIALS = 4401
+CLOSE_NO_ROOM = 4404
+CLOSE_TIMEOUT = 4408
+CLOSE_SLOW = 4413
+CLOSE_VERSION = 4426
+CLOSE_RATE = 4429
+
+CLOSE_WAIT_S = 10.0
+MAX_OPS_IN_FLIGHT = 8  # per connection: beyond this the reader stops reading (TCP backpressure)
+
+
+class TokenBucket:
+    """Per-connection rate limit: ``rate`` tokens/s, at most ``burst`` saved up."""
+
+    __slots__ = ("burst", "last", "rate", "tokens")
+
+    def __init__(self, rate: float, burst: int, now: float) -> None:
+        self.rate, self.burst = rate, float(burst)
+        self.tokens, self.last = float(burst), now
+
+    def take(self, now: float) -> bool:
+        """Spend one token; False when the bucket is empty."""
+        self.tokens = min(self.burst, self.tokens + (now - self.last) * self.rate)
+        self.last = now
+        if self.tokens < 1.0:
+            return False
+        self.tokens -= 1.0
+        return True
+
+
+class Connection:
+    """Send side of one session."""
+
+    def __init__(self, ws: WebSocket, session_id: str, *, max_queue: int) -> None:
+        self.ws = ws
+        self.session_id = session_id
+        self.max_queue = max_queue
+        self.queue: deque[str] = deque()
+        self.mailbox = PoseMailbox()
+        self.pose_t = 0.0
+        self.close_code: int | None = None
+        self.close_reason = ""
+        self.last_seen = time.monotonic()
+        self.last_active = self.last_seen
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.done = asyncio.Event()
+        self.closing = asyncio.Event()
+        self.op_slots = asyncio.Semaphore(MAX_OPS_IN_FLIGHT)
+
+    def start(self) -> None:
+        """Start the writer task."""
+        self._task = asyncio.create_task(self._writer(), name=f"writer-{self.session_id}")
+
+    def send(self, text: str) -> None:
+        """Queue a durable message; closes with 4413 when the queue is full."""
+        if self.close_code is not None:
+            return
+        if len(self.queue) >= self.max_queue:
+            self.close(CLOSE_SLOW, "too slow for durable ops; reconnect with last_seq")
+            return
+        self.queue.append(text)
+        self._wake.set()
+
+    def offer_poses(self, batch: Mapping[str, str], t: float) -> None:
+        """Merge one tick's encoded poses; sent when the writer is free."""
+        if self.close_code is None and batch:
+            self.mailbox.offer(batch)
+            self.pose_t = t
+            self._wake.set()
+
+    def close(self, code: int, reason: str = "") -> None:
+        """Ask the writer to close the socket (first call wins). A 4413 skips the queue."""
+        if self.close_code is not None:
+            return
+        self.close_code, self.close_reason = code, reason
+        self.closing.set()
+        if code == CLOSE_SLOW and self._task is not None:
+            self._task.cancel()  # the socket may be stuck in send(); do not wait for it
+        self._wake.set()
+
+    async def _writer(self) -> None:
+        ws = self.ws
+        try:
+            while self.close_code is None:
+                await self._wake.wait()
+                self._wake.clear()
+                while self.queue and self.close_code is None:
+                    await ws.send_text(self.queue.popleft())
+                if self.close_code is None and self.mailbox:
+                    frags = self.mailbox.take(self.session_id)
+                    if frags:
+                        await ws.send_text(encode_poses(self.pose_t, frags))
+            while self.queue and self.close_code != CLOSE_SLOW:
+                await ws.send_text(self.queue.popleft())  # flush e.g. a final error
+        except asyncio.CancelledError:
+            pass
+        except Exception as exc:  # the peer went away while we were sending
+            log.debug("writer %s stopped: %r", self.session_id, exc)
+            if self.close_code is None:
+                self.close_code = CLOSE_GOING_AWAY
+        finally:
+            self.closing.set()
+            # a slow peer must drain what is buffered before it sees the close frame
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(
+                    ws.close(self.close_code or CLOSE_NORMAL, self.close_reason[:120]),
+                    CLOSE_WAIT_S,
+                )
+            self.done.set()
+
+    async def wait_closed(self, timeout: float = CLOSE_WAIT_S + 1.0) -> None:
+        """Wait for the writer to finish (after :meth:`close` or a send failure)."""
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self.done.wait(), timeout)
+        if self._task is not None and not self._task.done():
+            self._task.cancel()

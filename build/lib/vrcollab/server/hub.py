@@ -1,0 +1,329 @@
+"""Live rooms: one worker task per room that orders, persists and delivers; one tick loop.
+
+The worker takes joins, leaves, commands and ops from a queue in order. Consecutive ops are
+applied to the pure :class:`~vrcollab.sync.room.Room`, their commits are written to the store in
+one transaction (group commit, off the event loop), and only then are acks and broadcasts
+delivered (protocol R9). A join first flushes pending commits, so a welcome never contains state
+that is not yet durable. If the store fails, the room is closed (1011) and dropped: the next
+join reloads it from what is durable, and clients resend their unacked ops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from vrcollab.errors import StoreError
+from vrcollab.server.connection import (
+    CLOSE_GOING_AWAY,
+    CLOSE_INTERNAL,
+    CLOSE_TIMEOUT,
+    Connection,
+)
+from vrcollab.settings import Settings
+from vrcollab.store import Store, load_room
+from vrcollab.store.base import RoomRecord
+from vrcollab.sync.codec import encode_server, pose_fragment
+from vrcollab.sync.messages import Cmd, Commit, Hello, InvalidOp, Op, Outbox
+from vrcollab.sync.room import Room
+
+log = logging.getLogger("vrcollab.server")
+
+
+@dataclass(frozen=True, slots=True)
+class _Join:
+    conn: Connection
+    user_id: str
+    role: str
+    hello: Hello
+    done: asyncio.Future[None]
+
+
+@dataclass(frozen=True, slots=True)
+class _Leave:
+    session_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Cmd:
+    session_id: str
+    cmd: Cmd
+
+
+@dataclass(frozen=True, slots=True)
+class _Op:
+    session_id: str
+    op: Op | InvalidOp
+
+
+@dataclass(frozen=True, slots=True)
+class _Server:
+    items: list[tuple[str, Op]]
+    done: asyncio.Future[list[Commit]]
+
+
+_Item = _Join | _Leave | _Cmd | _Op | _Server
+
+
+class RoomWorker:
+    """Owns one live room: its connections, its queue and its writes."""
+
+    def __init__(self, room: Room, store: Store, settings: Settings,
+                 on_empty: Callable[[RoomWorker], None]) -> None:
+        self.room = room
+        self.store = store
+        self.settings = settings
+        self.conns: dict[str, Connection] = {}
+        self.queue: asyncio.Queue[_Item] = asyncio.Queue()
+        self.snapshot_seq = room.seq
+        self.failed = False
+        self.stopped = False
+        self._on_empty = on_empty
+        self._task = asyncio.create_task(self._run(), name=f"room-{room.room_id}")
+        self.commit_latency_s: list[float] = []
+
+    # --- called by the websocket endpoint --------------------------------------------------
+
+    async def join(self, conn: Connection, user_id: str, role: str, hello: Hello) -> bool:
+        """Queue a join and wait until the welcome is queued on ``conn``; False if this worker
+        has stopped (get a fresh one from the hub)."""
+        if self.stopped:
+            return False
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.queue.put_nowait(_Join(conn, user_id, role, hello, done))
+        await done
+        return True
+
+    def submit_op(self, session_id: str, op: Op | InvalidOp) -> None:
+        """Queue an op (answered with ack or reject after the write)."""
+        self.queue.put_nowait(_Op(session_id, op))
+
+    def submit_cmd(self, session_id: str, cmd: Cmd) -> None:
+        """Queue a room command."""
+        self.queue.put_nowait(_Cmd(session_id, cmd))
+
+    async def server_ops(self, items: list[tuple[str, Op]]) -> list[Commit] | None:
+        """Commit ``(author, op)`` pairs on the server's authority (see ``Room.apply_server``);
+        returns their commits once durable and delivered, or None if this worker has stopped."""
+        if self.stopped:
+            return None
+        done: asyncio.Future[list[Commit]] = asyncio.get_running_loop().create_future()
+        self.queue.put_nowait(_Server(items, done))
+        return await done
+
+    def leave(self, session_id: str) -> None:
+        """Queue a leave (close, timeout or error)."""
+        self.queue.put_nowait(_Leave(session_id))
+
+    # --- worker ----------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        try:
+            while True:
+                items = [await self.queue.get()]
+                while not self.queue.empty():
+                    items.append(self.queue.get_nowait())
+                await self._process(items)
+                if not self.conns and self.queue.empty():
+                    await self._save_snapshot(force=True)
+                    if not self.conns and self.queue.empty():  # nobody came in meanwhile
+                        self.stopped = True
+                        self._on_empty(self)
+                        return
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("room %s failed; closing it", self.room.room_id)
+            self._fail()
+
+    async def _process(self, items: list[_Item]) -> None:
+        pending: list[Outbox] = []
+        released: list[Connection] = []
+        for item in items:
+            if isinstance(item, _Op):
+                if item.session_id in self.room.presence.entries:
+                    pending.append(self.room.apply(item.session_id, item.op, time.time()))
+                conn = self.conns.get(item.session_id)
+                if conn is not None:
+                    released.append(conn)
+                continue
+            if isinstance(item, _Server):
+                outs = [self.room.apply_server(a, op, time.time()) for a, op in item.items]
+                try:
+                    await self._flush([*pending, *outs])
+                except Exception as exc:
+                    item.done.set_exception(exc)
+                    raise
+                pending = []
+                item.done.set_result([o.commit for o in outs if o.commit is not None])
+                continue
+            await self._flush(pending)
+            pending = []
+            if isinstance(item, _Join):
+                conn = item.conn
+                if conn.close_code is None:
+                    self.conns[conn.session_id] = conn
+                    self._deliver(self.room.join(conn.session_id, item.user_id, item.role,
+                                                 item.hello))
+                if not item.done.done():
+                    item.done.set_result(None)
+            elif isinstance(item, _Leave):
+                self.conns.pop(item.session_id, None)
+                self._deliver(self.room.leave(item.session_id))
+            else:
+                self._deliver(self.room.command(item.session_id, item.cmd))
+        await self._flush(pending)
+        for conn in released:  # the reader may queue more ops of this session now
+            conn.op_slots.release()
+
+    async def _flush(self, pending: list[Outbox]) -> None:
+        commits = [o.commit for o in pending if o.commit is not None]
+        if commits:
+            t0 = time.perf_counter()
+            await asyncio.to_thread(self.store.append_commits, self.room.room_id, commits)
+            self.commit_latency_s.append(time.perf_counter() - t0)
+            del self.commit_latency_s[:-1000]
+        for out in pending:
+            self._deliver(out)
+        if commits:
+            await self._save_snapshot(force=False)
+
+    def _deliver(self, out: Outbox) -> None:
+        for send in out.sends:
+            text = encode_server(send.msg)
+            if send.to is not None:
+                conn = self.conns.get(send.to)
+                if conn is not None:
+                    conn.send(text)
+            else:
+                for sid, conn in self.conns.items():
+                    if sid != send.exclude:
+                        conn.send(text)
+
+    async def _save_snapshot(self, *, force: bool) -> None:
+        room = self.room
+        due = room.seq - self.snapshot_seq
+        if due <= 0 or (not force and due < self.settings.snapshot_every_ops):
+            return
+        snap, seq = room.state.snapshot(), room.seq
+        await asyncio.to_thread(self.store.save_snapshot, room.room_id, seq, snap)
+        self.snapshot_seq = seq
+
+    def _fail(self) -> None:
+        self.failed = self.stopped = True
+        for conn in list(self.conns.values()):
+            conn.close(CLOSE_INTERNAL, "room store failure; reconnect")
+        self.conns.clear()
+        self._on_empty(self)
+        while not self.queue.empty():
+            item = self.queue.get_nowait()
+            if isinstance(item, _Server):
+                item.done.set_exception(StoreError("room store failure"))
+            if isinstance(item, _Join):
+                item.conn.close(CLOSE_INTERNAL, "room store failure; reconnect")
+                if not item.done.done():
+                    item.done.set_result(None)
+
+    # --- tick ------------------------------------------------------------------------------
+
+    def tick(self, now_wall: float, now_mono: float) -> None:
+        """Send coalesced poses; close sessions that missed their heartbeat or idled out."""
+        changed = self.room.take_poses()
+        if changed:
+            batch = {sid: pose_fragment(sid, p) for sid, p in changed.items()}
+            for conn in self.conns.values():
+                conn.offer_poses(batch, now_wall)
+        hb, idle = self.settings.heartbeat_timeout_s, self.settings.idle_timeout_s
+        for conn in self.conns.values():
+            if now_mono - conn.last_seen > hb:
+                conn.close(CLOSE_TIMEOUT, "heartbeat timeout")
+            elif now_mono - conn.last_active > idle:
+                conn.close(CLOSE_TIMEOUT, "idle timeout")
+
+    async def shutdown(self) -> None:
+        """Close every session with 1001 and stop (snapshot first)."""
+        for conn in list(self.conns.values()):
+            conn.close(CLOSE_GOING_AWAY, "server shutting down")
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await self._task
+        with contextlib.suppress(Exception):
+            await self._save_snapshot(force=True)
+
+
+class RoomHub:
+    """Loads rooms on first join, runs the tick loop, shuts everything down."""
+
+    def __init__(self, store: Store, settings: Settings) -> None:
+        self.store = store
+        self.settings = settings
+        self.workers: dict[str, RoomWorker] = {}
+        self._load_lock = asyncio.Lock()
+        self._tick_task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Start the tick loop (call from the running loop)."""
+        self._tick_task = asyncio.create_task(self._tick_loop(), name="tick")
+
+    async def worker(self, record: RoomRecord) -> RoomWorker:
+        """The live worker of a room, loading it from the store if needed."""
+        w = self.workers.get(record.room_id)
+        if w is not None:
+            return w
+        async with self._load_lock:
+            w = self.workers.get(record.room_id)
+            if w is None:
+                s = self.settings
+                room = await asyncio.to_thread(
+                    load_room, self.store, record, replay_window=s.replay_window,
+                    tick_hz=s.tick_hz, heartbeat_s=min(10.0, s.heartbeat_timeout_s / 3),
+                )
+                w = RoomWorker(room, self.store, s, self._drop)
+                self.workers[record.room_id] = w
+            return w
+
+    def _drop(self, w: RoomWorker) -> None:
+        if self.workers.get(w.room.room_id) is w:
+            del self.workers[w.room.room_id]
+
+    async def _tick_loop(self) -> None:
+        period = 1.0 / max(1.0, self.settings.tick_hz)
+        next_t = time.monotonic()
+        while True:
+            next_t += period
+            delay = next_t - time.monotonic()
+            if delay < -period:  # fell behind (GC, load): skip ticks instead of bursting
+                next_t = time.monotonic()
+                delay = 0.0
+            await asyncio.sleep(max(0.0, delay))
+            wall, mono = time.time(), time.monotonic()
+            for w in list(self.workers.values()):
+                try:
+                    w.tick(wall, mono)
+                except Exception:
+                    log.exception("tick failed in room %s", w.room.room_id)
+
+    def stats(self) -> dict[str, Any]:
+        """Live counters for the health endpoint (store write latency over recent flushes)."""
+        lat = sorted(x for w in self.workers.values() for x in w.commit_latency_s)
+        return {
+            "rooms": len(self.workers),
+            "sessions": sum(len(w.conns) for w in self.workers.values()),
+            "store_write_ms_p50": round(lat[len(lat) // 2] * 1e3, 2) if lat else None,
+            "store_write_ms_p99": round(lat[int(len(lat) * 0.99)] * 1e3, 2) if lat else None,
+        }
+
+    async def shutdown(self) -> None:
+        """Stop ticking, close every session with 1001, snapshot every room."""
+        if self._tick_task is not None:
+            self._tick_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._tick_task
+        for w in list(self.workers.values()):
+            await w.shutdown()
+        self.workers.clear()
