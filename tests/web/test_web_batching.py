@@ -148,9 +148,9 @@ def test_duplex_draws_one_call_per_material(browser: Any, duplex_room: PreparedR
         untinted = page.evaluate(f"window.__vrcollab.batchState({part!r})")
         assert all(s["visible"] and not s["unbatched"] for s in untinted)
 
-        # Hiding the part (node.set visible=false) hides its instances.
+        # Hiding the part hides its instances (issue 14: hide is the person's own view).
         page.click("[data-tool=hide]")
-        wait_js(page, f"window.__vrcollab.info().nodes[{part!r}]?.visible === false")
+        wait_js(page, f"window.__vrcollab.info().own_view.hidden.includes({part!r})")
         page.evaluate("window.__vrcollab.drawCalls()")
         hidden = page.evaluate(f"window.__vrcollab.batchState({part!r})")
         assert not any(s["visible"] for s in hidden)

@@ -38,6 +38,7 @@ from vrcollab.sync.messages import (
     PresenceMsg,
     Reject,
     ServerMessage,
+    SharedView,
     Welcome,
 )
 from vrcollab.sync.text import bad_string_in, frame_is_clean, may_hold_surrogates, name_problem
@@ -378,6 +379,45 @@ def _op_fields(kind: str, o: Mapping[str, Any], lim: Limits) -> dict[str, Any]:
     raise _BadFieldError("unknown_kind", f"unknown op kind {kind!r}")
 
 
+#: At most this many node ids in a shared view's ``hidden`` or ``isolated`` list (R23).
+MAX_VIEW_NODES = 5000
+
+
+def _node_ids(v: Any, name: str, lim: Limits) -> list[str]:
+    if type(v) is not list:
+        raise _BadFieldError("bad_op", f"{name} must be a list of node ids")
+    if len(v) > MAX_VIEW_NODES:
+        raise _BadFieldError("too_large", f"{name} holds more than {MAX_VIEW_NODES} ids")
+    return [_id(x, name, lim) for x in v]
+
+
+def _shared_view(v: Any, lim: Limits) -> dict[str, Any]:
+    """A ``view`` command's view state (R23): ``hidden`` [ids], ``isolated`` [ids]|null,
+    ``section`` {normal, offset, enabled}|null, ``camera`` viewpoint|null, ``colors``
+    {node id: "#rrggbb"} (colour by property)."""
+    o = _obj(v, "view")
+    _only(o, {"hidden", "isolated", "section", "camera", "colors"}, "view")
+    colors = _obj(o.get("colors", {}), "view.colors")
+    if len(colors) > MAX_VIEW_NODES:
+        raise _BadFieldError("too_large", f"view.colors holds more than {MAX_VIEW_NODES} ids")
+    section = o.get("section")
+    if section is not None:
+        sec = _obj(section, "view.section")
+        _only(sec, {"normal", "offset", "enabled"}, "view.section")
+        section = {"normal": _vec(sec.get("normal"), 3, "view.section.normal"),
+                   "offset": _num(sec.get("offset"), "view.section.offset"),
+                   "enabled": _bool(sec.get("enabled", True), "view.section.enabled")}
+    isolated = o.get("isolated")
+    camera = o.get("camera")
+    return {
+        "hidden": _node_ids(o.get("hidden", []), "view.hidden", lim),
+        "isolated": None if isolated is None else _node_ids(isolated, "view.isolated", lim),
+        "section": section,
+        "camera": None if camera is None else _viewpoint(camera),
+        "colors": {_id(k, "view.colors", lim): _color(c, "view.colors") for k, c in colors.items()},
+    }
+
+
 def _pose_part(v: Any, name: str) -> dict[str, Any] | None:
     if v is None:
         return None
@@ -477,6 +517,9 @@ def decode_client(text: str | bytes, limits: Limits = DEFAULT_LIMITS) -> ClientM
             if name == "follow":
                 sid = obj.get("session_id")
                 return Cmd("follow", None if sid is None else _id(sid, "session_id", limits))
+            if name == "view":
+                _only(obj, {"type", "name", "view"}, "cmd")
+                return Cmd("view", view=_shared_view(obj.get("view"), limits))
             raise _BadFieldError("bad_message", f"unknown command {name!r}")
     except _BadFieldError as exc:
         code = exc.code if exc.code in ("too_large", "bad_name") else "bad_message"
@@ -506,6 +549,8 @@ def server_json(msg: ServerMessage) -> dict[str, Any]:
         return {"type": "pong", "t": msg.t, "server_t": msg.server_t}
     if isinstance(msg, Gather):
         return {"type": "gather", "from": msg.from_session, "pose": msg.pose}
+    if isinstance(msg, SharedView):
+        return {"type": "view", "from": msg.from_session, "view": dict(msg.view)}
     if isinstance(msg, ErrorMsg):
         return {"type": "error", "code": msg.code, "reason": msg.reason}
     if isinstance(msg, Welcome):

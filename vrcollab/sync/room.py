@@ -30,6 +30,7 @@ from vrcollab.sync.messages import (
     PresenceEntry,
     PresenceMsg,
     Reject,
+    SharedView,
     Welcome,
     role_at_least,
 )
@@ -337,7 +338,7 @@ class Room:
 
     def command(self, session_id: str, cmd: Cmd, now: float = 0.0) -> Outbox:
         """Room commands (R13): ``gather`` (at most one per sender per GATHER_INTERVAL_S, R22)
-        and ``follow``."""
+        ``follow`` and ``view`` (R23)."""
         out = Outbox()
         entry = self.presence.entries.get(session_id)
         if entry is None:
@@ -355,6 +356,12 @@ class Room:
             pose = self.presence.poses.get(session_id)
             out.broadcast(Gather(session_id, None if pose is None else pose.data),
                           exclude=session_id)
+        elif cmd.name == "view" and cmd.view is not None:
+            if not (role_at_least(entry.role, "editor") or self.state.presenter == entry.user_id):
+                out.unicast(session_id, ErrorMsg("forbidden",
+                                                 "showing your view needs editor or presenter"))
+                return out
+            out.broadcast(SharedView(session_id, cmd.view), exclude=session_id)
         elif cmd.name == "follow":
             new = PresenceEntry(entry.session_id, entry.user_id, entry.name, entry.color,
                                 entry.role, entry.device, following=cmd.session_id)

@@ -10,7 +10,8 @@ export const UNITS = Object.freeze(['m', 'mm', 'cm', 'ft', 'in']);
 
 /** Server -> client message types this client understands (R6-R15). */
 export const SERVER_TYPES = Object.freeze([
-  'welcome', 'welcome_part', 'ack', 'reject', 'commit', 'presence', 'poses', 'gather', 'pong', 'error',
+  'welcome', 'welcome_part', 'ack', 'reject', 'commit', 'presence', 'poses', 'gather', 'view', 'pong',
+  'error',
 ]);
 
 // --- string rules (protocol R17, R18), the JS side of vrcollab/sync/text.py ---------------

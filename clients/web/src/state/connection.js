@@ -54,7 +54,7 @@ export class Connection {
     this._timers = { retry: null, ping: null };
   }
 
-  /** Subscribe to 'state', 'welcome', 'presence', 'poses', 'gather', 'reject', 'error'. */
+  /** Subscribe to 'state', 'welcome', 'presence', 'poses', 'gather', 'view', 'reject', 'error'. */
   on(event, fn) {
     (this._handlers[event] ??= new Set()).add(fn);
     return () => this._handlers[event].delete(fn);
@@ -254,6 +254,9 @@ export class Connection {
         break;
       case 'gather':
         this._emit('gather', msg);
+        break;
+      case 'view':
+        this._emit('view', msg);
         break;
       case 'pong':
         this.rtt = this.now() - msg.t;
