@@ -56,8 +56,8 @@ def test_snapped_measurement_is_seen_by_the_other_within_a_millimetre(
                 if m[2] > clip["offset"] - 1e-4:  # model is Z-up: above the cut is not drawn
                     continue
                 px, py = near_corner(a, w, centroid)
-                on_canvas = a.evaluate(f"document.elementFromPoint({px}, {py})?.tagName")
-                if on_canvas != "CANVAS":  # under a control (section slider, help, ...)
+                under = a.evaluate(f"document.elementFromPoint({px}, {py})?.tagName")
+                if under != "CANVAS":  # under a control (section slider, help, ...)
                     continue
                 there = a.evaluate(f"window.__vrcollab.faceAt([{px}, {py}])")
                 if there and any(math.dist(m, c) < 1e-6 for c in there["model"]):
