@@ -54,6 +54,10 @@ def add_convert_parser(sub: SubParsers) -> None:
     p.add_argument("--max-triangles", type=int, help="refuse inputs with more triangles")
     p.add_argument("--max-bytes", type=int, help="refuse inputs larger than this")
     p.add_argument("--position-bits", type=int, default=14, help="position quantisation bits")
+    p.add_argument("--layout", choices=("tiles", "levels"), default="tiles",
+                   help="tiles: 3D Tiles v2 layout (docs/tiles.md, default); levels: the "
+                   "version 1 GLB ladder (docs/manifest.md)")
+    p.add_argument("--leaf-triangles", type=int, help="drawn triangles per leaf tile")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=run_convert)
@@ -65,7 +69,7 @@ def run_convert(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from vrcollab.ingest.limits import Limits
-    from vrcollab.ingest.pipeline import STAGES, ConvertOptions, convert
+    from vrcollab.ingest.pipeline import LEVEL_STAGES, STAGES, ConvertOptions, convert
     from vrcollab.ingest.report import render_report
     from vrcollab.settings import load_settings
 
@@ -80,7 +84,9 @@ def run_convert(args: argparse.Namespace) -> int:
         limits = Limits(**{**limits.__dict__, **overrides})
     kwargs: dict[str, Any] = {"decimator": args.decimator, "compress": not args.no_compress,
                               "units": args.units, "limits": limits,
-                              "position_bits": args.position_bits}
+                              "position_bits": args.position_bits, "layout": args.layout}
+    if args.leaf_triangles is not None:
+        kwargs["leaf_triangles"] = args.leaf_triangles
     if args.levels is not None:
         kwargs["levels"] = args.levels
     options = ConvertOptions(**kwargs)
@@ -88,7 +94,8 @@ def run_convert(args: argparse.Namespace) -> int:
     quiet = args.quiet or not err.is_terminal
     with Progress(TextColumn("{task.description:<9}"), BarColumn(), TimeElapsedColumn(),
                   console=err, disable=quiet, transient=False) as bar:
-        tasks = {s: bar.add_task(s, total=1.0, start=False) for s in STAGES}
+        stages = STAGES if args.layout == "tiles" else LEVEL_STAGES
+        tasks = {s: bar.add_task(s, total=1.0, start=False) for s in stages}
 
         def progress(stage: str, fraction: float) -> None:
             task = tasks.get(stage)

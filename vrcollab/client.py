@@ -113,8 +113,8 @@ class RoomClient:
             "last_seq": self.mirror.last_seq,
             "name": self.name, "color": self.color, "device": self.device,
         }
-        await ws.send(dumps(hello))
         try:
+            await ws.send(dumps(hello))
             first = decode_server(await asyncio.wait_for(ws.recv(), timeout))
         except ConnectionClosed as exc:
             self._closed(exc)
@@ -123,6 +123,15 @@ class RoomClient:
             raise ProtocolError(f"expected welcome, got {first.get('type')}")
         self.welcome = first
         self.mirror.welcome(first)
+        while self.mirror.parts_left:  # a paged welcome (R6): the state is complete after it
+            try:
+                part = decode_server(await asyncio.wait_for(ws.recv(), timeout))
+            except ConnectionClosed as exc:
+                self._closed(exc)
+                raise
+            self.mirror.handle(part)
+            if self.keep_messages:
+                self.messages.append(part)
         self._reader = asyncio.create_task(self._read())
         for payload, _fut in list(self._pending.values()):  # resume: same op ids, no duplicates
             await ws.send(dumps(payload))

@@ -38,6 +38,14 @@ class Settings(BaseSettings):
     max_string_chars: int = 10_000
     rate_limit_per_second: float = 60.0
     rate_limit_burst: int = 120
+    member_rate_limit_per_second: float = Field(
+        default=120.0, description="messages/s of one member over all its sessions (R3)")
+    member_rate_limit_burst: int = 240
+    max_sessions_per_member: int = Field(default=16, description="more closes with 4409 (R3)")
+    room_max_comments_per_annotation: int = Field(
+        default=1_000, description="per-room limit (R20; room_max_* below are shared with import)")
+    welcome_part_bytes: int = Field(default=256 * 1024,
+                                    description="welcomes larger than this are paged (R6)")
     heartbeat_timeout_s: float = 30.0
     idle_timeout_s: float = 600.0
     tick_hz: float = 30.0

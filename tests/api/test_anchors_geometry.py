@@ -52,6 +52,24 @@ def _glb(changed: bool) -> bytes:
 
 
 def _version(api: Api, data: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Upload, convert and return (version, manifest); v2 manifests get ``parts`` rebuilt from
+    the element table (``elements.json`` next to the manifest, docs/tiles.md T6)."""
+    version, manifest = _upload(api, data)
+    if manifest.get("version", 1) >= 2:
+        base = version["manifest_url"].rsplit("/", 1)[0]
+        table = api.client.get(f"{base}/{manifest['elements']['file']}",
+                               headers=api.owner).json()
+        cols = table["columns"]
+        raw = api.client.get(f"{base}/{manifest['elements']['hashes']}",
+                             headers=api.owner).content
+        hashes = [raw[32 * i:32 * i + 32].hex() for i in range(table["count"])]
+        manifest["parts"] = [{"node": n, "triangles": t, "geometry_hash": h}
+                             for n, t, h in zip(cols["name"], cols["triangles"], hashes,
+                                                strict=True)]
+    return version, manifest
+
+
+def _upload(api: Api, data: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
     r = api.client.post(f"/api/projects/{api.project_id}/models", params={"model": "Site"},
                         files={"file": ("site.glb", data)}, headers=api.owner)
     assert r.status_code == 202, r.text

@@ -16,7 +16,7 @@ from vrcollab.ingest.budget import DEVICES, LevelInfo, report, status
 def test_convert_json_report(generated: dict[str, Path], tmp_path: Path,
                              capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["convert", str(generated["sphere.ply"]), "-o", str(tmp_path), "--json",
-                 "--levels", "small=1000", "-q"])
+                 "--levels", "small=1000", "-q", "--layout", "levels"])
     assert code == 0
     rep = json.loads(capsys.readouterr().out)
     assert [lv["name"] for lv in rep["levels"]] == ["full", "small"]
@@ -29,7 +29,8 @@ def test_convert_json_report(generated: dict[str, Path], tmp_path: Path,
 def test_convert_table_report_and_flags(generated: dict[str, Path], tmp_path: Path) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "vrcollab.cli", "convert", str(generated["box.stl"]), "-o",
-         str(tmp_path), "--units", "m", "--no-compress", "--decimator", "open3d"],
+         str(tmp_path), "--units", "m", "--no-compress", "--decimator", "open3d",
+         "--layout", "levels"],
         capture_output=True, text=True, timeout=120, check=False,
     )
     assert proc.returncode == 0, proc.stderr
@@ -39,6 +40,25 @@ def test_convert_table_report_and_flags(generated: dict[str, Path], tmp_path: Pa
     assert manifest["compression"] == "none"
     assert manifest["decimator"] == "open3d"
     assert manifest["bounds"]["max"][0] - manifest["bounds"]["min"][0] == pytest.approx(40.0)
+
+
+def test_convert_tiles_by_default(generated: dict[str, Path], tmp_path: Path,
+                                  capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["convert", str(generated["assembly.glb"]), "-o", str(tmp_path), "--json",
+                 "-q"]) == 0
+    rep = json.loads(capsys.readouterr().out)
+    assert rep["elements"] == 2
+    assert rep["stats"]["tiles"] == 1
+    assert set(rep["devices"]) == {"quest2", "quest3", "desktop", "phone"}
+    assert all(d["status"] == "pass" for d in rep["devices"].values())
+    assert (tmp_path / "tileset.json").is_file()
+    assert (tmp_path / "tiles" / "0000.glb").is_file()
+    proc = subprocess.run([sys.executable, "-m", "vrcollab.cli", "convert",
+                           str(generated["box.stl"]), "-o", str(tmp_path / "b")],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert "tileset levels" in proc.stdout
+    assert "device budgets" in proc.stdout
 
 
 def test_bad_arguments_exit_2(generated: dict[str, Path], tmp_path: Path,

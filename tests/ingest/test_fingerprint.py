@@ -84,7 +84,7 @@ def test_same_file_loaded_twice_gives_the_same_hashes(generated: dict[str, Path]
 
 def test_manifest_parts_carry_the_hash(generated: dict[str, Path], tmp_path: Path) -> None:
     src = generated["assembly.glb"]
-    result = convert(src, tmp_path, ConvertOptions(levels=()))
+    result = convert(src, tmp_path, ConvertOptions(levels=(), layout="levels"))
     model = load_model(src, ConvertOptions())
     expected = {p.name: part_hash(p, model.offset) for p in model.parts}
     assert {p["node"]: p["geometry_hash"] for p in result.manifest["parts"]} == expected

@@ -35,7 +35,7 @@ GENERATED = ["box.stl", "sphere.ply", "assembly.glb", "annulus.obj"]
 
 def _run(src: Path, out: Path) -> dict[str, Any]:
     n = load_model(src, ConvertOptions()).triangles
-    options = ConvertOptions(levels=(("half", n // 2), ("quarter", n // 4)))
+    options = ConvertOptions(levels=(("half", n // 2), ("quarter", n // 4)), layout="levels")
     stages: list[tuple[str, float]] = []
     result = convert(src, out, options, lambda s, f: stages.append((s, f)))
     assert {s for s, _ in stages} == {"load", "repair", "decimate", "write", "measure"}
@@ -160,7 +160,8 @@ def test_ifc_global_ids_survive_into_node_extras(converted: dict, models_dir: Pa
 
 def test_uncompressed_option_writes_plain_float_glb(models_dir: Path, tmp_path: Path) -> None:
     src = models_dir / "mesh" / "fandisk.obj"
-    result = convert(src, tmp_path, ConvertOptions(compress=False, levels=(("l", 3000),)))
+    result = convert(src, tmp_path, ConvertOptions(compress=False, levels=(("l", 3000),),
+                                                     layout="levels"))
     assert result.manifest["compression"] == "none"
     data = (tmp_path / "full.glb").read_bytes()
     assert b"KHR_mesh_quantization" not in data

@@ -38,7 +38,9 @@ async def test_missed_heartbeat_closes_4408_and_ends_presence(fast_srv: ServerPr
     srv = fast_srv
     boot = srv.bootstrap()
     async with RoomClient(srv.base_url, boot.room_id, boot.owner_token, name="watcher") as w:
-        silent = RoomClient(srv.base_url, boot.room_id, boot.owner_token, name="silent")
+        # names come from membership (protocol R18): a member named "silent"
+        silent = RoomClient(srv.base_url, boot.room_id,
+                            srv.token(boot.project_id, "viewer", "silent"), name="silent")
         await silent.connect()
         await w.wait_for(lambda m: m["type"] == "presence" and m["event"] == "join")
         t0 = time.monotonic()
@@ -119,6 +121,8 @@ async def test_flood_does_not_delay_other_clients(server_factory: ServerFactory)
     # isolation, not disk speed: NORMAL sync keeps fsync stalls of a shared disk out of it
     srv = server_factory(env={"VRCOLLAB_RATE_LIMIT_PER_SECOND": "1000000",
                               "VRCOLLAB_RATE_LIMIT_BURST": "1000000",
+                              "VRCOLLAB_MEMBER_RATE_LIMIT_PER_SECOND": "1000000",
+                              "VRCOLLAB_MEMBER_RATE_LIMIT_BURST": "1000000",
                               "VRCOLLAB_SQLITE_SYNCHRONOUS": "NORMAL"})
     boot = srv.bootstrap()
     calm = [RoomClient(srv.base_url, boot.room_id, boot.owner_token, name=f"calm{i}")
@@ -126,7 +130,9 @@ async def test_flood_does_not_delay_other_clients(server_factory: ServerFactory)
     for c in calm:
         await c.connect()
         c.keep_messages = False
-    url = f"{ws_url(srv.base_url, boot.room_id)}?token={boot.owner_token}"
+    # another member (protocol R3: one member's sessions share one rate budget)
+    flood_token = srv.token(boot.project_id, "editor", "flooder")
+    url = f"{ws_url(srv.base_url, boot.room_id)}?token={flood_token}"
     # its own process (no shared event loop), niced: a real flooder runs on another machine,
     # here it must not win the CPU from the server and the measuring clients on a 2-core box
     flooder = await asyncio.create_subprocess_exec(
@@ -186,6 +192,8 @@ async def test_client_too_slow_for_durable_ops_is_closed_4413(
         server_factory: ServerFactory) -> None:
     srv = server_factory(env={"VRCOLLAB_MAX_SEND_QUEUE": "64",
                               "VRCOLLAB_MAX_STRING_CHARS": "60000",
+                              # 400 x 60 KB: above the default per-room limit (R20)
+                              "VRCOLLAB_ROOM_MAX_ANNOTATION_BYTES": str(64 * 1024 * 1024),
                               "VRCOLLAB_RATE_LIMIT_PER_SECOND": "100000",
                               "VRCOLLAB_RATE_LIMIT_BURST": "100000"})
     boot = srv.bootstrap()

@@ -85,10 +85,15 @@ async def test_origin_allow_list(srv: ServerProcess, boot: Bootstrap) -> None:
         assert json.loads(await ws.recv())["type"] == "welcome"
 
 
-async def test_missing_room_closes_4404(srv: ServerProcess, boot: Bootstrap) -> None:
-    url = f"{ws_url(srv.base_url, 'r_missing')}?token={boot.owner_token}"
-    async with websockets.connect(url) as ws:
-        assert await closed_with(ws) == 4404
+async def test_missing_room_refused_like_a_foreign_one(srv: ServerProcess,
+                                                      boot: Bootstrap) -> None:
+    """Protocol R2 (issue 8, item 10): no existence oracle. A missing room and another
+    project's room are refused alike (HTTP 403 at the upgrade; this used to be 4404)."""
+    other = srv.bootstrap(project_name="Elsewhere")
+    missing = f"{ws_url(srv.base_url, 'r_missing')}?token={boot.owner_token}"
+    foreign = f"{ws_url(srv.base_url, other.room_id)}?token={boot.owner_token}"
+    assert await refused(missing) == 403
+    assert await refused(foreign) == 403
 
 
 @pytest.mark.parametrize(

@@ -39,6 +39,8 @@ def test_users_projects_members(store: Store) -> None:
     store.set_member(p.project_id, u.user_id, "editor")
     assert store.get_role(p.project_id, u.user_id) == "editor"
     assert store.memberships(u.user_id) == {p.project_id: "editor"}
+    assert store.members(p.project_id) == {u.user_id: "editor"}
+    assert store.members("p_nope") == {}
     with pytest.raises(NotFoundError):
         store.get_project("p_nope")
     with pytest.raises(NotFoundError):

@@ -157,3 +157,28 @@ def test_server_messages_roundtrip() -> None:
     assert Commit.from_json(ack["commit"]) == c
     poses = decode_server(encode_poses(1.0, [pose_fragment("s1", Pose({"head": None}))]))
     assert poses == {"type": "poses", "t": 1.0, "poses": {"s1": {"head": None}}}
+
+
+def test_view_cmd_is_bounded() -> None:  # protocol R23
+    m = decode_client(frame(type="cmd", name="view", view={
+        "hidden": ["n1"], "section": {"normal": [0, 1, 0], "offset": 2}}))
+    assert isinstance(m, Cmd)
+    assert m.view == {"hidden": ["n1"], "isolated": None, "camera": None, "colors": {},
+                      "section": {"normal": [0, 1, 0], "offset": 2.0, "enabled": True}}
+    bad: list[dict[str, Any]] = [
+        {"hidden": "n1"}, {"hidden": [""]}, {"isolated": [1]}, {"colour": {}},
+        {"section": {"normal": [0, 1], "offset": 0}},
+        {"section": {"normal": [0, 1, 0], "offset": float("nan")}},
+        {"camera": {"position": [0, 0, 0]}},
+        {"colors": {"n1": "red"}}, {"colors": ["#ff0000"]}, {"colors": {"": "#ff0000"}},
+    ]
+    for view in bad:
+        with pytest.raises(ProtocolError):
+            decode_client(frame(type="cmd", name="view", view=view))
+    with pytest.raises(ProtocolError) as info:
+        decode_client(frame(type="cmd", name="view", view={"hidden": ["n"] * 5001}))
+    assert info.value.code == "too_large"
+    m = decode_client(frame(type="cmd", name="view", view={"colors": {"n1": "#FF0000"}}))
+    assert isinstance(m, Cmd)
+    assert m.view is not None
+    assert m.view["colors"] == {"n1": "#ff0000"}

@@ -19,6 +19,7 @@ from vrcollab.sync.messages import (
     Pose,
     PresenceMsg,
     Reject,
+    SharedView,
     Welcome,
 )
 from vrcollab.sync.room import Room
@@ -227,3 +228,19 @@ def test_server_ops_reach_everyone_once(room: Room) -> None:  # protocol R16
     assert send.exclude is None
     assert room.apply_server("server", op, 10.0).commit is None
     assert room.seq == 1
+
+
+def test_view_needs_editor_or_presenter(room: Room) -> None:  # protocol R23
+    view = {"hidden": ["n1"], "isolated": None, "section": None, "camera": None, "colors": {}}
+    out = room.command("s-rev", Cmd("view", view=view))
+    (err,) = to(out, "s-rev")
+    assert isinstance(err, ErrorMsg)
+    assert err.code == "forbidden"
+    assert not bcast(out)
+    room.apply("s-rev", Op("p", "presenter.set", {"user_id": "u-rev"}), 1.0)
+    (shared,) = bcast(room.command("s-rev", Cmd("view", view=view)))
+    assert isinstance(shared, SharedView)
+    assert shared.from_session == "s-rev"
+    assert shared.view["hidden"] == ["n1"]
+    (shared,) = bcast(room.command("s-own", Cmd("view", view=view)))
+    assert isinstance(shared, SharedView)

@@ -45,7 +45,7 @@ class PreparedRoom:
 
 def prepare_room(srv: ServerProcess, model: Path, *, timeout: float = 240.0) -> PreparedRoom:
     """Upload ``model``, wait for its conversion, create a room on the version."""
-    boot = srv.bootstrap()
+    boot = srv.bootstrap(owner_name="Olga")  # names shown come from membership (R18)
     auth = {"Authorization": f"Bearer {boot.owner_token}"}
     with httpx.Client(base_url=srv.base_url, headers=auth, timeout=60.0) as http:
         with model.open("rb") as fh:

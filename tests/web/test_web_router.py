@@ -57,12 +57,20 @@ def test_app_and_vendor_files_with_types_and_caching(client: TestClient) -> None
     addon = client.get("/vendor/three/examples/jsm/libs/meshopt_decoder.module.js")
     assert addon.status_code == 200
     assert client.get("/vendor/iwer/build/iwer.module.js").status_code == 200
+    assert client.get("/vendor/three-mesh-bvh/build/index.module.js").status_code == 200
+    tiles = client.get("/vendor/3d-tiles-renderer/build/index.three.js")
+    assert tiles.status_code == 200
+    assert tiles.headers["content-type"].startswith("text/javascript")
 
 
 @pytest.mark.parametrize("path", [
     "/vendor/three/package.json",
     "/vendor/three/src/Three.js",
     "/vendor/yjs/dist/yjs.mjs",
+    "/vendor/three-mesh-bvh/package.json",
+    "/vendor/three-mesh-bvh/src/index.js",
+    "/vendor/3d-tiles-renderer/package.json",
+    "/vendor/3d-tiles-renderer/build/index.r3f.js.map",
     "/vendor/three/examples/jsm/../../package.json",
     "/vendor/three/examples/jsm/%2e%2e/%2e%2e/package.json",
     "/app/package.json",

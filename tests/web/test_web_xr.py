@@ -53,11 +53,19 @@ def test_vr_trigger_annotates_and_head_pose_reaches_others(
         hit = laser["hit"]
         before = {a["id"] for a in info(desk)["annotations"]}
 
-        # Pull the trigger (select): an annotation at the hit point.
-        vr.evaluate("window.__vrcollab.xrDevice.controllers.right.updateButtonValue('trigger', 1)")
+        # Pull the trigger (select): a draft at the hit point, nothing created yet (issue 14:
+        # a confirm step); a second pull on the draft creates the annotation there.
+        trigger = "window.__vrcollab.xrDevice.controllers.right.updateButtonValue('trigger', {})"
+        vr.evaluate(trigger.format(1))
+        draft = wait_js(vr, "window.__vrcollab.info().xr_draft")
+        assert close_to(draft["point"], hit, 0.05)
+        vr.evaluate(trigger.format(0))
+        assert len(info(vr)["annotations"]) == len(before)
+        vr.evaluate(trigger.format(1))
         wait_js(vr, f"window.__vrcollab.info().annotations.length === {len(before) + 1} && "
                     "window.__vrcollab.info().pending === 0")
-        vr.evaluate("window.__vrcollab.xrDevice.controllers.right.updateButtonValue('trigger', 0)")
+        vr.evaluate(trigger.format(0))
+        assert info(vr)["xr_draft"] is None
         created = next(a for a in info(vr)["annotations"] if a["id"] not in before)
         assert close_to(created["position"], hit, 0.05), (created["position"], hit)
         assert created["node_id"]

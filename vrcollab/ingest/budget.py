@@ -91,3 +91,79 @@ def choose(device: Device, levels: list[LevelInfo]) -> DeviceReport:
 def report(levels: list[LevelInfo], devices: tuple[Device, ...] = DEVICES) -> list[DeviceReport]:
     """One row per device; ``levels`` finest first."""
     return [choose(d, levels) for d in devices]
+
+
+# --- tiled models (docs/tiles.md T7) ----------------------------------------------------------
+
+#: Per device: screen height in pixels and the default screen-space error target.
+SCREENS: dict[str, tuple[int, float]] = {
+    "quest2": (1832, 16.0), "quest3": (2064, 16.0), "desktop": (1080, 8.0), "phone": (1600, 24.0),
+}
+FOV_DEGREES = 60.0
+VIEW_DIRECTION = (1.0, -1.0, 0.8)
+MAX_SSE = 512.0
+
+
+@dataclass(frozen=True)
+class TileInfo:
+    """What the report needs of a tile: box, error, drawn triangles, draw calls, children."""
+
+    lo: tuple[float, float, float]
+    hi: tuple[float, float, float]
+    error: float
+    triangles: int
+    draw_calls: int
+    children: tuple[TileInfo, ...] = ()
+
+
+def initial_camera(lo: Any, hi: Any, fov_degrees: float = FOV_DEGREES) -> tuple[Any, float]:
+    """Camera position of the fit-to-view start (box centre seen from VIEW_DIRECTION)."""
+    import numpy as np
+
+    lo, hi = np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)
+    radius = max(float(np.linalg.norm(hi - lo)) / 2, 1e-3)
+    d = np.asarray(VIEW_DIRECTION) / np.linalg.norm(VIEW_DIRECTION)
+    dist = radius / np.sin(np.radians(fov_degrees) / 2)
+    return (lo + hi) / 2 + d * dist, dist
+
+
+def drawn(root: TileInfo, camera: Any, height_px: int, sse: float,
+          fov_degrees: float = FOV_DEGREES) -> list[TileInfo]:
+    """The tiles a REPLACE-refining client draws from ``camera`` at error target ``sse``."""
+    import numpy as np
+
+    k = height_px / (2.0 * np.tan(np.radians(fov_degrees) / 2))
+    out: list[TileInfo] = []
+    stack = [root]
+    while stack:
+        t = stack.pop()
+        nearest = np.clip(camera, t.lo, t.hi)
+        dist = max(float(np.linalg.norm(camera - nearest)), 1e-3)
+        if not t.children or t.error * k / dist <= sse:
+            out.append(t)
+        else:
+            stack.extend(t.children)
+    return out
+
+
+def tiles_report(root: TileInfo, lo: Any, hi: Any,
+                 devices: tuple[Device, ...] = DEVICES) -> dict[str, dict[str, Any]]:
+    """manifest ``devices`` of a tileset: the drawn cut per device at its (raised) sse."""
+    camera, _ = initial_camera(lo, hi)
+    out: dict[str, dict[str, Any]] = {}
+    for dev in devices:
+        height, sse = SCREENS.get(dev.name, (1080, 16.0))
+        while True:
+            cut = drawn(root, camera, height, sse)
+            tris = sum(t.triangles for t in cut)
+            if tris <= dev.triangles or sse >= MAX_SSE:
+                break
+            sse = min(sse * 1.5, MAX_SSE)
+        calls = sum(t.draw_calls for t in cut)
+        out[dev.name] = {
+            "status": status(dev, tris, calls), "sse": round(sse, 3), "tiles": len(cut),
+            "triangles": tris, "draw_calls": calls,
+            "geometric_error": round(max(t.error for t in cut), 6),
+            "budget_triangles": dev.triangles, "budget_draw_calls": dev.draw_calls,
+        }
+    return out

@@ -1,8 +1,10 @@
-"""options -> stages -> result: load, repair, decimate, write (+compress), measure, report.
+"""options -> stages -> result.
 
-:func:`convert` is the one entry point (the CLI and the server's conversion jobs call it). It
-writes one GLB per level of detail and ``manifest.json`` (docs/manifest.md) into ``outdir`` and
-raises only :class:`vrcollab.errors.IngestError` subclasses for bad input
+:func:`convert` is the one entry point (the CLI and the server's conversion jobs call it). By
+default (``layout="tiles"``) it writes the tiled format v2 (docs/tiles.md): stages ``load``,
+``tiles``, ``elements``, ``report``. ``layout="levels"`` writes the version 1 ladder of GLB
+levels (docs/manifest.md): ``load``, ``repair``, ``decimate``, ``write``, ``measure``. Bad input
+raises only :class:`vrcollab.errors.IngestError` subclasses
 (:class:`vrcollab.errors.ConfigError` for bad options).
 """
 
@@ -17,13 +19,24 @@ from pathlib import Path
 from typing import Any
 
 from vrcollab.errors import ConfigError, CorruptFileError, IngestError, InvalidGeometryError
-from vrcollab.ingest import budget, decimate, fingerprint, formats, gltf, measure, repair
+from vrcollab.ingest import (
+    budget,
+    decimate,
+    fingerprint,
+    formats,
+    gltf,
+    measure,
+    repair,
+    tiling,
+)
 from vrcollab.ingest.limits import Limits
 from vrcollab.ingest.model import Model
 
 Progress = Callable[[str, float], None]
-STAGES = ("load", "repair", "decimate", "write", "measure")
-MANIFEST_VERSION = 1
+STAGES = ("load", "tiles", "elements", "report")
+LEVEL_STAGES = ("load", "repair", "decimate", "write", "measure")
+MANIFEST_VERSION = 2
+LAYOUTS = ("tiles", "levels")
 
 
 @dataclass(frozen=True)
@@ -40,9 +53,24 @@ class ConvertOptions:
     measure_samples: int = measure.DEFAULT_SAMPLES
     weld_relative: float = repair.WELD_RELATIVE
     max_error: float = decimate.MAX_ERROR
+    layout: str = "tiles"
+    leaf_triangles: int = tiling.LEAF_TRIANGLES
+    instance_min: int = tiling.INSTANCE_MIN
+    threads: int | None = None  # IFC geometry threads; None: every core
+    ifc_deflection: float = 0.005  # tiled layout: chord error of curved IFC surfaces, metres
+    ifc_geometry_library: str = "hybrid-cgal-simple-opencascade"  # tiled layout IFC kernel
 
     def check(self) -> None:
         """Raise :class:`ConfigError` for inconsistent options."""
+        if self.layout not in LAYOUTS:
+            raise ConfigError(f"unknown layout {self.layout!r}; use one of {', '.join(LAYOUTS)}")
+        if self.ifc_geometry_library not in ("cgal", "cgal-simple", "manifold", "opencascade",
+                                             "hybrid-cgal-simple-opencascade"):
+            raise ConfigError(f"unknown IFC geometry library {self.ifc_geometry_library!r}")
+        if not 1e-5 <= self.ifc_deflection <= 1.0:
+            raise ConfigError("ifc_deflection must be between 1e-5 and 1 metre")
+        if self.leaf_triangles < 1000 or self.instance_min < 2:
+            raise ConfigError("leaf_triangles must be >= 1000 and instance_min >= 2")
         if self.decimator not in decimate.DECIMATORS:
             raise ConfigError(f"unknown decimator {self.decimator!r}")
         names = [n for n, _ in self.levels]
@@ -68,6 +96,12 @@ class ConversionResult:
 
     def report_dict(self) -> dict[str, Any]:
         """The report as JSON-ready data (what ``vrcollab convert --json`` prints)."""
+        if self.manifest.get("version", 1) >= 2:
+            m = self.manifest
+            return {"source": m["source"], "outdir": str(self.outdir), "levels": m["levels"],
+                    "devices": m["devices"], "offset": m["offset"], "bounds": m["bounds"],
+                    "elements": m["elements"]["count"], "stats": m["stats"],
+                    "decimator": m["decimator"], "compression": m["compression"]}
         return {
             "source": self.manifest["source"],
             "outdir": str(self.outdir),
@@ -122,9 +156,23 @@ def convert(
     options: ConvertOptions | None = None,
     progress: Progress | None = None,
 ) -> ConversionResult:
-    """Convert ``source`` into GLB levels and ``manifest.json`` in ``outdir``."""
+    """Convert ``source`` into ``outdir``: the tiled layout (default) or the GLB ladder."""
     options = options or ConvertOptions()
     options.check()
+    if options.layout == "levels":
+        return convert_levels(source, outdir, options, progress)
+    from vrcollab.ingest.tiled import convert_tiled
+
+    return convert_tiled(source, outdir, options, progress)
+
+
+def convert_levels(
+    source: Path,
+    outdir: Path,
+    options: ConvertOptions,
+    progress: Progress | None = None,
+) -> ConversionResult:
+    """Version 1: GLB levels and ``manifest.json`` (docs/manifest.md) in ``outdir``."""
     report_progress: Progress = progress or (lambda stage, frac: None)
     source = Path(source)
     if not source.is_file():
@@ -196,7 +244,7 @@ def convert(
     lo, hi = model.bounds()
     manifest: dict[str, Any] = {
         "format": "vrcollab-model",
-        "version": MANIFEST_VERSION,
+        "version": 1,
         "source": {"name": source.name, "sha256": sha256_file(source),
                    "bytes": source.stat().st_size, "format": fmt if fmt != "zip"
                    else model.source_format},

@@ -22,9 +22,45 @@ def _size(n: int) -> str:
     return f"{n} B"  # pragma: no cover
 
 
+def render_tiles_report(result: ConversionResult) -> Group:
+    """Tiled layout (docs/tiles.md): the per-depth table and the device table."""
+    m = result.manifest
+    src, st = m["source"], m["stats"]
+    head = Text.assemble(
+        (src["name"], "bold"), f" ({src['format']}, {_size(src['bytes'])}) -> {result.outdir}",
+        f"\n{m['elements']['count']:,} elements, {st['tiles']} tiles, {st['triangles']:,} "
+        f"triangles ({st['triangles_stored']:,} stored, {st['instances']:,} instances), "
+        f"{_size(st['bytes'])}, glTF JSON "
+        f"{100 * st['gltf_json_bytes'] / max(st['tile_bytes'], 1):.1f}%"
+        f", {st['seconds']['total']:.1f} s",
+    )
+    if any(m["offset"]):
+        head.append(f"\nrecentred by {m['offset']} m")
+    levels = Table(title="tileset levels", title_justify="left")
+    for col in ("depth", "tiles", "triangles", "draw calls", "geometric error m", "bytes"):
+        levels.add_column(col, justify="right")
+    for lv in m["levels"]:
+        levels.add_row(str(lv["depth"]), str(lv["tiles"]), f"{lv['triangles']:,}",
+                       str(lv["draw_calls"]), f"{lv['geometric_error']:.3f}", _size(lv["bytes"]))
+    devices = Table(title="device budgets (what the client draws at the start view)",
+                    title_justify="left")
+    for col in ("device", "sse", "tiles", "status", "triangles / budget", "draw calls / budget"):
+        devices.add_column(col)
+    for name, d in m["devices"].items():
+        devices.add_row(
+            name, f"{d['sse']:g}", str(d["tiles"]),
+            Text(d["status"], style=_STYLE.get(d["status"], "")),
+            f"{d['triangles']:,} / {d['budget_triangles']:,}",
+            f"{d['draw_calls']} / {d['budget_draw_calls']}",
+        )
+    return Group(head, levels, devices)
+
+
 def render_report(result: ConversionResult) -> Group:
     """The levels table and the device table for ``result``."""
     m = result.manifest
+    if m.get("version", 1) >= 2:
+        return render_tiles_report(result)
     src = m["source"]
     head = Text.assemble(
         (src["name"], "bold"), f" ({src['format']}, {_size(src['bytes'])}) -> {result.outdir}",

@@ -1,7 +1,10 @@
 """Per-element geometry fingerprints of a converted version, for re-anchoring annotations.
 
-Each part is keyed twice: by its IFC GlobalId (when it has one) and by ``node:<glTF node name>``,
-so annotations anchored by ``element_id`` or by ``node_id`` can both be looked up.
+Version 2 outputs (docs/tiles.md) keep these in the element table (``elements.json``: GlobalId,
+name; ``elements.hash``: 32-byte SHA-256 per element), read by :func:`table_parts`. Each part
+is keyed twice: by its IFC GlobalId (when it has one) and by ``node:<glTF node name>`` (v2: the
+element name), so annotations anchored by ``element_id`` or by ``node_id`` can both be looked
+up.
 
 The value is the manifest part's ``geometry_hash`` when the ingest pipeline provides one (compared
 exactly). Otherwise it is a fingerprint read from the finest GLB without decoding any buffer:
@@ -46,10 +49,43 @@ def annotation_key(annotation: dict[str, Any]) -> str | None:
     return None
 
 
+def table_parts(outdir: Path, manifest: dict[str, Any]) -> list[dict[str, Any]]:
+    """The element table of a v2 output (docs/tiles.md T6) as manifest-v1-like part rows
+    (``node`` = element name, ``element_id`` = GlobalId, ``geometry_hash``)."""
+    entry = manifest.get("elements") or {}
+    name = str(entry.get("file") or "elements.json")
+    if "/" in name or "\\" in name or name.startswith("."):
+        raise ValueError(f"bad element table name {name!r}")
+    table = json.loads((outdir / name).read_text(encoding="utf-8"))
+    cols = table.get("columns") or {}
+    classes = table.get("classes") or []
+    count = int(table.get("count") or 0)
+
+    def col(key: str) -> list[Any]:
+        values = list(cols.get(key) or [])
+        return values + [None] * (count - len(values))
+
+    cls = [classes[c] if isinstance(c, int) and 0 <= c < len(classes) else None
+           for c in col("class")]
+    hashes: list[str | None] = [None] * count
+    hname = str(entry.get("hashes") or "")
+    if hname and "/" not in hname and "\\" not in hname and not hname.startswith("."):
+        raw = (outdir / hname).read_bytes()
+        if len(raw) == 32 * count:
+            hashes = [raw[32 * i:32 * i + 32].hex() for i in range(count)]
+    return [{"node": n, "element_id": g, "ifc_class": c, "triangles": t, "geometry_hash": h}
+            for n, g, c, t, h in zip(col("name"), col("globalId"), cls, col("triangles"),
+                                     hashes, strict=True)]
+
+
 def element_hashes(outdir: Path, result: Any = None) -> dict[str, str]:
-    """Element key -> geometry fingerprint for the conversion output in ``outdir``."""
+    """Element key -> geometry fingerprint for the conversion output in ``outdir``
+    (manifest v1 parts, or the v2 element table)."""
     manifest = json.loads((outdir / "manifest.json").read_text(encoding="utf-8"))
-    parts: list[dict[str, Any]] = list(manifest.get("parts") or [])
+    if int(manifest.get("version") or 1) >= 2:
+        parts: list[dict[str, Any]] = table_parts(outdir, manifest)
+    else:
+        parts = list(manifest.get("parts") or [])
     if parts and all(p.get("geometry_hash") for p in parts):
         given: dict[str, list[str]] = {}
         for p in parts:

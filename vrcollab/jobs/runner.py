@@ -28,12 +28,14 @@ import psutil
 
 from vrcollab.assets import AssetStore
 from vrcollab.errors import VrcollabError
+from vrcollab.ingest.layout import output_files, safe_relative
 from vrcollab.jobs.events import JobEvents
 from vrcollab.store.catalog import Catalog, JobRecord, VersionFile, VersionRecord
 
 DEFAULT_CONVERTER = "vrcollab.jobs.convert:convert_for_job"
 CONTENT_TYPES = {".json": "application/json", ".glb": "model/gltf-binary",
-                 ".gltf": "model/gltf+json", ".png": "image/png", ".jpg": "image/jpeg"}
+                 ".gltf": "model/gltf+json", ".png": "image/png", ".jpg": "image/jpeg",
+                 ".bin": "application/octet-stream"}
 
 DoneHook = Callable[[JobRecord, VersionRecord], None]
 log = logging.getLogger("vrcollab.jobs")
@@ -273,11 +275,11 @@ class JobRunner:
         out = active.workdir / "out"
         try:
             manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-            names = {"manifest.json"} | {lvl["file"] for lvl in manifest.get("levels", [])}
+            names = output_files(out, manifest)
             files = []
-            for name in sorted(names):
+            for name in names:
                 path = out / name
-                if "/" in name or "\\" in name or not path.is_file():
+                if (not safe_relative(name, manifest) or not path.is_file()):
                     raise VrcollabError(f"conversion output is missing {name!r}")
                 info = self.assets.put_file(path)
                 kind = CONTENT_TYPES.get(path.suffix, "application/octet-stream")

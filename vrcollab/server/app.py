@@ -50,6 +50,7 @@ ROUTER_MODULES: list[str] = [
     "vrcollab.server.ws",
     "vrcollab.server.web",
     "vrcollab.server.projects_api",
+    "vrcollab.server.members_api",
     "vrcollab.server.sessions_api",
     "vrcollab.server.people_api",
     "vrcollab.server.webapp_api",

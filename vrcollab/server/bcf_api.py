@@ -29,6 +29,7 @@ from vrcollab.server.bcf_exchange import (
 )
 from vrcollab.server.projects_api import CatalogServices, ServicesDep
 from vrcollab.server.room_ops import commit_server_ops, room_state
+from vrcollab.server.snapshots_api import keep_snapshots, snapshot_bytes
 from vrcollab.server.uploads import drain, receive_upload
 from vrcollab.settings import Settings
 from vrcollab.store import Store
@@ -119,8 +120,10 @@ async def export_room(
                     names[author] = author
             return names[author]
 
+        shots = {aid: shot for aid, ann in state.annotations.items()
+                 if (shot := snapshot_bytes(svc.assets, ann)) is not None}
         return export_bcf(state.annotations, version=version, frame=frame_for(manifest),
-                          author_name=author_name)
+                          author_name=author_name, snapshots=shots)
 
     try:
         data = await asyncio.to_thread(build)
@@ -193,6 +196,8 @@ async def import_room(room_id: str, request: Request, svc: ServicesDep) -> Any:
     for start in range(0, len(plan.items), COMMIT_CHUNK):
         commits += await commit_server_ops(request.app, room_id,
                                            plan.items[start:start + COMMIT_CHUNK])
+    commits += await keep_snapshots(request.app, svc.assets, room_id, user.user_id,
+                                    plan.snapshots)
     return BcfImportOut(
         imported=plan.annotations, skipped=plan.skipped,
         comments=sum(1 for c in commits if c.kind == "comment.add"),

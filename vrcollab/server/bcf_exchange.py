@@ -68,9 +68,11 @@ def export_bcf(
     version: str,
     frame: ModelFrame,
     author_name: Callable[[str], str] = lambda a: a,
+    snapshots: Mapping[str, bytes] | None = None,
 ) -> bytes:
     """A ``.bcfzip`` of the annotations (oldest first); ``author_name`` maps user ids to the
-    names written as BCF authors (an imported record keeps its original BCF author)."""
+    names written as BCF authors (an imported record keeps its original BCF author);
+    ``snapshots`` (annotation id -> PNG/JPEG) become the pin viewpoints' ``snapshot``."""
     named = []
     for ann in sorted(annotations.values(), key=lambda a: (a.get("created", 0), a["id"])):
         a = dict(ann)
@@ -78,7 +80,7 @@ def export_bcf(
         a["comments"] = [{**c, "author": _bcf_author(c, author_name)}
                          for c in a.get("comments") or []]
         named.append(a)
-    return export_annotations(named, version=version, frame=frame)
+    return export_annotations(named, version=version, frame=frame, snapshots=snapshots)
 
 
 @dataclass(frozen=True)
@@ -136,6 +138,8 @@ class ImportPlan:
     items: list[tuple[str, Op]] = field(default_factory=list)
     annotations: list[str] = field(default_factory=list)
     skipped: list[dict[str, str]] = field(default_factory=list)
+    #: annotation id -> the topic's first viewpoint snapshot (kept, and exported again)
+    snapshots: dict[str, bytes] = field(default_factory=dict)
 
 
 def _validated(kind: str, body: dict[str, Any], op_id: str, limits: Limits) -> Op | InvalidOp:
@@ -194,5 +198,8 @@ def plan_import(
             ops.append((importer, add))
         plan.items.extend(ops)
         plan.annotations.append(ann_id)
+        shot = next((v.snapshot for v in topic.viewpoints if v.snapshot), None)
+        if shot is not None:
+            plan.snapshots[ann_id] = shot
         existing.add(ann_id)
     return plan

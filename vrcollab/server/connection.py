@@ -17,7 +17,8 @@ from collections.abc import Mapping
 
 from starlette.websockets import WebSocket
 
-from vrcollab.sync.codec import encode_poses
+from vrcollab.sync.codec import EncodeError, encode_poses, encode_server
+from vrcollab.sync.messages import ServerMessage
 from vrcollab.sync.presence import PoseMailbox
 
 log = logging.getLogger("vrcollab.server")
@@ -30,6 +31,7 @@ CLOSE_PROTOCOL = 4400
 CLOSE_CREDENTIALS = 4401
 CLOSE_NO_ROOM = 4404
 CLOSE_TIMEOUT = 4408
+CLOSE_SESSIONS = 4409
 CLOSE_SLOW = 4413
 CLOSE_VERSION = 4426
 CLOSE_RATE = 4429
@@ -57,6 +59,23 @@ class TokenBucket:
         return True
 
 
+class MemberGate:
+    """What one member's sessions share: a session count and a token bucket (R3). The member
+    bucket throttles (the reader waits for a token: TCP backpressure on that member only);
+    the per-connection bucket closes with 4429."""
+
+    __slots__ = ("bucket", "sessions")
+
+    def __init__(self, rate: float, burst: int, now: float) -> None:
+        self.sessions = 0
+        self.bucket = TokenBucket(rate, burst, now)
+
+    async def throttle(self) -> None:
+        """Wait until the member may send one more message."""
+        while not self.bucket.take(time.monotonic()):
+            await asyncio.sleep(1.0 / max(self.bucket.rate, 1e-3))
+
+
 class Connection:
     """Send side of one session."""
 
@@ -64,7 +83,8 @@ class Connection:
         self.ws = ws
         self.session_id = session_id
         self.max_queue = max_queue
-        self.queue: deque[str] = deque()
+        self.queue: deque[tuple[str, bool]] = deque()
+        self.uncounted = 0  # queued messages that do not count toward max_queue
         self.mailbox = PoseMailbox()
         self.pose_t = 0.0
         self.close_code: int | None = None
@@ -81,15 +101,37 @@ class Connection:
         """Start the writer task."""
         self._task = asyncio.create_task(self._writer(), name=f"writer-{self.session_id}")
 
-    def send(self, text: str) -> None:
-        """Queue a durable message; closes with 4413 when the queue is full."""
+    def send(self, text: str, *, counted: bool = True) -> None:
+        """Queue a durable message; closes with 4413 when more than ``max_queue`` counted
+        messages wait. Server-authored bulk (welcome parts, imported commits) is queued with
+        ``counted=False``: its size is bounded by the room limits (R20), not by the reader."""
         if self.close_code is not None:
             return
-        if len(self.queue) >= self.max_queue:
+        if not counted:
+            self.uncounted += 1
+        elif len(self.queue) - self.uncounted >= self.max_queue:
             self.close(CLOSE_SLOW, "too slow for durable ops; reconnect with last_seq")
             return
-        self.queue.append(text)
+        self.queue.append((text, counted))
         self._wake.set()
+
+    def _pop(self) -> str:
+        text, counted = self.queue.popleft()
+        if not counted:
+            self.uncounted -= 1
+        return text
+
+    def send_msg(self, msg: ServerMessage, *, counted: bool = True) -> None:
+        """Encode and queue one message. A message that cannot be encoded is a server bug: it
+        closes this connection only (1011), logged at error level (protocol R17)."""
+        try:
+            text = encode_server(msg)
+        except (EncodeError, ValueError, TypeError):
+            log.error("cannot encode %s for %s; closing it", type(msg).__name__,
+                      self.session_id, exc_info=True)
+            self.close(CLOSE_INTERNAL, "server could not encode a message")
+            return
+        self.send(text, counted=counted)
 
     def offer_poses(self, batch: Mapping[str, str], t: float) -> None:
         """Merge one tick's encoded poses; sent when the writer is free."""
@@ -115,15 +157,20 @@ class Connection:
                 await self._wake.wait()
                 self._wake.clear()
                 while self.queue and self.close_code is None:
-                    await ws.send_text(self.queue.popleft())
+                    await ws.send_text(self._pop())
                 if self.close_code is None and self.mailbox:
                     frags = self.mailbox.take(self.session_id)
                     if frags:
                         await ws.send_text(encode_poses(self.pose_t, frags))
             while self.queue and self.close_code != CLOSE_SLOW:
-                await ws.send_text(self.queue.popleft())  # flush e.g. a final error
+                await ws.send_text(self._pop())  # flush e.g. a final error
         except asyncio.CancelledError:
             pass
+        except (UnicodeError, TypeError, ValueError):  # a bug of ours, not the peer's doing
+            log.error("writer %s could not send a frame; closing it", self.session_id,
+                      exc_info=True)
+            if self.close_code is None:
+                self.close_code, self.close_reason = CLOSE_INTERNAL, "server send error"
         except Exception as exc:  # the peer went away while we were sending
             log.debug("writer %s stopped: %r", self.session_id, exc)
             if self.close_code is None:

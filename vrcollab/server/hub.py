@@ -24,13 +24,23 @@ from vrcollab.server.connection import (
     CLOSE_INTERNAL,
     CLOSE_TIMEOUT,
     Connection,
+    MemberGate,
 )
 from vrcollab.settings import Settings
 from vrcollab.store import Store, load_room
 from vrcollab.store.base import RoomRecord
-from vrcollab.sync.codec import encode_server, pose_fragment
-from vrcollab.sync.messages import Cmd, Commit, Hello, InvalidOp, Op, Outbox
-from vrcollab.sync.room import Room
+from vrcollab.sync.codec import (
+    EncodeError,
+    dumps,
+    encode_server,
+    encode_welcome,
+    pose_fragment,
+    server_json,
+)
+from vrcollab.sync.limits import RoomLimits
+from vrcollab.sync.messages import Cmd, Commit, Hello, InvalidOp, Op, Outbox, ServerMessage, Welcome
+from vrcollab.sync.room import Room, RoomFullError
+from vrcollab.sync.text import scrub
 
 log = logging.getLogger("vrcollab.server")
 
@@ -86,6 +96,7 @@ class RoomWorker:
         self._on_empty = on_empty
         self._task = asyncio.create_task(self._run(), name=f"room-{room.room_id}")
         self.commit_latency_s: list[float] = []
+        self._parts: dict[Any, list[str]] = {}  # welcome parts of the latest state (R6)
 
     # --- called by the websocket endpoint --------------------------------------------------
 
@@ -153,9 +164,15 @@ class RoomWorker:
                     released.append(conn)
                 continue
             if isinstance(item, _Server):
+                problem = self.room.server_problem(op for _, op in item.items)
+                if problem is not None:  # R20: all or nothing, nobody is disconnected
+                    item.done.set_exception(RoomFullError(problem))
+                    continue
                 outs = [self.room.apply_server(a, op, time.time()) for a, op in item.items]
                 try:
-                    await self._flush([*pending, *outs])
+                    await self._flush(pending)
+                    pending = []
+                    await self._flush(outs, counted=False)  # bulk: not the readers' fault
                 except Exception as exc:
                     item.done.set_exception(exc)
                     raise
@@ -176,12 +193,12 @@ class RoomWorker:
                 self.conns.pop(item.session_id, None)
                 self._deliver(self.room.leave(item.session_id))
             else:
-                self._deliver(self.room.command(item.session_id, item.cmd))
+                self._deliver(self.room.command(item.session_id, item.cmd, time.monotonic()))
         await self._flush(pending)
         for conn in released:  # the reader may queue more ops of this session now
             conn.op_slots.release()
 
-    async def _flush(self, pending: list[Outbox]) -> None:
+    async def _flush(self, pending: list[Outbox], *, counted: bool = True) -> None:
         commits = [o.commit for o in pending if o.commit is not None]
         if commits:
             t0 = time.perf_counter()
@@ -189,21 +206,38 @@ class RoomWorker:
             self.commit_latency_s.append(time.perf_counter() - t0)
             del self.commit_latency_s[:-1000]
         for out in pending:
-            self._deliver(out)
+            self._deliver(out, counted=counted)
         if commits:
             await self._save_snapshot(force=False)
 
-    def _deliver(self, out: Outbox) -> None:
+    def _deliver(self, out: Outbox, *, counted: bool = True) -> None:
         for send in out.sends:
-            text = encode_server(send.msg)
             if send.to is not None:
                 conn = self.conns.get(send.to)
-                if conn is not None:
-                    conn.send(text)
-            else:
-                for sid, conn in self.conns.items():
-                    if sid != send.exclude:
-                        conn.send(text)
+                if conn is None:
+                    continue
+                if isinstance(send.msg, Welcome):
+                    self._welcome(conn, send.msg)
+                else:
+                    conn.send_msg(send.msg, counted=counted)
+                continue
+            text = _broadcast_frame(send.msg)
+            for sid, conn in self.conns.items():
+                if sid != send.exclude:
+                    conn.send(text, counted=counted)
+
+    def _welcome(self, conn: Connection, msg: Welcome) -> None:
+        """Queue a welcome, paged into parts when large (R6); bounded by the room limits, so
+        not counted toward the reader's send queue."""
+        try:
+            frames = encode_welcome(msg, self.settings.welcome_part_bytes, self._parts)
+        except (EncodeError, ValueError, TypeError):
+            log.error("cannot encode the welcome of room %s for %s; closing it",
+                      self.room.room_id, conn.session_id, exc_info=True)
+            conn.close(CLOSE_INTERNAL, "server could not encode the welcome")
+            return
+        for text in frames:
+            conn.send(text, counted=False)
 
     async def _save_snapshot(self, *, force: bool) -> None:
         room = self.room
@@ -235,7 +269,12 @@ class RoomWorker:
         """Send coalesced poses; close sessions that missed their heartbeat or idled out."""
         changed = self.room.take_poses()
         if changed:
-            batch = {sid: pose_fragment(sid, p) for sid, p in changed.items()}
+            batch = {}
+            for sid, p in changed.items():
+                try:
+                    batch[sid] = pose_fragment(sid, p)
+                except (EncodeError, ValueError):  # the codec let it through: a bug of ours
+                    log.error("cannot encode the pose of %s; dropped", sid, exc_info=True)
             for conn in self.conns.values():
                 conn.offer_poses(batch, now_wall)
         hb, idle = self.settings.heartbeat_timeout_s, self.settings.idle_timeout_s
@@ -256,6 +295,25 @@ class RoomWorker:
             await self._save_snapshot(force=True)
 
 
+def _broadcast_frame(msg: ServerMessage) -> str:
+    """The frame of a broadcast. The codec rejects unsendable strings on input, so failing here
+    is a bug of ours: it is logged at error level and the strings are repaired, never letting
+    one bad value close a room (R17)."""
+    try:
+        return encode_server(msg)
+    except EncodeError:
+        log.error("cannot encode a %s broadcast; sending it repaired", type(msg).__name__,
+                  exc_info=True)
+        return dumps(scrub(server_json(msg)))
+
+
+def room_limits(s: Settings) -> RoomLimits:
+    """The per-room limits (R20) from the settings."""
+    return RoomLimits(max_annotations=s.room_max_annotations, max_comments=s.room_max_comments,
+                      max_comments_per_annotation=s.room_max_comments_per_annotation,
+                      max_state_bytes=s.room_max_annotation_bytes)
+
+
 class RoomHub:
     """Loads rooms on first join, runs the tick loop, shuts everything down."""
 
@@ -263,6 +321,7 @@ class RoomHub:
         self.store = store
         self.settings = settings
         self.workers: dict[str, RoomWorker] = {}
+        self.members: dict[str, MemberGate] = {}
         self._load_lock = asyncio.Lock()
         self._tick_task: asyncio.Task[None] | None = None
 
@@ -283,9 +342,31 @@ class RoomHub:
                     load_room, self.store, record, replay_window=s.replay_window,
                     tick_hz=s.tick_hz, heartbeat_s=min(10.0, s.heartbeat_timeout_s / 3),
                 )
+                room.limits = room_limits(s)
                 w = RoomWorker(room, self.store, s, self._drop)
                 self.workers[record.room_id] = w
             return w
+
+    def admit(self, user_id: str) -> MemberGate | None:
+        """Count a new session of a member; None when it already has ``max_sessions_per_member``
+        (R3, close 4409). Pair every admitted session with :meth:`release`."""
+        s = self.settings
+        gate = self.members.get(user_id)
+        if gate is None:
+            gate = self.members[user_id] = MemberGate(
+                s.member_rate_limit_per_second, s.member_rate_limit_burst, time.monotonic())
+        if gate.sessions >= s.max_sessions_per_member:
+            return None
+        gate.sessions += 1
+        return gate
+
+    def release(self, user_id: str) -> None:
+        """A session of the member ended."""
+        gate = self.members.get(user_id)
+        if gate is not None:
+            gate.sessions -= 1
+            if gate.sessions <= 0:
+                del self.members[user_id]
 
     def close_user(self, project_id: str, user_id: str | None, code: int, reason: str) -> int:
         """Close the live connections of ``user_id`` (every user's when None) in the project's

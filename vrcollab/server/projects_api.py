@@ -385,7 +385,7 @@ def get_version(
 
 def make_router(settings: Settings) -> APIRouter:
     """The ``/api`` router of the catalog, with the lifespan that runs its services."""
-    from vrcollab.server import assets_api, bcf_api, jobs_api, versions_api
+    from vrcollab.server import assets_api, bcf_api, jobs_api, snapshots_api, versions_api
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -401,6 +401,7 @@ def make_router(settings: Settings) -> APIRouter:
                 await asyncio.to_thread(svc.close if own else svc.runner.stop)
 
     root = APIRouter(prefix="/api", lifespan=lifespan)
-    for sub in (router, jobs_api.router, assets_api.router, versions_api.router, bcf_api.router):
+    for sub in (router, jobs_api.router, assets_api.router, versions_api.router, bcf_api.router,
+                snapshots_api.router):
         root.include_router(sub)
     return root

@@ -10,12 +10,13 @@ op committed by the server, so every client sees it and it is in the room's hist
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Request
 from pydantic import BaseModel, Field
 
-from vrcollab.errors import ConfigError, NotFoundError
+from vrcollab.errors import ConfigError, NotFoundError, VrcollabError
 from vrcollab.server.anchors import reanchor
 from vrcollab.server.api import get_store, room_json
 from vrcollab.server.auth import require_role
@@ -79,9 +80,24 @@ def room_model(svc: CatalogServices, version: VersionRecord) -> dict[str, Any]:
     if version.status != "ready":
         raise ConfigError(f"version {version.version_id} is {version.status}, not ready")
     model = svc.catalog.get_model(version.model_id)
-    return {"model_id": model.model_id, "name": model.name, "version_id": version.version_id,
-            "version": version.number,
-            "manifest_url": file_url(version.version_id, "manifest.json")}
+    out: dict[str, Any] = {
+        "model_id": model.model_id, "name": model.name, "version_id": version.version_id,
+        "version": version.number, "manifest_url": file_url(version.version_id, "manifest.json")}
+    bounds = _manifest_bounds(svc, version)
+    if bounds is not None:  # the room bounds annotation positions by it (protocol R19)
+        out["bounds"] = bounds
+    return out
+
+
+def _manifest_bounds(svc: CatalogServices, version: VersionRecord) -> dict[str, Any] | None:
+    if version.manifest_sha256 is None:
+        return None
+    try:
+        manifest = json.loads(svc.assets.read_bytes(version.manifest_sha256))
+        b = manifest["bounds"]
+        return {"min": [float(x) for x in b["min"]][:3], "max": [float(x) for x in b["max"]][:3]}
+    except (VrcollabError, OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def room_out(room: RoomRecord) -> RoomOut:

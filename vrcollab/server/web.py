@@ -1,12 +1,14 @@
 """Serves the WebXR client (``clients/web``): the app shell, its ES modules and a whitelist of
-vendor files from ``clients/web/node_modules`` (three.js build and addons, the iwer runtime).
+vendor files from ``clients/web/node_modules`` (three.js build and addons, the iwer runtime,
+three-mesh-bvh, 3d-tiles-renderer).
 
 Routes::
 
     GET /                      app shell (room picker, or the room in the URL)
     GET /r/{room_id}           app shell opened straight into a room (``?invite=`` / ``?token=``)
     GET /app/{path}            the client's own files (src/, styles.css, icons)
-    GET /vendor/{pkg}/{path}   whitelisted vendor files (three, iwer)
+    GET /vendor/{pkg}/{path}   whitelisted vendor files (three, iwer, three-mesh-bvh,
+                               3d-tiles-renderer)
 
 Everything the page loads comes from here: no CDN. The shell carries a strict
 Content-Security-Policy (scripts only from this origin plus the hashed import map), so even a
@@ -48,6 +50,11 @@ VENDOR_WHITELIST: dict[str, tuple[str, ...]] = {
     "three": ("build/three.module.js", "build/three.core.js", "examples/jsm/"),
     "iwer": ("build/iwer.module.js",),
     "uqr": ("dist/index.mjs",),  # QR codes of invites (web app)
+    # BVH raycasting (hover, picking, XR rays); one self-contained ES module.
+    "three-mesh-bvh": ("build/index.module.js",),
+    # 3D Tiles streaming: the ES build's entry points and their hashed chunks (.js only: the
+    # MIME whitelist drops source maps).
+    "3d-tiles-renderer": ("build/",),
 }
 
 #: Client paths served under /app/.

@@ -16,23 +16,24 @@ import time
 from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect
 
-from vrcollab.errors import NotFoundError, ProtocolError, VrcollabError
+from vrcollab.errors import ProtocolError, VrcollabError
 from vrcollab.server.auth import authorize_room, bearer_from, origin_allowed
 from vrcollab.server.connection import (
     CLOSE_CREDENTIALS,
-    CLOSE_NO_ROOM,
     CLOSE_PROTOCOL,
     CLOSE_RATE,
+    CLOSE_SESSIONS,
     CLOSE_TOO_BIG,
     CLOSE_VERSION,
     Connection,
+    MemberGate,
     TokenBucket,
 )
 from vrcollab.server.hub import RoomHub, RoomWorker
 from vrcollab.settings import Settings
 from vrcollab.store import Store
-from vrcollab.store.base import new_id
-from vrcollab.sync.codec import Limits, decode_client, encode_server
+from vrcollab.store.base import RoomRecord, new_id
+from vrcollab.sync.codec import Limits, decode_client
 from vrcollab.sync.messages import (
     PROTOCOL_VERSION,
     Cmd,
@@ -44,6 +45,7 @@ from vrcollab.sync.messages import (
     Pong,
     Pose,
 )
+from vrcollab.sync.text import clean_name
 
 log = logging.getLogger("vrcollab.server")
 router = APIRouter()
@@ -67,34 +69,44 @@ async def room_socket(ws: WebSocket, room_id: str) -> None:
         user, record, role = await asyncio.to_thread(
             authorize_room, store, token, room_id, time.time()
         )
-    except NotFoundError:
-        user = None
-    except VrcollabError:
+    except VrcollabError:  # bad token, another project's room and a missing room alike (R2)
         await ws.close(code=1008)
         return
     await ws.accept()
-    if user is None:
-        await ws.close(code=CLOSE_NO_ROOM, reason="room does not exist")
+    gate = hub.admit(user.user_id)
+    if gate is None:
+        await ws.close(code=CLOSE_SESSIONS, reason="too many sessions for this member")
         return
+    try:
+        await _session(ws, hub, store, settings, token, room_id, user.user_id, user.name,
+                       record, role, gate)
+    finally:
+        hub.release(user.user_id)
+
+
+async def _session(ws: WebSocket, hub: RoomHub, store: Store, settings: Settings,
+                   token: str | None, room_id: str, user_id: str, user_name: str,
+                   record: RoomRecord, role: str, gate: MemberGate) -> None:
     limits = Limits(max_string_chars=settings.max_string_chars)
     hello = await _read_hello(ws, settings, limits)
     if hello is None:
         return
-    if not hello.name:
-        hello = dataclasses.replace(hello, name=user.name[: limits.max_name_chars])
+    # R18: the name others see is the member's, never free text from hello
+    hello = dataclasses.replace(hello, name=clean_name(user_name, limits.max_name_chars)
+                                or "member")
     conn = Connection(ws, new_id("s"), max_queue=settings.max_send_queue)
     conn.start()
     worker = None
     for _ in range(3):
         worker = await hub.worker(record)
-        if await worker.join(conn, user.user_id, role, hello):
+        if await worker.join(conn, user_id, role, hello):
             break
     else:
         conn.close(1011, "room unavailable")
     try:
         if worker is not None and conn.close_code is None:
             # the reader ends on disconnect; the writer may decide to close first (4413, 4408)
-            reader = asyncio.create_task(_read_loop(ws, conn, worker, settings, limits))
+            reader = asyncio.create_task(_read_loop(ws, conn, worker, settings, limits, gate))
             closing = asyncio.create_task(conn.closing.wait())
             recheck = asyncio.create_task(_recheck_auth(conn, store, token, room_id, role,
                                                         settings.auth_recheck_s))
@@ -154,7 +166,8 @@ async def _read_hello(ws: WebSocket, settings: Settings, limits: Limits) -> Hell
 
 
 async def _read_loop(
-    ws: WebSocket, conn: Connection, worker: RoomWorker, settings: Settings, limits: Limits
+    ws: WebSocket, conn: Connection, worker: RoomWorker, settings: Settings, limits: Limits,
+    gate: MemberGate,
 ) -> None:
     bucket = TokenBucket(settings.rate_limit_per_second, settings.rate_limit_burst,
                          time.monotonic())
@@ -185,13 +198,14 @@ async def _read_loop(
         if not bucket.take(now):
             conn.close(CLOSE_RATE, "rate limit exceeded")
             return
+        await gate.throttle()  # R3: one member's sessions share one budget
         try:
             if text is None:
                 raise ProtocolError("text frames only", code="bad_message")
             msg = decode_client(text, limits)
         except ProtocolError as exc:
             malformed += 1
-            conn.send(encode_server(ErrorMsg(exc.code, str(exc))))
+            conn.send_msg(ErrorMsg(exc.code, str(exc)))
             if malformed >= MAX_MALFORMED:
                 conn.close(CLOSE_PROTOCOL, "too many malformed messages")
                 return
@@ -200,7 +214,7 @@ async def _read_loop(
             conn.last_active = now
             room.set_pose(sid, msg)
         elif isinstance(msg, Ping):
-            conn.send(encode_server(Pong(msg.t, time.time())))
+            conn.send_msg(Pong(msg.t, time.time()))
         elif isinstance(msg, Op | InvalidOp):
             conn.last_active = now
             await conn.op_slots.acquire()  # fairness: a flood waits for its own ops only
@@ -210,4 +224,4 @@ async def _read_loop(
             worker.submit_cmd(sid, msg)
         else:
             malformed += 1
-            conn.send(encode_server(ErrorMsg("bad_message", "hello was already sent")))
+            conn.send_msg(ErrorMsg("bad_message", "hello was already sent"))

@@ -108,6 +108,10 @@ class AuthStore(Protocol):
         """Project id -> role for every project the user belongs to."""
         ...
 
+    def members(self, project_id: str) -> dict[str, str]:
+        """User id -> role for every member of the project (empty for an unknown project)."""
+        ...
+
     def create_token(self, user_id: str, *, expires_at: float | None = None,
                      kind: str = "bearer", label: str = "") -> str:
         """Issue a bearer token (``kind`` bearer) or browser session (``session``) for a user;

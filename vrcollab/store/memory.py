@@ -83,6 +83,10 @@ class MemoryStore(MemoryIdentity):
         with self._lock:
             return {p: r for (p, u), r in self._members.items() if u == user_id}
 
+    def members(self, project_id: str) -> dict[str, str]:
+        with self._lock:
+            return {u: r for (p, u), r in self._members.items() if p == project_id}
+
     def create_token(self, user_id: str, *, expires_at: float | None = None,
                      kind: str = "bearer", label: str = "") -> str:
         with self._lock:

@@ -182,6 +182,11 @@ class SqliteStore(SqliteIdentity):
         rows = self._all("SELECT project_id, role FROM members WHERE user_id=?", (user_id,))
         return {str(p): str(r) for p, r in rows}
 
+    def members(self, project_id: str) -> dict[str, str]:
+        rows = self._all("SELECT user_id, role FROM members WHERE project_id=? ORDER BY user_id",
+                         (project_id,))
+        return {str(u): str(r) for u, r in rows}
+
     def create_token(self, user_id: str, *, expires_at: float | None = None,
                      kind: str = "bearer", label: str = "") -> str:
         self.get_user(user_id)

@@ -3,11 +3,13 @@
 ``decode_client`` turns one client frame into a :mod:`~vrcollab.sync.messages` object or raises
 :class:`~vrcollab.errors.ProtocolError` (``code`` says why). An op whose ``op_id`` is readable
 but whose body is bad becomes an :class:`InvalidOp`, so the room can answer it with ``reject``.
-Numbers must be finite, strings and lists are bounded, unknown fields inside ops are refused.
+Numbers must be finite, coordinates bounded, quaternions unit, strings and lists bounded and
+valid Unicode (:mod:`vrcollab.sync.text`, both directions), unknown fields inside ops refused.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import re
@@ -36,10 +38,18 @@ from vrcollab.sync.messages import (
     PresenceMsg,
     Reject,
     ServerMessage,
+    SharedView,
     Welcome,
 )
+from vrcollab.sync.text import bad_string_in, frame_is_clean, may_hold_surrogates, name_problem
 
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+# Protocol R19: no coordinate (model space, metres) beyond this, whatever the model; rooms
+# bound annotations tighter by their model's extent when they know it (``Room.bounds``).
+MAX_COORD = 1.0e6
+# Protocol R19: a quaternion's length must be within this of 1; the server normalises it.
+QUAT_TOLERANCE = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,8 +77,21 @@ def _reject_constant(name: str) -> Any:
     raise _BadFieldError("bad_json", f"non-finite number literal {name} is not allowed")
 
 
-def loads_strict(text: str | bytes) -> Any:
-    """``json.loads`` that refuses NaN/Infinity literals and overflowing numbers."""
+class EncodeError(ValueError):
+    """A message cannot be sent as a UTF-8 text frame (a lone surrogate got past validation:
+    a bug on the sending side, never the receiver's fault)."""
+
+
+def _text_of(text: str | bytes) -> str:
+    if isinstance(text, bytes):
+        try:
+            return text.decode("utf-8")  # strict: no surrogates smuggled in as bytes
+        except UnicodeDecodeError:
+            raise ProtocolError("frame is not valid UTF-8", code="bad_json") from None
+    return text
+
+
+def _parse(text: str) -> Any:
     try:
         return json.loads(text, parse_constant=_reject_constant)
     except _BadFieldError as exc:
@@ -77,12 +100,33 @@ def loads_strict(text: str | bytes) -> Any:
         raise ProtocolError(f"malformed JSON: {exc}", code="bad_json") from None
 
 
+def _bad_string(obj: Any) -> bool:
+    try:
+        return bad_string_in(obj) is not None
+    except RecursionError:
+        return True
+
+
+def loads_strict(text: str | bytes) -> Any:
+    """``json.loads`` that refuses NaN/Infinity literals, overflowing numbers and strings that
+    are not valid Unicode (lone surrogates, protocol R17)."""
+    text = _text_of(text)
+    obj = _parse(text)
+    if may_hold_surrogates(text) and _bad_string(obj):
+        raise ProtocolError("strings must be valid Unicode (lone surrogate)", code="bad_string")
+    return obj
+
+
 _ENCODER = json.JSONEncoder(separators=(",", ":"), allow_nan=False, ensure_ascii=False)
 
 
 def dumps(obj: Any) -> str:
-    """Compact JSON; refuses non-finite numbers."""
-    return _ENCODER.encode(obj)
+    """Compact JSON; refuses non-finite numbers (ValueError) and strings that cannot be sent as
+    UTF-8 (:class:`EncodeError`), so nothing unsendable ever reaches a socket."""
+    frame = _ENCODER.encode(obj)
+    if not frame_is_clean(frame):
+        raise EncodeError("message holds a string that is not valid Unicode")
+    return frame
 
 
 # --- field validators (raise _BadFieldError) ---------------------------------------------
@@ -103,8 +147,9 @@ def _num(v: Any, name: str) -> float:
 _NUMBER_TYPES = frozenset((float, int))
 
 
-def _vec(v: Any, n: int, name: str) -> list[float]:
-    """A list of ``n`` finite numbers (the hot path of every pose: C-level checks only)."""
+def _vec(v: Any, n: int, name: str, bound: float = MAX_COORD) -> list[float]:
+    """A list of ``n`` finite numbers, each within ``bound`` (R19; the hot path of every pose:
+    C-level checks only)."""
     if type(v) is not list or len(v) != n:
         raise _BadFieldError("bad_op", f"{name} must be a list of {n} numbers")
     if not set(map(type, v)) <= _NUMBER_TYPES:  # no bools, strings, nulls, lists
@@ -114,6 +159,27 @@ def _vec(v: Any, n: int, name: str) -> list[float]:
             raise _BadFieldError("bad_op", f"{name} must be finite")
     except OverflowError:
         raise _BadFieldError("bad_op", f"{name} is out of range") from None
+    if max(v) > bound or min(v) < -bound:
+        raise _BadFieldError("bad_op", f"{name} is out of bounds (|x| <= {bound:g})")
+    return v
+
+
+
+
+_QUAT_MIN2, _QUAT_MAX2 = (1.0 - QUAT_TOLERANCE) ** 2, (1.0 + QUAT_TOLERANCE) ** 2
+
+
+def _quat(v: Any, name: str) -> list[float]:
+    """A unit quaternion x,y,z,w within QUAT_TOLERANCE; normalised when more than 1e-3 off
+    (R19)."""
+    _vec(v, 4, name, 2.0)
+    a, b, c, d = v
+    n2 = a * a + b * b + c * c + d * d
+    if not _QUAT_MIN2 <= n2 <= _QUAT_MAX2:
+        raise _BadFieldError("bad_op", f"{name} must be a unit quaternion")
+    if not 0.998 <= n2 <= 1.002:
+        norm = math.sqrt(n2)
+        return [a / norm, b / norm, c / norm, d / norm]
     return v
 
 
@@ -206,7 +272,7 @@ def _annotation_props(lim: Limits) -> dict[str, Callable[[Any], Any]]:
         "assignee": _opt(lambda v: _id(v, "assignee", lim)),
         "labels": lambda v: _labels(v, lim),
         "position": lambda v: _vec(v, 3, "position"),
-        "normal": lambda v: _vec(v, 3, "normal"),
+        "normal": lambda v: _vec(v, 3, "normal", 10.0),
         "viewpoint": _opt(_viewpoint),
         "node_id": _opt(lambda v: _id(v, "node_id", lim)),
         "element_id": _opt(lambda v: _id(v, "element_id", lim)),
@@ -299,8 +365,8 @@ def _op_fields(kind: str, o: Mapping[str, Any], lim: Limits) -> dict[str, Any]:
         return {
             "section": {
                 "id": _id(s.get("id"), "section.id", lim),
-                "normal": _vec(s.get("normal"), 3, "normal"),
-                "offset": _num(s.get("offset"), "offset"),
+                "normal": _vec(s.get("normal"), 3, "normal", 10.0),
+                "offset": _vec([s.get("offset")], 1, "offset")[0],
                 "enabled": _bool(s.get("enabled", True), "enabled"),
             }
         }
@@ -313,11 +379,50 @@ def _op_fields(kind: str, o: Mapping[str, Any], lim: Limits) -> dict[str, Any]:
     raise _BadFieldError("unknown_kind", f"unknown op kind {kind!r}")
 
 
+#: At most this many node ids in a shared view's ``hidden`` or ``isolated`` list (R23).
+MAX_VIEW_NODES = 5000
+
+
+def _node_ids(v: Any, name: str, lim: Limits) -> list[str]:
+    if type(v) is not list:
+        raise _BadFieldError("bad_op", f"{name} must be a list of node ids")
+    if len(v) > MAX_VIEW_NODES:
+        raise _BadFieldError("too_large", f"{name} holds more than {MAX_VIEW_NODES} ids")
+    return [_id(x, name, lim) for x in v]
+
+
+def _shared_view(v: Any, lim: Limits) -> dict[str, Any]:
+    """A ``view`` command's view state (R23): ``hidden`` [ids], ``isolated`` [ids]|null,
+    ``section`` {normal, offset, enabled}|null, ``camera`` viewpoint|null, ``colors``
+    {node id: "#rrggbb"} (colour by property)."""
+    o = _obj(v, "view")
+    _only(o, {"hidden", "isolated", "section", "camera", "colors"}, "view")
+    colors = _obj(o.get("colors", {}), "view.colors")
+    if len(colors) > MAX_VIEW_NODES:
+        raise _BadFieldError("too_large", f"view.colors holds more than {MAX_VIEW_NODES} ids")
+    section = o.get("section")
+    if section is not None:
+        sec = _obj(section, "view.section")
+        _only(sec, {"normal", "offset", "enabled"}, "view.section")
+        section = {"normal": _vec(sec.get("normal"), 3, "view.section.normal"),
+                   "offset": _num(sec.get("offset"), "view.section.offset"),
+                   "enabled": _bool(sec.get("enabled", True), "view.section.enabled")}
+    isolated = o.get("isolated")
+    camera = o.get("camera")
+    return {
+        "hidden": _node_ids(o.get("hidden", []), "view.hidden", lim),
+        "isolated": None if isolated is None else _node_ids(isolated, "view.isolated", lim),
+        "section": section,
+        "camera": None if camera is None else _viewpoint(camera),
+        "colors": {_id(k, "view.colors", lim): _color(c, "view.colors") for k, c in colors.items()},
+    }
+
+
 def _pose_part(v: Any, name: str) -> dict[str, Any] | None:
     if v is None:
         return None
     o = _obj(v, name)
-    return {"p": _vec(o.get("p"), 3, f"{name}.p"), "q": _vec(o.get("q"), 4, f"{name}.q")}
+    return {"p": _vec(o.get("p"), 3, f"{name}.p"), "q": _quat(o.get("q"), f"{name}.q")}
 
 
 def _pose(o: Mapping[str, Any], lim: Limits) -> dict[str, Any]:
@@ -333,7 +438,7 @@ def _pose(o: Mapping[str, Any], lim: Limits) -> dict[str, Any]:
         node = lo.get("node_id")
         laser = {
             "origin": _vec(lo.get("origin"), 3, "laser.origin"),
-            "dir": _vec(lo.get("dir"), 3, "laser.dir"),
+            "dir": _vec(lo.get("dir"), 3, "laser.dir", 10.0),
             "hit": None if hit is None else _vec(hit, 3, "laser.hit"),
             "node_id": None if node is None else _id(node, "laser.node_id", lim),
         }
@@ -354,11 +459,15 @@ def _hello(o: Mapping[str, Any], lim: Limits) -> Hello:
         raise _BadFieldError("bad_message", "hello.last_seq must be null or a non-negative integer")
     device = o.get("device", "desktop")
     color = o.get("color", "#888888")
+    name = _str(o.get("name", ""), "name", lim.max_name_chars)
+    problem = name_problem(name)
+    if problem is not None:
+        raise _BadFieldError("bad_name", problem)
     return Hello(
         v=v,
         client_id=_id(o.get("client_id"), "client_id", lim),
         last_seq=last,
-        name=_str(o.get("name", ""), "name", lim.max_name_chars),
+        name=name,
         color=_color(color, "color"),
         device=_enum(device, "device", DEVICES),
     )
@@ -367,10 +476,17 @@ def _hello(o: Mapping[str, Any], lim: Limits) -> Hello:
 def decode_client(text: str | bytes, limits: Limits = DEFAULT_LIMITS) -> ClientMessage:
     """Parse one client frame. Raises ProtocolError for anything that is not a valid message;
     returns :class:`InvalidOp` for an op with a readable ``op_id`` but a bad body."""
-    obj = loads_strict(text)
+    text = _text_of(text)
+    obj = _parse(text)
     if type(obj) is not dict:
         raise ProtocolError("a message must be a JSON object", code="bad_message")
     mtype = obj.get("type")
+    if may_hold_surrogates(text) and _bad_string(obj):  # R17: one check, every field
+        op_id = obj.get("op_id")
+        if (mtype == "op" and type(op_id) is str and 0 < len(op_id) <= limits.max_id_chars
+                and not _bad_string(op_id)):
+            return InvalidOp(op_id, "bad_string", "strings must be valid Unicode")
+        raise ProtocolError("strings must be valid Unicode (lone surrogate)", code="bad_string")
     try:
         if mtype == "pose":
             return Pose(_pose(obj, limits))
@@ -401,9 +517,12 @@ def decode_client(text: str | bytes, limits: Limits = DEFAULT_LIMITS) -> ClientM
             if name == "follow":
                 sid = obj.get("session_id")
                 return Cmd("follow", None if sid is None else _id(sid, "session_id", limits))
+            if name == "view":
+                _only(obj, {"type", "name", "view"}, "cmd")
+                return Cmd("view", view=_shared_view(obj.get("view"), limits))
             raise _BadFieldError("bad_message", f"unknown command {name!r}")
     except _BadFieldError as exc:
-        code = exc.code if exc.code in ("too_large",) else "bad_message"
+        code = exc.code if exc.code in ("too_large", "bad_name") else "bad_message"
         raise ProtocolError(exc.reason, code=code) from None
     raise ProtocolError(f"unknown message type {mtype!r}", code="unknown_type")
 
@@ -430,6 +549,8 @@ def server_json(msg: ServerMessage) -> dict[str, Any]:
         return {"type": "pong", "t": msg.t, "server_t": msg.server_t}
     if isinstance(msg, Gather):
         return {"type": "gather", "from": msg.from_session, "pose": msg.pose}
+    if isinstance(msg, SharedView):
+        return {"type": "view", "from": msg.from_session, "view": dict(msg.view)}
     if isinstance(msg, ErrorMsg):
         return {"type": "error", "code": msg.code, "reason": msg.reason}
     if isinstance(msg, Welcome):
@@ -452,6 +573,89 @@ def server_json(msg: ServerMessage) -> dict[str, Any]:
 def encode_server(msg: ServerMessage) -> str:
     """One text frame for a server message."""
     return dumps(server_json(msg))
+
+
+WELCOME_PART_BYTES = 256 * 1024
+_COLLECTIONS = ("nodes", "annotations", "measurements", "sections")
+
+
+def encode_welcome(msg: Welcome, part_bytes: int = WELCOME_PART_BYTES,
+                   cache: dict[Any, list[str]] | None = None) -> list[str]:
+    """The frames of a welcome (R6): one frame when it fits in ``part_bytes``, else a welcome
+    with an empty state and ``"parts": n`` followed by ``n`` ``welcome_part`` frames that
+    carry the records (comments of a large annotation may span parts), each about
+    ``part_bytes`` or one record, so clients with a 1 MiB frame limit can join big rooms.
+
+    ``cache`` (held by the caller, e.g. per room) keeps the parts of the last state encoded:
+    joiners at the same ``seq`` share one copy of the part frames."""
+    head = server_json(dataclasses.replace(msg, snapshot=None, ops=None))
+    if msg.snapshot is not None:
+        head["snapshot"] = {**{c: {} for c in _COLLECTIONS},
+                            "presenter": msg.snapshot.get("presenter")}
+        key: Any = ("snapshot", msg.seq, part_bytes)
+    else:
+        head["ops"] = []
+        ops = msg.ops or ()
+        key = ("ops", ops[0].seq if ops else None, msg.seq, part_bytes)
+    parts = cache.get(key) if cache is not None else None
+    if parts is None:
+        parts = _welcome_parts(msg, part_bytes)
+        if cache is not None and parts:
+            cache.clear()
+            cache[key] = parts
+    if not parts:
+        return [encode_server(msg)]
+    head["parts"] = len(parts)
+    return [dumps(head), *parts]
+
+
+def _welcome_parts(msg: Welcome, part_bytes: int) -> list[str]:
+    """The ``welcome_part`` frames of a large welcome; empty when it fits in one frame."""
+    items: list[tuple[str, str, str]] = []  # (section, key, encoded value)
+    if msg.snapshot is not None:
+        snap = msg.snapshot
+        for c in _COLLECTIONS:
+            for key, rec in (snap.get(c) or {}).items():
+                if c == "annotations" and rec.get("comments"):
+                    items.append((c, key, dumps({**rec, "comments": []})))
+                    items.extend(("comments", key, dumps(com)) for com in rec["comments"])
+                else:
+                    items.append((c, key, dumps(rec)))
+    else:
+        items = [("ops", "", dumps(c.to_json())) for c in msg.ops or ()]
+    if sum(len(it[2]) for it in items) <= part_bytes // 2:
+        return []
+    groups: list[list[tuple[str, str, str]]] = [[]]
+    size = 0
+    for it in items:
+        if groups[-1] and size + len(it[2]) > part_bytes:
+            groups.append([])
+            size = 0
+        groups[-1].append(it)
+        size += len(it[2]) + len(it[1]) + 4
+    return [_welcome_part(i, len(groups), g) for i, g in enumerate(groups)]
+
+
+def _welcome_part(index: int, count: int, items: list[tuple[str, str, str]]) -> str:
+    sections: dict[str, list[str]] = {}
+    comments: dict[str, list[str]] = {}
+    for section, key, enc in items:
+        if section == "ops":
+            sections.setdefault("ops", []).append(enc)
+        elif section == "comments":
+            comments.setdefault(key, []).append(enc)
+        else:
+            sections.setdefault(section, []).append(f"{dumps(key)}:{enc}")
+    body = [f'"type":"welcome_part","part":{index},"of":{count}']
+    for section, encs in sections.items():
+        if section == "ops":
+            body.append(f'"ops":[{",".join(encs)}]')
+        else:
+            body.append(f'"{section}":{{{",".join(encs)}}}')
+    if comments:
+        body.append('"comments":{' + ",".join(
+            f'{dumps(k)}:[{",".join(v)}]' for k, v in comments.items()) + "}")
+    return "{" + ",".join(body) + "}"
 
 
 def pose_fragment(session_id: str, pose: Pose) -> str:

@@ -72,10 +72,11 @@ class Pose:
 
 @dataclass(frozen=True, slots=True)
 class Cmd:
-    """Room command (R13): ``gather`` or ``follow``."""
+    """Room command (R13): ``gather``, ``follow`` or ``view`` (R23: the sender's view state)."""
 
     name: str
     session_id: str | None = None
+    view: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,6 +221,14 @@ class Gather:
 
 
 @dataclass(frozen=True, slots=True)
+class SharedView:
+    """Room command ``view`` as received by the others (R23): someone showed their view."""
+
+    from_session: str
+    view: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
 class Pong:
     """Answer to ``ping``."""
 
@@ -235,7 +244,9 @@ class ErrorMsg:
     reason: str
 
 
-ServerMessage = Welcome | Ack | Reject | CommitMsg | PresenceMsg | Gather | Pong | ErrorMsg
+ServerMessage = (
+    Welcome | Ack | Reject | CommitMsg | PresenceMsg | Gather | SharedView | Pong | ErrorMsg
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,24 +26,46 @@ class Mirror:
         self.session_id: str | None = None
         self.presence: dict[str, Message] = {}
         self.poses: dict[str, Message] = {}
+        self.parts_left = 0
+        self._snapshot_parts = False
 
     @property
     def last_seq(self) -> int | None:
-        """What to send in ``hello.last_seq``: None before the first welcome."""
+        """What to send in ``hello.last_seq``: None before the first complete welcome."""
         return self.seq if self.synced else None
 
     def welcome(self, w: Message) -> None:
-        """Apply a ``welcome``: snapshot or the missed commits (R6)."""
+        """Apply a ``welcome``: snapshot or the missed commits (R6); a paged welcome is
+        complete after its ``parts`` ``welcome_part`` messages."""
         self.session_id = w["session_id"]
+        self.parts_left = int(w.get("parts") or 0)
+        self._snapshot_parts = w.get("snapshot") is not None
         if w.get("snapshot") is not None:
+            self.synced = False  # a half-received snapshot is not a base to resume from
             self.state = RoomState.from_snapshot(w["snapshot"])
             self.seq = int(w["seq"])
         else:
             for c in w.get("ops") or []:
                 self.apply(Commit.from_json(c))
-        self.synced = True
+        self.synced = self.parts_left == 0 or not self._snapshot_parts
         self.presence = {p["session_id"]: p for p in w.get("presence", [])}
         self.poses = {}
+
+    def welcome_part(self, p: Message) -> None:
+        """Apply one ``welcome_part``: records merged into the snapshot, or more commits."""
+        for c in p.get("ops") or []:
+            self.apply(Commit.from_json(c))
+        st = self.state
+        for section, target in (("nodes", st.nodes), ("annotations", st.annotations),
+                                ("measurements", st.measurements), ("sections", st.sections)):
+            target.update(p.get(section) or {})
+        for aid, comments in (p.get("comments") or {}).items():
+            ann = st.annotations.get(aid)
+            if ann is not None:
+                ann.setdefault("comments", []).extend(comments)
+        self.parts_left = max(0, self.parts_left - 1)
+        if self.parts_left == 0:
+            self.synced = True
 
     def apply(self, c: Commit) -> None:
         """Apply one commit; already-seen seqs are ignored, gaps are a protocol error."""
@@ -64,6 +86,8 @@ class Mirror:
                 self.apply(Commit.from_json(m["commit"]))
         elif t == "welcome":
             self.welcome(m)
+        elif t == "welcome_part":
+            self.welcome_part(m)
         elif t == "presence":
             e = m["entry"]
             if m["event"] == "leave":

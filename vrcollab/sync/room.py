@@ -7,10 +7,13 @@ outbox carries the commit; the shell must persist it before delivering the outbo
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from vrcollab.errors import ProtocolError
+from vrcollab.sync.limits import ROOM_FULL, RoomLimits, RoomUsage
 from vrcollab.sync.messages import (
     OP_MIN_ROLE,
     Ack,
@@ -27,11 +30,46 @@ from vrcollab.sync.messages import (
     PresenceEntry,
     PresenceMsg,
     Reject,
+    SharedView,
     Welcome,
     role_at_least,
 )
 from vrcollab.sync.presence import PresenceTable
 from vrcollab.sync.state import RoomState, apply_commit
+
+# Protocol R21: annotation.update fields any reviewer may change (the status workflow); every
+# other field is the author's, or an editor's.
+WORKFLOW_FIELDS = frozenset(("status", "priority", "assignee"))
+# Fields only the server sets (re-anchoring): a client may not send them.
+SERVER_FIELDS = frozenset(("anchor_state",))
+# Protocol R19: how far outside the model's bounding box an annotation may sit, as a fraction
+# of the box's diagonal, plus an absolute margin in metres.
+BOUNDS_MARGIN_FRACTION = 0.5
+BOUNDS_MARGIN_M = 10.0
+# Protocol R22: one gather per sender per this many seconds.
+GATHER_INTERVAL_S = 2.0
+
+
+class RoomFullError(ProtocolError):
+    """A batch of server ops would break a per-room limit (R20); nothing was committed."""
+
+    code = ROOM_FULL
+
+
+def model_bounds(model: Mapping[str, Any] | None) -> tuple[list[float], list[float]] | None:
+    """The box annotations must stay near: ``model.bounds`` {min, max} grown by the margin, or
+    None when the room's model does not say (then only the codec's absolute bound applies)."""
+    b: Any = (model or {}).get("bounds")
+    try:
+        lo = [float(x) for x in b["min"]]
+        hi = [float(x) for x in b["max"]]
+    except (TypeError, KeyError, ValueError):
+        return None
+    if len(lo) != 3 or len(hi) != 3 or not all(math.isfinite(x) for x in (*lo, *hi)):
+        return None
+    diag = math.dist(lo, hi)
+    m = diag * BOUNDS_MARGIN_FRACTION + BOUNDS_MARGIN_M
+    return [x - m for x in lo], [x + m for x in hi]
 
 
 class Room:
@@ -50,11 +88,15 @@ class Room:
         replay_window: int = 10_000,
         tick_hz: float = 30.0,
         heartbeat_s: float = 10.0,
+        limits: RoomLimits | None = None,
     ) -> None:
         self.room_id = room_id
         self.project_id = project_id
         self.model = dict(model) if model is not None else None
         self.state = state if state is not None else RoomState()
+        self.limits = limits or RoomLimits()
+        self.usage = RoomUsage(self.state.annotations)
+        self._last_gather: dict[str, float] = {}
         self.seq = seq
         self.op_seqs: dict[str, int] = dict(op_seqs or {})
         self.log: deque[Commit] = deque(log, maxlen=max(1, replay_window))
@@ -70,8 +112,21 @@ class Room:
             raise ValueError(f"commit seq {commit.seq} does not follow {self.seq}")
         self._commit(commit)
 
+    @property
+    def model(self) -> dict[str, Any] | None:
+        """The room's model object (R6); its ``bounds`` bound annotation positions (R19)."""
+        return self._model
+
+    @model.setter
+    def model(self, value: Mapping[str, Any] | None) -> None:
+        self._model = dict(value) if value is not None else None
+        self.bounds = model_bounds(self._model)
+
     def _commit(self, commit: Commit) -> None:
         apply_commit(self.state, commit)
+        if commit.kind == "room.model" and isinstance(commit.fields.get("model"), dict | None):
+            self.model = commit.fields.get("model")
+        self.usage.after(commit, self.state.annotations)
         self.seq = commit.seq
         self.op_seqs[commit.op_id] = commit.seq
         self.log.append(commit)
@@ -98,6 +153,7 @@ class Room:
         )
         others = tuple(self.presence.entries.values())
         self.presence.add(entry)
+        self._last_gather.pop(session_id, None)
         ops: tuple[Commit, ...] | None = None
         snapshot: dict[str, Any] | None = None
         last = hello.last_seq
@@ -129,6 +185,7 @@ class Room:
         """Remove a session (close or heartbeat timeout) and announce it; no ghosts (R4)."""
         out = Outbox()
         entry = self.presence.remove(session_id)
+        self._last_gather.pop(session_id, None)
         if entry is not None:
             out.broadcast(PresenceMsg("leave", entry), exclude=session_id)
         return out
@@ -172,6 +229,32 @@ class Room:
         out.broadcast(CommitMsg(commit))
         return out
 
+    def server_problem(self, ops: Iterable[Op]) -> str | None:
+        """Why a batch of server ops must not be committed (a per-room limit, R20), or None.
+        The hub asks before applying a batch, so a batch is committed whole or not at all."""
+        fresh = [op for op in ops if op.op_id not in self.op_seqs]
+        return self.usage.problem(fresh, self.state, self.limits)
+
+    def _outside(self, p: Any) -> bool:
+        b = self.bounds
+        if b is None or not isinstance(p, list) or len(p) != 3:
+            return False
+        return any(not lo <= x <= hi for x, lo, hi in zip(p, b[0], b[1], strict=True))
+
+    def _positions_problem(self, op: Op) -> tuple[str, str] | None:
+        """R19: annotation and measurement points within the model's extent plus margin."""
+        f, k = op.fields, op.kind
+        points: list[Any] = []
+        if k == "annotation.create":
+            points = [f["annotation"]["position"]]
+        elif k == "annotation.update":
+            points = [f["props"].get("position")]
+        elif k == "measurement.create":
+            points = [f["measurement"]["a"], f["measurement"]["b"]]
+        if any(self._outside(p) for p in points):
+            return ("out_of_bounds", "position is outside the model's extent")
+        return None
+
     def _check(self, who: PresenceEntry, op: Op) -> tuple[str, str] | None:
         """None if ``op`` may be committed, else (reject code, reason)."""
         minimum = OP_MIN_ROLE.get(op.kind)
@@ -181,6 +264,9 @@ class Room:
             return ("forbidden", f"{op.kind} needs role {minimum}, you are {who.role}")
         s, f, k = self.state, op.fields, op.kind
         is_editor = role_at_least(who.role, "editor")
+        problem = self._positions_problem(op)
+        if problem is not None:
+            return problem
         if k == "annotation.create":
             if f["annotation"]["id"] in s.annotations:
                 return ("conflict", "annotation id already exists")
@@ -188,8 +274,17 @@ class Room:
             ann = s.annotations.get(f["id"])
             if ann is None:
                 return ("not_found", "no such annotation")
-            if k == "annotation.delete" and ann["author"] != who.user_id and not is_editor:
+            own = ann["author"] == who.user_id
+            if k == "annotation.delete" and not own and not is_editor:
                 return ("forbidden", "deleting another author's annotation needs editor")
+            if k == "annotation.update":
+                server_only = SERVER_FIELDS & set(f["props"])
+                if server_only:
+                    return ("forbidden", f"{', '.join(sorted(server_only))} is set by the server")
+                authored = set(f["props"]) - WORKFLOW_FIELDS
+                if authored and not own and not is_editor:
+                    return ("forbidden", "changing " + ", ".join(sorted(authored))
+                            + " of another author's annotation needs editor")
         elif k == "comment.add":
             ann = s.annotations.get(f["annotation_id"])
             if ann is None:
@@ -215,10 +310,20 @@ class Room:
         elif k == "section.delete":
             if f["id"] not in s.sections:
                 return ("not_found", "no such section")
-        elif k == "presenter.set":
-            uid = f["user_id"]
-            if not is_editor and uid not in (None, who.user_id):
-                return ("forbidden", "a reviewer may only make itself presenter")
+        elif k == "presenter.set":  # R22
+            uid, current = f["user_id"], s.presenter
+            if not is_editor:
+                if uid not in (None, who.user_id):
+                    return ("forbidden", "a reviewer may only make itself presenter")
+                present = any(e.user_id == current for e in self.presence.entries.values())
+                if current not in (None, who.user_id) and present:
+                    return ("forbidden", "another member is presenting; only an editor or the "
+                            "presenter may change that")
+        if k in ("annotation.create", "comment.add", "annotation.update", "comment.edit",
+                 "measurement.create", "section.set", "node.set"):
+            full = self.usage.problem([op], s, self.limits)
+            if full is not None:
+                return (ROOM_FULL, full)
         return None
 
     # --- ephemeral -------------------------------------------------------------------------
@@ -231,8 +336,9 @@ class Room:
         """Poses changed since the previous tick."""
         return self.presence.take_changed()
 
-    def command(self, session_id: str, cmd: Cmd) -> Outbox:
-        """Room commands (R13): ``gather`` and ``follow``."""
+    def command(self, session_id: str, cmd: Cmd, now: float = 0.0) -> Outbox:
+        """Room commands (R13): ``gather`` (at most one per sender per GATHER_INTERVAL_S, R22)
+        ``follow`` and ``view`` (R23)."""
         out = Outbox()
         entry = self.presence.entries.get(session_id)
         if entry is None:
@@ -241,9 +347,21 @@ class Room:
             if not (role_at_least(entry.role, "editor") or self.state.presenter == entry.user_id):
                 out.unicast(session_id, ErrorMsg("forbidden", "gather needs editor or presenter"))
                 return out
+            last = self._last_gather.get(session_id)
+            if last is not None and now - last < GATHER_INTERVAL_S:
+                out.unicast(session_id, ErrorMsg(
+                    "rate_limited", f"at most one gather per {GATHER_INTERVAL_S:g} s"))
+                return out
+            self._last_gather[session_id] = now
             pose = self.presence.poses.get(session_id)
             out.broadcast(Gather(session_id, None if pose is None else pose.data),
                           exclude=session_id)
+        elif cmd.name == "view" and cmd.view is not None:
+            if not (role_at_least(entry.role, "editor") or self.state.presenter == entry.user_id):
+                out.unicast(session_id, ErrorMsg("forbidden",
+                                                 "showing your view needs editor or presenter"))
+                return out
+            out.broadcast(SharedView(session_id, cmd.view), exclude=session_id)
         elif cmd.name == "follow":
             new = PresenceEntry(entry.session_id, entry.user_id, entry.name, entry.color,
                                 entry.role, entry.device, following=cmd.session_id)

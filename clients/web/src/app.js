@@ -4,7 +4,7 @@ import { TransformControls } from 'three/addons/controls/TransformControls.js';
 import { Connection } from './state/connection.js';
 import { PoseInterpolator } from './state/interp.js';
 import { detectDeviceClass } from './state/lod.js';
-import { canSend, roleAtLeast, newAnnotation, viewpoint as makeViewpoint } from './state/codec.js';
+import { canSend, newAnnotation, viewpoint as makeViewpoint } from './state/codec.js';
 import { annotationList } from './state/room.js';
 import { Viewer } from './viewer/viewer.js';
 import { ModelView } from './viewer/model.js';
@@ -14,6 +14,16 @@ import { SectionView } from './viewer/section.js';
 import { XRControls } from './viewer/xr.js';
 import { xrNotice } from './ui/xrnotice.js';
 import { AnnotationPanel } from './ui/panel.js';
+import { OwnView } from './tools/viewstate.js';
+import { spawnAzimuth, followPose, lockReasons, fetchMembers } from './tools/people.js';
+import { showNavHelp } from './ui/help.js';
+import { XRIssueDraft } from './tools/xrconfirm.js';
+import { MeasureTool, MeasurementsView, hitTriangle } from './tools/measure.js';
+import { viewLink } from './tools/viewlink.js';
+import { propertyKeys, colorize, CLASS_KEY } from './tools/colorby.js';
+import { buildIndex } from './tools/tree.js';
+import { ModelTree } from './ui/tree.js';
+import { captureViewer, uploadSnapshot, snapshotUrl } from './tools/snapshot.js';
 import { el, mount, toast } from './ui/dom.js';
 import * as hud from './ui/hud.js';
 
@@ -27,26 +37,38 @@ export class App {
   constructor(cfg) {
     this.cfg = cfg;
     this.t0 = performance.now();
-    this.timings = {};
+    this.timings = { app_start_ms: this.t0 }; // performance.now() origin of the other timings
     this.tool = 'select';
     this.selected = null;
     this.following = null; // session id we follow, or 'presenter'
     this.names = new Map();
+    this.memberNames = new Map();
+    this.members = [];
+    this.own = new OwnView(); // hide / isolate / section for ourselves only
     this.dragging = null;
 
     this.viewer = new Viewer(document.getElementById('viewport'), { quality: cfg.quality });
     this.model = new ModelView(this.viewer, { authHeader: cfg.authHeader, batching: cfg.batching ?? true });
+    // Tiled models load element properties on demand: refresh what shows them when they arrive.
+    this.model.onPartInfo = (part) => this._partInfoArrived(part);
     // Pins and avatars live under the model root: their coordinates are model space.
     this.avatars = new Avatars(this.model.root);
     this.pins = new Pins(this.model.root);
     this.section = new SectionView(this.viewer, this.model.root);
+    this.measurements = new MeasurementsView(this.model.root);
+    this.measure = new MeasureTool({
+      viewer: this.viewer, model: this.model, send: (k, f) => this.send(k, f), toScreen: (v) => this.toScreen(v),
+    });
     this.interp = new PoseInterpolator();
     this.xr = new XRControls(this.viewer, this.model, {
-      onTrigger: (hit) => this.annotateAt(hit, { title: 'Issue from VR', text: '' }),
+      // A trigger pull drafts an issue; it is created only once confirmed (tools/xrconfirm.js).
+      onTrigger: (hit) => this.draftXRIssue(hit),
       canGrab: () => this.can('node.set'),
       onGrab: (part, phase, matrix) => this.onDrag(part, phase, matrix),
       onSession: (mode) => this.onXRSession(mode),
+      onSqueeze: () => this.xrDraft.cancel(),
     });
+    this.xrDraft = new XRIssueDraft(this.viewer.scene, { onConfirm: (hit, draft) => this.annotateAt(hit, draft) });
     // Load timings count frames actually drawn with the model on screen.
     this.viewer.afterRender = () => {
       if (!this.model.display) return;
@@ -64,8 +86,25 @@ export class App {
       canSend: (k) => this.can(k),
       flyToAnnotation: (a) => this.flyToAnnotation(a),
       nameOf: (u) => this.nameOf(u),
+      members: () => this.members,
+      snapshotUrl: (a) => snapshotUrl(this.cfg.roomId, a, this.cfg.authHeader),
+      retakeSnapshot: (a) => this.takeSnapshot(a.id),
     });
-    this.toolbar = hud.buildToolbar(document.getElementById('toolbar'), (t) => this.onTool(t));
+    this.tree = new ModelTree(document.getElementById('tab-tree'), {
+      index: () => this.treeIndex(),
+      partInfo: (n) => this.model.partInfo(n),
+      isHidden: (n) => this.own.hidden.has(n),
+      setHidden: (nodes, hide) => {
+        for (const n of nodes) if (hide) this.own.hide(n); else this.own.hidden.delete(n);
+        this._applyViewState();
+      },
+      flyToPart: (n) => this.flyToPart(n),
+    });
+    this.toolbar = hud.buildToolbar(document.getElementById('toolbar'), (t) => this.onTool(t), {
+      onLocked: (id, reason) => toast(reason),
+    });
+    showNavHelp(document.getElementById('stage'));
+    window.addEventListener('keydown', (e) => { if (e.key === 'Escape') this.measure.reset(); });
     this.toolbar.setActive('select', true);
     this._wireConnection();
     this._wirePointer();
@@ -90,7 +129,8 @@ export class App {
   nameOf(userId) {
     if (!userId) return 'someone';
     if (userId === this.conn.welcome?.user?.user_id) return 'You';
-    return this.names.get(userId) ?? String(userId).slice(0, 10);
+    // Online people by the name they joined with; offline authors by their account name.
+    return this.names.get(userId) ?? this.memberNames.get(userId) ?? String(userId).slice(0, 10);
   }
 
   send(kind, fields) {
@@ -107,7 +147,12 @@ export class App {
   }
 
   _wireTabs() {
-    for (const tab of document.querySelectorAll('.tab')) tab.addEventListener('click', () => hud.showTab(tab.dataset.tab));
+    for (const tab of document.querySelectorAll('.tab')) {
+      tab.addEventListener('click', () => {
+        hud.showTab(tab.dataset.tab);
+        if (tab.dataset.tab === 'tree') this.tree.render();
+      });
+    }
     hud.showInspector(null);
   }
 
@@ -119,6 +164,8 @@ export class App {
     c.on('welcome', (w) => {
       this.names.set(w.user.user_id, w.user.name);
       for (const p of w.presence ?? []) this.names.set(p.user_id, p.name);
+      this.spawnIndex ??= (w.presence ?? []).filter((p) => p.session_id !== w.session_id).length;
+      this._loadMembers();
       this.interp.setTickHz(w.tick_hz ?? 30);
       this._startPoseTimer(w.tick_hz ?? 30);
       this._refreshPermissions();
@@ -143,6 +190,8 @@ export class App {
       this.viewer.invalidate(400);
     });
     c.on('gather', (m) => this.onGather(m));
+    c.on('view', (m) => this.onSharedView(m));
+    c.on('error', (m) => { if (m?.code === 'forbidden') toast(m.reason ?? 'Not allowed for your role.'); });
     c.on('model', (model) => {
       if (model?.manifest_url && !this.cfg.manifestUrl) this.switchModel(model.manifest_url);
     });
@@ -160,11 +209,10 @@ export class App {
     this.panel.render(view);
     const list = annotationList(view);
     this.pins.sync(list, this.panel.selected);
-    this.model.setNodeState(view.nodes, { skip: this.dragging });
-    this.section.apply(view.sections);
+    this.measurements.sync(view.measurements);
+    this._applyViewState(view);
     this.toolbar.setActive('present', Boolean(view.presenter) && view.presenter === this.conn.welcome?.user?.user_id);
     this._refreshPermissions();
-    this.toolbar.setActive('section', Boolean(this.section.current));
     this._syncAvatars();
     hud.showConnection(this.conn.state, this.conn.lastError, this.conn.outbox.size);
     if (this.selected) hud.showInspector(this.model.partInfo(this.selected), view.nodes[this.selected]);
@@ -184,11 +232,30 @@ export class App {
 
   _refreshPermissions() {
     const role = this.conn.welcome ? this.conn.role : 'viewer';
-    this.toolbar.setEnabled('annotate', canSend(role, 'annotation.create'));
-    for (const t of ['move', 'rotate', 'hide', 'showall', 'section']) this.toolbar.setEnabled(t, canSend(role, 'node.set'));
-    this.toolbar.setEnabled('present', canSend(role, 'presenter.set'));
-    const presenting = this.conn.welcome && this.conn.mirror.view.presenter === this.conn.welcome.user.user_id;
-    this.toolbar.setEnabled('gather', roleAtLeast(role, 'editor') || Boolean(presenting));
+    const presenting = Boolean(this.conn.welcome && this.conn.mirror.view.presenter === this.conn.welcome.user.user_id);
+    // Hide, isolate, show all and section are our own view: open to every role.
+    for (const [tool, reason] of Object.entries(lockReasons(role, { presenting, online: Boolean(this.conn.welcome) }))) {
+      this.toolbar.setEnabled(tool, reason === null, reason ?? undefined);
+    }
+  }
+
+  /** Draw the room's durable state with our own view (hidden, isolated, section) on top. */
+  _applyViewState(view = this.conn.mirror.view) {
+    // model.isolated is the local isolation the node state is drawn with.
+    this.model.isolated = this.own.isolated ? new Set(this.own.isolated) : null;
+    this.model.setNodeState(this.own.nodes(view.nodes), { skip: this.dragging });
+    this.section.apply(this.own.sections(view.sections));
+    this.toolbar.setActive('section', Boolean(this.section.current));
+    this.toolbar.setActive('isolate', Boolean(this.own.isolated));
+    this.viewer.invalidate();
+  }
+
+  async _loadMembers() {
+    const list = await fetchMembers(this.cfg.roomId, this.cfg.authHeader);
+    if (!list) return;
+    this.members = list;
+    for (const m of list) this.memberNames.set(m.user_id, m.name);
+    this.panel.render(this.conn.mirror.view);
   }
 
   // ---- model --------------------------------------------------------------------------------
@@ -224,7 +291,11 @@ export class App {
       const now = performance.now() - this.t0;
       if (this.timings.first_level_ms === undefined) this.timings.first_level_ms = now;
       if (last) this.timings.full_detail_ms = now;
-      this.model.setNodeState(this.conn.mirror.view.nodes);
+      this._applyViewState();
+      if (!this.spawned && this.model.bounds) {
+        if (this.cfg.initialView) this._openAtView(this.cfg.initialView);
+        else this._spawnApart();
+      }
       const info = document.getElementById('model-info');
       const tri = level.triangles ? `${(level.triangles / 1000).toFixed(level.triangles < 10000 ? 1 : 0)}k triangles` : '';
       info.textContent = `${this.model.manifest?.source?.name ?? 'model'} · ${level.name}${tri ? ` · ${tri}` : ''}`;
@@ -277,9 +348,16 @@ export class App {
     });
   }
 
+  _partInfoArrived(part) {
+    if (this.pointer && this.hoverHit?.part === part) hud.showTooltip(this.pointer.x, this.pointer.y, this.model.partInfo(part));
+    if (this.selected === part) hud.showInspector(this.model.partInfo(part), this.conn.mirror.view.nodes[part]);
+  }
+
   _hover() {
     if (!this.pointer || this.tc?.dragging) return;
-    const hit = this.model.pickHover(this.pointer.ndc);
+    // Measuring snaps to the displayed level's triangles; hovering otherwise uses the cheap proxy.
+    const hit = this.tool === 'measure' ? this.model.pickPrecise(this.pointer.ndc) : this.model.pickHover(this.pointer.ndc);
+    if (this.tool === 'measure') this.measure.hover(hit, [this.pointer.x, this.pointer.y]);
     this.hoverHit = hit;
     this.model.setHover(hit?.part ?? null);
     hud.showTooltip(this.pointer.x, this.pointer.y, hit?.part ? this.model.partInfo(hit.part) : null);
@@ -295,6 +373,11 @@ export class App {
       return;
     }
     const hit = this.model.pickPrecise(ndc);
+    if (this.tool === 'measure') {
+      const m = this.measure.click(hit, [e.clientX, e.clientY]);
+      toast(m ? 'Measured. Click two more points for another distance.' : hit ? 'Now click the second point (Esc cancels).' : 'Click on the model.');
+      return;
+    }
     if (this.tool === 'annotate') {
       if (!hit) return;
       const draft = await hud.compose(e.clientX, e.clientY);
@@ -313,11 +396,40 @@ export class App {
       nodeId: hit.part ?? null, elementId: info?.element_id ?? null,
       view: makeViewpoint(this.vpToModel(this.viewer.viewpoint())), title, text, priority,
     });
-    this.send('annotation.create', { annotation: a });
+    if (!this.send('annotation.create', { annotation: a })) return null;
+    // An immersive session's frames are not on the page canvas: no snapshot from VR (retake later).
+    if (!this.viewer.renderer.xr.isPresenting) this.takeSnapshot(a.id);
     this.panel.selected = a.id;
     this.panel.render(this.conn.mirror.view);
     this.pins.sync(annotationList(this.conn.mirror.view), a.id);
     return a;
+  }
+
+  /** VR trigger: draft an issue at the hit; a second pull on the draft creates it. */
+  draftXRIssue(hit) {
+    if (!this.can('annotation.create')) {
+      toast(lockReasons(this.conn.role).annotate ?? 'Your role cannot add issues.');
+      return;
+    }
+    const label = hit.part ? this.model.partInfo(hit.part)?.name ?? '' : '';
+    this.xrDraft.scale = this.avatars.scale;
+    this.xrDraft.trigger(hit, label);
+    this.viewer.invalidate();
+  }
+
+  /** Store a PNG of the view as the annotation's snapshot (also "Retake" in the panel). */
+  async takeSnapshot(annotationId) {
+    try {
+      const blob = await captureViewer(this.viewer);
+      if (!blob) return null;
+      this.snapshots = (this.snapshots ?? 0) + 1;
+      const ref = await uploadSnapshot(this.cfg.roomId, annotationId, blob, this.cfg.authHeader);
+      if (ref) this.snapshotsStored = (this.snapshotsStored ?? 0) + 1;
+      return ref;
+    } catch (err) {
+      toast(`Could not store the snapshot: ${err.message ?? err}`);
+      return null;
+    }
   }
 
   select(part) {
@@ -333,29 +445,50 @@ export class App {
     switch (id) {
       case 'select':
       case 'annotate':
+      case 'measure':
       case 'move':
       case 'rotate':
         this.tool = id;
-        for (const t of ['select', 'annotate', 'move', 'rotate']) this.toolbar.setActive(t, t === id);
-        this.viewer.renderer.domElement.style.cursor = id === 'annotate' ? 'crosshair' : '';
+        this.measure.reset();
+        for (const t of ['select', 'annotate', 'measure', 'move', 'rotate']) this.toolbar.setActive(t, t === id);
+        this.viewer.renderer.domElement.style.cursor = id === 'annotate' || id === 'measure' ? 'crosshair' : '';
         this._attachGizmo();
         break;
       case 'hide':
-        if (this.selected) this.send('node.set', { node_id: this.selected, props: { visible: false } });
-        else toast('Select a part first.');
+        if (this.selected) {
+          this.own.hide(this.selected);
+          this.select(null);
+          this._applyViewState();
+          toast('Hidden for you only. “Show my view to everyone” shares it.');
+        } else {
+          toast('Select a part first.');
+        }
         break;
       case 'isolate':
-        if (this.model.isolated) this.model.isolate(null);
-        else if (this.selected) this.model.isolate([this.selected]);
+        if (this.own.isolated) this.own.isolate(null);
+        else if (this.selected) this.own.isolate([this.selected]);
         else toast('Select a part first.');
-        this.toolbar.setActive('isolate', Boolean(this.model.isolated));
+        this._applyViewState();
         break;
-      case 'showall':
-        this.model.isolate(null);
-        this.toolbar.setActive('isolate', false);
-        for (const [node, st] of Object.entries(view.nodes)) {
-          if (st.visible === false) this.send('node.set', { node_id: node, props: { visible: true } });
+      case 'showall': {
+        this.own.clear();
+        this._sectionControls(null);
+        this._applyViewState();
+        // Editors also bring back what was hidden for the whole room.
+        const roomHidden = Object.entries(view.nodes).filter(([, st]) => st.visible === false);
+        if (roomHidden.length && this.can('node.set')) {
+          for (const [node] of roomHidden) this.send('node.set', { node_id: node, props: { visible: true } });
         }
+        break;
+      }
+      case 'share':
+        this.shareView();
+        break;
+      case 'link':
+        this.copyViewLink();
+        break;
+      case 'colorby':
+        this._colorByPanel();
         break;
       case 'section':
         this.toggleSection();
@@ -386,19 +519,165 @@ export class App {
     return this.model.bounds.clone().applyMatrix4(this.model.root.matrixWorld.clone().invert());
   }
 
+  /** Our own section plane on or off (the room's plane, if any, is replaced while ours is on). */
   toggleSection() {
     const current = this.section.current;
     if (current) {
-      this.send('section.set', { section: { ...current, enabled: false } });
+      this.own.setSection({ ...current, enabled: false });
       this._sectionControls(null);
+      this._applyViewState();
       return;
     }
     const b = this.modelBounds();
     const up = this.model.upAxis === 'Z' ? 2 : 1;
     const mid = b ? b.getCenter(new THREE.Vector3()).getComponent(up) : 0;
-    const s = { id: 'main', normal: up === 2 ? [0, 0, 1] : [0, 1, 0], offset: mid, enabled: true };
-    this.send('section.set', { section: s });
+    const s = { normal: up === 2 ? [0, 0, 1] : [0, 1, 0], offset: mid, enabled: true };
+    this.own.setSection(s);
+    this._applyViewState();
     this._sectionControls(s);
+  }
+
+  /** "Show my view to everyone": editors write it into the room (node.set, section.set, durable);
+   * editors and the presenter also send the ephemeral `view` command (R23) so the others take over
+   * isolation and camera. Anyone else is told why not. */
+  shareView() {
+    const editor = this.can('node.set');
+    const me = this.conn.welcome?.user?.user_id;
+    const presenting = Boolean(me && this.conn.mirror.view.presenter === me);
+    if (!editor && !presenting) {
+      toast('Only editors or the presenter can show their view to everyone: press Present first.');
+      return;
+    }
+    const wire = this.own.toWire(makeViewpoint(this.vpToModel(this.viewer.viewpoint())));
+    if (editor) {
+      const room = this.conn.mirror.view;
+      for (const id of this.own.hidden) {
+        if (room.nodes[id]?.visible !== false) this.send('node.set', { node_id: id, props: { visible: false } });
+      }
+      if (this.own.section) this.send('section.set', { section: { id: 'main', ...this.own.section } });
+      else for (const s of Object.values(room.sections)) if (s.enabled) this.send('section.set', { section: { ...s, enabled: false } });
+    }
+    if (this.conn.command('view', { view: wire })) toast('Everyone now sees your view.');
+  }
+
+  /** Someone (editor or presenter) showed us their view (R23): it replaces our own. */
+  onSharedView(m) {
+    this.own.adopt(m.view);
+    this._sectionControls(null);
+    this._applyViewState();
+    const cam = m.view?.camera;
+    if (cam && !this.following) this.viewer.flyTo(this.vpToWorld(cam));
+    const who = this.conn.participants.get(m.from)?.name ?? 'A participant';
+    toast(`${who} showed you their view. “Show all” returns to the whole model.`);
+  }
+
+  /** The model tree index of the displayed model (built once per model). */
+  treeIndex() {
+    if (!this.model.display || !this.model.parts.size) return null;
+    if (this._treeFor === this.model.display) return this._tree;
+    const entries = [];
+    for (const [node, part] of this.model.parts) {
+      const info = this.model.partInfo(node);
+      const obj = this.model.displayObject(node) ?? [...part.objects][0];
+      const path = [];
+      for (let o = obj?.parent; o && o !== this.model.display && o !== this.model.root; o = o.parent) if (o.name) path.unshift(o.name);
+      entries.push({ ...info, path });
+    }
+    this._treeFor = this.model.display;
+    this._tree = buildIndex(entries);
+    return this._tree;
+  }
+
+  /** Select a part and fly to it (model tree). */
+  flyToPart(node) {
+    const obj = this.model.displayObject(node);
+    if (!obj) return;
+    this.select(node);
+    const box = new THREE.Box3().setFromObject(obj);
+    if (!box.isEmpty()) this.viewer.flyToPoint(box.getCenter(new THREE.Vector3()));
+  }
+
+  /** Colour every part by one property's value (own view), with a legend; null key clears. */
+  colorBy(key) {
+    this.own.colors.clear();
+    this.colorLegend = null;
+    if (key) {
+      const infos = [...this.model.parts.keys()].map((n) => this.model.partInfo(n)).filter(Boolean);
+      const { colors, legend } = colorize(infos, key);
+      this.own.colors = colors;
+      this.colorLegend = { key, legend };
+    }
+    this._applyViewState();
+    this._renderLegend();
+    this.toolbar.setActive('colorby', Boolean(key));
+    return this.colorLegend;
+  }
+
+  _colorByPanel() {
+    const old = document.getElementById('colorby-ctl');
+    if (old) {
+      old.remove();
+      return;
+    }
+    const infos = [...this.model.parts.keys()].map((n) => this.model.partInfo(n)).filter(Boolean);
+    const keys = propertyKeys(infos);
+    const sel = el('select', { id: 'colorby-key', 'aria-label': 'Colour by property' },
+      el('option', { value: '' }, 'No colours'),
+      keys.map((k) => el('option', { value: k }, k === CLASS_KEY ? 'IFC class' : k)));
+    sel.value = this.colorLegend?.key ?? '';
+    sel.addEventListener('change', () => this.colorBy(sel.value || null));
+    const box = el('div', { class: 'colorby-ctl', id: 'colorby-ctl' }, el('span', {}, 'Colour by'), sel, el('div', { id: 'colorby-legend', class: 'legend' }));
+    document.getElementById('stage').append(box);
+    this._renderLegend();
+  }
+
+  _renderLegend() {
+    const box = document.getElementById('colorby-legend');
+    if (!box) return;
+    mount(box, (this.colorLegend?.legend ?? []).slice(0, 16).map((r) => el('div', { class: 'row', dataset: { value: r.value } },
+      el('span', { class: 'sw', style: { background: hud.safeColor(r.color) } }), el('span', {}, `${r.value} (${r.count})`))));
+  }
+
+  /** A link to our own view (camera, section, hidden, isolated): copied, and kept for tests. */
+  async copyViewLink() {
+    const camera = makeViewpoint(this.vpToModel(this.viewer.viewpoint()));
+    this.lastViewLink = viewLink(this.cfg.roomId, this.own.toWire(camera));
+    try {
+      await navigator.clipboard.writeText(this.lastViewLink);
+      toast('Link to this view copied.');
+    } catch {
+      toast('Copy this link to share the view (the clipboard is not available here).');
+    }
+    return this.lastViewLink;
+  }
+
+  /** Open at a saved view (a `?view=` link): it becomes our own view, the camera goes there. */
+  _openAtView(view) {
+    this.spawned = true;
+    this.own.adopt(view);
+    this._applyViewState();
+    if (this.own.section) this._sectionControls(this.own.section);
+    if (view.camera) {
+      const w = this.vpToWorld(view.camera);
+      this.viewer.camera.position.fromArray(w.position);
+      this.viewer.controls.target.fromArray(w.target);
+      this.viewer.controls.update();
+    }
+    this.viewer.invalidate();
+  }
+
+  /** Desktop clients start at distinct framings around the model (the k-th person in the room
+   * at the k-th golden-angle turn), so nobody starts inside someone else's head. */
+  _spawnApart() {
+    this.spawned = true;
+    if (this.viewer.renderer.xr.isPresenting || this.following) return;
+    const angle = spawnAzimuth(this.spawnIndex ?? 0);
+    if (!angle) return;
+    const c = this.viewer.controls.target;
+    const off = this.viewer.camera.position.clone().sub(c).applyAxisAngle(new THREE.Vector3(0, 1, 0), angle);
+    this.viewer.camera.position.copy(c).add(off);
+    this.viewer.controls.update();
+    this.viewer.invalidate();
   }
 
   _sectionControls(s) {
@@ -416,18 +695,21 @@ export class App {
       const i = { x: 0, y: 1, z: 2 }[axis];
       const lo = b.min.getComponent(i);
       const hi = b.max.getComponent(i);
-      const sec = { id: 'main', normal: axes[axis], offset: lo + (hi - lo) * k, enabled: true };
-      this.section.apply({ main: sec });
+      const sec = { normal: axes[axis], offset: lo + (hi - lo) * k, enabled: true };
+      this.own.setSection(sec);
       const now = performance.now();
       if (final || now - last > DRAG_SEND_MS) {
         last = now;
-        this.send('section.set', { section: sec });
+        this._applyViewState();
+      } else {
+        this.section.apply(this.own.sections({}));
+        this.viewer.invalidate();
       }
     };
     slider.addEventListener('input', () => push(false));
     slider.addEventListener('change', () => push(true));
     axisSel.addEventListener('change', () => { axis = axisSel.value; push(true); });
-    const box = el('div', { class: 'section-ctl', id: 'section-ctl' }, el('span', {}, 'Section'), axisSel, slider,
+    const box = el('div', { class: 'section-ctl', id: 'section-ctl' }, el('span', {}, 'Section (yours)'), axisSel, slider,
       el('button', { class: 'btn small', onclick: () => this.toggleSection() }, 'Off'));
     document.getElementById('stage').append(box);
   }
@@ -556,13 +838,15 @@ export class App {
 
   _frame() {
     const poses = this.interp.sampleAll(performance.now() / 1000);
-    this.avatars.update(poses, this.viewer.camera);
-    if (this.following && !this.viewer.renderer.xr.isPresenting) {
+    const xr = this.viewer.renderer.xr;
+    const sid = this.following === 'presenter' ? this._presenterSession() : this.following;
+    if (this.following && !xr.isPresenting) {
       this.viewer.invalidate();
-      const sid = this.following === 'presenter' ? this._presenterSession() : this.following;
       const p = sid && poses.get(sid);
       if (p?.head) this._copyHead(p.head);
     }
+    // The followed person is hidden (we look over their shoulder); heads near us fade out.
+    this.avatars.update(poses, xr.isPresenting ? xr.getCamera() : this.viewer.camera, { hide: this.following ? sid : null });
   }
 
   /** Follow a session ('presenter' tracks whoever presents); the server tells the others (R13). */
@@ -581,13 +865,14 @@ export class App {
     return null;
   }
 
+  /** Follow: the camera sits a little behind and above the followed head, looking the same way. */
   _copyHead(head) {
     const cam = this.viewer.camera;
-    cam.position.copy(this.model.fromModel(head.p));
     const q = this.model.quatFromModel(head.q);
-    const fwd = new THREE.Vector3(0, 0, -1).applyQuaternion(q);
-    const dist = Math.max(1, this.viewer.controls.target.distanceTo(cam.position));
-    this.viewer.controls.target.copy(cam.position).addScaledVector(fwd, dist);
+    const at = this.model.fromModel(head.p);
+    const { position, target } = followPose(at, q, this.avatars.scale);
+    cam.position.copy(position);
+    this.viewer.controls.target.copy(target);
     cam.quaternion.copy(q);
   }
 
@@ -647,13 +932,44 @@ export class App {
   }
 
   onXRSession(mode) {
+    if (!mode) this.xrDraft.cancel();
     this.conn.setDevice(mode ?? (this.cfg.identity.device === 'phone' ? 'phone' : 'desktop'));
     // The device is part of the hello; a quick resume (last_seq) tells the others.
     this.conn.reconnect();
     this._syncAvatars();
   }
 
+  /** A world point in page pixels (CSS). */
+  toScreen(v) {
+    const p = v.clone().project(this.viewer.camera);
+    const r = this.viewer.renderer.domElement.getBoundingClientRect();
+    return [r.left + ((p.x + 1) / 2) * r.width, r.top + ((1 - p.y) / 2) * r.height];
+  }
+
   // ---- test hooks ---------------------------------------------------------------------------
+
+  /** The triangle under a page point: its corners in world and model space, and the part. */
+  faceAt([x, y]) {
+    const r = this.viewer.renderer.domElement.getBoundingClientRect();
+    const ndc = new THREE.Vector2(((x - r.left) / r.width) * 2 - 1, -((y - r.top) / r.height) * 2 + 1);
+    const hit = this.model.pickPrecise(ndc);
+    const tri = hit && hitTriangle(hit);
+    if (!tri) return null;
+    return { part: hit.part ?? null, world: tri.map((v) => v.toArray()), model: tri.map((v) => this.model.toModel(v)) };
+  }
+
+  /** The first thing on the ray through the centre of the view: a (visible) avatar or the model. */
+  centerHit() {
+    const rc = new THREE.Raycaster();
+    rc.setFromCamera(new THREE.Vector2(0, 0), this.viewer.camera);
+    const shown = (o) => { for (let x = o; x; x = x.parent) if (!x.visible) return false; return true; };
+    const avatar = rc.intersectObject(this.avatars.group, true).find((h) => h.object.isMesh && shown(h.object));
+    const model = this.model.pickPrecise(new THREE.Vector2(0, 0));
+    const md = model ? model.point.distanceTo(rc.ray.origin) : Infinity;
+    if (avatar && avatar.distance < md) return { first: 'avatar', distance: avatar.distance };
+    const cls = model?.part ? this.model.partInfo(model.part)?.ifc_class ?? null : null;
+    return model ? { first: 'model', distance: md, part: model.part ?? null, ifc_class: cls } : { first: null };
+  }
 
   /** Read-only snapshot for tests and diagnostics (window.__vrcollab.info()). */
   info() {
@@ -681,6 +997,17 @@ export class App {
       } : null,
       camera: this.viewer.camera.getWorldPosition(new THREE.Vector3()).toArray(),
       following: this.following,
+      own_view: this.own.describe(),
+      measurements: this.measurements.describe(),
+      snapshots: { taken: this.snapshots ?? 0, stored: this.snapshotsStored ?? 0 },
+      measure: this.measure.lastSnap ? {
+        kind: this.measure.lastSnap.kind, point: this.model.toModel(this.measure.lastSnap.point), started: Boolean(this.measure.start),
+      } : null,
+      // Model space, like poses and annotations.
+      view_link: this.lastViewLink ?? null,
+      color_legend: this.colorLegend ?? null,
+      xr_draft: this.xrDraft.draft ? { ...this.xrDraft.describe(), point: this.model.toModel(this.xrDraft.draft.point) } : null,
+      members: this.members,
       selected: this.selected,
       tool: this.tool,
     };

@@ -1,5 +1,6 @@
 // Entry point: read the room and credentials from the URL, optionally install the WebXR
 // emulator (?xr=emulate, tests), then start the review session.
+import { decodeView } from './tools/viewlink.js';
 import { App } from './app.js';
 import { resolveToken, scrubUrl, exchangeInvite, listRooms, rememberToken } from './auth.js';
 import { newId } from './state/codec.js';
@@ -141,6 +142,7 @@ async function boot() {
     identity: session?.signed_in ? { ...identity(params), name: session.user.name } : identity(params),
     clientId,
     storage: sessionStorage,
+    initialView: decodeView(params.get('view')),
     manifestUrl: params.get('manifest'),
     deviceClass: params.get('lod'),
     xrEmulate: params.get('xr') === 'emulate',
@@ -163,11 +165,26 @@ async function boot() {
       const p = app.tc.object.getWorldPosition(app.viewer.camera.position.clone());
       return hooks.project(p.toArray());
     },
+    /** What the ray through the centre of the view meets first: 'avatar', 'model' or null. */
+    centerHit: () => app.centerHit(),
+    /** Select a part by node name (null clears), as a click would. */
+    select: (node) => app.select(node ?? null),
+    /** The triangle under a page point (world and model corners), or null. */
+    faceAt: (xy) => app.faceAt(xy),
     /** A part's local matrix on the displayed level (16 numbers) or null. */
     partMatrix: (name) => app.model.partMatrix(name),
     batchState: (name) => app.model.batchState(name),
     /** The annotation selected in the issues panel (or null). */
     selectedAnnotation: () => app.panel.selected ?? null,
+    /** The hover pick under the pointer: {part, point} or null. */
+    hover: () => (app.hoverHit ? { part: app.hoverHit.part, point: app.hoverHit.point.toArray() } : null),
+    /** Precise pick at page coordinates: {part, point} or null. */
+    pickAt: (x, y) => {
+      const hit = app.model.pickPrecise(app.viewer.ndc({ clientX: x, clientY: y }));
+      return hit ? { part: hit.part, point: hit.point.toArray() } : null;
+    },
+    /** A tiled model's element row (element table) by node id, or null. */
+    element: (name) => app.model.tiled?.elements?.row(app.model.tiled.indexOf(name)) ?? null,
     /** Draw calls of a freshly drawn frame (renderer.info.render.calls). */
     drawCalls: () => new Promise((resolve) => {
       const n = app.viewer.rendered;

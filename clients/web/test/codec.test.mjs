@@ -56,3 +56,49 @@ test('newAnnotation validates enums and vectors', () => {
   assert.throws(() => codec.newAnnotation({ position: [1, 2, 3], normal: [0, 1, 0], status: 'done' }), /status/);
   assert.throws(() => codec.newAnnotation({ position: [1, 2, Number.NaN], normal: [0, 1, 0] }), /position/);
 });
+
+// protocol R17: lone surrogates are refused in both directions; valid pairs are fine
+test('decode and encode refuse strings that are not valid Unicode', () => {
+  assert.throws(() => codec.decode('{"type":"commit","seq":1,"kind":"comment.add","text":"\\ud800"}'), /valid Unicode/);
+  assert.throws(() => codec.decode('{"type":"presence","event":"join","entry":{"session_id":"s","name":"a\\udc00"}}'), /valid Unicode/);
+  assert.throws(() => codec.decode('{"type":"poses","t":1,"poses":{"\\udfff":{}}}'), /valid Unicode/);
+  const ok = codec.decode('{"type":"commit","seq":1,"kind":"comment.add","text":"\\ud83d\\ude00 ok"}');
+  assert.equal(ok.text, '\u{1F600} ok');
+  assert.throws(() => codec.encode({ type: 'op', text: 'x\uD800' }), /valid Unicode/);
+  assert.throws(() => codec.encode({ type: 'op', ['\uDC00']: 1 }), /valid Unicode/);
+  assert.equal(JSON.parse(codec.encode({ type: 'op', text: '\u{1F600}' })).text, '\u{1F600}');
+});
+
+// protocol R18: names carry no control or bidi characters; hello never sends one
+test('names: control and bidi characters are refused or removed', () => {
+  for (const bad of ['a\u202Eb', 'nul\u0000', 'bel\u0007', 'iso\u2066x', 'line\u2028', '\uFEFF', 'x\uD800']) {
+    assert.notEqual(codec.nameProblem(bad), null, JSON.stringify(bad));
+  }
+  assert.equal(codec.nameProblem('Zoë 👩‍💻'), null);
+  assert.equal(codec.cleanName(' Eve\u202E\u0000\u0007  lin '), 'Eve lin');
+  const h = codec.hello({ clientId: 'c', name: 'Al\u202Eice', color: '#000000', device: 'desktop' });
+  assert.equal(h.name, 'Alice');
+});
+
+test('welcome_part messages are validated', () => {
+  const p = codec.decode('{"type":"welcome_part","part":0,"of":2,"annotations":{},"comments":{"a":[]}}');
+  assert.equal(p.of, 2);
+  assert.throws(() => codec.decode('{"type":"welcome_part","part":"x","of":2}'), /welcome_part/);
+  assert.throws(() => codec.decode('{"type":"welcome_part","part":0,"of":1,"ops":{}}'), /ops/);
+});
+
+// shared vectors with the Python codec (tests/fixtures/protocol_strings.json, R17/R18)
+test('string vectors agree with the server', async () => {
+  const { readFile } = await import('node:fs/promises');
+  const url = new URL('../../../tests/fixtures/protocol_strings.json', import.meta.url);
+  const { vectors } = JSON.parse(await readFile(url, 'utf8'));
+  assert.ok(vectors.length > 10);
+  for (const v of vectors) {
+    const text = JSON.parse(v.json);
+    assert.equal(codec.isWellFormed(text), v.valid_unicode, v.name);
+    assert.equal(codec.nameProblem(text) === null, v.name_ok, v.name);
+    const frame = `{"type":"error","code":"x","reason":${v.json}}`;
+    if (v.valid_unicode) assert.equal(codec.decode(frame).reason, text, v.name);
+    else assert.throws(() => codec.decode(frame), /valid Unicode/, v.name);
+  }
+});

@@ -96,6 +96,33 @@ test('listeners hear every change', () => {
   assert.equal(m.view.presenter, 'u1');
 });
 
+// protocol R6: a paged welcome rebuilds the state and settles seq after the last part
+test('a paged welcome (snapshot and replay) rebuilds the state', () => {
+  const m = new RoomMirror();
+  const reasons = [];
+  m.onChange((_v, r) => reasons.push(r));
+  const empty = { nodes: {}, annotations: {}, measurements: {}, sections: {}, presenter: 'u9' };
+  m.welcome({ ...welcome(7, empty), parts: 2 });
+  assert.deepEqual(reasons, []);
+  m.welcomePart({ type: 'welcome_part', part: 0, of: 2, annotations: { a: { id: 'a', comments: [] } }, comments: { a: [{ id: 'c1' }] } });
+  m.welcomePart({ type: 'welcome_part', part: 1, of: 2, comments: { a: [{ id: 'c2' }] }, nodes: { n: { visible: false } } });
+  assert.deepEqual(reasons, ['welcome']);
+  assert.equal(m.seq, 7);
+  assert.deepEqual(m.confirmed.annotations.a.comments.map((c) => c.id), ['c1', 'c2']);
+  assert.equal(m.confirmed.nodes.n.visible, false);
+  assert.equal(m.confirmed.presenter, 'u9');
+  const r = new RoomMirror();
+  r.welcome(welcome(0, {}));
+  r.welcome({ ...welcome(2, null, []), parts: 1 });
+  const ann = { id: 'b', position: [0, 0, 0] };
+  r.welcomePart({ type: 'welcome_part', part: 0, of: 1, ops: [
+    { seq: 1, op_id: 'o1', kind: 'annotation.create', author: 'u', t: 1, annotation: ann },
+    { seq: 2, op_id: 'o2', kind: 'annotation.update', author: 'u', t: 2, id: 'b', props: { title: 'T' } },
+  ] });
+  assert.equal(r.seq, 2);
+  assert.equal(r.confirmed.annotations.b.title, 'T');
+});
+
 test('a BCF import keeps the archive author as imported_from, the importer as author', () => {
   const m = new RoomMirror();
   m.welcome(welcome(0, {}));

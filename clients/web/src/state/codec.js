@@ -10,8 +10,56 @@ export const UNITS = Object.freeze(['m', 'mm', 'cm', 'ft', 'in']);
 
 /** Server -> client message types this client understands (R6-R15). */
 export const SERVER_TYPES = Object.freeze([
-  'welcome', 'ack', 'reject', 'commit', 'presence', 'poses', 'gather', 'pong', 'error',
+  'welcome', 'welcome_part', 'ack', 'reject', 'commit', 'presence', 'poses', 'gather', 'view', 'pong',
+  'error',
 ]);
+
+// --- string rules (protocol R17, R18), the JS side of vrcollab/sync/text.py ---------------
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+// A hint that a frame may hold a surrogate (escaped, or any UTF-16 surrogate code unit).
+const SURROGATE_HINT = /\\u[dD][89a-fA-F]|[\uD800-\uDFFF]/;
+// Bidi marks/embeddings/overrides/isolates, C0/C1 controls, other format controls, private use,
+// line/paragraph separators; ZWNJ/ZWJ (U+200C/U+200D) stay for scripts and emoji.
+const NAME_FORBIDDEN = /[\p{Cc}\p{Co}\p{Cs}\p{Zl}\p{Zp}]|(?![\u200C\u200D])\p{Cf}/u;
+const NAME_FORBIDDEN_ALL = /[\p{Cc}\p{Co}\p{Cs}\p{Zl}\p{Zp}]|(?![\u200C\u200D])\p{Cf}/gu;
+
+/** True when `s` holds only Unicode scalar values (no lone surrogates, R17). */
+export function isWellFormed(s) {
+  return typeof s.isWellFormed === 'function' ? s.isWellFormed() : !LONE_SURROGATE.test(s);
+}
+
+/** The first string (key or value) in a parsed value that is not valid Unicode, else null. */
+export function badString(v) {
+  const stack = [v];
+  while (stack.length) {
+    const x = stack.pop();
+    if (typeof x === 'string') {
+      if (!isWellFormed(x)) return x;
+    } else if (Array.isArray(x)) {
+      for (const y of x) stack.push(y);
+    } else if (x !== null && typeof x === 'object') {
+      for (const [k, y] of Object.entries(x)) {
+        if (!isWellFormed(k)) return k;
+        stack.push(y);
+      }
+    }
+  }
+  return null;
+}
+
+/** Why `s` is not an acceptable display name (R18), or null. */
+export function nameProblem(s) {
+  if (!isWellFormed(s)) return 'a name must be valid Unicode';
+  const m = s.match(NAME_FORBIDDEN);
+  return m ? `character U+${m[0].codePointAt(0).toString(16).toUpperCase().padStart(4, '0')} is not allowed in a name` : null;
+}
+
+/** A display name with forbidden characters removed and whitespace collapsed (R18). */
+export function cleanName(s, limit = 100) {
+  const t = String(s ?? '').toWellFormed ? String(s ?? '').toWellFormed() : String(s ?? '').replace(new RegExp(LONE_SURROGATE, 'g'), '\uFFFD');
+  return t.replace(NAME_FORBIDDEN_ALL, '').split(/\s+/).filter(Boolean).join(' ').slice(0, limit);
+}
 
 /** Op kinds and the least role that may send them (protocol table). */
 export const OP_ROLES = Object.freeze({
@@ -87,6 +135,9 @@ export function decode(text) {
     throw new ProtocolError('frame is not JSON');
   }
   if (!isObject(msg)) throw new ProtocolError('frame is not a JSON object');
+  if (SURROGATE_HINT.test(text) && badString(msg) !== null) {
+    throw new ProtocolError('frame holds a string that is not valid Unicode');
+  }
   if (typeof msg.type !== 'string') throw new ProtocolError('message has no type');
   if (!SERVER_TYPES.includes(msg.type)) throw new ProtocolError(`unknown message type ${msg.type}`);
   switch (msg.type) {
@@ -116,26 +167,38 @@ export function decode(text) {
     case 'poses':
       if (!isObject(msg.poses)) throw new ProtocolError('bad poses');
       break;
+    case 'welcome_part':
+      if (!Number.isInteger(msg.part) || !Number.isInteger(msg.of)) throw new ProtocolError('bad welcome_part');
+      if (msg.ops !== undefined && !Array.isArray(msg.ops)) throw new ProtocolError('welcome_part.ops must be a list');
+      for (const k of ['nodes', 'annotations', 'measurements', 'sections', 'comments']) {
+        if (msg[k] !== undefined && !isObject(msg[k])) throw new ProtocolError(`welcome_part.${k} must be an object`);
+      }
+      break;
     default:
       break;
   }
   return msg;
 }
 
-/** Serialise one client message. Throws ProtocolError for non-finite numbers (R: no NaN). */
+/** Serialise one client message. Throws ProtocolError for non-finite numbers and for strings
+ * (keys included) that are not valid Unicode (R17). */
 export function encode(msg) {
   if (!isObject(msg) || typeof msg.type !== 'string') throw new ProtocolError('message needs a type');
-  return JSON.stringify(msg, (_k, v) => {
+  return JSON.stringify(msg, (k, v) => {
     if (typeof v === 'number' && !Number.isFinite(v)) throw new ProtocolError('non-finite number');
+    if (!isWellFormed(k) || (typeof v === 'string' && !isWellFormed(v))) {
+      throw new ProtocolError('string is not valid Unicode');
+    }
     return v;
   });
 }
 
 export function hello({ clientId, lastSeq, name, color, device }) {
   if (!DEVICES.includes(device)) throw new ProtocolError(`unknown device ${device}`);
+  // R18: the server shows the membership's name anyway; never send one it would refuse
   return {
     type: 'hello', v: PROTOCOL_VERSION, client_id: clientId,
-    last_seq: Number.isInteger(lastSeq) ? lastSeq : null, name, color, device,
+    last_seq: Number.isInteger(lastSeq) ? lastSeq : null, name: cleanName(name), color, device,
   };
 }
 

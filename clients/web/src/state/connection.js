@@ -10,6 +10,7 @@ import { Outbox, MemoryStorage } from './outbox.js';
 const FATAL_CODES = new Map([
   [4401, 'credentials expired or revoked'],
   [4404, 'room does not exist'],
+  [4409, 'too many sessions for this member'],
   [4426, 'protocol version not supported'],
 ]);
 
@@ -53,7 +54,7 @@ export class Connection {
     this._timers = { retry: null, ping: null };
   }
 
-  /** Subscribe to 'state', 'welcome', 'presence', 'poses', 'gather', 'reject', 'error'. */
+  /** Subscribe to 'state', 'welcome', 'presence', 'poses', 'gather', 'view', 'reject', 'error'. */
   on(event, fn) {
     (this._handlers[event] ??= new Set()).add(fn);
     return () => this._handlers[event].delete(fn);
@@ -201,7 +202,24 @@ export class Connection {
   _handle(msg) {
     switch (msg.type) {
       case 'welcome':
-        this._onWelcome(msg);
+        if (Number.isInteger(msg.parts) && msg.parts > 0) {
+          // R6: a paged welcome; not a base to resume from until its last part is in
+          this.welcomed = false;
+          this._pagedWelcome = msg;
+          this.mirror.welcome(msg);
+        } else {
+          this.mirror.welcome(msg);
+          this._onWelcome(msg);
+        }
+        break;
+      case 'welcome_part':
+        if (!this._pagedWelcome) break;
+        this.mirror.welcomePart(msg);
+        if (this.mirror.partsLeft === 0) {
+          const w = this._pagedWelcome;
+          this._pagedWelcome = null;
+          this._onWelcome(w);
+        }
         break;
       case 'ack':
         this.stats.acks += 1;
@@ -237,6 +255,9 @@ export class Connection {
       case 'gather':
         this._emit('gather', msg);
         break;
+      case 'view':
+        this._emit('view', msg);
+        break;
       case 'pong':
         this.rtt = this.now() - msg.t;
         this.serverOffset = typeof msg.server_t === 'number' ? msg.server_t - (msg.t + this.rtt / 2) : null;
@@ -255,7 +276,6 @@ export class Connection {
     this.welcomed = true;
     this.attempt = 0;
     this.stats.welcomes += 1;
-    this.mirror.welcome(msg);
     // A replay may have committed some of our queued ops; the rest go out again (safe, R7).
     this.outbox.retain(this.mirror.pending.map((o) => o.op_id));
     this.participants.clear();

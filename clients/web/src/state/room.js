@@ -128,16 +128,40 @@ export class RoomMirror {
     return this._view;
   }
 
-  /** Handle a welcome: reset to the snapshot or replay the ops since our last seq (R6). */
+  /** Handle a welcome: reset to the snapshot or replay the ops since our last seq (R6). A paged
+   * welcome (`parts` > 0) is complete after that many `welcome_part` messages. */
   welcome(msg) {
     this.userId = msg.user?.user_id ?? this.userId;
+    this.partsLeft = Number.isInteger(msg.parts) && msg.parts > 0 ? msg.parts : 0;
+    this._welcomeSeq = msg.seq;
     if (msg.snapshot) {
       this.confirmed = fromSnapshot(msg.snapshot);
       this.seq = msg.seq;
     }
     for (const c of msg.ops ?? []) this._commit(c);
-    this.seq = Math.max(this.seq, msg.seq);
-    this._changed('welcome');
+    if (this.partsLeft === 0) {
+      this.seq = Math.max(this.seq, msg.seq);
+      this._changed('welcome');
+    }
+  }
+
+  /** One part of a paged welcome: records to merge, comments to append, or commits (R6). */
+  welcomePart(msg) {
+    for (const c of msg.ops ?? []) this._commit(c);
+    for (const sec of ['nodes', 'annotations', 'measurements', 'sections']) {
+      for (const [k, v] of Object.entries(msg[sec] ?? {})) {
+        this.confirmed[sec][k] = sec === 'annotations' ? { ...v, comments: v.comments ?? [] } : v;
+      }
+    }
+    for (const [aid, list] of Object.entries(msg.comments ?? {})) {
+      const a = this.confirmed.annotations[aid];
+      if (a && Array.isArray(list)) a.comments.push(...list);
+    }
+    this.partsLeft = Math.max(0, (this.partsLeft ?? 0) - 1);
+    if (this.partsLeft === 0) {
+      this.seq = Math.max(this.seq, this._welcomeSeq ?? this.seq);
+      this._changed('welcome');
+    }
   }
 
   _commit(c) {

@@ -5,36 +5,61 @@ import { el, mount, icon } from './dom.js';
 export const TOOLS = [
   { id: 'select', label: 'Select (S)', key: 's', icon: ['M5 3l14 8-6 2-2 6z'] },
   { id: 'annotate', label: 'Add issue pin (A)', key: 'a', icon: ['M12 21s-6-5.5-6-11a6 6 0 1 1 12 0c0 5.5-6 11-6 11z', 'M12 10h.01'] },
+  { id: 'measure', label: 'Measure a distance (D): click two points; snaps to corners, edge midpoints and edges', key: 'd', icon: ['M3 17L17 3l4 4L7 21z', 'M7 13l2 2', 'M10 10l2 2', 'M13 7l2 2'] },
   { id: 'move', label: 'Move part (M)', key: 'm', icon: ['M12 3v18', 'M3 12h18', 'M9 6l3-3 3 3', 'M9 18l3 3 3-3', 'M6 9l-3 3 3 3', 'M18 9l3 3-3 3'] },
   { id: 'rotate', label: 'Rotate part (R)', key: 'r', icon: ['M20 12a8 8 0 1 1-3-6.2', 'M20 4v5h-5'] },
   { sep: true },
-  { id: 'hide', label: 'Hide selected part (H)', key: 'h', action: true, icon: ['M3 3l18 18', 'M10.6 6.1A9.9 9.9 0 0 1 12 6c5 0 9 6 9 6a17 17 0 0 1-3 3.4', 'M6.3 7.7C4.2 9.3 3 12 3 12s4 6 9 6a9 9 0 0 0 4.1-1'] },
-  { id: 'isolate', label: 'Isolate selected part (I)', key: 'i', action: true, icon: ['M4 4h6v6H4z', 'M14 14h6v6h-6z', 'M14 4h6v6h-6z'] },
-  { id: 'showall', label: 'Show all parts', action: true, icon: ['M2 12s4-7 10-7 10 7 10 7-4 7-10 7S2 12 2 12z', 'M12 9a3 3 0 1 0 0 6 3 3 0 0 0 0-6z'] },
-  { id: 'section', label: 'Section plane', action: true, icon: ['M4 20L20 4', 'M4 4h16v16H4z'] },
+  { id: 'hide', label: 'Hide selected part for yourself (H)', key: 'h', action: true, icon: ['M3 3l18 18', 'M10.6 6.1A9.9 9.9 0 0 1 12 6c5 0 9 6 9 6a17 17 0 0 1-3 3.4', 'M6.3 7.7C4.2 9.3 3 12 3 12s4 6 9 6a9 9 0 0 0 4.1-1'] },
+  { id: 'isolate', label: 'Isolate selected part for yourself (I)', key: 'i', action: true, icon: ['M4 4h6v6H4z', 'M14 14h6v6h-6z', 'M14 4h6v6h-6z'] },
+  { id: 'showall', label: 'Show all parts (clears your own hide, isolate and section)', action: true, icon: ['M2 12s4-7 10-7 10 7 10 7-4 7-10 7S2 12 2 12z', 'M12 9a3 3 0 1 0 0 6 3 3 0 0 0 0-6z'] },
+  { id: 'section', label: 'Section plane for yourself', action: true, icon: ['M4 20L20 4', 'M4 4h16v16H4z'] },
+  { id: 'colorby', label: 'Colour by property (for yourself)', action: true, icon: ['M12 3a9 9 0 1 0 0 18c1 0 2-1 2-2s-1-1-1-2 1-2 2-2h2a4 4 0 0 0 4-4c0-4-4-8-9-8z', 'M7.5 10.5h.01', 'M10.5 7.5h.01', 'M15.5 7.5h.01'] },
   { id: 'home', label: 'Frame model (F)', key: 'f', action: true, icon: ['M3 11l9-8 9 8', 'M5 10v10h14V10'] },
   { sep: true },
   { id: 'present', label: 'Present (others can follow you)', action: true, icon: ['M3 4h18v12H3z', 'M8 20h8', 'M12 16v4'] },
   { id: 'follow', label: 'Follow the presenter', action: true, icon: ['M1 12s4-8 11-8 11 8 11 8-4 8-11 8S1 12 1 12z', 'M12 8l4 4-4 4'] },
+  { id: 'link', label: 'Copy a link to this view (camera, section, hidden and isolated parts)', action: true, icon: ['M10 14a4 4 0 0 0 5.7 0l3-3a4 4 0 0 0-5.7-5.7l-1 1', 'M14 10a4 4 0 0 0-5.7 0l-3 3a4 4 0 0 0 5.7 5.7l1-1'] },
+  { id: 'share', label: 'Show my view to everyone (hidden parts, isolation, section, camera)', action: true, icon: ['M4 12v7h16v-7', 'M12 3v12', 'M7 8l5-5 5 5'] },
   { id: 'gather', label: 'Gather everyone to me', action: true, icon: ['M17 21v-2a4 4 0 0 0-4-4H5a4 4 0 0 0-4 4v2', 'M9 7a4 4 0 1 0 0 .01', 'M23 21v-2a4 4 0 0 0-3-3.9', 'M16 3.1a4 4 0 0 1 0 7.8'] },
 ];
 
-export function buildToolbar(root, onTool) {
+/** The toolbar. A tool the user's role does not allow stays clickable but is marked
+ * `aria-disabled` and says why (a toast) instead of doing nothing. */
+export function buildToolbar(root, onTool, { onLocked = () => {} } = {}) {
   const buttons = new Map();
+  const reasons = new Map();
+  const press = (id) => {
+    if (reasons.has(id)) onLocked(id, reasons.get(id));
+    else onTool(id);
+  };
   mount(root, TOOLS.map((t) => {
     if (t.sep) return el('div', { class: 'sep' });
-    const b = el('button', { class: 'tool', title: t.label, 'aria-label': t.label, dataset: { tool: t.id }, onclick: () => onTool(t.id) }, icon(t.icon));
+    const b = el('button', { class: 'tool', title: t.label, 'aria-label': t.label, dataset: { tool: t.id }, onclick: () => press(t.id) }, icon(t.icon));
     buttons.set(t.id, b);
     return b;
   }));
   window.addEventListener('keydown', (e) => {
     if (e.target.closest?.('input, textarea, select') || e.ctrlKey || e.metaKey || e.altKey) return;
     const t = TOOLS.find((x) => x.key === e.key.toLowerCase());
-    if (t && !buttons.get(t.id).disabled) onTool(t.id);
+    if (t) press(t.id);
   });
   return {
     setActive(id, on) { buttons.get(id)?.classList.toggle('active', on); },
-    setEnabled(id, on) { const b = buttons.get(id); if (b) b.disabled = !on; },
+    /** `reason`: why the tool is not allowed (shown on click and as the tooltip). */
+    setEnabled(id, on, reason = 'Your role does not allow this.') {
+      const b = buttons.get(id);
+      if (!b) return;
+      const t = TOOLS.find((x) => x.id === id);
+      if (on) {
+        reasons.delete(id);
+        b.removeAttribute('aria-disabled');
+        b.title = t.label;
+      } else {
+        reasons.set(id, reason);
+        b.setAttribute('aria-disabled', 'true');
+        b.title = `${t.label}: ${reason}`;
+      }
+    },
   };
 }
 
@@ -85,7 +110,7 @@ export function showTooltip(x, y, info) {
   for (const [group, values] of Object.entries(info.properties ?? {})) {
     if (!values || typeof values !== 'object') continue;
     for (const [k, v] of Object.entries(values)) {
-      if (props.length < 4 && v !== null && typeof v !== 'object') props.push(el('div', {}, el('span', { class: 'k' }, `${k}: `), String(v)));
+      if (props.length < 4 && v !== null && typeof v !== 'object') props.push(el('div', {}, el('span', { class: 'k' }, `${k}: `), fmt(v, k)));
     }
     if (props.length >= 4) break;
   }
@@ -94,9 +119,17 @@ export function showTooltip(x, y, info) {
     info.ifc_class ? el('div', { class: 'k' }, info.ifc_class) : null,
     info.element_id ? el('div', { class: 'k' }, info.element_id) : null,
     props);
-  tip.style.left = `${x + 14}px`;
-  tip.style.top = `${y + 14}px`;
+  // x, y are page coordinates; the tooltip is positioned inside the stage.
+  const stage = tip.offsetParent?.getBoundingClientRect() ?? { left: 0, top: 0, width: 1e9, height: 1e9 };
   tip.hidden = false;
+  const w = tip.offsetWidth;
+  const h = tip.offsetHeight;
+  let left = x - stage.left + 12;
+  let top = y - stage.top + 12;
+  if (left + w > stage.width) left = Math.max(0, x - stage.left - 12 - w);
+  if (top + h > stage.height) top = Math.max(0, y - stage.top - 12 - h);
+  tip.style.left = `${left}px`;
+  tip.style.top = `${top}px`;
 }
 
 export function showInspector(info, nodeState) {
@@ -115,18 +148,43 @@ export function showInspector(info, nodeState) {
   for (const [group, values] of Object.entries(props)) {
     if (values && typeof values === 'object') {
       body.push(el('tr', {}, el('td', { class: 'grp', colspan: 2 }, group)));
-      for (const [k, v] of Object.entries(values)) body.push(el('tr', {}, el('td', {}, k), el('td', {}, fmt(v))));
+      for (const [k, v] of Object.entries(values)) body.push(el('tr', {}, el('td', {}, k), el('td', {}, fmt(v, k))));
     } else {
-      body.push(el('tr', {}, el('td', {}, group), el('td', {}, fmt(values))));
+      body.push(el('tr', {}, el('td', {}, group), el('td', {}, fmt(values, group))));
     }
   }
   mount(box, el('h3', {}, info.name), el('table', {}, el('tbody', {}, body)));
 }
 
-function fmt(v) {
+/** A property value for people: numbers rounded (IFC exports carry float noise such as
+ * 50.23129999999995) with the unit their name implies (IFC quantities are SI). */
+export function fmt(v, name = '') {
   if (v === null || v === undefined) return '—';
+  if (typeof v === 'number') return formatNumber(v, unitOf(name));
   if (typeof v === 'object') return JSON.stringify(v);
   return String(v);
+}
+
+const UNIT_RULES = [
+  [/volume/i, 'm³'],
+  [/area/i, 'm²'],
+  [/(length|width|height|depth|thickness|perimeter|elevation|span|radius|diameter|offset)/i, 'm'],
+  [/(angle|slope|pitch)/i, '°'],
+  [/(weight|mass)$/i, 'kg'],
+];
+
+export function unitOf(name) {
+  for (const [re, unit] of UNIT_RULES) if (re.test(String(name))) return unit;
+  return '';
+}
+
+export function formatNumber(v, unit = '') {
+  if (!Number.isFinite(v)) return String(v);
+  if (Number.isInteger(v) && !unit) return String(v);
+  const abs = Math.abs(v);
+  const digits = abs >= 1000 ? 0 : abs >= 100 ? 1 : abs >= 1 ? 3 : 4;
+  const text = Number(v.toFixed(digits)).toString();
+  return unit ? `${text} ${unit}` : text;
 }
 
 /** Annotation composer at a screen position; resolves {title, text, priority} or null. */

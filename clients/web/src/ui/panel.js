@@ -91,6 +91,11 @@ export class AnnotationPanel {
   _thread(a) {
     const can = (k) => this.app.canSend(k);
     const parts = [];
+    if (a.snapshot?.sha256 && this.app.snapshotUrl) {
+      const img = el('img', { class: 'snapshot', alt: 'Snapshot of the view', id: `snap-${a.id}` });
+      this.app.snapshotUrl(a).then((u) => { if (u) img.src = u; });
+      parts.push(img);
+    }
     if (this.editing === a.id) {
       const title = el('input', { value: a.title, placeholder: 'Title', 'aria-label': 'Title', style: { width: '100%' } });
       const text = el('textarea', { 'aria-label': 'Text', 'data-draft': `edit:${a.id}` });
@@ -131,12 +136,13 @@ export class AnnotationPanel {
       const prio = el('select', { 'aria-label': 'Priority', onchange: (e) => this.app.send('annotation.update', { id: a.id, props: { priority: e.target.value } }) },
         PRIORITIES.map((p) => el('option', { value: p }, p)));
       prio.value = a.priority;
-      const assignee = el('input', { value: a.assignee ?? '', placeholder: 'Assignee', 'aria-label': 'Assignee', size: 10 });
-      assignee.addEventListener('change', () => this.app.send('annotation.update', { id: a.id, props: { assignee: assignee.value.trim() || null } }));
+      const assignee = assigneePicker(a.assignee, this.app.members?.() ?? []);
+      assignee.addEventListener('change', () => this.app.send('annotation.update', { id: a.id, props: { assignee: assignee.value || null } }));
       parts.push(el('div', { class: 'row' }, status, prio, assignee));
       parts.push(el('div', { class: 'row' },
         a.status !== 'resolved' ? el('button', { class: 'btn small', onclick: () => this.app.send('annotation.update', { id: a.id, props: { status: 'resolved' } }) }, 'Resolve') : null,
         el('button', { class: 'btn small', onclick: () => { this.editing = a.id; this.render(this.view); } }, 'Edit'),
+        this.app.retakeSnapshot ? el('button', { class: 'btn small', onclick: () => this.app.retakeSnapshot(a) }, a.snapshot ? 'Retake snapshot' : 'Take snapshot') : null,
         a.viewpoint ? el('button', { class: 'btn small', onclick: () => this.app.flyToAnnotation(a) }, 'Go to view') : null,
         can('annotation.delete') ? el('button', { class: 'btn small', onclick: () => {
           if (confirm('Delete this issue and its replies?')) this.app.send('annotation.delete', { id: a.id });
@@ -144,6 +150,17 @@ export class AnnotationPanel {
     }
     return el('div', { class: 'thread' }, parts);
   }
+}
+
+/** Assignee chooser: the room's project members by name (GET /api/rooms/{id}/members), plus a
+ * value already set that is no member (e.g. from a BCF import), kept so it is not lost. */
+function assigneePicker(current, members) {
+  const names = [...new Set(members.map((m) => m.name))];
+  const options = [el('option', { value: '' }, 'Unassigned'), ...names.map((n) => el('option', { value: n }, n))];
+  if (current && !names.includes(current)) options.push(el('option', { value: current }, `${current} (not a member)`));
+  const sel = el('select', { 'aria-label': 'Assignee', class: 'assignee' }, options);
+  sel.value = current ?? '';
+  return sel;
 }
 
 /** " (imported from X)" for a record a BCF import made: X is the archive's author, shown as

@@ -1,5 +1,7 @@
 // Remote participants: head, hands, name label, laser ray and hit point, driven by the
-// interpolated poses (state/interp.js).
+// interpolated poses (state/interp.js). An avatar never blinds you: its head fades out as it
+// comes close to your camera and is hidden inside NEAR_HIDE; the person you follow is hidden
+// (you see what they see, from just behind them).
 import * as THREE from 'three';
 import { textSprite, disposeSprite } from './labels.js';
 
@@ -7,7 +9,9 @@ const headGeo = new THREE.BoxGeometry(0.2, 0.24, 0.22);
 const visorGeo = new THREE.BoxGeometry(0.18, 0.07, 0.02);
 const handGeo = new THREE.BoxGeometry(0.06, 0.04, 0.12);
 const hitGeo = new THREE.SphereGeometry(1, 16, 12);
-const visorMat = new THREE.MeshBasicMaterial({ color: 0x0b0f14 });
+/** Within NEAR_HIDE x avatar scale of the camera a head is hidden; it fades in up to NEAR_FADE. */
+export const NEAR_HIDE = 1.2;
+export const NEAR_FADE = 2.5;
 
 export class Avatars {
   constructor(scene) {
@@ -30,6 +34,7 @@ export class Avatars {
     if (a) this.remove(entry.session_id);
     const color = new THREE.Color(entry.color || '#88aaff');
     const mat = new THREE.MeshStandardMaterial({ color, roughness: 0.6 });
+    const visorMat = new THREE.MeshBasicMaterial({ color: 0x0b0f14 });
     const head = new THREE.Group();
     const box = new THREE.Mesh(headGeo, mat);
     const visor = new THREE.Mesh(visorGeo, visorMat);
@@ -48,7 +53,7 @@ export class Avatars {
       o.visible = false;
       this.group.add(o);
     }
-    a = { session_id: entry.session_id, name: entry.name, color: entry.color, head, left, right, laser, hit, label, mat, seen: false };
+    a = { session_id: entry.session_id, name: entry.name, color: entry.color, head, left, right, laser, hit, label, mat, visorMat, seen: false, hidden: null };
     this.items.set(entry.session_id, a);
     return a;
   }
@@ -59,14 +64,16 @@ export class Avatars {
     for (const o of [a.head, a.left, a.right, a.laser, a.hit]) o.removeFromParent();
     disposeSprite(a.label);
     a.mat.dispose();
+    a.visorMat.dispose();
     a.laser.geometry.dispose();
     this.items.delete(sessionId);
   }
 
-  /** Apply interpolated poses (Map session_id -> pose). */
-  update(poses, camera) {
+  /** Apply interpolated poses (Map session_id -> pose); `hide`: the session we follow. */
+  update(poses, camera, { hide = null } = {}) {
     const camPos = new THREE.Vector3();
     camera.getWorldPosition(camPos);
+    const headPos = new THREE.Vector3();
     for (const [sid, p] of poses) {
       const a = this.items.get(sid);
       if (!a || !p.head) continue;
@@ -74,6 +81,14 @@ export class Avatars {
       place(a.head, p.head);
       place(a.left, p.left);
       place(a.right, p.right);
+      a.head.getWorldPosition(headPos);
+      const near = headPos.distanceTo(camPos) / this.scale;
+      a.hidden = sid === hide ? 'followed' : near < NEAR_HIDE ? 'near' : null;
+      if (a.hidden) {
+        a.head.visible = false;
+        if (sid === hide) a.left.visible = a.right.visible = false;
+      }
+      fade(a, a.hidden ? 1 : Math.min(1, (near - NEAR_HIDE) / (NEAR_FADE - NEAR_HIDE)));
       const L = p.laser;
       if (L) {
         const o = new THREE.Vector3(...L.origin);
@@ -98,10 +113,23 @@ export class Avatars {
   /** Test hook: which avatars are on screen and where. */
   describe() {
     return [...this.items.values()].map((a) => ({
-      session_id: a.session_id, name: a.name, visible: a.head.visible,
+      session_id: a.session_id, name: a.name, visible: a.head.visible, hidden: a.hidden,
+      opacity: a.mat.opacity,
       head: a.head.visible ? a.head.position.toArray() : null,
       laser_hit: a.hit.visible ? a.hit.position.toArray() : null,
     }));
+  }
+}
+
+function fade(a, k) {
+  const transparent = k < 1;
+  for (const m of [a.mat, a.visorMat]) {
+    if (m.transparent !== transparent) {
+      m.transparent = transparent;
+      m.needsUpdate = true;
+    }
+    m.opacity = k;
+    m.depthWrite = !transparent;
   }
 }
 

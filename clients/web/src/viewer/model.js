@@ -7,6 +7,8 @@ import { MeshoptDecoder } from 'three/addons/libs/meshopt_decoder.module.js';
 import { loadPlan, levelUrl } from '../state/lod.js';
 import { PICK_LAYER } from './viewer.js';
 import { LevelBatches } from './batches.js';
+import { BVHQueue } from './bvh.js';
+import { TiledModel } from './tiles.js';
 
 const HIGHLIGHT = new THREE.MeshBasicMaterial({
   color: 0x3d8bfd, transparent: true, opacity: 0.35, depthFunc: THREE.LessEqualDepth,
@@ -55,8 +57,16 @@ export class ModelView {
     this.onLevel = null;
     this.batching = batching;
     this.batches = null; // LevelBatches of the displayed level
-    // Batch instances follow their part meshes (moves, visibility, tints) before every frame.
+    this.bvh = new BVHQueue(); // raycast acceleration, built in idle slices
+    this.tiled = null; // TiledModel for manifest version 2 (docs/tiles.md)
+    this.onPartInfo = null; // element properties arrived (tiled path): refresh tooltip/panel
+    // Tiles: LOD traversal for the frame's camera. Levels: batch instances follow their part
+    // meshes (moves, visibility, tints) before every frame.
     viewer.beforeRender = () => {
+      if (this.tiled) {
+        this.tiled.update();
+        return;
+      }
       if (!this.batches) return;
       this.root.updateMatrixWorld();
       this.batches.sync();
@@ -65,6 +75,14 @@ export class ModelView {
 
   /** Drop every loaded level and the part index (the room moved to another model version). */
   unload() {
+    this.tiled?.dispose();
+    this.tiled = null;
+    // A tiled load still waiting for its first tile ends (the next model's load waits on it).
+    this._tiledPending?.();
+    this._tiledPending = null;
+    this.onTileLoaded = null;
+    this.onTilesDone = null;
+    this.onTilesError = null;
     this.batches?.dispose();
     this.batches = null;
     for (const scene of new Set([this.display, this.proxy])) if (scene) this._dispose(scene);
@@ -92,6 +110,10 @@ export class ModelView {
     this.manifest = await res.json();
     this.timings.manifest_ms = performance.now() - t0;
     this._orient(this.manifest);
+    if (this.manifest.version === 2 && typeof this.manifest.tileset === 'string') {
+      await this._loadTiled(manifestUrl, deviceClass, t0);
+      return this.manifest;
+    }
     const plan = loadPlan(this.manifest, deviceClass);
     this.plan = plan;
     this.loader.setMeshoptDecoder(await decoder());
@@ -114,6 +136,45 @@ export class ModelView {
     return this.manifest;
   }
 
+  authHeaders() {
+    return this.authHeader ? { Authorization: this.authHeader } : {};
+  }
+
+  /** Manifest v2: stream the tileset; resolves once the first tile is on screen. */
+  async _loadTiled(manifestUrl, deviceClass, t0) {
+    const tiled = new TiledModel(this);
+    this.tiled = tiled;
+    this.plan = [{ name: 'tiles' }];
+    const level = { name: 'tiles', triangles: this.manifest.devices?.[deviceClass]?.triangles ?? this.manifest.stats?.triangles ?? null };
+    await tiled.load(this.manifest, manifestUrl, deviceClass, await decoder());
+    if (this.tiled !== tiled) return;
+    this.bounds = tiled.bounds.clone();
+    if (!this.bounds.isEmpty()) this.viewer.frameBox(this.bounds, true);
+    await new Promise((resolve, reject) => {
+      this._tiledPending = resolve;
+      this.onTilesError = (error) => {
+        if (!this.display) reject(new Error(`tileset: ${error?.message ?? error}`));
+      };
+      this.onTileLoaded = () => {
+        if (!this.display) {
+          this.display = tiled.tiles.group;
+          this.displayLevel = level;
+          this.timings.first_tile_ms = performance.now() - t0;
+          this.onLevel?.(level, false);
+          resolve();
+        }
+        const t = tiled.tiles;
+        this.onProgress?.(level, 0, 1, { loaded: t.stats.inCache, total: Math.max(1, t.stats.inCache + t.stats.queued + t.stats.downloading + t.stats.parsing) });
+      };
+      this.onTilesDone = () => {
+        // parsed_ms: the first tile decoded; ms: every tile the view needs loaded.
+        this.levelsLoaded.push({ name: 'tiles', parsed_ms: this.timings.first_tile_ms, ms: performance.now() - t0 });
+        this.onLevel?.(level, true);
+      };
+      this.viewer.invalidate();
+    });
+  }
+
   /**
    * glTF is Y-up; a manifest may declare another up axis (IFC world coordinates are Z-up).
    * The model root carries that rotation, so "model space" in the protocol stays the GLB's own
@@ -121,6 +182,13 @@ export class ModelView {
    * through toModel / fromModel.
    */
   _orient(manifest) {
+    if (manifest.version === 2) {
+      // Tiled: model space is the Y-up scene (= the tiles' glTF frame, docs/tiles.md T2).
+      this.upAxis = 'Y';
+      this.root.quaternion.identity();
+      this.root.updateMatrixWorld(true);
+      return;
+    }
     const declared = String(manifest.up_axis ?? manifest.up ?? '').toUpperCase();
     const up = declared || (manifest.source?.format === 'ifc' ? 'Z' : 'Y');
     this.upAxis = up === 'Z' ? 'Z' : 'Y';
@@ -173,6 +241,7 @@ export class ModelView {
     }
     this.display = scene;
     this.displayLevel = level;
+    this.bvh.addObject(scene);
     // One draw call per material (DESIGN.md §3: ~100 draw calls on a headset).
     if (this.batching) this.batches = new LevelBatches(scene);
     this._refreshHighlights();
@@ -230,6 +299,7 @@ export class ModelView {
 
   /** Pick for hover: cheap proxy if present. Returns {point, normal, part, object} or null. */
   pickHover(ndc) {
+    if (this.tiled) return this.tiled.pickScreen(ndc);
     const root = this.proxy ?? this.display;
     if (!root) return null;
     return this._hit(this.viewer.pickScreen(ndc, root, root === this.proxy ? PICK_LAYER : 0));
@@ -237,12 +307,14 @@ export class ModelView {
 
   /** Precise pick on the displayed level (annotations, selection). */
   pickPrecise(ndc) {
+    if (this.tiled) return this.tiled.pickScreen(ndc);
     if (!this.display) return null;
     return this._hit(this.viewer.pickScreen(ndc, this.display, 0));
   }
 
   /** Precise pick along a world ray (XR controllers). */
   pickRay(origin, dir) {
+    if (this.tiled) return this.tiled.pickRay(origin, dir);
     if (!this.display) return null;
     return this._hit(this.viewer.pickRay(origin, dir, this.display, 0));
   }
@@ -256,12 +328,13 @@ export class ModelView {
         ? h.face.normal.clone().transformDirection(h.object.matrixWorld)
         : new THREE.Vector3(0, 1, 0);
       const part = this.partOf(h.object);
-      return { point: h.point.clone(), normal, part, object: h.object, distance: h.distance };
+      return { point: h.point.clone(), normal, part, object: h.object, distance: h.distance, face: h.face ?? null };
     }
     return null;
   }
 
   partInfo(name) {
+    if (this.tiled) return this.tiled.partInfo(name);
     const part = this.parts.get(name);
     if (!part) return null;
     const meta = (this.manifest?.parts ?? []).find((p) => p.node === name) ?? {};
@@ -278,6 +351,10 @@ export class ModelView {
   setNodeState(nodes, { skip = null } = {}) {
     this.viewer.invalidate();
     this.nodeState = nodes ?? {};
+    if (this.tiled) {
+      this.tiled.setNodeState(this.nodeState, skip);
+      return;
+    }
     // `skip`: the part being dragged locally keeps the pose under the user's hand.
     for (const part of this.parts.values()) if (part.name !== skip) this._applyPart(part);
     this._refreshHighlights();
@@ -311,6 +388,7 @@ export class ModelView {
 
   /** The part's current local matrix (column-major 16 numbers) on the displayed level. */
   partMatrix(name) {
+    if (this.tiled) return this.tiled.partMatrix(name);
     const o = this.displayObject(name);
     if (!o) return null;
     o.updateMatrix();
@@ -318,6 +396,7 @@ export class ModelView {
   }
 
   displayObject(name) {
+    if (this.tiled) return this.tiled.displayObject(name);
     const part = this.parts.get(name);
     if (!part || !this.display) return null;
     for (const o of part.objects) if (isUnder(o, this.display)) return o;
@@ -326,6 +405,7 @@ export class ModelView {
 
   /** The batch instances drawing a part on the displayed level (test hook), or null. */
   batchState(name) {
+    if (this.tiled) return this.tiled.describe(name);
     const o = this.displayObject(name);
     return o && this.batches ? this.batches.describe(o) : null;
   }
@@ -334,17 +414,29 @@ export class ModelView {
   isolate(names) {
     this.viewer.invalidate();
     this.isolated = names ? new Set(names) : null;
+    if (this.tiled) {
+      this.tiled.isolate(names);
+      return;
+    }
     for (const part of this.parts.values()) this._applyPart(part);
   }
 
   setHover(name) {
     if (this.hover === name) return;
     this.hover = name;
+    if (this.tiled) {
+      this.tiled.setHover(name);
+      return;
+    }
     this._refreshHighlights();
   }
 
   setSelected(name) {
     this.selected = name;
+    if (this.tiled) {
+      this.tiled.setSelected(name);
+      return;
+    }
     this._refreshHighlights();
   }
 
@@ -384,12 +476,14 @@ export class ModelView {
       level: this.displayLevel?.name ?? null,
       up_axis: this.upAxis ?? null,
       triangles: this.displayLevel?.triangles ?? null,
-      parts: this.parts.size,
+      parts: this.tiled ? (this.tiled.count ?? 0) : this.parts.size,
       levels_loaded: this.levelsLoaded.map((l) => l.name),
       level_times: this.levelsLoaded.map((l) => ({ name: l.name, parsed_ms: Math.round(l.parsed_ms), ready_ms: Math.round(l.ms) })),
       manifest_ms: Math.round(this.timings.manifest_ms ?? 0),
       full_detail: Boolean(this.plan && this.levelsLoaded.length === this.plan.length),
       materials: this.displayLevel?.materials ?? null,
+      bvh: this.bvh.summary(),
+      tiles: this.tiled ? this.tiled.summary() : null,
       batching: this.batches
         ? { ...this.batches.summary(), multi_draw: this.viewer.renderer.extensions.has('WEBGL_multi_draw') }
         : null,

@@ -3,6 +3,9 @@
 import * as THREE from 'three';
 import { OrbitControls } from 'three/addons/controls/OrbitControls.js';
 import { BATCHED_LAYER } from './batches.js';
+import { installBVH } from './bvh.js';
+
+installBVH();
 
 /** Layer the hidden pick proxy (coarse level) lives on; cameras never render it. */
 export const PICK_LAYER = 5;
@@ -137,6 +140,9 @@ export class Viewer {
     // Batched part meshes are not drawn but are what picking hits.
     if (layer === 0) this.raycaster.layers.enable(BATCHED_LAYER);
     if (!root) return [];
+    // BVH raycasts stop at each mesh's nearest hit; with a section plane the nearest may be
+    // clipped away, so then every hit along the ray is collected and filtered.
+    this.raycaster.firstHitOnly = !this.renderer.clippingPlanes.length && !this.allHits;
     const hits = this.raycaster.intersectObject(root, true);
     return hits.filter((h) => effectivelyVisible(h.object, root));
   }

@@ -9,7 +9,8 @@ export class XRControls {
   /**
    * @param {import('./viewer.js').Viewer} viewer
    * @param {import('./model.js').ModelView} model
-   * @param {object} hooks  onTrigger(hit, controller), onGrab(part, phase, worldMatrix), onSession(mode|null)
+   * @param {object} hooks  onTrigger(hit, controller), onGrab(part, phase, worldMatrix), onSession(mode|null),
+   *                       onSqueeze(controller)
    */
   constructor(viewer, model, hooks) {
     this.viewer = viewer;
@@ -37,7 +38,10 @@ export class XRControls {
       ray.addEventListener('connected', (e) => { c.source = e.data; });
       ray.addEventListener('disconnected', () => { c.source = null; });
       ray.addEventListener('selectstart', () => this._trigger(c));
-      ray.addEventListener('squeezestart', () => this._grabStart(c));
+      ray.addEventListener('squeezestart', () => {
+        this.hooks.onSqueeze?.(c);
+        this._grabStart(c);
+      });
       ray.addEventListener('squeezeend', () => this._grabEnd(c));
       viewer.rig.add(ray, grip);
       this.controllers.push(c);

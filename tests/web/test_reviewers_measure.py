@@ -1,0 +1,86 @@
+"""Issue 14, measure: A measures between two snapped corners of a known triangle of the model;
+the measurement is a room record and B sees the same distance within 1 mm, also while a
+section plane cuts the model."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+
+from tests.server_process import ServerProcess
+from tests.web.roomkit import PreparedRoom, info, model_center, open_client, wait_js
+from tests.web.test_reviewers_view import fresh_room
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
+
+
+def near_corner(page: Any, corner: list[float], centroid: list[float]) -> tuple[float, float]:
+    """A page point a few pixels from a corner, toward the triangle's inside."""
+    cx, cy = page.evaluate(f"window.__vrcollab.project({corner})")
+    gx, gy = page.evaluate(f"window.__vrcollab.project({centroid})")
+    d = math.hypot(gx - cx, gy - cy)
+    k = min(5.0, d * 0.3) / d
+    return cx + (gx - cx) * k, cy + (gy - cy) * k
+
+
+def test_snapped_measurement_is_seen_by_the_other_within_a_millimetre(
+    browser: Any, web_server: ServerProcess, web_room: PreparedRoom
+) -> None:
+    room = fresh_room(web_room, "Measure")
+    rita = web_server.token(room.project_id, "reviewer", "Rita")
+    a = open_client(browser, room.url(room.owner_token, name="Olga"))
+    b = open_client(browser, room.url(rita, name="Rita"))
+    try:
+        # Fly close to the model so that a triangle is large on screen.
+        x, y = a.evaluate(f"window.__vrcollab.project({model_center(a)})")
+        a.mouse.dblclick(x, y)
+        wait_js(a, "!window.__vrcollab.info().scene.flying")
+        # The section plane (A's own) is on: measuring works on what is drawn.
+        a.click("[data-tool=section]")
+        wait_js(a, "window.__vrcollab.info().scene.clipping === 1")
+        x, y = a.evaluate(f"window.__vrcollab.project({model_center(a)})")
+        clip = a.evaluate("window.__vrcollab.info().own_view.section")
+        # A triangle with two drawn corners that are themselves visible where we click (the
+        # section cuts corners away, nearer parts may cover others): those are the known points.
+        picked: list[tuple[list[float], tuple[float, float]]] = []
+        offsets = [(dx, dy) for dy in (0, 60, -60, 120, -120) for dx in (0, -80, 80, -160, 160)]
+        for dx, dy in offsets:
+            f = a.evaluate(f"window.__vrcollab.faceAt([{x + dx}, {y + dy}])")
+            if f is None:
+                continue
+            centroid = [sum(v[i] for v in f["world"]) / 3 for i in range(3)]
+            picked = []
+            for w, m in zip(f["world"], f["model"], strict=True):
+                if m[2] > clip["offset"] - 1e-4:  # model is Z-up: above the cut is not drawn
+                    continue
+                px, py = near_corner(a, w, centroid)
+                under = a.evaluate(f"document.elementFromPoint({px}, {py})?.tagName")
+                if under != "CANVAS":  # under a control (section slider, help, ...)
+                    continue
+                there = a.evaluate(f"window.__vrcollab.faceAt([{px}, {py}])")
+                if there and any(math.dist(m, c) < 1e-6 for c in there["model"]):
+                    picked.append((m, (px, py)))
+            if len(picked) >= 2:
+                break
+        assert len(picked) >= 2, "no triangle with two visible corners on screen"
+        a.click("[data-tool=measure]")
+        for corner, (px, py) in picked[:2]:
+            a.mouse.move(px, py)  # the hover marker snaps to the corner
+            wait_js(a, "(() => { const m = window.__vrcollab.info().measure; return m && "
+                       "m.kind === 'vertex' && Math.hypot(...m.point.map("
+                       f"(v, i) => v - {corner}[i])) < 1e-6; }})()")
+            a.mouse.click(px, py)
+        wait_js(a, "window.__vrcollab.info().pending === 0 && "
+                   "window.__vrcollab.info().measurements.length === 1")
+        expected = math.dist(picked[0][0], picked[1][0])
+        got = wait_js(b, "window.__vrcollab.info().measurements[0]")
+        assert abs(got["length"] - expected) < 1e-3, (got, expected)
+        assert got["label"] == f"{expected:.3f} m"
+        assert [m["id"] for m in info(a)["measurements"]] == [got["id"]]
+        assert not a.errors
+        assert not b.errors
+    finally:
+        a.context.close()
+        b.context.close()

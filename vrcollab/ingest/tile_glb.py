@@ -1,0 +1,411 @@
+"""One tile's content as GLB bytes (docs/tiles.md T4): batches, instances, feature ids.
+
+Input is already split into what the tile draws: :class:`Batch` (merged triangles of one
+material, world frame, a tile-local feature id per vertex) and :class:`InstanceGroup` (one
+representation mesh written once, placed by per-instance matrices). This module converts to
+the +Y-up glTF frame, quantises each mesh on its own grid (16-bit, node transform dequantises;
+float32 only for a single element larger than :data:`MAX_QUANT_EXTENT`), writes
+EXT_mesh_features / EXT_structural_metadata / EXT_mesh_gpu_instancing / EXT_instance_features
+and compresses every vertex, index and instance stream with EXT_meshopt_compression.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+import numpy.typing as npt
+
+from vrcollab.ingest.compress import (
+    EXTENSION,
+    QUANTIZATION,
+    encode_attributes,
+    encode_triangles,
+    write_glb,
+)
+from vrcollab.ingest.gltf import _octahedral_normals, _quantize_normals
+from vrcollab.ingest.model import Material
+
+F64 = npt.NDArray[np.float64]
+#: Largest mesh extent per axis quantised to 16 bits: steps of at most 1 mm.
+MAX_QUANT_EXTENT = 65.535
+STEPS = 65535.0
+#: world (Z-up) -> glTF (+Y up): (x, y, z) -> (x, z, -y)
+Z_UP_TO_GLTF = np.array([[1.0, 0, 0], [0, 0, 1.0], [0, -1.0, 0]])
+ARRAY_BUFFER, ELEMENT_ARRAY_BUFFER = 34962, 34963
+FLOAT, BYTE, USHORT, UINT = 5126, 5120, 5123, 5125
+INSTANCING, INSTANCE_FEATURES = "EXT_mesh_gpu_instancing", "EXT_instance_features"
+MESH_FEATURES, METADATA = "EXT_mesh_features", "EXT_structural_metadata"
+
+
+@dataclass
+class Batch:
+    """Triangles of one material in world coordinates with a tile-local feature id per vertex."""
+
+    material: int
+    vertices: F64
+    normals: npt.NDArray[np.float32]
+    faces: npt.NDArray[np.uint32]
+    features: npt.NDArray[np.uint32]
+
+
+@dataclass
+class InstanceGroup:
+    """One representation (per-material meshes, local frame) drawn once per matrix."""
+
+    meshes: list[tuple[int, F64, npt.NDArray[np.float32], npt.NDArray[np.uint32]]]
+    matrices: list[F64]
+    features: list[int]
+
+    @property
+    def triangles(self) -> int:
+        """Triangles of one copy."""
+        return sum(len(m[3]) for m in self.meshes)
+
+
+@dataclass
+class TileStats:
+    """What the tile holds (for the tileset, the manifest and the device report)."""
+
+    triangles: int = 0  # drawn (instances counted)
+    stored_triangles: int = 0
+    draw_calls: int = 0
+    instances: int = 0
+    instanced_meshes: int = 0
+    json_bytes: int = 0
+    bytes: int = 0
+
+
+class _Streams:
+    """Shared bufferViews: one byte stream per kind, accessors point into them."""
+
+    # kind -> (stride, meshopt mode, filter, target)
+    KINDS: ClassVar[dict[str, tuple[int, str, str | None, int | None]]] = {
+        "pos16": (8, "ATTRIBUTES", None, ARRAY_BUFFER),
+        "pos32": (12, "ATTRIBUTES", None, ARRAY_BUFFER),
+        "normal": (4, "ATTRIBUTES", "OCTAHEDRAL", ARRAY_BUFFER),
+        "fid16": (4, "ATTRIBUTES", None, ARRAY_BUFFER),
+        "fid32": (4, "ATTRIBUTES", None, ARRAY_BUFFER),
+        "idx16": (2, "TRIANGLES", None, ELEMENT_ARRAY_BUFFER),
+        "idx32": (4, "TRIANGLES", None, ELEMENT_ARRAY_BUFFER),
+        "inst": (44, "ATTRIBUTES", None, None),
+    }
+
+    def __init__(self) -> None:
+        self.data: dict[str, list[bytes]] = {}
+        self.filtered: dict[str, list[bytes]] = {}
+        self.size: dict[str, int] = {}
+        self.accessors: list[dict[str, Any]] = []
+        self.pending: list[tuple[int, str]] = []  # accessor index -> stream kind
+
+    def add(self, kind: str, data: bytes, ctype: int, count: int, atype: str,
+            filtered: bytes | None = None, offset_in_element: int = 0, **extra: Any) -> int:
+        """Append ``data`` (count elements) to the stream; returns an accessor index."""
+        off = self.size.get(kind, 0)
+        if data:
+            self.data.setdefault(kind, []).append(data)
+            if filtered is not None:
+                self.filtered.setdefault(kind, []).append(filtered)
+            self.size[kind] = off + len(data)
+        return self.accessor(kind, off + offset_in_element, ctype, count, atype, **extra)
+
+    def accessor(self, kind: str, offset: int, ctype: int, count: int, atype: str,
+                 **extra: Any) -> int:
+        """An accessor into stream ``kind`` at byte ``offset``."""
+        acc: dict[str, Any] = {"componentType": ctype, "count": count, "type": atype, **extra}
+        if offset:
+            acc["byteOffset"] = offset
+        self.accessors.append(acc)
+        self.pending.append((len(self.accessors) - 1, kind))
+        return len(self.accessors) - 1
+
+
+def _quantise(v: F64, limit: float = MAX_QUANT_EXTENT) -> tuple[F64, F64, bool]:
+    """(translation, per-axis scale, 16-bit?) of a mesh's dequantisation transform."""
+    lo, hi = v.min(axis=0), v.max(axis=0)
+    ext = hi - lo
+    if float(ext.max()) > limit:
+        return np.zeros(3), np.ones(3), False
+    return lo, np.where(ext > 0, ext / STEPS, 1.0), True
+
+
+def _reorder(faces: npt.NDArray[np.uint32], n: int) -> tuple[npt.NDArray[np.uint32],
+                                                              npt.NDArray[np.int64]]:
+    """Vertex-cache order and the vertex order of first use (better compression)."""
+    import meshoptimizer as mo
+
+    flat = np.ascontiguousarray(faces.reshape(-1), dtype=np.uint32)
+    dest = np.zeros_like(flat)
+    mo.optimize_vertex_cache(dest, flat, len(flat), n)
+    idx = dest.astype(np.int64)
+    first = np.full(n, len(idx), dtype=np.int64)
+    first[idx[::-1]] = np.arange(len(idx) - 1, -1, -1)
+    order = idx[first[idx] == np.arange(len(idx))]
+    remap = np.full(n, -1, dtype=np.int64)
+    remap[order] = np.arange(len(order))
+    return remap[idx].reshape(-1, 3).astype(np.uint32), order
+
+
+def _primitive(st: _Streams, v: F64, n: npt.NDArray[np.float32], f: npt.NDArray[np.uint32],
+               features: npt.NDArray[np.uint32] | None, feature_count: int,
+               t: F64, s: F64, quant: bool) -> dict[str, Any]:
+    """Accessors of one primitive on the dequantisation grid (t, s)."""
+    f, order = _reorder(f, len(v))
+    v, n = v[order], n[order]
+    nv = len(v)
+    attrs: dict[str, int] = {}
+    if quant:
+        q = np.zeros((nv, 4), dtype=np.uint16)
+        q[:, :3] = np.clip(np.rint((v - t) / s), 0, STEPS)
+        attrs["POSITION"] = st.add("pos16", q.tobytes(), USHORT, nv, "VEC3",
+                                   min=[int(x) for x in q[:, :3].min(axis=0)],
+                                   max=[int(x) for x in q[:, :3].max(axis=0)])
+    else:
+        p = v.astype(np.float32)
+        attrs["POSITION"] = st.add("pos32", p.tobytes(), FLOAT, nv, "VEC3",
+                                   min=[float(x) for x in p.min(axis=0)],
+                                   max=[float(x) for x in p.max(axis=0)])
+    nn = n.astype(np.float64)
+    attrs["NORMAL"] = st.add("normal", _quantize_normals(nn), BYTE, nv, "VEC3",
+                             filtered=_octahedral_normals(nn), normalized=True)
+    prim: dict[str, Any] = {"attributes": attrs}
+    if features is not None:
+        fid = features[order]
+        if feature_count <= 65535:
+            buf = np.zeros((nv, 2), dtype=np.uint16)
+            buf[:, 0] = fid
+            attrs["_FEATURE_ID_0"] = st.add("fid16", buf.tobytes(), USHORT, nv, "SCALAR")
+        else:
+            attrs["_FEATURE_ID_0"] = st.add("fid32", fid.astype(np.float32).tobytes(), FLOAT,
+                                            nv, "SCALAR")
+        prim["extensions"] = {MESH_FEATURES: {"featureIds": [
+            {"featureCount": feature_count, "attribute": 0, "propertyTable": 0}]}}
+    small = nv <= 65535
+    idx = f.reshape(-1)
+    if small:
+        prim["indices"] = st.add("idx16", idx.astype(np.uint16).tobytes(), USHORT, idx.size,
+                                 "SCALAR")
+    else:
+        prim["indices"] = st.add("idx32", idx.astype(np.uint32).tobytes(), UINT, idx.size,
+                                 "SCALAR")
+    return prim
+
+
+def _quat(r: F64) -> list[float]:
+    """Unit quaternion (x, y, z, w) of a proper rotation matrix."""
+    m = r
+    tr = m[0, 0] + m[1, 1] + m[2, 2]
+    if tr > 0:
+        s = 2.0 * np.sqrt(tr + 1.0)
+        q = [(m[2, 1] - m[1, 2]) / s, (m[0, 2] - m[2, 0]) / s, (m[1, 0] - m[0, 1]) / s, s / 4]
+    elif m[0, 0] > m[1, 1] and m[0, 0] > m[2, 2]:
+        s = 2.0 * np.sqrt(1.0 + m[0, 0] - m[1, 1] - m[2, 2])
+        q = [s / 4, (m[0, 1] + m[1, 0]) / s, (m[0, 2] + m[2, 0]) / s, (m[2, 1] - m[1, 2]) / s]
+    elif m[1, 1] > m[2, 2]:
+        s = 2.0 * np.sqrt(1.0 + m[1, 1] - m[0, 0] - m[2, 2])
+        q = [(m[0, 1] + m[1, 0]) / s, s / 4, (m[1, 2] + m[2, 1]) / s, (m[0, 2] - m[2, 0]) / s]
+    else:
+        s = 2.0 * np.sqrt(1.0 + m[2, 2] - m[0, 0] - m[1, 1])
+        q = [(m[0, 2] + m[2, 0]) / s, (m[1, 2] + m[2, 1]) / s, s / 4, (m[1, 0] - m[0, 1]) / s]
+    arr = np.asarray(q, dtype=np.float64)
+    arr /= np.linalg.norm(arr)
+    return [float(x) for x in arr]
+
+
+def decompose(matrix: F64) -> tuple[F64, F64, F64] | None:
+    """(translation, rotation 3x3, scale) of an affine matrix, or None when it has shear."""
+    a = matrix[:3, :3]
+    s = np.linalg.norm(a, axis=0)
+    if np.any(s <= 1e-12):
+        return None
+    r = a / s
+    if np.linalg.det(r) < 0:
+        s = s.copy()
+        s[0] = -s[0]
+        r = r.copy()
+        r[:, 0] = -r[:, 0]
+    if not np.allclose(r.T @ r, np.eye(3), atol=1e-6):
+        return None
+    return matrix[:3, 3].copy(), r, s
+
+
+def build_tile(batches: list[Batch], groups: list[InstanceGroup], elements: list[int],
+               materials: list[Material], *, compress: bool = True,
+               quant_limit: float = MAX_QUANT_EXTENT) -> tuple[bytes, TileStats]:
+    """GLB bytes of one tile; ``elements[i]`` is the global element index of feature id i.
+    ``quant_limit``: largest batch extent quantised to 16 bits (coarse tiles allow more)."""
+    st = _Streams()
+    stats = TileStats()
+    nodes: list[dict[str, Any]] = []
+    meshes: list[dict[str, Any]] = []
+    mat_map: dict[int, int] = {}
+    nfeat = len(elements)
+
+    def material(i: int) -> int:
+        if i not in mat_map:
+            mat_map[i] = len(mat_map)
+        return mat_map[i]
+
+    for b in batches:
+        v = b.vertices @ Z_UP_TO_GLTF.T
+        n = (b.normals.astype(np.float64) @ Z_UP_TO_GLTF.T).astype(np.float32)
+        t, s, quant = _quantise(v, quant_limit)
+        prim = _primitive(st, v, n, b.faces, b.features, nfeat, t, s, quant)
+        prim["material"] = material(b.material)
+        meshes.append({"primitives": [prim]})
+        node: dict[str, Any] = {"mesh": len(meshes) - 1}
+        if quant:
+            node["translation"] = [float(x) for x in t]
+            node["scale"] = [float(x) for x in s]
+        nodes.append(node)
+        stats.triangles += len(b.faces)
+        stats.stored_triangles += len(b.faces)
+        stats.draw_calls += 1
+    cw = np.eye(4)
+    cw[:3, :3] = Z_UP_TO_GLTF
+    for g in groups:
+        allv = np.concatenate([m[1] for m in g.meshes])
+        t, s, quant = _quantise(allv)
+        prims = []
+        for mat, v, n, f in g.meshes:
+            prim = _primitive(st, v, n, f, None, nfeat, t, s, quant)
+            prim["material"] = material(mat)
+            prims.append(prim)
+        meshes.append({"primitives": prims})
+        dq = np.eye(4)
+        dq[:3, :3] = np.diag(s)
+        dq[:3, 3] = t
+        ni = len(g.matrices)
+        inst = np.zeros((ni, 11), dtype=np.float32)
+        for k, m in enumerate(g.matrices):
+            d = decompose(cw @ m @ dq)
+            if d is None:  # pragma: no cover - the tiler bakes sheared placements
+                raise ValueError("instance matrix has shear")
+            inst[k, 0:3], inst[k, 3:7], inst[k, 7:10] = d[0], _quat(d[1]), d[2]
+        inst[:, 10] = np.asarray(g.features, dtype=np.float32)
+        a_t = st.add("inst", inst.tobytes(), FLOAT, ni, "VEC3")
+        base = st.accessors[a_t].get("byteOffset", 0)
+        attrs = {"TRANSLATION": a_t,
+                 "ROTATION": st.accessor("inst", base + 12, FLOAT, ni, "VEC4"),
+                 "SCALE": st.accessor("inst", base + 28, FLOAT, ni, "VEC3"),
+                 "_FEATURE_ID_0": st.accessor("inst", base + 40, FLOAT, ni, "SCALAR")}
+        nodes.append({"mesh": len(meshes) - 1, "extensions": {
+            INSTANCING: {"attributes": attrs},
+            INSTANCE_FEATURES: {"featureIds": [
+                {"featureCount": nfeat, "attribute": 0, "propertyTable": 0}]}}})
+        stats.triangles += g.triangles * ni
+        stats.stored_triangles += g.triangles
+        stats.draw_calls += len(prims)
+        stats.instances += ni
+        stats.instanced_meshes += 1
+    gl_materials: list[dict[str, Any]] = [{}] * len(mat_map)
+    for src, dst in mat_map.items():
+        gl_materials[dst] = _material(materials[src])
+    used = [QUANTIZATION, MESH_FEATURES, METADATA]
+    required = [QUANTIZATION]
+    if groups:
+        used += [INSTANCING, INSTANCE_FEATURES]
+        required.append(INSTANCING)
+    out: dict[str, Any] = {
+        "asset": {"version": "2.0", "generator": "vrcollab"},
+        "scene": 0, "scenes": [{"nodes": list(range(len(nodes)))}],
+        "nodes": nodes, "meshes": meshes, "materials": gl_materials,
+        "accessors": st.accessors,
+    }
+    if compress:
+        used.append(EXTENSION)
+        required.append(EXTENSION)
+    out["extensionsUsed"] = used
+    out["extensionsRequired"] = required
+    table = np.asarray(elements, dtype="<u4").tobytes()
+    data = _assemble(out, st, table, compress)
+    stats.bytes = len(data)
+    stats.json_bytes = json_chunk_bytes(data)
+    return data, stats
+
+
+def _material(m: Material) -> dict[str, Any]:
+    out: dict[str, Any] = {"pbrMetallicRoughness": {
+        "baseColorFactor": [round(float(c), 4) for c in m.color],
+        "metallicFactor": round(float(m.metallic), 3),
+        "roughnessFactor": round(float(m.roughness), 3)}}
+    if m.name:
+        out["name"] = m.name[:64]
+    if m.double_sided:
+        out["doubleSided"] = True
+    if m.color[3] < 0.999:
+        out["alphaMode"] = "BLEND"
+    return out
+
+
+def _assemble(doc: dict[str, Any], st: _Streams, table: bytes, compress: bool) -> bytes:
+    blob = bytearray()
+    fallback = 0
+    views: list[dict[str, Any]] = []
+
+    def put(data: bytes, align: int = 8) -> int:
+        blob.extend(b"\x00" * (-len(blob) % align))
+        off = len(blob)
+        blob.extend(data)
+        return off
+
+    # the property table first (EXT_structural_metadata wants 8-byte aligned, plain views)
+    views.append({"buffer": 0, "byteLength": len(table)})
+    put(table)
+    doc["extensions"] = {METADATA: {
+        "schema": {"id": "vrcollab", "classes": {"element": {"properties": {
+            "element": {"type": "SCALAR", "componentType": "UINT32"}}}}},
+        "propertyTables": [{"class": "element", "count": len(table) // 4,
+                            "properties": {"element": {"values": 0}}}]}}
+    index: dict[str, int] = {}
+    for kind, chunks in st.data.items():
+        stride, mode, filt, target = _Streams.KINDS[kind]
+        raw = b"".join(chunks)
+        count = len(raw) // stride
+        gv: dict[str, Any]
+        if compress:
+            if mode == "ATTRIBUTES":
+                src = b"".join(st.filtered[kind]) if filt else raw
+                enc = encode_attributes(src, stride, count)
+            else:
+                idx = np.frombuffer(raw, dtype=np.uint16 if stride == 2 else np.uint32)
+                enc = encode_triangles(idx, int(idx.max()) + 1 if idx.size else 0)
+            off = put(enc, 4)
+            fallback += -fallback % 8
+            ext: dict[str, Any] = {"buffer": 0, "byteOffset": off, "byteLength": len(enc),
+                                   "byteStride": stride, "mode": mode, "count": count}
+            if filt:
+                ext["filter"] = filt
+            gv = {"buffer": 1, "byteOffset": fallback, "byteLength": len(raw),
+                  "extensions": {EXTENSION: ext}}
+            fallback += len(raw)
+        else:
+            gv = {"buffer": 0, "byteOffset": put(raw), "byteLength": len(raw)}
+        if mode == "ATTRIBUTES":
+            gv["byteStride"] = stride
+        if target is not None:
+            gv["target"] = target
+        index[kind] = len(views)
+        views.append(gv)
+    for acc, kind in st.pending:
+        st.accessors[acc]["bufferView"] = index[kind]
+    blob.extend(b"\x00" * (-len(blob) % 8))
+    doc["bufferViews"] = views
+    doc["buffers"] = [{"byteLength": len(blob)}]
+    if compress:
+        doc["buffers"].append({"byteLength": fallback + (-fallback % 8),
+                               "extensions": {EXTENSION: {"fallback": True}}})
+    return write_glb(doc, bytes(blob))
+
+
+def json_chunk_bytes(data: bytes) -> int:
+    """Length of a GLB's JSON chunk."""
+    return int.from_bytes(data[12:16], "little")
+
+
+def tile_json(data: bytes) -> dict[str, Any]:
+    """A tile's glTF JSON (for tests and tools)."""
+    n = json_chunk_bytes(data)
+    return dict(json.loads(data[20:20 + n]))
