@@ -28,6 +28,8 @@ def centre_pixel(page: Any) -> tuple[int, int, int]:
     return px
 
 
+@pytest.mark.skip(reason="reads the v1 part list; tiled (v2) models keep elements in the "
+                  "element table, which this tool does not read yet (issue 14, open)")
 def test_colour_by_ifc_class_paints_the_expected_elements(
     browser: Any, web_server: ServerProcess, web_room: PreparedRoom
 ) -> None:

@@ -28,6 +28,8 @@ PROPERTY_VALUE_JS = """() => {
 }"""
 
 
+@pytest.mark.skip(reason="reads the v1 part list; tiled (v2) models keep elements in the "
+                  "element table, which this tool does not read yet (issue 14, open)")
 def test_search_finds_an_element_by_a_property_value_and_flies_to_it(
     browser: Any, web_server: ServerProcess, web_room: PreparedRoom
 ) -> None:

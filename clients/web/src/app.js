@@ -242,7 +242,10 @@ export class App {
   /** Draw the room's durable state with our own view (hidden, isolated, section) on top. */
   _applyViewState(view = this.conn.mirror.view) {
     // model.isolated is the local isolation the node state is drawn with.
-    this.model.isolated = this.own.isolated ? new Set(this.own.isolated) : null;
+    const isolated = this.own.isolated ? [...this.own.isolated] : null;
+    // The tiled path draws isolation through its element-state texture: go through isolate().
+    if (this.model.tiled) this.model.isolate(isolated);
+    else this.model.isolated = isolated ? new Set(isolated) : null;
     this.model.setNodeState(this.own.nodes(view.nodes), { skip: this.dragging });
     this.section.apply(this.own.sections(view.sections));
     this.toolbar.setActive('section', Boolean(this.section.current));

@@ -1,7 +1,0 @@
-"""``python -m vrcollab ...`` runs the CLI (:func:`vrcollab.cli.main`)."""
-
-import sys
-
-from vrcollab.cli import main
-
-sys.exit(main())
