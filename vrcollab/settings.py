@@ -24,6 +24,10 @@ class Settings(BaseSettings):
         description="'' = sqlite file in data_dir; 'memory://' for tests; postgresql://... later",
     )
     broker_url: str = Field(default="memory://", description="'memory://' or redis://...")
+    cluster_lease_ms: int = Field(
+        default=3000, description="room ownership lease (redis broker); failover within this")
+    cluster_stream_maxlen: int = Field(
+        default=10_000, description="entries kept per room stream (redis broker)")
 
     # --- HTTP / websocket server ---------------------------------------------------------
     host: str = "127.0.0.1"

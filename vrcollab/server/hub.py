@@ -16,8 +16,9 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
+from vrcollab.cluster.broker import Broker, open_broker
 from vrcollab.errors import StoreError
 from vrcollab.server.connection import (
     CLOSE_GOING_AWAY,
@@ -38,11 +39,60 @@ from vrcollab.sync.codec import (
     server_json,
 )
 from vrcollab.sync.limits import RoomLimits
-from vrcollab.sync.messages import Cmd, Commit, Hello, InvalidOp, Op, Outbox, ServerMessage, Welcome
+from vrcollab.sync.messages import (
+    Cmd,
+    Commit,
+    Hello,
+    InvalidOp,
+    Op,
+    Outbox,
+    Pose,
+    ServerMessage,
+    Welcome,
+)
 from vrcollab.sync.room import Room, RoomFullError
 from vrcollab.sync.text import scrub
 
+if TYPE_CHECKING:
+    from vrcollab.cluster.owner import OwnerRelay
+
 log = logging.getLogger("vrcollab.server")
+
+
+class RoomView(Protocol):
+    """The part of a live room its callers touch: poses in, the model it welcomes with."""
+
+    model: dict[str, Any] | None
+
+    def set_pose(self, session_id: str, pose: Pose) -> None:
+        """Record the pose."""
+        ...
+
+
+class LiveRoom(Protocol):
+    """What the websocket endpoint talks to: the room's worker when this process owns it,
+    or a :class:`vrcollab.cluster.forward.RemoteRoom` forwarding to the owner."""
+
+    @property
+    def room(self) -> RoomView:
+        """Takes poses; holds the model."""
+        ...
+
+    async def join(self, conn: Connection, user_id: str, role: str, hello: Hello) -> bool:
+        """Join; False when the room moved or stopped (ask the hub again)."""
+        ...
+
+    def submit_op(self, session_id: str, op: Op | InvalidOp) -> None:
+        """Queue an op."""
+        ...
+
+    def submit_cmd(self, session_id: str, cmd: Cmd) -> None:
+        """Queue a command."""
+        ...
+
+    def leave(self, session_id: str) -> None:
+        """The session ended."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +147,7 @@ class RoomWorker:
         self._task = asyncio.create_task(self._run(), name=f"room-{room.room_id}")
         self.commit_latency_s: list[float] = []
         self._parts: dict[Any, list[str]] = {}  # welcome parts of the latest state (R6)
+        self.relay: OwnerRelay | None = None  # set when other processes have sessions here
 
     # --- called by the websocket endpoint --------------------------------------------------
 
@@ -105,10 +156,16 @@ class RoomWorker:
         has stopped (get a fresh one from the hub)."""
         if self.stopped:
             return False
+        await self.enqueue_join(conn, user_id, role, hello)
+        return True
+
+    def enqueue_join(self, conn: Any, user_id: str, role: str,
+                     hello: Hello) -> asyncio.Future[None]:
+        """Queue a join now (in order with what is queued after it); the future resolves once
+        the welcome is queued on ``conn``."""
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.queue.put_nowait(_Join(conn, user_id, role, hello, done))
-        await done
-        return True
+        return done
 
     def submit_op(self, session_id: str, op: Op | InvalidOp) -> None:
         """Queue an op (answered with ack or reject after the write)."""
@@ -223,8 +280,10 @@ class RoomWorker:
                 continue
             text = _broadcast_frame(send.msg)
             for sid, conn in self.conns.items():
-                if sid != send.exclude:
+                if sid != send.exclude and not getattr(conn, "remote", False):
                     conn.send(text, counted=counted)
+            if self.relay is not None:  # other processes' sessions: one entry for all
+                self.relay.broadcast(text, send.exclude, counted)
 
     def _welcome(self, conn: Connection, msg: Welcome) -> None:
         """Queue a welcome, paged into parts when large (R6); bounded by the room limits, so
@@ -277,6 +336,8 @@ class RoomWorker:
                     log.error("cannot encode the pose of %s; dropped", sid, exc_info=True)
             for conn in self.conns.values():
                 conn.offer_poses(batch, now_wall)
+            if self.relay is not None:
+                self.relay.poses(batch, now_wall)
         hb, idle = self.settings.heartbeat_timeout_s, self.settings.idle_timeout_s
         for conn in self.conns.values():
             if now_mono - conn.last_seen > hb:
@@ -317,9 +378,10 @@ def room_limits(s: Settings) -> RoomLimits:
 class RoomHub:
     """Loads rooms on first join, runs the tick loop, shuts everything down."""
 
-    def __init__(self, store: Store, settings: Settings) -> None:
+    def __init__(self, store: Store, settings: Settings, broker: Broker | None = None) -> None:
         self.store = store
         self.settings = settings
+        self.broker = broker if broker is not None else open_broker(settings)
         self.workers: dict[str, RoomWorker] = {}
         self.members: dict[str, MemberGate] = {}
         self._load_lock = asyncio.Lock()
@@ -328,24 +390,46 @@ class RoomHub:
     def start(self) -> None:
         """Start the tick loop (call from the running loop)."""
         self._tick_task = asyncio.create_task(self._tick_loop(), name="tick")
+        self.broker.start(self)
 
-    async def worker(self, record: RoomRecord) -> RoomWorker:
-        """The live worker of a room, loading it from the store if needed."""
+    async def worker(self, record: RoomRecord) -> LiveRoom:
+        """The live room: its worker (loaded from the store if needed) when this process owns
+        it, else the broker's forwarder to the owning process."""
         w = self.workers.get(record.room_id)
         if w is not None:
             return w
         async with self._load_lock:
             w = self.workers.get(record.room_id)
             if w is None:
+                remote = await self.broker.claim(record)
+                if remote is not None:
+                    return remote
                 s = self.settings
-                room = await asyncio.to_thread(
-                    load_room, self.store, record, replay_window=s.replay_window,
-                    tick_hz=s.tick_hz, heartbeat_s=min(10.0, s.heartbeat_timeout_s / 3),
-                )
+                try:
+                    room = await asyncio.to_thread(
+                        load_room, self.store, record, replay_window=s.replay_window,
+                        tick_hz=s.tick_hz, heartbeat_s=min(10.0, s.heartbeat_timeout_s / 3),
+                    )
+                except BaseException:
+                    self.broker.abandon(record.room_id)
+                    raise
                 room.limits = room_limits(s)
                 w = RoomWorker(room, self.store, s, self._drop)
                 self.workers[record.room_id] = w
+                self.broker.attach(w)
             return w
+
+    def forget(self, w: RoomWorker) -> None:
+        """Stop handing out a worker whose room moved to another process (it drains alone)."""
+        if self.workers.get(w.room.room_id) is w:
+            del self.workers[w.room.room_id]
+
+    def online_users(self, room_id: str) -> set[str]:
+        """User ids with a live session in the room, on any process."""
+        w = self.workers.get(room_id)
+        if w is not None:
+            return {e.user_id for e in w.room.presence.entries.values()}
+        return self.broker.online(room_id) or set()
 
     def admit(self, user_id: str) -> MemberGate | None:
         """Count a new session of a member; None when it already has ``max_sessions_per_member``
@@ -355,7 +439,10 @@ class RoomHub:
         if gate is None:
             gate = self.members[user_id] = MemberGate(
                 s.member_rate_limit_per_second, s.member_rate_limit_burst, time.monotonic())
-        if gate.sessions >= s.max_sessions_per_member:
+        if gate.sessions >= s.max_sessions_per_member or not self.broker.admit(
+                user_id, s.max_sessions_per_member):
+            if gate.sessions == 0:
+                del self.members[user_id]
             return None
         gate.sessions += 1
         return gate
@@ -364,6 +451,7 @@ class RoomHub:
         """A session of the member ended."""
         gate = self.members.get(user_id)
         if gate is not None:
+            self.broker.release(user_id)
             gate.sessions -= 1
             if gate.sessions <= 0:
                 del self.members[user_id]
@@ -385,6 +473,7 @@ class RoomHub:
     def _drop(self, w: RoomWorker) -> None:
         if self.workers.get(w.room.room_id) is w:
             del self.workers[w.room.room_id]
+        self.broker.detach(w)
 
     async def _tick_loop(self) -> None:
         period = 1.0 / max(1.0, self.settings.tick_hz)
@@ -422,3 +511,4 @@ class RoomHub:
         for w in list(self.workers.values()):
             await w.shutdown()
         self.workers.clear()
+        await self.broker.close()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from vrcollab.errors import NotFoundError
 from vrcollab.server.api import CurrentUser, StoreDep
@@ -22,19 +22,24 @@ _ORDER = {"owner": 0, "editor": 1, "reviewer": 2, "viewer": 3}
 
 
 @router.get("/rooms/{room_id}/members")
-def room_members(room_id: str, user: CurrentUser, store: StoreDep) -> dict[str, Any]:
-    """``{"room_id", "members": [{"user_id", "name", "role"}]}``, owners first, then by name."""
+def room_members(room_id: str, request: Request, user: CurrentUser,
+                 store: StoreDep) -> dict[str, Any]:
+    """``{"room_id", "members": [{"user_id", "name", "role", "online"}]}``, owners first, then
+    by name; ``online`` is true while the member has a session in the room on any server
+    process."""
     try:
         room = store.get_room(room_id)
     except NotFoundError:
         raise NotFoundError(f"no room {room_id}") from None
     require_role(store, room.project_id, user, "viewer")
-    rows = []
+    online = request.app.state.hub.online_users(room_id)
+    rows: list[dict[str, Any]] = []
     for user_id, role in store.members(room.project_id).items():
         try:
             name = store.get_user(user_id).name
         except NotFoundError:
             continue
-        rows.append({"user_id": user_id, "name": name, "role": role})
+        rows.append({"user_id": user_id, "name": name, "role": role,
+                     "online": user_id in online})
     rows.sort(key=lambda r: (_ORDER.get(r["role"], 9), r["name"].lower(), r["user_id"]))
     return {"room_id": room_id, "members": rows}

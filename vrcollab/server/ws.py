@@ -29,7 +29,7 @@ from vrcollab.server.connection import (
     MemberGate,
     TokenBucket,
 )
-from vrcollab.server.hub import RoomHub, RoomWorker
+from vrcollab.server.hub import LiveRoom, RoomHub
 from vrcollab.settings import Settings
 from vrcollab.store import Store
 from vrcollab.store.base import RoomRecord, new_id
@@ -166,7 +166,7 @@ async def _read_hello(ws: WebSocket, settings: Settings, limits: Limits) -> Hell
 
 
 async def _read_loop(
-    ws: WebSocket, conn: Connection, worker: RoomWorker, settings: Settings, limits: Limits,
+    ws: WebSocket, conn: Connection, worker: LiveRoom, settings: Settings, limits: Limits,
     gate: MemberGate,
 ) -> None:
     bucket = TokenBucket(settings.rate_limit_per_second, settings.rate_limit_burst,

@@ -1,0 +1,110 @@
+"""The broker: what the room hub asks when several processes serve one service.
+
+:class:`LocalBroker` is the embedded default (``broker_url=memory://``): this process owns every
+room, sessions and presence are counted by the hub alone, nothing leaves the process.
+:class:`vrcollab.cluster.redis_broker.RedisBroker` (``broker_url=redis://...``) elects one owner
+per room with a lease, forwards the sessions of other processes to it and relays its commits
+and poses (docs/cluster.md).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+from vrcollab.errors import ConfigError
+from vrcollab.settings import Settings
+from vrcollab.store.base import RoomRecord
+
+if TYPE_CHECKING:
+    from vrcollab.server.hub import LiveRoom, RoomHub, RoomWorker
+
+
+class Broker(Protocol):
+    """Room ownership, forwarding and shared counters for the hub."""
+
+    node_id: str
+
+    def start(self, hub: RoomHub) -> None:
+        """Start background work (call from the running loop)."""
+        ...
+
+    async def claim(self, record: RoomRecord) -> LiveRoom | None:
+        """None when this process now owns the room (the hub loads it and calls
+        :meth:`attach`); otherwise a live room that forwards to the owner."""
+        ...
+
+    def attach(self, worker: RoomWorker) -> None:
+        """The owned room's worker is running: relay its commits and poses."""
+        ...
+
+    def abandon(self, room_id: str) -> None:
+        """Give up a claimed room whose load failed."""
+        ...
+
+    def detach(self, worker: RoomWorker) -> None:
+        """The owned room's worker stopped: release the room."""
+        ...
+
+    def admit(self, user_id: str, limit: int) -> bool:
+        """Count one more session of a member across processes; False beyond ``limit``."""
+        ...
+
+    def release(self, user_id: str) -> None:
+        """A session of the member ended."""
+        ...
+
+    def online(self, room_id: str) -> set[str] | None:
+        """User ids present in a room owned elsewhere (None: not known here)."""
+        ...
+
+    async def close(self) -> None:
+        """Release every room and connection."""
+        ...
+
+
+class LocalBroker:
+    """One process owns everything: every call is answered locally."""
+
+    node_id = "local"
+
+    def start(self, hub: RoomHub) -> None:
+        """Nothing to start."""
+
+    async def claim(self, record: RoomRecord) -> LiveRoom | None:
+        """Always ours."""
+        return None
+
+    def attach(self, worker: RoomWorker) -> None:
+        """Nothing to relay."""
+
+    def abandon(self, room_id: str) -> None:
+        """Nothing was claimed."""
+
+    def detach(self, worker: RoomWorker) -> None:
+        """Nothing to release."""
+
+    def admit(self, user_id: str, limit: int) -> bool:
+        """The hub's own count is the whole count."""
+        return True
+
+    def release(self, user_id: str) -> None:
+        """Nothing shared."""
+
+    def online(self, room_id: str) -> set[str] | None:
+        """Every live room is in the hub."""
+        return None
+
+    async def close(self) -> None:
+        """Nothing to close."""
+
+
+def open_broker(settings: Settings) -> Broker:
+    """The broker named by ``Settings.broker_url`` (memory:// or redis://...)."""
+    url = settings.broker_url
+    if url in ("", "memory://"):
+        return LocalBroker()
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        from vrcollab.cluster.redis_broker import RedisBroker
+
+        return RedisBroker(url, settings)
+    raise ConfigError(f"unsupported broker_url {url!r} (use memory:// or redis://host:port/db)")
