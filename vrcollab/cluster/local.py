@@ -25,6 +25,8 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
+
 from vrcollab.errors import ConfigError
 from vrcollab.settings import Settings, load_settings
 
@@ -187,14 +189,11 @@ class LocalCluster:
             env = {**self.env, "VRCOLLAB_PORT": str(p)}
             proc = self._spawn(f"server{i}", [sys.executable, "-m", "vrcollab.server.serve"],
                                env=env)
-            import httpx
-
             _wait(lambda p=p: httpx.get(f"http://127.0.0.1:{p}/api/health").status_code == 200,
                   f"server {i}", proc)
         cfg = self.root / "haproxy.cfg"
         cfg.write_text(haproxy_config(self.port, ports))
         self._spawn("haproxy", [haproxy, "-f", str(cfg), "-db"])
-        import httpx
 
         _wait(lambda: httpx.get(base + "/api/health").status_code == 200, "haproxy",
               self.procs[-1][1])
