@@ -111,7 +111,7 @@ class LocalCluster:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, **kw)  # type: ignore[call-overload]
         log.close()
         self.procs.append((name, proc))
-        return proc  # type: ignore[no-any-return]
+        return proc
 
     def postgres(self) -> str:
         """Start Postgres (initdb once); the database URL."""
@@ -136,8 +136,11 @@ class LocalCluster:
         import psycopg
 
         base = f"host=127.0.0.1 port={port} user=postgres"
-        _wait(lambda: psycopg.connect(base + " dbname=postgres").close() or True,
-              "postgres", proc)
+        def up() -> bool:
+            psycopg.connect(base + " dbname=postgres").close()
+            return True
+
+        _wait(up, "postgres", proc)
         with psycopg.connect(base + " dbname=postgres", autocommit=True) as conn:
             if conn.execute("SELECT 1 FROM pg_database WHERE datname = 'vrcollab'").fetchone() \
                     is None:
