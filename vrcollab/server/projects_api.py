@@ -393,10 +393,15 @@ def make_router(settings: Settings) -> APIRouter:
         own = given is None
         svc = given if given is not None else await asyncio.to_thread(open_services, settings)
         app.state.catalog_services = svc
+        from vrcollab.cluster.job_relay import start_job_relay
+
+        relay = start_job_relay(settings, svc.events)  # progress to clients of any process
         svc.runner.start()
         try:
             yield
         finally:
+            if relay is not None:
+                await relay.close()
             with contextlib.suppress(Exception):
                 await asyncio.to_thread(svc.close if own else svc.runner.stop)
 
