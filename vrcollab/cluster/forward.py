@@ -23,7 +23,7 @@ import redis.asyncio as aioredis
 
 from vrcollab.cluster import wire
 from vrcollab.cluster.owner import CLOSE_MOVED, keys
-from vrcollab.cluster.streams import OrderedWriter
+from vrcollab.cluster.streams import OrderedWriter, subscription
 from vrcollab.errors import StoreError
 from vrcollab.server.connection import CLOSE_TIMEOUT, Connection
 from vrcollab.store.base import RoomRecord
@@ -201,19 +201,10 @@ class RemoteRoom:
             fut.set_result(ok)
 
     async def _poses_out(self) -> None:
-        ps = self.r.pubsub(ignore_subscribe_messages=True)
-        await ps.subscribe(self.k["pout"])
-        try:
-            while True:
-                msg = await ps.get_message(timeout=1.0)
-                if msg is None:
-                    continue
-                t, batch = wire.pose_frame_from(msg["data"])
-                for conn in self.conns.values():
-                    conn.offer_poses(batch, t)
-        finally:
-            with contextlib.suppress(Exception):
-                await ps.aclose()
+        async for data in subscription(self.r, self.k["pout"]):
+            t, batch = wire.pose_frame_from(data)
+            for conn in self.conns.values():
+                conn.offer_poses(batch, t)
 
     async def _flush_poses(self) -> None:
         period = 1.0 / max(1.0, self.settings.tick_hz)

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import redis.asyncio as aioredis
 
 from vrcollab.cluster import wire
-from vrcollab.cluster.streams import OrderedWriter
+from vrcollab.cluster.streams import OrderedWriter, subscription
 from vrcollab.sync.codec import EncodeError, encode_server
 from vrcollab.sync.messages import ServerMessage
 from vrcollab.sync.room import RoomFullError
@@ -229,20 +229,13 @@ class OwnerRelay:
         self.entry(request_id, "srvdone", json.dumps(reply))
 
     async def _poses_in(self) -> None:
-        ps = self.r.pubsub(ignore_subscribe_messages=True)
-        await ps.subscribe(self.k["pin"])
-        try:
-            while True:
-                msg = await ps.get_message(timeout=1.0)
-                if msg is None or self.worker is None:
-                    continue
-                room = self.worker.room
-                for sid, pose in wire.poses_from(msg["data"]).items():
-                    if sid in self.remote:
-                        room.set_pose(sid, pose)
-        finally:
-            with contextlib.suppress(Exception):
-                await ps.aclose()
+        async for data in subscription(self.r, self.k["pin"]):
+            if self.worker is None:
+                continue
+            room = self.worker.room
+            for sid, pose in wire.poses_from(data).items():
+                if sid in self.remote:
+                    room.set_pose(sid, pose)
 
     # --- lease -----------------------------------------------------------------------------
 
@@ -253,6 +246,12 @@ class OwnerRelay:
             await asyncio.sleep(period)
             try:
                 ok = await self._renew(keys=[self.k["lease"]], args=[self.token, self.lease_ms])
+                if not ok and await self.r.set(self.k["lease"], self.token, nx=True,
+                                               px=self.lease_ms):
+                    # expired while this loop was stalled, and nobody took it meanwhile (SET NX
+                    # is atomic): still the only owner; edges that saw it vacant reconnect
+                    log.warning("lease of %s expired (stalled loop); taken again", self.room_id)
+                    ok = True
                 if ok:
                     deadline = time.monotonic() + self.lease_ms / 1000.0
                     w = self.worker

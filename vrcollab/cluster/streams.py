@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
+from collections.abc import AsyncIterator
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -81,3 +82,24 @@ async def last_id(r: aioredis.Redis, stream: str) -> str:
     """The id of the newest entry of ``stream`` ("0-0" when empty): read after it."""
     rows = await r.xrevrange(stream, count=1)
     return str(rows[0][0]) if rows else "0-0"
+
+
+async def subscription(r: aioredis.Redis, channel: str) -> AsyncIterator[str]:
+    """The messages of a pub/sub channel, resubscribing after a lost connection (Redis drops
+    subscribers whose output buffer overflows; poses are ephemeral, so a gap is harmless)."""
+    while True:
+        ps = r.pubsub(ignore_subscribe_messages=True)
+        try:
+            await ps.subscribe(channel)
+            while True:
+                msg: Any = await ps.get_message(timeout=1.0)
+                if msg is not None:
+                    yield msg["data"]
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.warning("subscription to %s lost; resubscribing", channel, exc_info=True)
+            await asyncio.sleep(0.5)
+        finally:
+            with contextlib.suppress(Exception):
+                await ps.aclose()
