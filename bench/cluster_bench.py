@@ -186,7 +186,8 @@ def main(argv: list[str] | None = None) -> int:
         db, pg_note = pg_url, "Postgres"
     env = {"VRCOLLAB_DATABASE_URL": db, "VRCOLLAB_BROKER_URL": redis_url,
            "VRCOLLAB_TICK_HZ": "20", "VRCOLLAB_RATE_LIMIT_PER_SECOND": "1000",
-           "VRCOLLAB_RATE_LIMIT_BURST": "1000", "VRCOLLAB_CLUSTER_LEASE_MS": "3000"}
+           "VRCOLLAB_RATE_LIMIT_BURST": "1000", "VRCOLLAB_CLUSTER_LEASE_MS": "3000",
+           "VRCOLLAB_MAX_CONNECTIONS_PER_ADDRESS": "5000", "VRCOLLAB_MAX_CONNECTIONS": "5000"}
     servers = [ServerProcess(tmp / f"p{i}", env=env) for i in range(3)]
     try:
         for s in servers:
@@ -242,11 +243,13 @@ def main(argv: list[str] | None = None) -> int:
         redis_proc.terminate()
         redis_proc.wait(10)
 
+    load = os.getloadavg()[0]
     rows = [("all clients on the owner's process", "local"),
             ("clients on three processes (split room)", "split")]
     lines = [
         "# Cluster benchmark (issue 12)", "",
-        f"{platform.node()} · {os.cpu_count()} CPUs (shared) · {time.strftime('%Y-%m-%d %H:%M')}"
+        f"{platform.node()} · {os.cpu_count()} CPUs (shared; load average {load:.1f} at the end) · "
+        f"{time.strftime('%Y-%m-%d %H:%M')}"
         f" · 3 server processes · database: {pg_note} · redis-server · {args.rooms} rooms x "
         f"{args.clients} clients · poses {args.pose_hz:g} Hz, tick 20 Hz · "
         f"{args.measure} measuring clients per room (1 op/s each) · {args.seconds:g} s window",
