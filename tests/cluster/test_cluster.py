@@ -32,16 +32,23 @@ async def until(pred: object, timeout: float = 20.0) -> None:
             await asyncio.sleep(0.02)
 
 
-async def test_two_processes_see_each_others_ops_and_poses_in_order(
-        tmp_path: Path, database_url: str, redis_url: str) -> None:  # noqa: F811
-    with Cluster(tmp_path, database_url, redis_url, 2, env=FAST) as cl:
+@pytest.mark.parametrize("n", [2, 3])
+async def test_processes_see_each_others_ops_and_poses_in_order(
+        tmp_path: Path, database_url: str, redis_url: str, n: int) -> None:  # noqa: F811
+    with Cluster(tmp_path, database_url, redis_url, n, env=FAST) as cl:
         room = cl.room()
-        p0, p1 = cl.servers
+        p0, p1 = cl.servers[:2]
         rita = cl.token(room.project_id, "reviewer", "Rita")
         a = RoomClient(p0.base_url, room.room_id, room.owner_token, name="A")
         await a.connect()  # first in: p0 owns the room
         b = RoomClient(p1.base_url, room.room_id, rita, name="B")
         await b.connect()  # forwarded to p0
+        others = []
+        if n == 3:  # a third process with its own session, also forwarded
+            third = RoomClient(cl.servers[2].base_url, room.room_id,
+                               cl.token(room.project_id, "viewer", "Cy"), name="C")
+            await third.connect()
+            others.append(third)
         await until(lambda: b.session_id in a.presence and a.session_id in b.presence)
 
         futs = []
@@ -54,7 +61,12 @@ async def test_two_processes_see_each_others_ops_and_poses_in_order(
         assert sorted(m["seq"] for m in acks) == list(range(1, final + 1))
         await a.wait_seq(final)
         await b.wait_seq(final)  # the mirrors refuse gaps: commits came in order
+        for c in others:
+            await c.wait_seq(final)
+            assert [m["seq"] for m in c.messages if m["type"] == "commit"] == list(
+                range(1, final + 1))  # a viewer on a third process: every commit, in order
         assert a.state == b.state
+        assert all(c.state == a.state for c in others)
         assert len(a.state.annotations) == 60
         # each saw the other's commits in seq order, each seq once
         for c in (a, b):
@@ -70,6 +82,10 @@ async def test_two_processes_see_each_others_ops_and_poses_in_order(
             await b.pose(([1.0, 1.6, float(i)], [0, 0, 0, 1]))
             await asyncio.sleep(0.03)
         await until(lambda: a.session_id in b.poses and b.session_id in a.poses)
+        for c in others:  # from both, through the owner
+            await until(lambda c=c: c.poses.get(a.session_id, {}).get("head", {}).get("p")
+                        == [0.0, 1.6, 19.0] and c.poses.get(b.session_id, {}).get(
+                            "head", {}).get("p") == [1.0, 1.6, 19.0])
         await until(lambda: b.poses[a.session_id]["head"]["p"][2] == 19.0
                     and a.poses[b.session_id]["head"]["p"][2] == 19.0)
 
@@ -79,10 +95,12 @@ async def test_two_processes_see_each_others_ops_and_poses_in_order(
                           headers={"Authorization": f"Bearer {rita}"})
             return {m["name"]: m["online"] for m in r.json()["members"]}
 
-        await until(lambda: online() == {"Owner": True, "Rita": True})
+        names = {"Owner": True, "Rita": True, **({"Cy": True} if others else {})}
+        await until(lambda: online() == names)
         await b.close()
-        await until(lambda: online() == {"Owner": True, "Rita": False})
-        await a.close()
+        await until(lambda: online() == {**names, "Rita": False})
+        for c in (a, *others):
+            await c.close()
 
 
 async def _reconnect(c: RoomClient, bases: list[str], room_id: str) -> None:
@@ -211,3 +229,19 @@ async def test_sessions_per_member_are_counted_across_processes(
         assert again.connected
         for c in (held[1], again):
             await c.close()
+
+
+async def test_sessions_of_a_killed_edge_leave_the_room(
+        tmp_path: Path, database_url: str, redis_url: str) -> None:  # noqa: F811
+    with Cluster(tmp_path, database_url, redis_url, 2, env=FAST) as cl:
+        room = cl.room()
+        p0, p1 = cl.servers
+        a = RoomClient(p0.base_url, room.room_id, room.owner_token, name="A")
+        await a.connect()
+        b = RoomClient(p1.base_url, room.room_id, cl.token(room.project_id, "viewer", "V"))
+        await b.connect()
+        await until(lambda: b.session_id in a.presence)
+        p1.kill()  # the edge dies: no close, no leave from it
+        await until(lambda: b.session_id not in a.presence, 30)  # no ghost avatar
+        assert a.connected
+        await a.close()

@@ -51,6 +51,14 @@ return 0
 """
 
 
+def node_key(node_id: str) -> str:
+    """A process's liveness key (refreshed every second, expires after NODE_TTL_MS)."""
+    return f"vrc:node:{node_id}"
+
+
+NODE_TTL_MS = 5000
+
+
 def keys(room_id: str) -> dict[str, str]:
     """The Redis names of one room."""
     return {"lease": f"vrc:lease:{room_id}", "in": f"vrc:in:{room_id}",
@@ -75,9 +83,10 @@ class RemoteConnection:
 
     remote = True
 
-    def __init__(self, relay: OwnerRelay, session_id: str) -> None:
+    def __init__(self, relay: OwnerRelay, session_id: str, node: str) -> None:
         self.relay = relay
         self.session_id = session_id
+        self.node = node  # the edge process holding the socket
         self.close_code: int | None = None
         self.close_reason = ""
         self.op_slots = _Slots(relay, session_id)
@@ -193,7 +202,7 @@ class OwnerRelay:
             if w.stopped or self.lost:
                 self.entry(sid, "retry")
                 return
-            rc = RemoteConnection(self, sid)
+            rc = RemoteConnection(self, sid, f["node"])
             self.remote[sid] = rc
             w.enqueue_join(rc, f["user"], f["role"], wire.hello_from(f["b"]))
         elif kind == "op":
@@ -254,6 +263,7 @@ class OwnerRelay:
                     ok = True
                 if ok:
                     deadline = time.monotonic() + self.lease_ms / 1000.0
+                    await self._drop_dead_edges()
                     w = self.worker
                     if w is not None:
                         users = sorted({e.user_id for e in w.room.presence.entries.values()})
@@ -268,6 +278,23 @@ class OwnerRelay:
                     continue
             self._give_up()
             return
+
+    async def _drop_dead_edges(self) -> None:
+        """Sessions of an edge process that stopped beating (killed) leave the room: no ghost
+        avatars (R11), just as a missed heartbeat ends a local session."""
+        nodes = sorted({rc.node for rc in self.remote.values()})
+        if not nodes or self.worker is None:
+            return
+        pipe = self.r.pipeline(transaction=False)
+        for n in nodes:
+            pipe.exists(node_key(n))
+        dead = {n for n, up in zip(nodes, await pipe.execute(), strict=True) if not up}
+        for sid, rc in list(self.remote.items()):
+            if rc.node in dead:
+                log.warning("room %s: edge %s is gone; %s leaves", self.room_id, rc.node, sid)
+                rc.close_code = CLOSE_MOVED
+                del self.remote[sid]
+                self.worker.leave(sid)
 
     def _give_up(self) -> None:
         """The lease is gone (expired while we could not renew): another process may own the

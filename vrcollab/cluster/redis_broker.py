@@ -27,7 +27,7 @@ import redis
 import redis.asyncio as aioredis
 
 from vrcollab.cluster.forward import RemoteRoom
-from vrcollab.cluster.owner import OwnerRelay, keys
+from vrcollab.cluster.owner import NODE_TTL_MS, OwnerRelay, keys, node_key
 from vrcollab.cluster.streams import last_id
 from vrcollab.settings import Settings
 from vrcollab.store.base import RoomRecord
@@ -82,6 +82,14 @@ class RedisBroker:
         """Start refreshing this process's session counts."""
         self.hub = hub
         self._tasks.append(asyncio.create_task(self._refresh_sessions(), name="sessions"))
+        self._tasks.append(asyncio.create_task(self._beat(), name="node-beat"))
+
+    async def _beat(self) -> None:
+        """This process is alive: owners drop the remote sessions of a process that stops."""
+        while True:
+            with contextlib.suppress(Exception):
+                await self.r.set(node_key(self.node_id), "1", px=NODE_TTL_MS)
+            await asyncio.sleep(1.0)
 
     # --- rooms -----------------------------------------------------------------------------
 
@@ -209,6 +217,8 @@ class RedisBroker:
         for task in list(self._bg):
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(task, 5.0)
+        with contextlib.suppress(Exception):
+            await self.r.delete(node_key(self.node_id))
         for member_user, members in self.sessions.items():
             with contextlib.suppress(redis.RedisError):
                 self.sync.zrem(f"vrc:sess:{member_user}", *members)
