@@ -41,7 +41,7 @@ from vrcollab.store.catalog import (
     VersionFile,
     VersionRecord,
 )
-from vrcollab.store.catalog_sqlite import open_catalog
+from vrcollab.store.factory import open_catalog
 
 MULTIPART_SLACK = 64 * 1024  # headers and small fields on top of the file itself
 DRAIN_AFTER_LIMIT = 8 * 1024 * 1024

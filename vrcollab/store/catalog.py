@@ -8,7 +8,6 @@ thread-safe because the job runner updates jobs from its own thread.
 
 from __future__ import annotations
 
-import secrets
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -16,15 +15,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from vrcollab.errors import NotFoundError, StoreError
+from vrcollab.store.base import new_id
 
 JobStatus = Literal["queued", "running", "done", "failed"]
 VersionStatus = Literal["converting", "ready", "failed"]
 JOB_STATUSES: tuple[str, ...] = ("queued", "running", "done", "failed")
-
-
-def new_id(prefix: str) -> str:
-    """A short random id such as ``m-3fa9c2d18e01``."""
-    return f"{prefix}-{secrets.token_hex(6)}"
 
 
 @dataclass(frozen=True)
@@ -71,6 +66,8 @@ class JobRecord:
     error_code: str | None = None
     started: float | None = None
     finished: float | None = None
+    worker: str | None = None  # who runs it (JobRunner.worker_id), while running
+    lease_until: float | None = None  # the worker renews this; past it the job is recovered
 
 
 @dataclass(frozen=True)
@@ -166,8 +163,18 @@ class Catalog(ABC):
         """Jobs, oldest first, filtered by project, version and status."""
 
     @abstractmethod
-    def claim_next_job(self) -> JobRecord | None:
-        """Atomically move the next queued job to ``running`` (attempts + 1) and return it.
+    def update_job_if(self, job_id: str, *, when_status: str, when_worker: str | None,
+                      **changes: Any) -> JobRecord | None:
+        """Compare and set: change a job only while its status and worker are still these;
+        None when another process changed it first (a lease renewal, a recovery, a finish)."""
+
+    @abstractmethod
+    def claim_next_job(self, *, worker: str | None = None,
+                       lease_s: float | None = None) -> JobRecord | None:
+        """Atomically move the next queued job to ``running`` (attempts + 1) and return it,
+        held by ``worker`` until ``now + lease_s`` (no lease: whoever starts next recovers it).
+        Safe across processes sharing the database (Postgres: ``FOR UPDATE SKIP LOCKED``;
+        SQLite: ``BEGIN IMMEDIATE``).
 
         Fair between projects: the oldest queued job of the projects with the fewest running
         jobs, ties going to the project whose last job started longest ago (never first), so
@@ -179,7 +186,8 @@ class Catalog(ABC):
 
 
 _JOB_FIELDS = frozenset(
-    {"status", "stage", "percent", "error", "error_code", "attempts", "started", "finished"}
+    {"status", "stage", "percent", "error", "error_code", "attempts", "started", "finished",
+     "worker", "lease_until"}
 )
 
 
@@ -332,7 +340,17 @@ class MemoryCatalog(Catalog):
                 and (version_id is None or j.version_id == version_id)
             ]
 
-    def claim_next_job(self) -> JobRecord | None:
+    def update_job_if(self, job_id: str, *, when_status: str, when_worker: str | None,
+                      **changes: Any) -> JobRecord | None:
+        check_job_changes(changes)
+        with self._lock:
+            job = self.get_job(job_id)
+            if job.status != when_status or job.worker != when_worker:
+                return None
+            return self.update_job(job_id, **changes)
+
+    def claim_next_job(self, *, worker: str | None = None,
+                       lease_s: float | None = None) -> JobRecord | None:
         with self._lock:
             queued = self.list_jobs(statuses=("queued",))
             if not queued:
@@ -347,6 +365,8 @@ class MemoryCatalog(Catalog):
             job = min(enumerate(queued), key=lambda iq: (running.get(iq[1].project_id, 0),
                                                          last_start.get(iq[1].project_id, 0.0),
                                                          iq[0]))[1]
+            now = time.time()
             return self.update_job(
-                job.job_id, status="running", attempts=job.attempts + 1, started=time.time()
+                job.job_id, status="running", attempts=job.attempts + 1, started=now,
+                worker=worker, lease_until=None if lease_s is None else now + lease_s,
             )
