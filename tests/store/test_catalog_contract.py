@@ -169,12 +169,15 @@ def test_claim_takes_a_lease_that_only_its_worker_renews(catalog: Catalog) -> No
     job = catalog.create_job("p1", vid)
     before = time.time()
     claimed = catalog.claim_next_job(worker="w1", lease_s=30.0)
-    assert claimed is not None and claimed.job_id == job.job_id
+    assert claimed is not None
+    assert claimed.job_id == job.job_id
     assert claimed.worker == "w1"
-    assert claimed.lease_until is not None and claimed.lease_until >= before + 30.0
+    assert claimed.lease_until is not None
+    assert claimed.lease_until >= before + 30.0
     renewed = catalog.update_job_if(job.job_id, when_status="running", when_worker="w1",
                                     lease_until=claimed.lease_until + 10)
-    assert renewed is not None and renewed.lease_until == claimed.lease_until + 10
+    assert renewed is not None
+    assert renewed.lease_until == claimed.lease_until + 10
     # another worker (or a recovery that lost the race) cannot touch it
     assert catalog.update_job_if(job.job_id, when_status="running", when_worker="w2",
                                  stage="stolen") is None
@@ -183,11 +186,14 @@ def test_claim_takes_a_lease_that_only_its_worker_renews(catalog: Catalog) -> No
     assert catalog.get_job(job.job_id).stage != "stolen"
     requeued = catalog.update_job_if(job.job_id, when_status="running", when_worker="w1",
                                      status="queued", worker=None, lease_until=None)
-    assert requeued is not None and (requeued.status, requeued.worker) == ("queued", None)
+    assert requeued is not None
+    assert (requeued.status, requeued.worker) == ("queued", None)
     with pytest.raises(NotFoundError):
         catalog.update_job_if("j_nope", when_status="running", when_worker=None, stage="x")
     unleased = catalog.claim_next_job()
-    assert unleased is not None and unleased.worker is None and unleased.lease_until is None
+    assert unleased is not None
+    assert unleased.worker is None
+    assert unleased.lease_until is None
     assert unleased.attempts == 2
 
 
