@@ -117,3 +117,46 @@ def test_a_job_one_process_starts_another_finishes(pg_url: str, tmp_path: Path) 
         catalog.close()
         for s in servers:
             s.stop()
+
+
+def test_progress_of_a_job_reaches_clients_of_another_process(pg_url: str,
+                                                              tmp_path: Path) -> None:
+    env = {"VRCOLLAB_DATABASE_URL": pg_url, "VRCOLLAB_ASSETS_DIR": str(tmp_path / "assets"),
+           "VRCOLLAB_JOB_CONVERTER": f"{FAKE_CONVERTERS}:slow_obj_parts"}
+    servers = [ServerProcess(tmp_path / name, env=env) for name in ("a", "b")]
+    catalog = PostgresCatalog(pg_url)
+    try:
+        for s in servers:
+            s.start()
+        boot = servers[0].bootstrap()
+        auth = {"Authorization": f"Bearer {boot.owner_token}"}
+        r = httpx.post(f"{servers[0].base_url}/api/projects/{boot.project_id}/models",
+                       params={"model": "wall"}, timeout=60, headers=auth,
+                       files={"file": ("wall.obj", obj_text({"wall": 1.0}))})
+        assert r.status_code == 202, r.text
+        job_id = r.json()["job"]["job_id"]
+        for _ in range(600):
+            job = _job(catalog, job_id)
+            if job.worker:
+                break
+            time.sleep(0.05)
+        assert job.worker is not None
+        pid = int(job.worker.split("/")[1])
+        other = next(s for s in servers if s.pid != pid)  # not the one converting
+        events: list[dict[str, Any]] = []
+        with httpx.stream("GET", f"{other.base_url}/api/jobs/{job_id}/events", headers=auth,
+                          timeout=60) as stream:
+            for line in stream.iter_lines():
+                if line.startswith("data: "):
+                    events.append(json.loads(line[len("data: "):]))
+                    if events[-1]["status"] in ("done", "failed"):
+                        break
+        assert events[-1]["status"] == "done"
+        # the intermediate stages came through the other process (Postgres NOTIFY), not only
+        # the final state on a keep-alive re-read
+        progress = [e for e in events if e["status"] == "running" and 0 < e["percent"] < 100]
+        assert len({(e["stage"], e["percent"]) for e in progress}) >= 3, events
+    finally:
+        catalog.close()
+        for s in servers:
+            s.stop()

@@ -107,6 +107,7 @@ class JobRunner:
         self.worker_id = worker_id()
         self._next_renew = 0.0
         self._next_recover = 0.0
+        self._unwatch: Callable[[], None] | None = None
         self._active: dict[str, _Active] = {}
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -146,6 +147,7 @@ class JobRunner:
             if leftover.is_dir() and leftover.name not in running:  # not another process's
                 shutil.rmtree(leftover, ignore_errors=True)
         self._stop.clear()
+        self._unwatch = self.catalog.watch_jobs(self._changed_elsewhere)
         self._thread = threading.Thread(target=self._loop, name="vrcollab-jobs", daemon=True)
         self._thread.start()
 
@@ -153,6 +155,9 @@ class JobRunner:
         """Stop dispatching; kill running conversions and put their jobs back in the queue."""
         self._stop.set()
         self._wake.set()
+        if self._unwatch is not None:
+            self._unwatch()
+            self._unwatch = None
         if self._thread is not None:
             self._thread.join(timeout=30)
             self._thread = None
@@ -224,6 +229,17 @@ class JobRunner:
                 log.exception("job dispatcher error")
             self._wake.wait(0.05 if self._active else 1.0)
             self._wake.clear()
+
+    def _changed_elsewhere(self, job_id: str) -> None:
+        """A job row was written (by any process): relay it to our subscribers, and look for
+        work (a job queued through another process)."""
+        if job_id in self._active:
+            return  # ours: published where it changed
+        if len(self._active) < self.workers:
+            self._wake.set()
+        if self.events.wanted(job_id):
+            with contextlib.suppress(VrcollabError):
+                self.events.publish(self.catalog.get_job(job_id))
 
     def _keep_leases(self) -> None:
         """Renew our running jobs' leases; drop the ones we lost; recover orphans."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -180,6 +181,12 @@ class Catalog(ABC):
         jobs, ties going to the project whose last job started longest ago (never first), so
         one project's burst of uploads cannot hold every worker, and with a single worker the
         projects take turns (round robin)."""
+
+    def watch_jobs(self, on_change: Callable[[str], None]) -> Callable[[], None] | None:
+        """Call ``on_change(job_id)`` (from a thread of its own) whenever any process writes a
+        job; returns a function that stops watching, or None when the backend has no such
+        feed (memory, SQLite: one process, or polling)."""
+        return None
 
     def close(self) -> None:  # noqa: B027 - optional hook, most stores hold nothing
         """Release resources."""

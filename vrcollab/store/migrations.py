@@ -161,11 +161,21 @@ CREATE TABLE audit (seq BIGSERIAL PRIMARY KEY, project_id TEXT NOT NULL,
 CREATE INDEX audit_project ON audit(project_id, seq);
 """
 
-#: Postgres: 1 auth, identity, op log; 2 catalog and jobs with leases.
+#: Every write of a job row notifies channel ``vrcollab_jobs`` with the job id, so each server
+#: process relays progress of jobs other processes run (``PostgresCatalog.watch_jobs``).
+_PG_JOB_NOTIFY = """
+CREATE FUNCTION vrcollab_job_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN PERFORM pg_notify('vrcollab_jobs', NEW.job_id); RETURN NEW; END $$;
+CREATE TRIGGER catalog_jobs_notify AFTER INSERT OR UPDATE ON catalog_jobs
+    FOR EACH ROW EXECUTE FUNCTION vrcollab_job_notify();
+"""
+
+#: Postgres: 1 auth, identity, op log; 2 catalog and jobs with leases; 3 job notifications.
 POSTGRES_MIGRATIONS: tuple[str, ...] = (
     _PG_BASE,
     _CATALOG.format(real="DOUBLE PRECISION", serial="BIGSERIAL PRIMARY KEY",
                     lease=", worker TEXT, lease_until DOUBLE PRECISION"),
+    _PG_JOB_NOTIFY,
 )
 
 
