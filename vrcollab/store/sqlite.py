@@ -23,6 +23,7 @@ from vrcollab.store.base import (
     Project,
     RoomLoad,
     RoomRecord,
+    Store,
     User,
     hash_token,
     new_id,
@@ -37,7 +38,7 @@ def _dumps(obj: Any) -> str:
     return json.dumps(obj, separators=(",", ":"), allow_nan=False)
 
 
-class SqliteStore(SqliteIdentity):
+class SqliteStore(SqliteIdentity, Store):
     """Store backed by one SQLite database file."""
 
     def __init__(self, path: Path | str, *, synchronous: str = "FULL") -> None:
