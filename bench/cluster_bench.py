@@ -34,7 +34,7 @@ sys.path.insert(0, str(REPO))
 
 from tests.cluster.cluster_support import start_redis  # noqa: E402
 from tests.server_process import ServerProcess  # noqa: E402
-from vrcollab.cluster.local import catalog_on_postgres  # noqa: E402
+from vrcollab.cluster.local import LocalCluster  # noqa: E402
 from vrcollab.server.auth import bootstrap_project, issue_member_token  # noqa: E402
 from vrcollab.settings import Settings  # noqa: E402
 from vrcollab.store import open_store  # noqa: E402
@@ -178,12 +178,11 @@ def main(argv: list[str] | None = None) -> int:
     from vrcollab.sync.messages import PROTOCOL_VERSION
 
     tmp = Path(tempfile.mkdtemp(prefix="vrc-cluster-bench-"))
+    os.chmod(tmp, 0o755)  # the postgres system user runs the database in it when we are root
     redis_proc, redis_url = start_redis(tmp / "redis")
-    db = f"sqlite:///{tmp / 'shared.sqlite3'}"
-    pg_note = "one SQLite file shared by the processes (the catalog does not run on Postgres yet)"
-    pg_url = os.environ.get("VRCOLLAB_BENCH_PG_URL", "")
-    if pg_url and catalog_on_postgres(pg_url):
-        db, pg_note = pg_url, "Postgres"
+    engines = LocalCluster(tmp, 0, 0)  # its Postgres only (initdb in tmp, loopback)
+    db = engines.postgres()
+    pg_note = "Postgres"
     env = {"VRCOLLAB_DATABASE_URL": db, "VRCOLLAB_BROKER_URL": redis_url,
            "VRCOLLAB_TICK_HZ": "20", "VRCOLLAB_RATE_LIMIT_PER_SECOND": "1000",
            "VRCOLLAB_RATE_LIMIT_BURST": "1000", "VRCOLLAB_CLUSTER_LEASE_MS": "3000",
@@ -242,6 +241,7 @@ def main(argv: list[str] | None = None) -> int:
             s.stop()
         redis_proc.terminate()
         redis_proc.wait(10)
+        engines.stop()
 
     load = os.getloadavg()[0]
     rows = [("all clients on the owner's process", "local"),

@@ -20,8 +20,15 @@ import pytest
 
 
 def _bindir() -> Path | None:
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    return Path(found[-1]).parent if found else None
+    """Debian's newest ``/usr/lib/postgresql/<v>/bin``, else wherever ``initdb`` on PATH lives."""
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"),
+                   key=lambda p: int(Path(p).parts[-3]) if Path(p).parts[-3].isdigit() else 0)
+    if found:
+        return Path(found[-1]).parent
+    on_path = shutil.which("initdb")
+    if on_path and (Path(on_path).resolve().parent / "postgres").exists():
+        return Path(on_path).resolve().parent
+    return None
 
 
 def _as_pg(cmd: list[str]) -> list[str]:
@@ -33,7 +40,10 @@ def pg_cluster() -> Iterator[str]:
     """A running cluster; yields a base conninfo (``host=<socket dir> user=postgres``)."""
     bindir = _bindir()
     if bindir is None:
-        pytest.skip("PostgreSQL binaries not installed (apt-get install postgresql)")
+        pytest.skip("PostgreSQL binaries not installed (apt-get install postgresql; "
+                    "./dev setup installs it)")
+    if os.geteuid() == 0 and shutil.which("runuser") is None:
+        pytest.skip("running as root without runuser: cannot start postgres as its own user")
     root = Path(tempfile.mkdtemp(prefix="vrc-pg-"))
     data, sock = root / "data", root / "sock"
     sock.mkdir()

@@ -15,6 +15,7 @@ import pytest
 from tests.corpus import REPO
 
 SERVE_PACKAGES = {"python3-venv", "g++", "python3-dev", "libgl1", "libegl1", "libusb-1.0-0"}
+# postgresql: tests/pg_support.py; redis-server and haproxy: tests/cluster
 TEST_PACKAGES = {"chromium", "libzbar0", "postgresql", "redis-server", "haproxy"}
 
 

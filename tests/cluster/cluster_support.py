@@ -3,9 +3,7 @@
 ``redis_url`` starts Debian's ``redis-server`` on a free loopback port (no persistence) and
 skips with a clear message where the binary is absent. :class:`Cluster` starts N
 ``vrcollab.server.serve`` processes with the same ``VRCOLLAB_DATABASE_URL`` and
-``VRCOLLAB_BROKER_URL``. The database is Postgres (``tests.pg_support``) once the model catalog
-runs on Postgres; until then the processes share one SQLite file in WAL mode, which several
-processes on one machine may write safely (the cluster code never depends on which).
+``VRCOLLAB_BROKER_URL``; the database is a fresh Postgres database (``tests.pg_support``).
 """
 
 from __future__ import annotations
@@ -20,7 +18,6 @@ from pathlib import Path
 import pytest
 
 from tests.server_process import ServerProcess, free_port
-from vrcollab.errors import ConfigError
 from vrcollab.server.auth import bootstrap_project, issue_member_token
 from vrcollab.settings import Settings
 from vrcollab.store import Store, open_store
@@ -63,24 +60,10 @@ def redis_url(tmp_path: Path) -> Iterator[str]:
         proc.wait(10)
 
 
-def catalog_on_postgres(url: str) -> bool:
-    """Whether the model catalog accepts a Postgres URL yet (the whole app must, to serve)."""
-    from vrcollab.store.catalog_sqlite import open_catalog
-
-    try:
-        open_catalog(Settings(database_url=url)).close()
-    except ConfigError:
-        return False
-    return True
-
-
 @pytest.fixture
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """Postgres when the whole app runs on it, else one SQLite file shared by the processes."""
-    url: str = request.getfixturevalue("pg_url")
-    if catalog_on_postgres(url):
-        return url
-    return f"sqlite:///{tmp_path / 'shared.sqlite3'}"
+def database_url(pg_url: str) -> str:
+    """A fresh Postgres database (``tests.pg_support``) shared by the processes."""
+    return pg_url
 
 
 @dataclass(frozen=True)

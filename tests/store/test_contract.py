@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from vrcollab.errors import AuthError, NotFoundError, StoreError
-from vrcollab.store import MemoryStore, SqliteStore, Store, load_room
+from vrcollab.store import MemoryStore, SqliteStore, Store
 from vrcollab.store.postgres import PostgresStore
+from vrcollab.store.room_loader import load_room
 from vrcollab.sync.messages import Commit
 
 

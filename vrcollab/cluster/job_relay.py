@@ -1,5 +1,7 @@
-"""Job progress across processes: every job update is published on ``vrc:jobs`` and every other
-process re-delivers it to its own subscribers (``GET /api/jobs/{id}/events`` on any process).
+"""Job progress across processes over the broker, for catalogs without a feed of their own
+(Postgres has ``LISTEN/NOTIFY``, see ``Catalog.watch_jobs``): every job update is published on
+``vrc:jobs`` and every other process re-delivers it to its own subscribers
+(``GET /api/jobs/{id}/events`` on any process).
 
 The runner publishes from its own thread; :class:`JobRelay` publishes with a synchronous Redis
 client there, and re-delivers on the event loop from one subscriber task. A thread-local flag
@@ -91,8 +93,11 @@ class JobRelay:
 
 
 def start_job_relay(settings: Settings, events: JobEvents) -> JobRelay | None:
-    """A running relay for a Redis broker, None for the embedded default."""
+    """A running relay for a Redis broker; None for the embedded default, and on Postgres,
+    whose catalog feeds job updates to every process itself (``Catalog.watch_jobs``)."""
     if not settings.broker_url.startswith(("redis://", "rediss://", "unix://")):
+        return None
+    if settings.database_url.startswith(("postgresql://", "postgres://")):
         return None
     relay = JobRelay(settings.broker_url, events)
     relay.start()

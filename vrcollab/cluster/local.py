@@ -6,9 +6,6 @@ processes on the same database and broker, and HAProxy in front of them (websock
 through its HTTP mode; ``timeout tunnel`` keeps them open). Prints the room link, then waits
 until interrupted and stops everything. The processes share ``<data_dir>/cluster/shared`` for
 assets (the content-addressed store on a shared directory).
-
-Until the model catalog runs on Postgres the processes share one SQLite file instead (WAL:
-safe for several processes on one machine); the launcher says which it uses.
 """
 
 from __future__ import annotations
@@ -27,7 +24,6 @@ from pathlib import Path
 
 import httpx
 
-from vrcollab.errors import ConfigError
 from vrcollab.settings import Settings, load_settings
 
 HAPROXY_CFG = """global
@@ -60,17 +56,6 @@ def haproxy_config(port: int, backends: list[int]) -> str:
     """HAProxy on 127.0.0.1:``port`` balancing over the server ports (health-checked)."""
     lines = [f"    server p{i} 127.0.0.1:{p} check inter 1s" for i, p in enumerate(backends)]
     return HAPROXY_CFG.format(port=port, servers="\n".join(lines))
-
-
-def catalog_on_postgres(url: str) -> bool:
-    """Whether the model catalog accepts a Postgres URL (the whole app must, to serve)."""
-    from vrcollab.store.catalog_sqlite import open_catalog
-
-    try:
-        open_catalog(Settings(database_url=url)).close()
-    except ConfigError:
-        return False
-    return True
 
 
 def _need(exe: str, package: str) -> str:
@@ -169,18 +154,15 @@ class LocalCluster:
         shared = self.root / "shared"
         shared.mkdir(exist_ok=True)
         db = self.postgres()
-        if not catalog_on_postgres(db):
-            print("note: the model catalog does not run on Postgres yet; the processes share "
-                  f"one SQLite file in {shared} instead", flush=True)
-            db = ""
         broker = self.redis()
         base = f"http://127.0.0.1:{self.port}"
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("VRCOLLAB_")}
         self.env.update(VRCOLLAB_DATABASE_URL=db, VRCOLLAB_BROKER_URL=broker,
-                        VRCOLLAB_DATA_DIR=str(shared), VRCOLLAB_PUBLIC_URL=base,
+                        VRCOLLAB_DATA_DIR=str(shared), VRCOLLAB_ASSETS_DIR=str(shared / "assets"),
+                        VRCOLLAB_PUBLIC_URL=base,
                         VRCOLLAB_HOST="127.0.0.1", VRCOLLAB_ALLOWED_ORIGINS=f'["{base}"]')
         settings = load_settings(database_url=db, broker_url=broker, data_dir=shared,
-                                 public_url=base, port=self.port)
+                                 assets_dir=shared / "assets", public_url=base, port=self.port)
         from vrcollab.demo import ensure_demo
         from vrcollab.server.people_cli import announce_owner
 

@@ -41,7 +41,7 @@ from vrcollab.store.catalog import (
     VersionFile,
     VersionRecord,
 )
-from vrcollab.store.catalog_sqlite import open_catalog
+from vrcollab.store.factory import open_catalog
 
 MULTIPART_SLACK = 64 * 1024  # headers and small fields on top of the file itself
 DRAIN_AFTER_LIMIT = 8 * 1024 * 1024
@@ -67,7 +67,7 @@ def open_services(settings: Settings, *, catalog: Catalog | None = None) -> Cata
     """Catalog, asset store (``data_dir/assets``) and a job runner (``data_dir/jobs``)."""
     data = Path(settings.data_dir)
     cat = catalog if catalog is not None else open_catalog(settings)
-    assets = AssetStore(data / "assets")
+    assets = AssetStore(settings.assets_path)
     assets.purge_temp()
     events = JobEvents()
     runner = JobRunner(
@@ -80,6 +80,7 @@ def open_services(settings: Settings, *, catalog: Catalog | None = None) -> Cata
         options=conversion_options(settings),
         events=events,
         max_attempts=settings.job_max_attempts,
+        lease_s=settings.job_lease_s,
     )
     return CatalogServices(settings, cat, assets, events, runner)
 

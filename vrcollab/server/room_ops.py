@@ -17,7 +17,8 @@ from typing import Any
 from fastapi import FastAPI
 
 from vrcollab.errors import StoreError
-from vrcollab.store import Store, load_room
+from vrcollab.store import Store
+from vrcollab.store.room_loader import load_room
 from vrcollab.sync.messages import Commit, Op
 from vrcollab.sync.state import RoomState
 

@@ -4,7 +4,9 @@ Reuses the SQL of :class:`vrcollab.store.sqlite.SqliteStore` (the statements are
 through a connection adapter that turns ``?`` placeholders into psycopg's ``%s``; the schema,
 transactions and the op-log write are Postgres' own. ``append_commits`` is one transaction,
 committed before it returns (R9); ``UNIQUE (room_id, op_id)`` and ``PRIMARY KEY (room_id, seq)``
-keep op ids and seqs unique per room. Migrations are ordered and recorded in ``schema_version``.
+keep op ids and seqs unique per room. Single-use secrets are taken with row locks
+(``use_invite``: ``SELECT ... FOR UPDATE``; sign-in codes: ``DELETE ... RETURNING``).
+Migrations: :mod:`vrcollab.store.migrations` (ordered, recorded in ``schema_version``).
 """
 
 from __future__ import annotations
@@ -16,60 +18,35 @@ from typing import Any
 
 import psycopg
 
-from vrcollab.errors import StoreError
+from vrcollab.errors import AuthError, StoreError
+from vrcollab.store.base import hash_token
+from vrcollab.store.identity import InviteRecord
+from vrcollab.store.identity_sqlite import _INVITE_COLUMNS, _invite
+from vrcollab.store.migrations import migrate_postgres
 from vrcollab.store.sqlite import SqliteStore, _dumps
 from vrcollab.sync.messages import Commit
 
-#: Ordered migrations; entry i brings the schema to version i + 1.
-MIGRATIONS: tuple[str, ...] = (
-    """
-    CREATE TABLE users (user_id TEXT PRIMARY KEY, name TEXT NOT NULL,
-        created DOUBLE PRECISION NOT NULL);
-    CREATE TABLE projects (project_id TEXT PRIMARY KEY, name TEXT NOT NULL,
-        created DOUBLE PRECISION NOT NULL);
-    CREATE TABLE members (project_id TEXT NOT NULL REFERENCES projects,
-        user_id TEXT NOT NULL REFERENCES users, role TEXT NOT NULL,
-        PRIMARY KEY (project_id, user_id));
-    CREATE TABLE tokens (token_hash TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users,
-        created DOUBLE PRECISION NOT NULL, expires_at DOUBLE PRECISION,
-        kind TEXT NOT NULL DEFAULT 'bearer', label TEXT NOT NULL DEFAULT '');
-    CREATE TABLE rooms (room_id TEXT PRIMARY KEY, project_id TEXT NOT NULL REFERENCES projects,
-        name TEXT NOT NULL, model TEXT, created DOUBLE PRECISION NOT NULL);
-    CREATE TABLE commits (room_id TEXT NOT NULL, seq BIGINT NOT NULL, op_id TEXT NOT NULL,
-        body TEXT NOT NULL, PRIMARY KEY (room_id, seq), UNIQUE (room_id, op_id));
-    CREATE TABLE snapshots (room_id TEXT NOT NULL, seq BIGINT NOT NULL, body TEXT NOT NULL,
-        created DOUBLE PRECISION NOT NULL, PRIMARY KEY (room_id, seq));
-    CREATE TABLE accounts (user_id TEXT PRIMARY KEY REFERENCES users,
-        admin INTEGER NOT NULL DEFAULT 0, create_projects INTEGER NOT NULL DEFAULT 0);
-    CREATE TABLE invites (invite_id TEXT PRIMARY KEY, project_id TEXT NOT NULL REFERENCES projects,
-        role TEXT NOT NULL, created_by TEXT, created DOUBLE PRECISION NOT NULL,
-        expires_at DOUBLE PRECISION NOT NULL, max_uses INTEGER, uses INTEGER NOT NULL DEFAULT 0,
-        revoked INTEGER NOT NULL DEFAULT 0, code_hash TEXT NOT NULL DEFAULT '',
-        label TEXT NOT NULL DEFAULT '');
-    CREATE INDEX invites_project ON invites(project_id);
-    CREATE INDEX invites_code ON invites(code_hash);
-    CREATE TABLE signin_codes (code_hash TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users,
-        expires_at DOUBLE PRECISION NOT NULL);
-    CREATE TABLE audit (seq BIGSERIAL PRIMARY KEY, project_id TEXT NOT NULL,
-        at DOUBLE PRECISION NOT NULL, actor_id TEXT, action TEXT NOT NULL, target_id TEXT,
-        detail TEXT NOT NULL DEFAULT '{}');
-    CREATE INDEX audit_project ON audit(project_id, seq);
-    """,
-)
-
 
 def migrate(conn: psycopg.Connection[Any]) -> int:
-    """Apply the missing migrations in order, under an advisory lock; the schema version."""
-    with conn.transaction():
-        conn.execute("SELECT pg_advisory_xact_lock(7243001)")
-        conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-        row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
-        current = int(row[0]) if row and row[0] is not None else 0
-        for version, sql in enumerate(MIGRATIONS, start=1):
-            if version > current:
-                conn.execute(sql)
-                conn.execute("INSERT INTO schema_version VALUES (%s)", (version,))
-    return len(MIGRATIONS)
+    """Apply the missing migrations in order (:mod:`vrcollab.store.migrations`)."""
+    return migrate_postgres(conn)
+
+
+def connect(url: str) -> psycopg.Connection[Any]:
+    """An autocommit connection to a migrated database (StoreError when it cannot be had)."""
+    try:
+        conn = psycopg.connect(url, autocommit=True)
+    except psycopg.Error as exc:
+        raise StoreError(f"cannot open database: {exc}") from exc
+    try:
+        migrate(conn)
+    except psycopg.Error as exc:
+        conn.close()
+        raise StoreError(f"cannot migrate database: {exc}") from exc
+    except StoreError:
+        conn.close()
+        raise
+    return conn
 
 
 class _Conn:
@@ -91,11 +68,7 @@ class PostgresStore(SqliteStore):
 
     def __init__(self, url: str) -> None:
         self._lock = threading.RLock()
-        try:
-            self._pg = psycopg.connect(url, autocommit=True)
-            migrate(self._pg)
-        except psycopg.Error as exc:
-            raise StoreError(f"cannot open database: {exc}") from exc
+        self._pg = connect(url)
         self._db = _Conn(self._pg)  # type: ignore[assignment]
 
     class _PgTx:
@@ -177,6 +150,38 @@ class PostgresStore(SqliteStore):
                 db.execute("DELETE FROM snapshots WHERE room_id=? AND seq<?", (room_id, seq))
         except psycopg.Error as exc:
             raise StoreError(f"cannot write snapshot: {exc}") from exc
+
+    def use_invite(self, invite_id: str, now: float) -> InviteRecord:
+        """``SELECT ... FOR UPDATE``: of two processes accepting the last use at once, the
+        second waits for the first and then sees the invite used up."""
+        try:
+            with self._tx() as db:
+                row = db.execute(f"SELECT {_INVITE_COLUMNS} FROM invites WHERE invite_id=? "
+                                 "FOR UPDATE", (invite_id,)).fetchone()
+                if row is None:
+                    raise AuthError("unknown invite", code="bad_invite")
+                refusal = _invite(row).refusal(now)
+                if refusal is not None:
+                    raise refusal
+                row = db.execute(f"UPDATE invites SET uses = uses + 1 WHERE invite_id=? "
+                                 f"RETURNING {_INVITE_COLUMNS}", (invite_id,)).fetchone()
+        except psycopg.Error as exc:
+            raise StoreError(f"cannot use invite: {exc}") from exc
+        return _invite(row)
+
+    def use_signin_code(self, code: str, now: float) -> str:
+        """``DELETE ... RETURNING``: a sign-in code works once even across processes."""
+        try:
+            with self._tx() as db:
+                row = db.execute("DELETE FROM signin_codes WHERE code_hash=? "
+                                 "RETURNING user_id, expires_at", (hash_token(code),)).fetchone()
+        except psycopg.Error as exc:
+            raise StoreError(f"cannot use sign-in code: {exc}") from exc
+        if row is None:
+            raise AuthError("unknown or used sign-in link", code="bad_signin")
+        if now >= row[1]:
+            raise AuthError("sign-in link expired", code="signin_expired")
+        return str(row[0])
 
     def close(self) -> None:
         with self._lock:
