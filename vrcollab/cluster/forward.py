@@ -196,7 +196,9 @@ class RemoteRoom:
                 fut.set_result(json.loads(f["f"]))
 
     def _answer(self, sid: str, ok: bool) -> None:
-        fut = self._joins.get(sid)
+        # popped now, not when join() resumes: the broadcasts after the welcome in this same
+        # batch of entries are for this session already
+        fut = self._joins.pop(sid, None)
         if fut is not None and not fut.done():
             fut.set_result(ok)
 
