@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import signal
 from pathlib import Path
 
 import httpx
@@ -245,3 +247,32 @@ async def test_sessions_of_a_killed_edge_leave_the_room(
         await until(lambda: b.session_id not in a.presence, 30)  # no ghost avatar
         assert a.connected
         await a.close()
+
+
+async def test_an_edge_that_fell_behind_the_trimmed_stream_resyncs_its_clients(
+        tmp_path: Path, database_url: str, redis_url: str) -> None:  # noqa: F811
+    env = {**FAST, "VRCOLLAB_CLUSTER_STREAM_MAXLEN": "20"}
+    with Cluster(tmp_path, database_url, redis_url, 2, env=env) as cl:
+        room = cl.room()
+        p0, p1 = cl.servers
+        a = RoomClient(p0.base_url, room.room_id, room.owner_token, name="A")
+        await a.connect()
+        b = RoomClient(p1.base_url, room.room_id, cl.token(room.project_id, "viewer", "V"))
+        await b.connect()
+        await until(lambda: b.session_id in a.presence)
+        assert p1.pid is not None
+        os.kill(p1.pid, signal.SIGSTOP)  # the edge stalls while the owner commits on
+        try:
+            futs = [await a.send_op("annotation.create", annotation=ann(f"t{i}"))
+                    for i in range(300)]
+            acks = await asyncio.wait_for(asyncio.gather(*futs), 60)
+        finally:
+            os.kill(p1.pid, signal.SIGCONT)
+        # its entries were trimmed before it read them: it never delivers past the hole
+        assert await b.wait_closed(30) == 1012
+        final = max(m["seq"] for m in acks)
+        await b.connect()  # resumes with last_seq
+        await b.wait_seq(final, 30)
+        assert b.state == a.state
+        for c in (a, b):
+            await c.close()

@@ -60,6 +60,7 @@ class RemoteRoom:
         self._server: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._joins: dict[str, asyncio.Future[bool]] = {}
         self._poses: dict[str, Pose] = {}
+        self._n: int | None = None  # number of the owner's last entry read (gap check)
         self._on_stop = on_stop
         self._on_vacant = on_vacant
         self.writer = OrderedWriter(r, maxlen=maxlen, name=f"fwd-{record.room_id}")
@@ -162,8 +163,16 @@ class RemoteRoom:
             for _stream, entries in rows or ():
                 for entry_id, fields in entries:
                     last = entry_id
-                    if fields.get("own") == self.owner:
-                        self._deliver(fields)
+                    if fields.get("own") != self.owner:
+                        continue
+                    n = int(fields.get("n", 0))
+                    if self._n is not None and n != self._n + 1:  # trimmed before we read it
+                        log.warning("room %s: fell behind the owner's stream (%s -> %s); "
+                                    "resyncing", self.room_id, self._n, n)
+                        self.stop("fell behind; reconnect")
+                        return
+                    self._n = n
+                    self._deliver(fields)
 
     def _deliver(self, f: dict[str, str]) -> None:
         kind, to = f["k"], f["to"]
@@ -275,3 +284,4 @@ class RemoteRoom:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+

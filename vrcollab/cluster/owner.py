@@ -137,6 +137,7 @@ class OwnerRelay:
         self.in_id = in_id
         self.worker: RoomWorker | None = None
         self.remote: dict[str, RemoteConnection] = {}
+        self._n = 0
         self.lost = False
         self.writer = OrderedWriter(r, maxlen=maxlen, name=f"relay-{room_id}")
         self._on_lost = on_lost
@@ -149,7 +150,8 @@ class OwnerRelay:
     def entry(self, to: str, kind: str, text: str = "", *, counted: bool = True,
               code: int = 0, exclude: str = "") -> None:
         """Queue one outbound entry (``to`` = session id, '' for a broadcast)."""
-        fields = {"own": self.token, "k": kind, "to": to, "f": text}
+        self._n += 1  # numbered: an edge that finds a number missing (trimmed) resyncs
+        fields = {"own": self.token, "n": str(self._n), "k": kind, "to": to, "f": text}
         if kind == "m":
             fields["c"] = "1" if counted else "0"
             if exclude:
@@ -205,13 +207,13 @@ class OwnerRelay:
             rc = RemoteConnection(self, sid, f["node"])
             self.remote[sid] = rc
             w.enqueue_join(rc, f["user"], f["role"], wire.hello_from(f["b"]))
-        elif kind == "op":
-            if sid in self.remote:
+        elif kind in ("op", "cmd"):
+            if sid not in self.remote:  # dropped here (its edge stalled): it must rejoin
+                self.entry(sid, "close", "session unknown to the room's owner; reconnect",
+                           code=CLOSE_MOVED)
+            elif kind == "op":
                 w.submit_op(sid, wire.op_from(f["b"]))
-            else:  # its edge still waits for an answer to release the slot
-                self.entry(sid, "rel")
-        elif kind == "cmd":
-            if sid in self.remote:
+            else:
                 w.submit_cmd(sid, wire.cmd_from(f["b"]))
         elif kind == "leave":
             if self.remote.pop(sid, None) is not None:
@@ -292,7 +294,7 @@ class OwnerRelay:
         for sid, rc in list(self.remote.items()):
             if rc.node in dead:
                 log.warning("room %s: edge %s is gone; %s leaves", self.room_id, rc.node, sid)
-                rc.close_code = CLOSE_MOVED
+                rc.close(CLOSE_MOVED, "your server stalled; reconnect")  # if it was only paused
                 del self.remote[sid]
                 self.worker.leave(sid)
 
