@@ -12,8 +12,8 @@ from typing import Any
 from fastapi import APIRouter
 
 from vrcollab.errors import NotFoundError
-from vrcollab.server.api import CurrentUser, StoreDep
 from vrcollab.server.auth import require_role
+from vrcollab.server.deps import CurrentUser, StoreDep
 
 router = APIRouter(prefix="/api")
 

@@ -16,9 +16,10 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from vrcollab.errors import NotFoundError
-from vrcollab.server.api import CurrentUser, RoleName, StoreDep
 from vrcollab.server.auth import change_member, require_role
 from vrcollab.server.connection import CLOSE_CREDENTIALS
+from vrcollab.server.deps import CurrentUser, StoreDep, get_hub
+from vrcollab.server.schemas import RoleName
 from vrcollab.server.sessions_api import invite_json
 from vrcollab.store.base import hash_token
 from vrcollab.store.identity import TokenInfo, token_id_of
@@ -42,7 +43,7 @@ class AccountIn(BaseModel):
 
 def _close_member(request: Request, project_id: str, user_id: str, reason: str) -> int:
     """Close the member's connections (on the event loop: connections are not thread-safe)."""
-    hub = request.app.state.hub
+    hub = get_hub(request)
     closed: int = hub.close_user(project_id, user_id, CLOSE_CREDENTIALS, reason)
     return closed
 

@@ -27,19 +27,14 @@ import base64
 import hashlib
 import logging
 import secrets
-import threading
 import time
-from collections import deque
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
-from vrcollab.errors import AuthError, ConfigError, NotFoundError, VrcollabError
-from vrcollab.server.api import get_settings, get_store
+from vrcollab.errors import AuthError, NotFoundError, RequestError, VrcollabError
 from vrcollab.server.auth import (
     CSRF_COOKIE,
     SESSION_COOKIE,
@@ -50,6 +45,7 @@ from vrcollab.server.auth import (
     redeem_invite,
     secret_key,
 )
+from vrcollab.server.deps import get_settings, get_store, guarded
 from vrcollab.server.web import DEFAULT_ROOT, MIME_TYPES, WebAssets, _csp, _respond
 from vrcollab.settings import Settings
 from vrcollab.store import Store
@@ -62,78 +58,6 @@ CODE_MARK = "code:"  # an invite cookie holding a short code (from /join?code=) 
 SIGNIN_COOKIE = "vrc_signin"
 SIGNIN_COOKIE_SECONDS = 600
 PAGES = ("/projects", "/welcome")
-
-
-# --- rate limits ----------------------------------------------------------------------------
-
-
-class RateLimitedError(AuthError):
-    """Too many failed sign-ins or invite uses from one address (HTTP 429)."""
-
-    code = "rate_limited"
-    http_status = 429
-
-
-class FailureLimiter:
-    """Failed attempts per (bucket, address) in a sliding window; thread-safe."""
-
-    def __init__(self, max_failures: int, window_s: float) -> None:
-        self.max_failures = max_failures
-        self.window_s = window_s
-        self._lock = threading.Lock()
-        self._seen: dict[tuple[str, str], deque[float]] = {}
-
-    def _recent(self, key: tuple[str, str], now: float) -> deque[float]:
-        q = self._seen.setdefault(key, deque())
-        while q and q[0] <= now - self.window_s:
-            q.popleft()
-        return q
-
-    def check(self, bucket: str, address: str, now: float) -> None:
-        """AuthError ``rate_limited`` (HTTP 429) while the address is over the limit."""
-        with self._lock:
-            if len(self._recent((bucket, address), now)) >= self.max_failures:
-                raise RateLimitedError("too many failed attempts; wait a few minutes")
-
-    def fail(self, bucket: str, address: str, now: float) -> None:
-        """Count one failure."""
-        with self._lock:
-            self._recent((bucket, address), now).append(now)
-            if len(self._seen) > 10_000:  # bound memory under a spray of addresses
-                for key in [k for k, q in self._seen.items() if not q][:5000]:
-                    del self._seen[key]
-
-
-def limiter(request: Request) -> FailureLimiter:
-    """The app's limiter (made on first use)."""
-    state = request.app.state
-    found: FailureLimiter | None = getattr(state, "auth_limiter", None)
-    if found is None:
-        s: Settings = state.settings
-        found = FailureLimiter(s.auth_max_failures, s.auth_failure_window_s)
-        state.auth_limiter = found
-    return found
-
-
-def _address(request: Request) -> str:
-    return request.client.host if request.client else "?"
-
-
-@contextmanager
-def guarded(request: Request, bucket: str) -> Iterator[None]:
-    """Refuse while rate-limited; count an AuthError or NotFoundError as a failure."""
-    lim, addr = limiter(request), _address(request)
-    lim.check(bucket, addr, time.time())
-    try:
-        yield
-    except (AuthError, NotFoundError):
-        lim.fail(bucket, addr, time.time())
-        raise
-
-
-def limit_attempts(request: Request, bucket: str) -> None:
-    """Only the check of :func:`guarded` (for callers that count failures themselves)."""
-    limiter(request).check(bucket, _address(request), time.time())
 
 
 # --- access log ------------------------------------------------------------------------------
@@ -160,7 +84,7 @@ def install_log_scrubber() -> None:
 
 
 def _secure(request: Request) -> bool:
-    settings: Settings = request.app.state.settings
+    settings = get_settings(request)
     return request.url.scheme == "https" or settings.public_url.startswith("https:")
 
 
@@ -357,7 +281,7 @@ def make_router(settings: Settings) -> APIRouter:
         check_csrf("POST", request.headers, get_settings(request).allowed_origins)
         user = session_user(request, store)
         if user is None and not (body.name or "").strip():
-            raise ConfigError("type your name to join")
+            raise RequestError("type your name to join")
         now = time.time()
         with guarded(request, "invite"):
             inv = _held_invite(request, store, body.code)

@@ -20,9 +20,8 @@ from fastapi.responses import Response
 
 from vrcollab.assets.store import AssetStore
 from vrcollab.errors import LimitExceededError, NotFoundError, UnsupportedFormatError
-from vrcollab.server.api import current_user, get_store
 from vrcollab.server.auth import require_role
-from vrcollab.server.projects_api import ServicesDep
+from vrcollab.server.deps import ServicesDep, current_user, get_store
 from vrcollab.server.room_ops import commit_server_ops, room_state, server_op
 from vrcollab.server.uploads import drain
 from vrcollab.store import Store
