@@ -17,8 +17,9 @@ import os
 import sqlite3
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 
 from vrcollab import __version__
 from vrcollab.server import (
@@ -37,8 +38,10 @@ from vrcollab.server import (
     webapp_api,
     ws,
 )
+from vrcollab.server.deps import BEARER
 from vrcollab.server.errors_http import install_error_handlers
 from vrcollab.server.middleware import EdgeMiddleware
+from vrcollab.server.schemas import HealthOut
 from vrcollab.server.services import Services, lifespan, open_services
 from vrcollab.settings import Settings
 from vrcollab.store import Store
@@ -52,14 +55,20 @@ def _include_routers(app: FastAPI, settings: Settings) -> None:
     app.include_router(projects_api.router)
     app.include_router(ws.router)
     app.include_router(web.make_router(settings))
+    bearer = [Depends(BEARER)]  # documents the scheme on routes that read the token inline
     for catalog_router in (models_api.router, jobs_api.router, assets_api.router,
                            versions_api.router, bcf_api.router, snapshots_api.router):
-        app.include_router(catalog_router, prefix="/api")
+        app.include_router(catalog_router, prefix="/api", dependencies=bearer)
     app.include_router(members_api.router)
     app.include_router(sessions_api.make_router(settings))
     app.include_router(people_api.router)
-    app.include_router(webapp_api.router)
+    app.include_router(webapp_api.router, dependencies=bearer)
     app.include_router(docs.router)
+
+
+def operation_id(route: APIRoute) -> str:
+    """A route's OpenAPI operation id: its function name (``list_projects``, ``get_room``)."""
+    return route.name
 
 
 def create_app(settings: Settings | None = None, *, store: Store | None = None) -> FastAPI:
@@ -68,11 +77,14 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     settings = settings if settings is not None else Settings()
     services: Services = open_services(settings, store=store)
     app = FastAPI(title="vrcollab", version=__version__, lifespan=lifespan,
-                  docs_url=None, redoc_url=None)  # /docs without a CDN: vrcollab.server.docs
+                  docs_url=None, redoc_url=None,  # /docs without a CDN: vrcollab.server.docs
+                  generate_unique_id_function=operation_id)
     app.state.services = services
     install_error_handlers(app)
 
-    @app.get("/api/health", responses={503: {"description": "the store cannot write"}})
+    @app.get("/api/health", response_model=None, tags=["health"], responses={
+        200: {"model": HealthOut},
+        503: {"model": HealthOut, "description": "the store cannot write"}})
     def health() -> JSONResponse:
         """``ok`` when the store can take a write (a write lock on the database and a synced
         file in ``data_dir``); otherwise **503** with ``ok: false`` and the reason."""

@@ -55,7 +55,8 @@ def blob_response(
                         content_disposition_type="inline")
 
 
-@router.get("/versions/{version_id}/files/{path:path}", responses=_FILE_RESPONSES)
+@router.get("/versions/{version_id}/files/{path:path}", response_class=Response,
+            responses=_FILE_RESPONSES)
 @router.head("/versions/{version_id}/files/{path:path}", include_in_schema=False)
 def version_file(
     version_id: str,
@@ -72,7 +73,7 @@ def version_file(
     return blob_response(request, svc, item.sha256, item.content_type, None)
 
 
-@router.get("/assets/{sha256}", responses=_FILE_RESPONSES)
+@router.get("/assets/{sha256}", response_class=Response, responses=_FILE_RESPONSES)
 @router.head("/assets/{sha256}", include_in_schema=False)
 def asset(
     sha256: str,

@@ -14,6 +14,7 @@ from fastapi import APIRouter
 from vrcollab.errors import NotFoundError
 from vrcollab.server.auth import require_role
 from vrcollab.server.deps import CurrentUser, StoreDep
+from vrcollab.server.schemas import RoomMembersOut
 
 router = APIRouter(prefix="/api")
 
@@ -21,7 +22,7 @@ router = APIRouter(prefix="/api")
 _ORDER = {"owner": 0, "editor": 1, "reviewer": 2, "viewer": 3}
 
 
-@router.get("/rooms/{room_id}/members")
+@router.get("/rooms/{room_id}/members", response_model=RoomMembersOut)
 def room_members(room_id: str, user: CurrentUser, store: StoreDep) -> dict[str, Any]:
     """``{"room_id", "members": [{"user_id", "name", "role"}]}``, owners first, then by name."""
     try:

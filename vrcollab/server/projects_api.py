@@ -35,7 +35,17 @@ from vrcollab.server.deps import (
     guarded,
 )
 from vrcollab.server.room_models import room_model
-from vrcollab.server.schemas import RoleName, room_json
+from vrcollab.server.schemas import (
+    AcceptOut,
+    InviteCreatedOut,
+    MeOut,
+    ProjectOut,
+    ProjectRoleOut,
+    RoleName,
+    RoomInfoOut,
+    RoomLiveOut,
+    room_json,
+)
 from vrcollab.server.services import Services
 from vrcollab.settings import Settings
 
@@ -73,14 +83,14 @@ class RoomIn(BaseModel):
         "server fills in model id, name, number and manifest URL)")
 
 
-@router.get("/me")
+@router.get("/me", response_model=MeOut)
 def me(user: CurrentUser, store: StoreDep) -> dict[str, Any]:
     """The caller and its project roles."""
     return {"user_id": user.user_id, "name": user.name,
             "projects": store.memberships(user.user_id)}
 
 
-@router.get("/projects")
+@router.get("/projects", response_model=list[ProjectOut])
 def list_projects(user: CurrentUser, store: StoreDep) -> list[dict[str, Any]]:
     """The caller's projects with its role in each, oldest first."""
     out = []
@@ -91,7 +101,7 @@ def list_projects(user: CurrentUser, store: StoreDep) -> list[dict[str, Any]]:
     return sorted(out, key=lambda p: p["created"])
 
 
-@router.post("/projects", status_code=201)
+@router.post("/projects", status_code=201, response_model=ProjectRoleOut)
 def create_project(
     body: ProjectIn, user: CurrentUser, store: StoreDep
 ) -> dict[str, Any]:
@@ -108,7 +118,7 @@ def create_project(
     return {"project_id": project.project_id, "name": project.name, "role": "owner"}
 
 
-@router.patch("/projects/{project_id}")
+@router.patch("/projects/{project_id}", response_model=ProjectRoleOut)
 def rename_project(project_id: str, body: ProjectIn, user: CurrentUser,
                    store: StoreDep) -> dict[str, Any]:
     """Owner: rename the project."""
@@ -123,7 +133,8 @@ def base_url(request: Request, settings: Settings) -> str:
     return settings.public_url.rstrip("/") or str(request.base_url).rstrip("/")
 
 
-@router.post("/projects/{project_id}/invites", status_code=201)
+@router.post("/projects/{project_id}/invites", status_code=201,
+             response_model=InviteCreatedOut)
 def invite(
     project_id: str,
     body: InviteIn,
@@ -149,7 +160,7 @@ def invite(
             "uses": inv.uses}
 
 
-@router.post("/invites/accept", status_code=201)
+@router.post("/invites/accept", status_code=201, response_model=AcceptOut)
 def accept(
     body: AcceptIn, request: Request, store: StoreDep, settings: SettingsDep
 ) -> dict[str, Any]:
@@ -162,7 +173,7 @@ def accept(
             "project_id": inv.project_id, "role": inv.role}
 
 
-@router.post("/projects/{project_id}/rooms", status_code=201)
+@router.post("/projects/{project_id}/rooms", status_code=201, response_model=RoomInfoOut)
 def create_room(
     project_id: str,
     body: RoomIn,
@@ -188,7 +199,7 @@ def _version_model(svc: Services, project_id: str, version_id: str) -> dict[str,
     return room_model(svc, version)
 
 
-@router.get("/projects/{project_id}/rooms")
+@router.get("/projects/{project_id}/rooms", response_model=list[RoomInfoOut])
 def list_rooms(
     project_id: str, user: CurrentUser, store: StoreDep
 ) -> list[dict[str, Any]]:
@@ -197,7 +208,7 @@ def list_rooms(
     return [room_json(r) for r in store.list_rooms(project_id)]
 
 
-@router.get("/rooms/{room_id}")
+@router.get("/rooms/{room_id}", response_model=RoomLiveOut)
 def get_room(
     room_id: str,
     user: CurrentUser,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from vrcollab.server.job_progress import overall_percent
 from vrcollab.store.base import RoomRecord
@@ -169,8 +169,8 @@ class AnchorOut(BaseModel):
     seq: int
 
 
-class RoomOut(BaseModel):
-    """A room (as ``/api/rooms/{id}``) and its relative browser link."""
+class RoomInfoOut(BaseModel):
+    """A room of a project."""
 
     room_id: str
     project_id: str
@@ -178,7 +178,20 @@ class RoomOut(BaseModel):
     model: dict[str, Any] | None
     created: float
     ws_path: str
+
+
+class RoomOut(RoomInfoOut):
+    """A room (as ``/api/rooms/{id}``) and its relative browser link."""
+
     link: str = Field(description="web client path; add ?invite=<invite> or ?token=<token>")
+
+
+class RoomLiveOut(RoomInfoOut):
+    """A room with the caller's role and live counts."""
+
+    role: str
+    seq: int | None = Field(description="the live room's seq (None when nobody is in it)")
+    sessions: int
 
 
 class SwitchOut(BaseModel):
@@ -204,3 +217,315 @@ class BcfImportOut(BaseModel):
     skipped: list[dict[str, str]] = Field(description="topics left out, with the reason")
     comments: int
     seq: int | None = Field(description="room seq after the import (None if nothing changed)")
+
+
+# --- projects, people, tokens ------------------------------------------------------------------
+
+
+class MeOut(BaseModel):
+    """The caller and its project roles."""
+
+    user_id: str
+    name: str
+    projects: dict[str, str] = Field(description="project id -> role")
+
+
+class ProjectOut(BaseModel):
+    """A project of the caller, with the caller's role."""
+
+    project_id: str
+    name: str
+    role: str
+    created: float
+
+
+class ProjectRoleOut(BaseModel):
+    """A created or renamed project and the caller's role in it."""
+
+    project_id: str
+    name: str
+    role: str
+
+
+class InviteCreatedOut(BaseModel):
+    """A new invite: its secret forms (shown once) and its record."""
+
+    invite: str = Field(description="the signed token for POST /api/invites/accept")
+    url: str = Field(description="browser link (/join?invite=...)")
+    code: str = Field(description="short code to type at /join on a headset")
+    join_url: str
+    code_url: str = Field(description="/join?code=... (what the QR code holds)")
+    invite_id: str
+    role: str
+    project_id: str
+    expires_at: float
+    max_uses: int | None
+    uses: int
+
+
+class InviteOut(BaseModel):
+    """An invite as its owner sees it later (no secrets)."""
+
+    invite_id: str
+    project_id: str
+    role: str
+    created_by: str | None
+    created: float
+    expires_at: float
+    max_uses: int | None
+    uses: int
+    revoked: bool
+    label: str
+    status: str = Field(description="active | invite_used | invite_expired | invite_revoked")
+
+
+class AcceptOut(BaseModel):
+    """A redeemed invite: the new member and its bearer token (shown once)."""
+
+    token: str
+    user_id: str
+    name: str
+    project_id: str
+    role: str
+
+
+class MemberOut(BaseModel):
+    """A project member."""
+
+    user_id: str
+    name: str
+    role: str
+    you: bool
+
+
+class RoleChangeOut(BaseModel):
+    """A changed role and the member's connections that closed."""
+
+    user_id: str
+    role: str
+    previous_role: str | None
+    closed_connections: int
+
+
+class MemberRemovedOut(BaseModel):
+    """A removed member and its connections that closed."""
+
+    user_id: str
+    removed: bool
+    previous_role: str | None
+    closed_connections: int
+
+
+class AuditOut(BaseModel):
+    """One membership change."""
+
+    seq: int
+    at: float
+    action: str
+    actor_id: str | None
+    actor_name: str | None
+    target_id: str | None
+    target_name: str | None
+    detail: dict[str, Any]
+
+
+class TokenInfoOut(BaseModel):
+    """A bearer token or browser session (never the secret)."""
+
+    token_id: str
+    kind: str
+    label: str
+    created: float
+    expires_at: float | None
+
+
+class NewTokenOut(BaseModel):
+    """A new bearer token (shown once)."""
+
+    token: str
+    token_id: str
+    kind: str
+    label: str
+    expires_at: float | None
+
+
+class TokenRevokedOut(BaseModel):
+    """A revoked token."""
+
+    token_id: str
+    revoked: bool
+
+
+class AccountOut(BaseModel):
+    """An account's permissions."""
+
+    user_id: str
+    admin: bool
+    create_projects: bool
+
+
+class RoomMemberOut(BaseModel):
+    """A person who may be in a room."""
+
+    user_id: str
+    name: str
+    role: str
+
+
+class RoomMembersOut(BaseModel):
+    """A room's project members, owners first, then by name."""
+
+    room_id: str
+    members: list[RoomMemberOut]
+
+
+# --- browser sessions --------------------------------------------------------------------------
+
+
+class SessionUserOut(BaseModel):
+    """The person a browser session belongs to."""
+
+    user_id: str
+    name: str
+    admin: bool
+    create_projects: bool
+
+
+class SessionOut(BaseModel):
+    """This browser: signed in or not, and who."""
+
+    signed_in: bool
+    user: SessionUserOut | None = None
+    projects: dict[str, str] | None = Field(default=None, description="project id -> role")
+
+
+class SignInOut(BaseModel):
+    """A started browser session."""
+
+    user: SessionUserOut
+
+
+class SignOutOut(BaseModel):
+    """An ended browser session."""
+
+    signed_in: bool
+
+
+class HeldInviteOut(BaseModel):
+    """The invite a browser holds (no secret)."""
+
+    project_id: str
+    project_name: str
+    role: str
+    expires_at: float
+
+
+class JoinRoomOut(BaseModel):
+    """A room of the project just joined."""
+
+    room_id: str
+    name: str
+
+
+class JoinOut(BaseModel):
+    """A redeemed invite: the member, its role and the project's rooms."""
+
+    user: SessionUserOut
+    project_id: str
+    role: str | None
+    rooms: list[JoinRoomOut]
+    new_user: bool
+
+
+# --- web app, snapshots, health ----------------------------------------------------------------
+
+
+class SnapshotRefOut(BaseModel):
+    """An annotation snapshot in the asset store."""
+
+    sha256: str
+    media_type: str
+    bytes: int
+
+
+class SnapshotOut(BaseModel):
+    """A stored snapshot and the seq of its ``annotation.update``."""
+
+    snapshot: SnapshotRefOut
+    seq: int
+
+
+class VersionRefOut(BaseModel):
+    """A version by id and number."""
+
+    version_id: str
+    number: int
+
+
+class CompareSampleOut(BaseModel):
+    """A sample of element keys per kind of change."""
+
+    added: list[str]
+    changed: list[str]
+    removed: list[str]
+
+
+class CompareOut(BaseModel):
+    """What changed between two versions of a model (element counts and a sample)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    added: int
+    changed: int
+    removed: int
+    unchanged: int
+    sample: CompareSampleOut
+    from_: VersionRefOut = Field(alias="from")
+    to: VersionRefOut
+
+
+class IssueOut(BaseModel):
+    """An annotation (issue) of a project's room."""
+
+    id: str
+    title: Any
+    status: Any
+    assignee: Any
+    assignee_name: str | None
+    labels: list[Any]
+    author: Any
+    author_name: str | None
+    updated: Any
+    room_id: str
+    room_name: str
+    link: str
+
+
+class CancelOut(BaseModel):
+    """A conversion being stopped."""
+
+    job_id: str
+    cancelling: bool
+    status: str = Field(description="the job's status when it was cancelled")
+
+
+class HealthErrorOut(BaseModel):
+    """Why the store cannot write."""
+
+    code: str
+    message: str
+
+
+class HealthOut(BaseModel):
+    """Server health and live counters (more counters may follow)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    ok: bool
+    version: str
+    protocol: int
+    rooms: int
+    sessions: int
+    store_write_ms_p50: float | None
+    store_write_ms_p99: float | None
+    error: HealthErrorOut | None = None

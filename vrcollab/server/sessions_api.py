@@ -46,6 +46,13 @@ from vrcollab.server.auth import (
     secret_key,
 )
 from vrcollab.server.deps import get_settings, get_store, guarded
+from vrcollab.server.schemas import (
+    HeldInviteOut,
+    JoinOut,
+    SessionOut,
+    SignInOut,
+    SignOutOut,
+)
 from vrcollab.server.web import DEFAULT_ROOT, MIME_TYPES, WebAssets, _csp, _respond
 from vrcollab.settings import Settings
 from vrcollab.store import Store
@@ -196,7 +203,8 @@ def make_router(settings: Settings) -> APIRouter:
         ensure_csrf(resp, request)
         return resp
 
-    @router.post("/api/session/signin")
+    @router.post("/api/session/signin", response_model=None,
+                 responses={200: {"model": SignInOut}})
     def signin(request: Request) -> JSONResponse:
         """Spend the one-time sign-in code this browser holds (from ``/signin?code=``) and
         start a session. CSRF-checked; failures are rate-limited."""
@@ -239,7 +247,7 @@ def make_router(settings: Settings) -> APIRouter:
         ensure_csrf(resp, request)
         return resp
 
-    @router.get("/api/session")
+    @router.get("/api/session", response_model=None, responses={200: {"model": SessionOut}})
     def session(request: Request) -> JSONResponse:
         """This browser: ``signed_in`` and the user, account and projects (any origin may not
         read it: same-origin only, as every /api answer without CORS)."""
@@ -264,7 +272,7 @@ def make_router(settings: Settings) -> APIRouter:
             return invite_of(store, key, code=held[len(CODE_MARK):], now=time.time())
         return invite_of(store, key, token=held, now=time.time())
 
-    @router.get("/api/session/invite")
+    @router.get("/api/session/invite", response_model=HeldInviteOut)
     def held_invite(request: Request) -> dict[str, Any]:
         """The invite this browser holds: project name, role, expiry (no secret)."""
         store = get_store(request)
@@ -273,7 +281,8 @@ def make_router(settings: Settings) -> APIRouter:
         return {"project_id": inv.project_id, "project_name": project.name, "role": inv.role,
                 "expires_at": inv.expires_at}
 
-    @router.post("/api/session/join")
+    @router.post("/api/session/join", response_model=None, status_code=201,
+                 responses={201: {"model": JoinOut}})
     def join(body: JoinIn, request: Request) -> JSONResponse:
         """Redeem the held invite (or ``code``): the signed-in person joins the project (no
         second account), or a new member called ``name`` gets a session. CSRF-checked."""
@@ -296,7 +305,8 @@ def make_router(settings: Settings) -> APIRouter:
         resp.delete_cookie(INVITE_COOKIE, path="/")
         return resp
 
-    @router.post("/api/session/signout")
+    @router.post("/api/session/signout", response_model=None,
+                 responses={200: {"model": SignOutOut}})
     def signout(request: Request) -> JSONResponse:
         """End this browser's session (the token is revoked, the cookies cleared)."""
         store = get_store(request)

@@ -23,6 +23,7 @@ from vrcollab.errors import LimitExceededError, NotFoundError, UnsupportedFormat
 from vrcollab.server.auth import require_role
 from vrcollab.server.deps import ServicesDep, current_user, get_store
 from vrcollab.server.room_ops import commit_server_ops, room_state, server_op
+from vrcollab.server.schemas import SnapshotOut
 from vrcollab.server.uploads import drain
 from vrcollab.store import Store
 from vrcollab.store.base import RoomRecord, User
@@ -91,7 +92,7 @@ async def _body(request: Request) -> bytes:
     return bytes(body)
 
 
-@router.put("/rooms/{room_id}/annotations/{annotation_id}/snapshot",
+@router.put("/rooms/{room_id}/annotations/{annotation_id}/snapshot", response_model=SnapshotOut,
             responses={422: {"description": "not a PNG or JPEG image"},
                        413: {"description": f"larger than {MAX_SNAPSHOT_BYTES} bytes"}})
 async def put_snapshot(room_id: str, annotation_id: str, request: Request,

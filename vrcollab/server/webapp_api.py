@@ -17,6 +17,7 @@ from vrcollab.errors import RequestError, StoreError
 from vrcollab.server.auth import require_role
 from vrcollab.server.deps import CurrentUser, ServicesDep, StoreDep, current_user, get_store
 from vrcollab.server.room_ops import room_state
+from vrcollab.server.schemas import CancelOut, CompareOut, IssueOut
 from vrcollab.store.catalog import Catalog, VersionRecord
 
 router = APIRouter(prefix="/api", tags=["models"])
@@ -40,7 +41,7 @@ def compare(old: dict[str, str], new: dict[str, str]) -> dict[str, Any]:
                        "removed": removed[:SAMPLE]}}
 
 
-@router.get("/versions/{a}/compare/{b}")
+@router.get("/versions/{a}/compare/{b}", response_model=CompareOut)
 def compare_versions(a: str, b: str, user: CurrentUser, store: StoreDep,
                      svc: ServicesDep) -> dict[str, Any]:
     """Any member: what changed from version ``a`` to version ``b`` of the same model."""
@@ -57,7 +58,7 @@ def compare_versions(a: str, b: str, user: CurrentUser, store: StoreDep,
     return out
 
 
-@router.get("/projects/{project_id}/issues")
+@router.get("/projects/{project_id}/issues", response_model=list[IssueOut])
 async def project_issues(project_id: str, request: Request, status: str | None = None,
                          assignee: str | None = None,
                          label: str | None = None) -> list[dict[str, Any]]:
@@ -92,7 +93,7 @@ async def project_issues(project_id: str, request: Request, status: str | None =
     return sorted(out, key=lambda a: -(a["updated"] or 0))
 
 
-@router.post("/jobs/{job_id}/cancel", status_code=202)
+@router.post("/jobs/{job_id}/cancel", status_code=202, response_model=CancelOut)
 async def cancel_job(job_id: str, request: Request, svc: ServicesDep) -> dict[str, Any]:
     """Editor: stop a queued or running conversion; the job fails with ``cancelled`` (its
     events say so). A finished job is left as it is (409)."""
