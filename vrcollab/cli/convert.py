@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from vrcollab.cli.common import SubParsers
+from vrcollab.model_formats import describe
 
 
 def _levels(text: str) -> tuple[tuple[str, int], ...]:
@@ -29,8 +30,7 @@ def add_convert_parser(sub: SubParsers) -> None:
     p = sub.add_parser("convert", help="convert a CAD/mesh file into GLB levels of detail",
                        description="Convert a CAD/mesh/IFC file into validated, decimated, "
                        "compressed GLB levels plus manifest.json, and print the device report.")
-    p.add_argument("input", type=Path, help="STL, OBJ, PLY, OFF, glTF/GLB, 3MF, DAE, STEP, "
-                   "IFC, or a .zip of one")
+    p.add_argument("input", type=Path, help=describe())
     p.add_argument("-o", "--outdir", type=Path, required=True, help="output directory")
     p.add_argument("--decimator", choices=DECIMATORS, default=DEFAULT_DECIMATOR)
     p.add_argument("--no-compress", action="store_true",

@@ -60,7 +60,7 @@ def secret_key(settings: Settings) -> str:
 def check_role(role: str) -> str:
     """``role`` if it is one of owner/editor/reviewer/viewer, else RequestError."""
     if role not in ROLES:
-        raise RequestError(f"unknown role {role!r} (owner, editor, reviewer, viewer)")
+        raise RequestError(f"unknown role {role!r} ({', '.join(ROLES[::-1])})")
     return role
 
 

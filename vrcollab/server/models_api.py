@@ -17,6 +17,7 @@ from fastapi import APIRouter, Query, Request
 
 from vrcollab.errors import CorruptFileError, LimitExceededError, UnsupportedFormatError
 from vrcollab.jobs.quotas import ProjectQuotas, QuotaError, check_before_upload, check_storage
+from vrcollab.model_formats import describe
 from vrcollab.server.auth import require_role
 from vrcollab.server.deps import CurrentUser, ServicesDep, StoreDep, authorize, current_user
 from vrcollab.server.schemas import ModelOut, UploadOut, VersionOut, job_out, model_out, version_out
@@ -52,8 +53,7 @@ def check_format(upload: ReceivedUpload) -> None:
         head = fh.read(4096)
     if sniff(head, upload.size, PurePath(upload.filename).suffix.lower()) is None:
         raise UnsupportedFormatError(
-            f"{upload.filename}: not a supported model format (IFC, STEP, STL, OBJ, PLY, glTF, "
-            "3MF, OFF or a zip of them)"
+            f"{upload.filename}: not a supported model format ({describe()})"
         )
 
 

@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from vrcollab.errors import RequestError, VrcollabError
+from vrcollab.model_manifest import MANIFEST_FILE, manifest_bounds
 from vrcollab.server.schemas import file_url
 from vrcollab.server.services import Services
 from vrcollab.store.catalog import VersionRecord
@@ -23,7 +24,7 @@ def room_model(svc: Services, version: VersionRecord) -> dict[str, Any]:
     model = svc.catalog.get_model(version.model_id)
     out: dict[str, Any] = {
         "model_id": model.model_id, "name": model.name, "version_id": version.version_id,
-        "version": version.number, "manifest_url": file_url(version.version_id, "manifest.json")}
+        "version": version.number, "manifest_url": file_url(version.version_id, MANIFEST_FILE)}
     bounds = _manifest_bounds(svc, version)
     if bounds is not None:  # the room bounds annotation positions by it (protocol R19)
         out["bounds"] = bounds
@@ -35,7 +36,7 @@ def _manifest_bounds(svc: Services, version: VersionRecord) -> dict[str, Any] | 
         return None
     try:
         manifest = json.loads(svc.assets.read_bytes(version.manifest_sha256))
-        b = manifest["bounds"]
-        return {"min": [float(x) for x in b["min"]][:3], "max": [float(x) for x in b["max"]][:3]}
-    except (VrcollabError, OSError, ValueError, KeyError, TypeError):
+    except (VrcollabError, OSError, ValueError):
         return None
+    bounds = manifest_bounds(manifest) if isinstance(manifest, dict) else None
+    return dict(bounds) if bounds is not None else None

@@ -7,16 +7,26 @@ their routes.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 
 from vrcollab.server.job_progress import overall_percent
 from vrcollab.store.base import RoomRecord
 from vrcollab.store.catalog import Catalog, JobRecord, ModelRecord, VersionFile, VersionRecord
+from vrcollab.sync.messages import ROLES
 
-#: A project role (the names of :data:`vrcollab.sync.messages.ROLES`, strongest first).
-RoleName = Literal["owner", "editor", "reviewer", "viewer"]
+
+def _known_role(value: str) -> str:
+    if value not in ROLES:
+        raise ValueError(f"unknown role; one of {', '.join(ROLES[::-1])}")
+    return value
+
+
+#: A project role in a request body: one of :data:`vrcollab.sync.messages.ROLES` (the one
+#: definition of the role vocabulary), documented as an enum, strongest first.
+RoleName = Annotated[str, AfterValidator(_known_role),
+                     WithJsonSchema({"type": "string", "enum": list(ROLES[::-1])})]
 
 
 # --- models, versions and jobs --------------------------------------------------------------
