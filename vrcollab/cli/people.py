@@ -29,6 +29,7 @@ from vrcollab.server.auth import (
     signin_code,
 )
 from vrcollab.server.lan import link_base
+from vrcollab.server.schemas import invite_json
 from vrcollab.settings import Settings
 from vrcollab.store import Store, open_store
 from vrcollab.sync.messages import ROLES
@@ -124,10 +125,8 @@ def _invite_create(store: Store, settings: Settings, args: argparse.Namespace) -
 
 
 def _invite_list(store: Store, project_id: str) -> list[dict[str, Any]]:
-    from vrcollab.server.sessions_api import invite_json
-
     store.get_project(project_id)
-    return [invite_json(store, i, time.time()) for i in store.list_invites(project_id)]
+    return [invite_json(i, time.time()) for i in store.list_invites(project_id)]
 
 
 def _invite_revoke(store: Store, args: argparse.Namespace) -> dict[str, Any]:

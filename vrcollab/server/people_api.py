@@ -30,8 +30,8 @@ from vrcollab.server.schemas import (
     RoleName,
     TokenInfoOut,
     TokenRevokedOut,
+    invite_json,
 )
-from vrcollab.server.sessions_api import invite_json
 from vrcollab.store.base import hash_token
 from vrcollab.store.identity import TokenInfo, token_id_of
 
@@ -115,7 +115,7 @@ def list_invites(project_id: str, user: CurrentUser, store: StoreDep) -> list[di
     """Owner: the project's invites with uses, expiry and status (no secrets)."""
     require_role(store, project_id, user, "owner")
     now = time.time()
-    return [invite_json(store, i, now) for i in store.list_invites(project_id)]
+    return [invite_json(i, now) for i in store.list_invites(project_id)]
 
 
 @router.delete("/projects/{project_id}/invites/{invite_id}", response_model=InviteOut)
@@ -128,7 +128,7 @@ def revoke_invite(project_id: str, invite_id: str, user: CurrentUser,
         raise NotFoundError(f"no invite {invite_id}")
     inv = store.revoke_invite(invite_id)
     store.audit(project_id, user.user_id, "invite.revoked", detail={"invite_id": invite_id})
-    return invite_json(store, inv, time.time())
+    return invite_json(inv, time.time())
 
 
 @router.get("/projects/{project_id}/audit", response_model=list[AuditOut])

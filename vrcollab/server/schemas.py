@@ -14,6 +14,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchem
 from vrcollab.server.job_progress import overall_percent
 from vrcollab.store.base import RoomRecord
 from vrcollab.store.catalog import Catalog, JobRecord, ModelRecord, VersionFile, VersionRecord
+from vrcollab.store.identity import InviteRecord
 from vrcollab.sync.messages import ROLES
 
 
@@ -287,6 +288,15 @@ class InviteOut(BaseModel):
     revoked: bool
     label: str
     status: str = Field(description="active | invite_used | invite_expired | invite_revoked")
+
+
+def invite_json(inv: InviteRecord, now: float) -> dict[str, Any]:
+    """Public JSON of an invite (no secrets)."""
+    refusal = inv.refusal(now)
+    return {"invite_id": inv.invite_id, "project_id": inv.project_id, "role": inv.role,
+            "created_by": inv.created_by, "created": inv.created, "expires_at": inv.expires_at,
+            "max_uses": inv.max_uses, "uses": inv.uses, "revoked": inv.revoked,
+            "label": inv.label, "status": "active" if refusal is None else refusal.code}
 
 
 class AcceptOut(BaseModel):

@@ -167,15 +167,6 @@ def _user_json(store: Store, user: User) -> dict[str, Any]:
             "create_projects": account.admin or account.create_projects}
 
 
-def invite_json(store: Store, inv: InviteRecord, now: float) -> dict[str, Any]:
-    """Public JSON of an invite (no secrets)."""
-    refusal = inv.refusal(now)
-    return {"invite_id": inv.invite_id, "project_id": inv.project_id, "role": inv.role,
-            "created_by": inv.created_by, "created": inv.created, "expires_at": inv.expires_at,
-            "max_uses": inv.max_uses, "uses": inv.uses, "revoked": inv.revoked,
-            "label": inv.label, "status": "active" if refusal is None else refusal.code}
-
-
 def make_router(settings: Settings) -> APIRouter:
     """Registration hook for :func:`vrcollab.server.app.create_app`."""
     del settings
