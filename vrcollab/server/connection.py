@@ -17,24 +17,27 @@ from collections.abc import Mapping
 
 from starlette.websockets import WebSocket
 
+from vrcollab.sync.closes import Close
 from vrcollab.sync.codec import EncodeError, encode_poses, encode_server
 from vrcollab.sync.messages import ServerMessage
 from vrcollab.sync.presence import PoseMailbox
 
 log = logging.getLogger("vrcollab.server")
 
-CLOSE_NORMAL = 1000
-CLOSE_GOING_AWAY = 1001
-CLOSE_TOO_BIG = 1009
-CLOSE_INTERNAL = 1011
-CLOSE_PROTOCOL = 4400
-CLOSE_CREDENTIALS = 4401
-CLOSE_NO_ROOM = 4404
-CLOSE_TIMEOUT = 4408
-CLOSE_SESSIONS = 4409
-CLOSE_SLOW = 4413
-CLOSE_VERSION = 4426
-CLOSE_RATE = 4429
+# The protocol's close-code table lives in the sync core; these names are kept for the shells.
+CLOSE_NORMAL = Close.NORMAL
+CLOSE_GOING_AWAY = Close.GOING_AWAY
+CLOSE_POLICY = Close.POLICY
+CLOSE_TOO_BIG = Close.TOO_BIG
+CLOSE_INTERNAL = Close.INTERNAL
+CLOSE_PROTOCOL = Close.PROTOCOL
+CLOSE_CREDENTIALS = Close.CREDENTIALS
+CLOSE_NO_ROOM = Close.NO_ROOM
+CLOSE_TIMEOUT = Close.TIMEOUT
+CLOSE_SESSIONS = Close.SESSIONS
+CLOSE_SLOW = Close.SLOW
+CLOSE_VERSION = Close.VERSION
+CLOSE_RATE = Close.RATE
 
 CLOSE_WAIT_S = 10.0
 MAX_OPS_IN_FLIGHT = 8  # per connection: beyond this the reader stops reading (TCP backpressure)

@@ -20,6 +20,9 @@ from vrcollab.errors import ProtocolError, VrcollabError
 from vrcollab.server.auth import authorize_room, bearer_from, origin_allowed
 from vrcollab.server.connection import (
     CLOSE_CREDENTIALS,
+    CLOSE_INTERNAL,
+    CLOSE_NORMAL,
+    CLOSE_POLICY,
     CLOSE_PROTOCOL,
     CLOSE_RATE,
     CLOSE_SESSIONS,
@@ -62,7 +65,7 @@ async def room_socket(ws: WebSocket, room_id: str) -> None:
     hub: RoomHub = app.state.hub
     if not origin_allowed(ws.headers.get("origin"), ws.headers.get("host"),
                           settings.allowed_origins):
-        await ws.close(code=1008)  # before accept: the client sees HTTP 403
+        await ws.close(code=CLOSE_POLICY)  # before accept: the client sees HTTP 403
         return
     token = bearer_from(ws.headers, ws.query_params)
     try:
@@ -70,7 +73,7 @@ async def room_socket(ws: WebSocket, room_id: str) -> None:
             authorize_room, store, token, room_id, time.time()
         )
     except VrcollabError:  # bad token, another project's room and a missing room alike (R2)
-        await ws.close(code=1008)
+        await ws.close(code=CLOSE_POLICY)
         return
     await ws.accept()
     gate = hub.admit(user.user_id)
@@ -102,7 +105,7 @@ async def _session(ws: WebSocket, hub: RoomHub, store: Store, settings: Settings
         if await worker.join(conn, user_id, role, hello):
             break
     else:
-        conn.close(1011, "room unavailable")
+        conn.close(CLOSE_INTERNAL, "room unavailable")
     try:
         if worker is not None and conn.close_code is None:
             # the reader ends on disconnect; the writer may decide to close first (4413, 4408)
@@ -121,7 +124,7 @@ async def _session(ws: WebSocket, hub: RoomHub, store: Store, settings: Settings
         if worker is not None:
             worker.leave(conn.session_id)
         if conn.close_code is None:
-            conn.close(1000)
+            conn.close(CLOSE_NORMAL)
         await conn.wait_closed()
 
 
