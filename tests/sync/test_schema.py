@@ -74,3 +74,17 @@ def test_schema_agrees_with_codec(case: dict) -> None:
         assert _valid_by_schema(schema, case["frame"])
     elif isinstance(msg, InvalidOp) and msg.code in ("bad_op", "too_large"):
         assert not _valid_by_schema(schema, case["frame"])
+
+
+def test_protocol_doc_tables_match_the_python_tables() -> None:
+    """docs/protocol.md's op-kind and close-code tables say what the tables in the core say."""
+    import re
+
+    from vrcollab.sync.closes import Close
+
+    doc = (ROOT / "docs" / "protocol.md").read_text(encoding="utf-8")
+    roles = dict(re.findall(r"^\| `([a-z]+\.[a-z]+)` \| (\w+) \|", doc, re.MULTILINE))
+    assert roles == {k: s.min_role for k, s in OP_KINDS.items() if s.min_role is not None}
+    codes = {int(c) for c in re.findall(r"^\| (\d{4}) \|", doc, re.MULTILINE)}
+    assert codes == {int(c) for c in Close}
+    assert "protocol/vrcollab.schema.json" in doc

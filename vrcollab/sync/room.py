@@ -34,7 +34,7 @@ from vrcollab.sync.messages import (
     role_at_least,
 )
 from vrcollab.sync.ops import OP_KINDS, Actor
-from vrcollab.sync.presence import PresenceTable
+from vrcollab.sync.presence import PoseFrame, PresenceTable
 from vrcollab.sync.state import RoomState, apply_commit
 
 # Protocol R19: how far outside the model's bounding box an annotation may sit, as a fraction
@@ -268,6 +268,10 @@ class Room:
     def take_poses(self) -> dict[str, Pose]:
         """Poses changed since the previous tick."""
         return self.presence.take_changed()
+
+    def take_pose_frame(self, t: float) -> PoseFrame | None:
+        """This tick's one shared ``poses`` frame for every session (R12), or None."""
+        return self.presence.take_frame(t)
 
     def command(self, session_id: str, cmd: Cmd, now: float = 0.0) -> Outbox:
         """Room commands (R13): ``gather`` (at most one per sender per GATHER_INTERVAL_S, R22)

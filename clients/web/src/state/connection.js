@@ -249,6 +249,9 @@ export class Connection {
         this._emit('presence', msg);
         break;
       case 'poses':
+        // R12: one shared frame per room per tick, our own pose included: skip our entry.
+        if (this.sessionId) delete msg.poses[this.sessionId];
+        if (Object.keys(msg.poses).length === 0) break;
         this.stats.poses_in += 1;
         this._emit('poses', msg);
         break;
