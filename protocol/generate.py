@@ -9,9 +9,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from vrcollab.sync.schema import JS_PATH, SCHEMA_PATH, js_module, schema_text
-
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # this checkout's vrcollab, whatever is installed
+
+from vrcollab.sync.schema import JS_PATH, SCHEMA_PATH, js_module, schema_text  # noqa: E402
 
 
 def main(argv: list[str]) -> int:
