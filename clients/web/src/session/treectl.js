@@ -1,21 +1,25 @@
-// The model tree tab: its index of the displayed model, visibility toggles, fly to an element.
+// The model tree tab on the displayed model's catalog (element table or part list): the index
+// (built at once from summaries; property values join the search as their chunks load),
+// visibility toggles (our own view), fly to an element.
 import * as THREE from 'three';
-import { buildIndex } from '../tools/tree.js';
+import { buildIndex, indexProperties } from '../tools/tree.js';
+import { ModelCatalog } from '../tools/catalog.js';
 import { ModelTree } from '../ui/tree.js';
 
 export class TreeControl {
   /** @param {object} deps {root (tab element), viewer, model, own, selection, apply() (redraw our view)} */
   constructor({ root, viewer, model, own, selection, apply }) {
     Object.assign(this, { viewer, model, own, selection, apply });
+    this.catalog = null;
     this.tree = new ModelTree(root, {
       index: () => this.index(),
-      partInfo: (n) => this.model.partInfo(n),
       isHidden: (n) => this.own.hidden.has(n),
       setHidden: (nodes, hide) => {
         for (const n of nodes) if (hide) this.own.hide(n); else this.own.hidden.delete(n);
         this.apply();
       },
       flyToPart: (n) => this.flyTo(n),
+      status: () => this.status(),
     });
   }
 
@@ -23,30 +27,38 @@ export class TreeControl {
     this.tree.render();
   }
 
-  /** The model tree index of the displayed model (built once per model). */
+  /** The tree index of the displayed model (built once per model), or null while none. */
   index() {
-    const model = this.model;
-    if (!model.display || !model.parts.size) return null;
-    if (this._for === model.display) return this._index;
-    const entries = [];
-    for (const [node, part] of model.parts) {
-      const info = model.partInfo(node);
-      const obj = model.displayObject(node) ?? [...part.objects][0];
-      const path = [];
-      for (let o = obj?.parent; o && o !== model.display && o !== model.root; o = o.parent) if (o.name) path.unshift(o.name);
-      entries.push({ ...info, path });
+    const cat = ModelCatalog.of(this.model);
+    if (!cat) return null;
+    if (this.catalog !== cat) {
+      this.catalog = cat;
+      const index = buildIndex(cat.entries());
+      this._index = index;
+      let queued = null;
+      cat.loadProperties((from, to) => {
+        if (this._index !== index) return;
+        indexProperties(index, cat.entries(), from, to);
+        queued ??= requestAnimationFrame(() => {
+          queued = null;
+          this.tree.refresh();
+        });
+      }).catch((err) => console.warn('model tree: property sets did not load', err));
     }
-    this._for = model.display;
-    this._index = buildIndex(entries);
     return this._index;
+  }
+
+  /** "property values: 40 %" while the search does not cover every element's properties yet. */
+  status() {
+    const cat = this.catalog;
+    if (!cat || cat.complete) return null;
+    return `searching names now, property values ${Math.floor((100 * cat.loaded) / Math.max(1, cat.count))} % loaded`;
   }
 
   /** Select a part and fly to it. */
   flyTo(node) {
-    const obj = this.model.displayObject(node);
-    if (!obj) return;
+    const box = this.model.elementBox(node);
     this.selection.select(node);
-    const box = new THREE.Box3().setFromObject(obj);
-    if (!box.isEmpty()) this.viewer.flyToPoint(box.getCenter(new THREE.Vector3()));
+    if (box && !box.isEmpty()) this.viewer.flyToPoint(box.getCenter(new THREE.Vector3()));
   }
 }
