@@ -40,6 +40,8 @@ import { ModelSwitcher } from './session/models.js';
 import { Issues } from './session/issues.js';
 import { ColorByControl } from './session/colorctl.js';
 import { TreeControl } from './session/treectl.js';
+import { CompareControl } from './session/comparectl.js';
+import { MeasureControl } from './session/measurectl.js';
 import { XRSession } from './session/xrsession.js';
 import { Diagnostics } from './session/diagnostics.js';
 import { toScreen } from './session/frames.js';
@@ -94,6 +96,7 @@ export class App {
       onMembers: () => this.issues.panel.render(conn.mirror.view),
     });
     this.measure = new MeasureTool({ viewer, model, send: (k, f) => tools.send(k, f), toScreen: (v) => toScreen(viewer, v) });
+    this.measureCtl = new MeasureControl({ measure: this.measure, bus });
     this.xrDraft = new XRIssueDraft(viewer.scene, { onConfirm: (hit, draft) => this.issues.annotateAt(hit, draft) });
     this.issues = new Issues({
       cfg, conn, viewer, model, tools, pins: this.pins, xrDraft: this.xrDraft, avatars: this.avatars, bus,
@@ -126,7 +129,10 @@ export class App {
     this.poses = new PoseSource({ conn, viewer, model, xr: this.xr, pointer: this.pointer });
     this.models = new ModelSwitcher({ cfg, conn, model, avatars: this.avatars, bus, timings: this.timings, t0: this.t0 });
     this.treeCtl = new TreeControl({ root: $('tab-tree'), viewer, model, own, selection: this.selection, apply });
+    this.compare = new CompareControl({ cfg, conn, viewer, model, tools, bus, apply });
+    this.ownView.addOverlay({ colors: () => this.compare.overlayColors(), isolation: () => this.compare.overlayIsolation() });
     this.diagnostics = new Diagnostics(this);
+    this.diagnostics.add('compare', () => this.compare.describe());
     this.features = this._features();
 
     this._wire();

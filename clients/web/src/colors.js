@@ -6,3 +6,6 @@ export const STATUS_COLORS = { open: '#3d8bfd', in_progress: '#e0a21a', resolved
 
 /** The colour of a status nobody knows (a newer server's status). */
 export const DEFAULT_STATUS_COLOR = '#3d8bfd';
+
+/** Compare versions in 3D: added, changed, removed (drawn as a ghosted box of the old element). */
+export const COMPARE_COLORS = { added: '#2fbf71', changed: '#f08c00', removed: '#e03131' };

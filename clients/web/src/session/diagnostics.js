@@ -74,6 +74,7 @@ export class Diagnostics {
       snapshots: { ...a.issues.snapshots },
       measure: a.measure.lastSnap ? {
         kind: a.measure.lastSnap.kind, point: model.toModel(a.measure.lastSnap.point), started: Boolean(a.measure.start),
+        measuring: a.measure.kind,
       } : null,
       view_link: a.ownView.lastLink,
       color_legend: a.colorBy.legend,

@@ -14,6 +14,7 @@ export class OwnViewControl {
   constructor(deps) {
     Object.assign(this, deps);
     this.lastLink = null;
+    this.overlays = [];
     this.tools.register('hide', () => this.hideSelected());
     this.tools.register('isolate', () => this.toggleIsolate());
     this.tools.register('showall', () => this.showAll());
@@ -24,16 +25,34 @@ export class OwnViewControl {
   /** Draw the room's durable state with our own view (hidden, isolated, section) on top. */
   apply(view = this.conn.mirror.view) {
     const { model } = this;
-    // model.isolated is the local isolation the node state is drawn with.
-    const isolated = this.own.isolated ? [...this.own.isolated] : null;
+    // model.isolated is the local isolation the node state is drawn with; an overlay's (compare:
+    // only the changes) replaces ours while it is on.
+    let isolated = this.own.isolated ? [...this.own.isolated] : null;
+    for (const o of this.overlays) {
+      const iso = o.isolation?.();
+      if (iso) isolated = [...iso];
+    }
     // The tiled path draws isolation through its element-state texture: go through isolate().
     if (model.tiled) model.isolate(isolated);
     else model.isolated = isolated ? new Set(isolated) : null;
-    model.setNodeState(this.own.nodes(view.nodes), { skip: this.isDragging() });
+    let nodes = this.own.nodes(view.nodes);
+    for (const o of this.overlays) {
+      const colors = o.colors?.();
+      if (!colors?.size) continue;
+      nodes = { ...nodes };
+      for (const [id, color] of colors) nodes[id] = { ...(nodes[id] ?? {}), color };
+    }
+    model.setNodeState(nodes, { skip: this.isDragging() });
     this.section.apply(this.own.sections(view.sections));
     this.tools.toolbar.setActive('section', Boolean(this.section.current));
     this.tools.toolbar.setActive('isolate', Boolean(this.own.isolated));
     this.viewer.invalidate();
+  }
+
+  /** Draw a layer over our own view: {colors() -> Map(node, '#rrggbb'), isolation() -> Set|null}
+   * (compare versions). Never shared. */
+  addOverlay(overlay) {
+    this.overlays.push(overlay);
   }
 
   /** The current camera as a model-space viewpoint record. */

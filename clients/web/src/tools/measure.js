@@ -1,5 +1,7 @@
-// Point-to-point measurement: snapping to the picked triangle's vertices, edge midpoints, edges
-// and face, drawn for everyone from the room's `measurement` records (model space, metres).
+// Measurement: point to point (snapping to the picked triangle's vertices, edge midpoints, edges
+// and face) or a point's perpendicular distance to a picked face, drawn for everyone from the
+// room's `measurement` records (model space, metres; a perpendicular is sent as the point and its
+// foot on the face's plane).
 import * as THREE from 'three';
 import { textSprite, disposeSprite } from '../viewer/labels.js';
 import { newId } from '../state/codec.js';
@@ -64,11 +66,28 @@ export function measurementLength(m) {
   return Math.hypot(m.b[0] - m.a[0], m.b[1] - m.a[1], m.b[2] - m.a[2]) * k;
 }
 
-/** The measure tool: first click sets A, second sets B and sends measurement.create. */
+/** The foot of the perpendicular from `point` onto the plane of the hit's triangle (world), or null. */
+export function footOnFace(hit, point) {
+  const tri = hitTriangle(hit);
+  if (!tri) return null;
+  const plane = new THREE.Plane().setFromCoplanarPoints(tri[0], tri[1], tri[2]);
+  if (!Number.isFinite(plane.constant) || plane.normal.lengthSq() < 0.5) return null;
+  return plane.projectPoint(point, new THREE.Vector3());
+}
+
+/** What the measure tool measures: label for the picker, and what the second click picks. */
+export const MEASURE_KINDS = {
+  distance: 'Distance (point to point)',
+  perpendicular: 'Perpendicular (point to face)',
+};
+
+/** The measure tool: first click sets A, second sets B (a point, or for `perpendicular` a face:
+ * B is A's foot on its plane) and sends measurement.create. */
 export class MeasureTool {
   /** @param {object} app {viewer, model, send(kind, fields), toScreen(v), modelRoot} */
   constructor(app) {
     this.app = app;
+    this.kind = 'distance';
     this.start = null;
     this.marker = new THREE.Mesh(new THREE.SphereGeometry(1, 12, 8), new THREE.MeshBasicMaterial({ color: 0xffd24a, depthTest: false }));
     this.marker.renderOrder = 20;
@@ -89,16 +108,28 @@ export class MeasureTool {
       this.marker.visible = false;
       return null;
     }
-    const snap = snapHit(hit, (v) => this.app.toScreen(v), at, (v) => this._drawn(v));
+    const snap = this._second() ? this._foot(hit) : snapHit(hit, (v) => this.app.toScreen(v), at, (v) => this._drawn(v));
+    if (!snap) return null;
     this._mark(snap.point);
     this.lastSnap = snap;
     return snap;
   }
 
+  /** Whether the next click picks a face for a perpendicular (A is set). */
+  _second() {
+    return this.kind === 'perpendicular' && Boolean(this.start);
+  }
+
+  _foot(hit) {
+    const foot = footOnFace(hit, this.start.point);
+    return foot ? { point: foot, kind: 'foot' } : null;
+  }
+
   /** A click: returns the sent measurement record, or null while waiting for the second point. */
   click(hit, at) {
     if (!hit) return null;
-    const snap = snapHit(hit, (v) => this.app.toScreen(v), at, (v) => this._drawn(v));
+    const snap = this._second() ? this._foot(hit) : snapHit(hit, (v) => this.app.toScreen(v), at, (v) => this._drawn(v));
+    if (!snap) return null;
     this.lastSnap = snap;
     if (!this.start) {
       this.start = snap;

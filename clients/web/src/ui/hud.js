@@ -14,6 +14,7 @@ export const TOOLS = [
   { id: 'showall', label: 'Show all parts (clears your own hide, isolate and section)', action: true, icon: ['M2 12s4-7 10-7 10 7 10 7-4 7-10 7S2 12 2 12z', 'M12 9a3 3 0 1 0 0 6 3 3 0 0 0 0-6z'] },
   { id: 'section', label: 'Section plane for yourself', action: true, icon: ['M4 20L20 4', 'M4 4h16v16H4z'] },
   { id: 'colorby', label: 'Colour by property (for yourself)', action: true, icon: ['M12 3a9 9 0 1 0 0 18c1 0 2-1 2-2s-1-1-1-2 1-2 2-2h2a4 4 0 0 0 4-4c0-4-4-8-9-8z', 'M7.5 10.5h.01', 'M10.5 7.5h.01', 'M15.5 7.5h.01'] },
+  { id: 'compare', label: 'Compare with another version (added green, changed orange, removed red)', action: true, icon: ['M4 4h7v16H4z', 'M13 4h7v16h-7z', 'M7 9h1', 'M16 12h1', 'M16 9h1'] },
   { id: 'home', label: 'Frame model (F)', key: 'f', action: true, icon: ['M3 11l9-8 9 8', 'M5 10v10h14V10'] },
   { sep: true },
   { id: 'present', label: 'Present (others can follow you)', action: true, icon: ['M3 4h18v12H3z', 'M8 20h8', 'M12 16v4'] },
