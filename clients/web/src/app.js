@@ -42,6 +42,8 @@ import { ColorByControl } from './session/colorctl.js';
 import { TreeControl } from './session/treectl.js';
 import { CompareControl } from './session/comparectl.js';
 import { MeasureControl } from './session/measurectl.js';
+import { SectionBoxControl } from './session/sectionbox.js';
+import { MarkupControl } from './session/markupctl.js';
 import { XRSession } from './session/xrsession.js';
 import { Diagnostics } from './session/diagnostics.js';
 import { toScreen } from './session/frames.js';
@@ -83,11 +85,15 @@ export class App {
       conn, viewer, model, own, section: this.sectionView, tools, selection: this.selection,
       isDragging: () => this.gizmo.dragging,
       isFollowing: () => Boolean(this.follow.following),
-      onReplaced: (s) => this.sectionCtl.show(s),
+      onReplaced: (s) => {
+        this.sectionCtl.show(s);
+        this.sectionBox.refresh();
+      },
     });
     const apply = () => this.ownView.apply();
     this.sectionCtl = new SectionControl({ viewer, model, own, section: this.sectionView, tools, apply });
     this.colorBy = new ColorByControl({ model, own, tools, apply });
+    this.sectionBox = new SectionBoxControl({ viewer, model, own, section: this.sectionView, tools, selection: this.selection, apply });
     this.follow = new FollowControl({ conn, viewer, model, avatars: this.avatars, tools, bus, onChange: () => this.roster.sync() });
     this.roster = new Roster({
       conn, viewer, avatars: this.avatars, interp: this.interp, bus, cfg,
@@ -111,8 +117,14 @@ export class App {
         retakeSnapshot: (a) => this.issues.takeSnapshot(a.id),
       }),
     });
+    this.markup = new MarkupControl({
+      conn, viewer, model, tools, bus,
+      color: () => cfg.identity?.color ?? '#ff3b30',
+      topic: () => this.issues.panel.selected ?? null,
+      nameOf: (u) => this.roster.nameOf(u),
+    });
     this.pointer = new PointerInput({
-      viewer, model, tools, bus, measure: this.measure, gizmo: this.gizmo, pins: this.pins,
+      viewer, model, tools, bus, measure: this.measure, markup: this.markup, gizmo: this.gizmo, pins: this.pins,
       onPin: (id) => this.issues.selectPin(id),
       onAnnotate: (hit, e) => this.issues.composeAt(hit, e),
       onSelect: (part) => this.selection.select(part),
@@ -133,6 +145,8 @@ export class App {
     this.ownView.addOverlay({ colors: () => this.compare.overlayColors(), isolation: () => this.compare.overlayIsolation() });
     this.diagnostics = new Diagnostics(this);
     this.diagnostics.add('compare', () => this.compare.describe());
+    this.diagnostics.add('section_box', () => this.sectionBox.describe());
+    this.diagnostics.add('markup', () => ({ drawing: this.markup.tool.describe(), items: this.markup.view.describe() }));
     this.features = this._features();
 
     this._wire();

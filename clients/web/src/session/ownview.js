@@ -43,7 +43,7 @@ export class OwnViewControl {
       for (const [id, color] of colors) nodes[id] = { ...(nodes[id] ?? {}), color };
     }
     model.setNodeState(nodes, { skip: this.isDragging() });
-    this.section.apply(this.own.sections(view.sections));
+    this.section.apply(this.own.sections(view.sections), this.own.box);
     this.tools.toolbar.setActive('section', Boolean(this.section.current));
     this.tools.toolbar.setActive('isolate', Boolean(this.own.isolated));
     this.viewer.invalidate();

@@ -5,7 +5,7 @@ import { toast } from '../ui/dom.js';
 
 export class PointerInput {
   /**
-   * @param {object} deps {viewer, model, tools, bus, measure (MeasureTool), gizmo, pins,
+   * @param {object} deps {viewer, model, tools, bus, measure (MeasureTool), markup (MarkupControl), gizmo, pins,
    *   onPin(annotationId), onAnnotate(hit, event), onSelect(part|null)}
    */
   constructor(deps) {
@@ -14,7 +14,7 @@ export class PointerInput {
     this.hoverHit = null;
     this.bus.on('mode', (id) => {
       this.measure.reset();
-      this.viewer.renderer.domElement.style.cursor = id === 'annotate' || id === 'measure' ? 'crosshair' : '';
+      this.viewer.renderer.domElement.style.cursor = id === 'annotate' || id === 'measure' || id === 'markup' ? 'crosshair' : '';
     });
     window.addEventListener('keydown', (e) => { if (e.key === 'Escape') this.measure.reset(); });
     this._wire();
@@ -49,6 +49,10 @@ export class PointerInput {
       this.click(e);
     });
     canvas.addEventListener('dblclick', (e) => {
+      if (this.tools.mode === 'markup') {
+        this.markup.finish();
+        return;
+      }
       const hit = this.model.pickPrecise(this.viewer.ndc(e));
       if (hit) this.viewer.flyToPoint(hit.point);
     });
@@ -65,6 +69,7 @@ export class PointerInput {
     // Measuring snaps to the displayed level's triangles; hovering otherwise uses the cheap proxy.
     const hit = measuring ? this.model.pickPrecise(this.pointer.ndc) : this.model.pickHover(this.pointer.ndc);
     if (measuring) this.measure.hover(hit, [this.pointer.x, this.pointer.y]);
+    if (this.tools.mode === 'markup') this.markup.tool.hover(hit);
     this.hoverHit = hit;
     this.model.setHover(hit?.part ?? null);
     hud.showTooltip(this.pointer.x, this.pointer.y, hit?.part ? this.model.partInfo(hit.part) : null);
@@ -88,6 +93,10 @@ export class PointerInput {
     }
     if (mode === 'annotate') {
       if (hit) this.onAnnotate(hit, e);
+      return;
+    }
+    if (mode === 'markup') {
+      this.markup.click(hit);
       return;
     }
     this.onSelect(hit?.part ?? null);

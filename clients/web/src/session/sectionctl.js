@@ -54,7 +54,7 @@ export class SectionControl {
         last = now;
         this.apply();
       } else {
-        this.section.apply(this.own.sections({}));
+        this.section.apply(this.own.sections({}), this.own.box);
         this.viewer.invalidate();
       }
     };

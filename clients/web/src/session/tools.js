@@ -7,7 +7,7 @@ import { toast } from '../ui/dom.js';
 import * as hud from '../ui/hud.js';
 
 /** Pointer tools (one active at a time); every other toolbar id is an action. */
-export const MODES = ['select', 'annotate', 'measure', 'move', 'rotate'];
+export const MODES = ['select', 'annotate', 'measure', 'markup', 'move', 'rotate'];
 
 export class Tools {
   /** @param {object} deps {conn, bus, root (toolbar element)} */
