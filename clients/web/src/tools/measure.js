@@ -75,11 +75,104 @@ export function footOnFace(hit, point) {
   return plane.projectPoint(point, new THREE.Vector3());
 }
 
-/** What the measure tool measures: label for the picker, and what the second click picks. */
+/** The world-space matrix of the hit's triangle positions (instanced meshes: per instance). */
+function hitMatrix(hit) {
+  hit.object.updateWorldMatrix(true, false);
+  const m = hit.object.matrixWorld.clone();
+  if (hit.object.isInstancedMesh && Number.isInteger(hit.instanceId)) {
+    const inst = new THREE.Matrix4();
+    hit.object.getMatrixAt(hit.instanceId, inst);
+    m.multiply(inst);
+  }
+  return m;
+}
+
+/**
+ * The planar face under a hit: the triangles of the hit mesh (of the same element, on tiled
+ * batches) that lie in the hit triangle's plane and connect to it through shared corners.
+ * Returns {area (m², world), centroid, normal (world), triangles} or null.
+ */
+export function planarFace(hit, { maxTriangles = 200000 } = {}) {
+  const geo = hit?.object?.geometry;
+  const pos = geo?.attributes?.position;
+  if (!hit?.face || !pos) return null;
+  const index = geo.index ? geo.index.array : null;
+  const n = index ? index.length : pos.count;
+  if (n / 3 > maxTriangles) return null;
+  const m = hitMatrix(hit);
+  const elements = hit.object.userData?.vertexElements ?? null;
+  const element = elements ? elements[hit.face.a] : null;
+  const corner = (i) => new THREE.Vector3().fromBufferAttribute(pos, i).applyMatrix4(m);
+  const seed = [hit.face.a, hit.face.b, hit.face.c].map(corner);
+  const plane = new THREE.Plane().setFromCoplanarPoints(seed[0], seed[1], seed[2]);
+  if (plane.normal.lengthSq() < 0.5) return null;
+  const key = (v) => `${Math.round(v.x * 1e4)},${Math.round(v.y * 1e4)},${Math.round(v.z * 1e4)}`;
+  // Candidate triangles: in the plane (1 mm), same facing, same element.
+  const cand = [];
+  const tn = new THREE.Vector3();
+  const tri = new THREE.Triangle();
+  for (let t = 0; t + 2 < n; t += 3) {
+    const ia = index ? index[t] : t;
+    if (elements && elements[ia] !== element) continue;
+    const a = corner(ia);
+    const b = corner(index ? index[t + 1] : t + 1);
+    const c = corner(index ? index[t + 2] : t + 2);
+    if (Math.abs(plane.distanceToPoint(a)) > 1e-3 || Math.abs(plane.distanceToPoint(b)) > 1e-3 || Math.abs(plane.distanceToPoint(c)) > 1e-3) continue;
+    tri.set(a, b, c).getNormal(tn);
+    if (tn.dot(plane.normal) < 0.999) continue;
+    cand.push({ t, pts: [a, b, c], keys: [key(a), key(b), key(c)] });
+  }
+  // Connected to the hit triangle through shared corners.
+  const byCorner = new Map();
+  cand.forEach((c, i) => { for (const k of c.keys) { if (!byCorner.has(k)) byCorner.set(k, []); byCorner.get(k).push(i); } });
+  const start = cand.findIndex((c) => c.keys.join() === seed.map(key).join()
+    || (c.keys.includes(key(seed[0])) && c.keys.includes(key(seed[1])) && c.keys.includes(key(seed[2]))));
+  if (start < 0) return null;
+  const seen = new Set([start]);
+  const queue = [start];
+  let area = 0;
+  const centroid = new THREE.Vector3();
+  while (queue.length) {
+    const c = cand[queue.pop()];
+    const a = tri.set(...c.pts).getArea();
+    area += a;
+    centroid.addScaledVector(c.pts[0].clone().add(c.pts[1]).add(c.pts[2]).multiplyScalar(1 / 3), a);
+    for (const k of c.keys) for (const j of byCorner.get(k)) if (!seen.has(j)) { seen.add(j); queue.push(j); }
+  }
+  if (area <= 0) return null;
+  return { area, centroid: centroid.multiplyScalar(1 / area), normal: plane.normal.clone(), triangles: seen.size };
+}
+
+/** The angle at b between b->a and b->c, in degrees. */
+export function angleAt(a, b, c) {
+  const u = new THREE.Vector3(...a).sub(new THREE.Vector3(...b));
+  const v = new THREE.Vector3(...c).sub(new THREE.Vector3(...b));
+  if (u.lengthSq() === 0 || v.lengthSq() === 0) return NaN;
+  return THREE.MathUtils.radToDeg(u.angleTo(v));
+}
+
+/** What the measure tool measures: label for the picker. */
 export const MEASURE_KINDS = {
   distance: 'Distance (point to point)',
   perpendicular: 'Perpendicular (point to face)',
+  angle: 'Angle (three points, the corner second)',
+  area: 'Area (click a face)',
 };
+
+/** A record's value and label: metres (distance, perpendicular), degrees (angle), m² (area). */
+export function measurementValue(m) {
+  if (m.kind === 'angle' && Array.isArray(m.c)) {
+    const deg = angleAt(m.a, m.b, m.c);
+    return { value: deg, text: Number.isFinite(deg) ? `${deg.toFixed(1)}°` : '—' };
+  }
+  if (m.kind === 'area') {
+    const k = (UNIT_M[m.unit] ?? 1) ** 2;
+    const v = Number(m.value) * k;
+    return { value: v, text: Number.isFinite(v) ? `${v.toFixed(3)} m²` : '—' };
+  }
+  const len = measurementLength(m);
+  return { value: len, text: formatLength(len) };
+}
 
 /** The measure tool: first click sets A, second sets B (a point, or for `perpendicular` a face:
  * B is A's foot on its plane) and sends measurement.create. */
@@ -98,6 +191,7 @@ export class MeasureTool {
 
   reset() {
     this.start = null;
+    this.corner = null;
     this.marker.visible = false;
     this.app.viewer.invalidate();
   }
@@ -108,7 +202,8 @@ export class MeasureTool {
       this.marker.visible = false;
       return null;
     }
-    const snap = this._second() ? this._foot(hit) : snapHit(hit, (v) => this.app.toScreen(v), at, (v) => this._drawn(v));
+    const snap = this.kind === 'area' ? { point: hit.point.clone(), kind: 'face' }
+      : this._second() ? this._foot(hit) : snapHit(hit, (v) => this.app.toScreen(v), at, (v) => this._drawn(v));
     if (!snap) return null;
     this._mark(snap.point);
     this.lastSnap = snap;
@@ -125,9 +220,19 @@ export class MeasureTool {
     return foot ? { point: foot, kind: 'foot' } : null;
   }
 
-  /** A click: returns the sent measurement record, or null while waiting for the second point. */
+  /** A click: returns the sent measurement record, or null while waiting for more points. */
   click(hit, at) {
     if (!hit) return null;
+    const round = (v) => v.map((x) => Math.round(x * 1e6) / 1e6);
+    const toModel = (p) => round(this.app.model.toModel(p));
+    if (this.kind === 'area') {
+      const face = planarFace(hit);
+      if (!face) return null;
+      this.lastSnap = { point: face.centroid, kind: 'face' };
+      const a = toModel(face.centroid);
+      const b = toModel(face.centroid.clone().addScaledVector(face.normal, 0.001));
+      return this._send({ id: newId('m'), a, b, unit: 'm', kind: 'area', value: Math.round(face.area * 1e6) / 1e6 });
+    }
     const snap = this._second() ? this._foot(hit) : snapHit(hit, (v) => this.app.toScreen(v), at, (v) => this._drawn(v));
     if (!snap) return null;
     this.lastSnap = snap;
@@ -136,12 +241,26 @@ export class MeasureTool {
       this._mark(snap.point);
       return null;
     }
-    const a = this.app.model.toModel(this.start.point);
-    const b = this.app.model.toModel(snap.point);
+    if (this.kind === 'angle' && !this.corner) {
+      this.corner = snap;
+      this._mark(snap.point);
+      return null;
+    }
+    if (this.kind === 'angle') {
+      const record = { id: newId('m'), a: toModel(this.start.point), b: toModel(this.corner.point), c: toModel(snap.point), unit: 'm', kind: 'angle' };
+      this.reset();
+      return this._send(record);
+    }
+    // A perpendicular is a distance record (the point and its foot): nothing new on the wire.
+    const record = { id: newId('m'), a: toModel(this.start.point), b: toModel(snap.point), unit: 'm' };
+    this.reset();
+    return this._send(record);
+  }
+
+  _send(record) {
     this.start = null;
+    this.corner = null;
     this.marker.visible = false;
-    const round = (v) => v.map((x) => Math.round(x * 1e6) / 1e6);
-    const record = { id: newId('m'), a: round(a), b: round(b), unit: 'm' };
     this.app.send('measurement.create', { measurement: record });
     return record;
   }
@@ -179,13 +298,17 @@ export class MeasurementsView {
       const k = UNIT_M[m.unit] ?? 1;
       const a = new THREE.Vector3(...m.a).multiplyScalar(k);
       const b = new THREE.Vector3(...m.b).multiplyScalar(k);
-      const line = new THREE.Line(new THREE.BufferGeometry().setFromPoints([a, b]), this.lineMat);
+      const c = Array.isArray(m.c) ? new THREE.Vector3(...m.c).multiplyScalar(k) : null;
+      const { value, text } = measurementValue(m);
+      const pts = m.kind === 'angle' && c ? [a, b, c] : m.kind === 'area' ? [a, a] : [a, b];
+      const line = new THREE.Line(new THREE.BufferGeometry().setFromPoints(pts), this.lineMat);
       line.renderOrder = 15;
       line.frustumCulled = false;
-      const label = textSprite(formatLength(measurementLength(m)), { color: '#ffd24a' });
-      label.position.copy(a).add(b).multiplyScalar(0.5);
+      const label = textSprite(text, { color: '#ffd24a' });
+      if (m.kind === 'angle' || m.kind === 'area') label.position.copy(m.kind === 'angle' ? b : a);
+      else label.position.copy(a).add(b).multiplyScalar(0.5);
       this.group.add(line, label);
-      this.items.set(m.id, { line, label, length: measurementLength(m) });
+      this.items.set(m.id, { line, label, kind: m.kind ?? 'distance', value, text, length: measurementLength(m) });
     }
     for (const [id, it] of this.items) {
       if (seen.has(id)) continue;
@@ -198,6 +321,6 @@ export class MeasurementsView {
   }
 
   describe() {
-    return [...this.items.entries()].map(([id, it]) => ({ id, length: it.length, label: formatLength(it.length) }));
+    return [...this.items.entries()].map(([id, it]) => ({ id, kind: it.kind, value: it.value, length: it.length, label: it.text }));
   }
 }

@@ -83,6 +83,6 @@ export class OwnView {
   }
 
   describe() {
-    return { hidden: [...this.hidden], isolated: this.isolated ? [...this.isolated] : null, section: this.section, colors: this.colors.size, box: this.box };
+    return { hidden: [...this.hidden], isolated: this.isolated ? [...this.isolated] : null, section: this.section, colors: this.colors.size, ...(this.box ? { box: this.box } : {}) };
   }
 }
