@@ -36,7 +36,7 @@ def test_colour_by_ifc_class_paints_the_expected_elements(
     a = open_client(browser, room.url(rita, name="Rita"))
     b = open_client(browser, room.url(room.owner_token, name="Olga"))
     try:
-        assert info(a)["model"]["tiles"], "the tiled (v2) path: elements come from the element table"
+        assert info(a)["model"]["tiles"], "the tiled (v2) path: the element table"
         hit = a.evaluate("window.__vrcollab.centerHit()")
         assert hit["first"] == "model"
         assert hit["ifc_class"]

@@ -35,7 +35,7 @@ def test_search_finds_an_element_by_a_property_value_and_flies_to_it(
     rita = web_server.token(room.project_id, "reviewer", "Rita")
     a = open_client(browser, room.url(rita, name="Rita"))
     try:
-        assert info(a)["model"]["tiles"], "the tiled (v2) path: elements come from the element table"
+        assert info(a)["model"]["tiles"], "the tiled (v2) path: the element table"
         part = a.evaluate("window.__vrcollab.centerHit().part")
         assert part
         a.evaluate(f"window.__vrcollab.select({part!r})")

@@ -87,8 +87,7 @@ export class PointerInput {
     const hit = this.model.pickPrecise(ndc);
     if (mode === 'measure') {
       const m = this.measure.click(hit, [e.clientX, e.clientY]);
-      const next = this.measure.kind === 'perpendicular' ? 'Now click the face to measure to (Esc cancels).' : 'Now click the second point (Esc cancels).';
-      toast(m ? 'Measured. Click two more points for another one.' : hit ? next : 'Click on the model.');
+      toast(m ? 'Measured. Click again for another one.' : hit ? this.measure.prompt() : 'Click on the model.');
       return;
     }
     if (mode === 'annotate') {

@@ -257,6 +257,13 @@ export class MeasureTool {
     return this._send(record);
   }
 
+  /** What the next click does, for the toast after a click that did not finish a measurement. */
+  prompt() {
+    if (this.kind === 'perpendicular') return 'Now click the face to measure to (Esc cancels).';
+    if (this.kind === 'angle') return this.corner ? 'Now click the third point (Esc cancels).' : 'Now click the corner of the angle (Esc cancels).';
+    return 'Now click the second point (Esc cancels).';
+  }
+
   _send(record) {
     this.start = null;
     this.corner = null;
