@@ -133,3 +133,29 @@ def test_an_op_id_commits_once_across_connections(pg_url: str) -> None:
     finally:
         a.close()
         b.close()
+
+
+def test_stores_reconnect_after_the_database_drops_them(pg_url: str) -> None:
+    store, cat = PostgresStore(pg_url), PostgresCatalog(pg_url)
+    try:
+        p = store.create_project("Before")
+        model = cat.get_or_create_model(p.project_id, "m")
+        with psycopg.connect(pg_url, autocommit=True) as admin:  # a restart, a failover
+            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                          "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        for call in (lambda: store.get_project(p.project_id),
+                     lambda: cat.get_model(model.model_id)):
+            with contextlib.suppress(StoreError):  # the call that meets the dead connection
+                call()
+        assert store.get_project(p.project_id).name == "Before"
+        assert cat.get_model(model.model_id).name == "m"
+        store.append_commits("r1", [Commit(1, "op-1", "annotation.create", "u1", 1.0,
+                                           {"annotation": {"id": "a"}})])
+        assert [c.op_id for c in store.commits_since("r1", 0)] == ["op-1"]
+        job = cat.create_job(p.project_id, cat.create_version(
+            model.model_id, source_name="a.obj", source_sha256="a" * 64,
+            source_bytes=1).version_id)
+        assert cat.get_job(job.job_id).status == "queued"
+    finally:
+        store.close()
+        cat.close()

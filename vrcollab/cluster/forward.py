@@ -213,9 +213,9 @@ class RemoteRoom:
 
     async def _poses_out(self) -> None:
         async for data in subscription(self.r, self.k["pout"]):
-            t, batch = wire.pose_frame_from(data)
+            frame = wire.pose_frame_from(data)
             for conn in self.conns.values():
-                conn.offer_poses(batch, t)
+                conn.offer_poses(frame)
 
     async def _flush_poses(self) -> None:
         period = 1.0 / max(1.0, self.settings.tick_hz)

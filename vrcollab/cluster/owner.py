@@ -30,6 +30,7 @@ from vrcollab.cluster import wire
 from vrcollab.cluster.streams import OrderedWriter, subscription
 from vrcollab.sync.codec import EncodeError, encode_server
 from vrcollab.sync.messages import ServerMessage
+from vrcollab.sync.presence import PoseFrame
 from vrcollab.sync.room import RoomFullError
 
 if TYPE_CHECKING:
@@ -114,7 +115,7 @@ class RemoteConnection:
             return
         self.send(text, counted=counted)
 
-    def offer_poses(self, batch: dict[str, str], t: float) -> None:
+    def offer_poses(self, frame: PoseFrame) -> None:
         """Poses reach remote sessions through the room's pose frame instead."""
 
     def close(self, code: int, reason: str = "") -> None:
@@ -165,10 +166,10 @@ class OwnerRelay:
         if self.remote:
             self.entry("", "m", text, counted=counted, exclude=exclude or "")
 
-    def poses(self, batch: dict[str, str], t: float) -> None:
-        """One pose frame per tick for the edges."""
-        if self.remote and batch:
-            self.writer.publish(self.k["pout"], wire.pose_frame(t, batch))
+    def poses(self, frame: PoseFrame) -> None:
+        """The tick's shared pose frame, once for all edges."""
+        if self.remote:
+            self.writer.publish(self.k["pout"], wire.pose_frame(frame))
 
     # --- inbound ---------------------------------------------------------------------------
 

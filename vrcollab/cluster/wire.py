@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from vrcollab.sync.messages import Cmd, Hello, InvalidOp, Op, Pose
+from vrcollab.sync.presence import PoseFrame
 
 
 def hello_json(h: Hello) -> str:
@@ -71,17 +72,26 @@ def poses_from(text: str | bytes) -> dict[str, Pose]:
     return {sid: Pose(data) for sid, data in o.items()}
 
 
-def pose_frame(t: float, batch: dict[str, str]) -> str:
-    """The owner's encoded pose fragments of one tick: ``t`` then one ``sid<TAB>fragment`` a
-    line (session ids and compact JSON hold no tab or newline), so edges never re-encode."""
-    return "\n".join([repr(t), *(f"{sid}\t{frag}" for sid, frag in batch.items())])
+def pose_frame(frame: PoseFrame) -> str:
+    """The owner's shared pose frame of one tick for the edges: ``t``, the delta frame and the
+    full frame, one a line (compact JSON holds no newline), so edges never re-encode."""
+    return "\n".join([repr(frame.t), frame.delta, frame.full()])
 
 
-def pose_frame_from(text: str) -> tuple[float, dict[str, str]]:
-    """``(t, {sid: fragment})`` of a pose frame."""
-    lines = text.split("\n")
-    batch = {}
-    for line in lines[1:]:
-        sid, _, frag = line.partition("\t")
-        batch[sid] = frag
-    return float(lines[0]), batch
+class RelayedPoseFrame(PoseFrame):
+    """An owner's :class:`PoseFrame` rebuilt on an edge from its encoded texts."""
+
+    __slots__ = ()
+
+    def __init__(self, t: float, delta: str, full: str) -> None:
+        self.t = t
+        self.delta = delta
+        self.dropped = ()
+        self._fragments = {}
+        self._full = full
+
+
+def pose_frame_from(text: str) -> RelayedPoseFrame:
+    """The frame back."""
+    t, delta, full = text.split("\n", 2)
+    return RelayedPoseFrame(float(t), delta, full)

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from vrcollab.cluster.broker import Broker, open_broker
+from vrcollab.cluster.broker import Broker, LocalBroker, open_broker
 from vrcollab.errors import StoreError
 from vrcollab.server.connection import (
     CLOSE_GOING_AWAY,
@@ -36,7 +36,6 @@ from vrcollab.sync.codec import (
     dumps,
     encode_server,
     encode_welcome,
-    pose_fragment,
     server_json,
 )
 from vrcollab.sync.limits import RoomLimits
@@ -327,18 +326,14 @@ class RoomWorker:
 
     def tick(self, now_wall: float, now_mono: float) -> None:
         """Send coalesced poses; close sessions that missed their heartbeat or idled out."""
-        changed = self.room.take_poses()
-        if changed:
-            batch = {}
-            for sid, p in changed.items():
-                try:
-                    batch[sid] = pose_fragment(sid, p)
-                except (EncodeError, ValueError):  # the codec let it through: a bug of ours
-                    log.error("cannot encode the pose of %s; dropped", sid, exc_info=True)
+        frame = self.room.take_pose_frame(now_wall)  # one shared frame per room per tick
+        if frame is not None:
+            for sid in frame.dropped:  # the codec let it through: a bug of ours
+                log.error("cannot encode the pose of %s; dropped", sid)
             for conn in self.conns.values():
-                conn.offer_poses(batch, now_wall)
-            if self.relay is not None:
-                self.relay.poses(batch, now_wall)
+                conn.offer_poses(frame)
+            if self.relay is not None:  # other processes' sessions: one frame for all
+                self.relay.poses(frame)
         hb, idle = self.settings.heartbeat_timeout_s, self.settings.idle_timeout_s
         for conn in self.conns.values():
             if now_mono - conn.last_seen > hb:
@@ -382,7 +377,8 @@ class RoomHub:
     def __init__(self, store: Store, settings: Settings, broker: Broker | None = None) -> None:
         self.store = store
         self.settings = settings
-        self.broker = broker if broker is not None else open_broker(settings)
+        self._given_broker = broker
+        self.broker: Broker = broker if broker is not None else LocalBroker()  # until start()
         self.workers: dict[str, RoomWorker] = {}
         self.members: dict[str, MemberGate] = {}
         self._load_lock = asyncio.Lock()
@@ -391,6 +387,8 @@ class RoomHub:
     def start(self) -> None:
         """Start the tick loop (call from the running loop)."""
         self._tick_task = asyncio.create_task(self._tick_loop(), name="tick")
+        if self._given_broker is None:
+            self.broker = open_broker(self.settings)
         self.broker.start(self)
 
     async def worker(self, record: RoomRecord) -> LiveRoom:

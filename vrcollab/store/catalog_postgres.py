@@ -24,7 +24,7 @@ import psycopg
 from vrcollab.errors import StoreError
 from vrcollab.store.catalog import JobRecord
 from vrcollab.store.catalog_sqlite import _JOB_COLUMNS, CLAIM_ORDER, SqliteCatalog
-from vrcollab.store.postgres import _Conn, connect
+from vrcollab.store.postgres import _Conn
 
 log = logging.getLogger("vrcollab.store")
 CHANNEL = "vrcollab_jobs"  # notified by a trigger on every job write (migration 3)
@@ -37,15 +37,19 @@ class PostgresCatalog(SqliteCatalog):
         self._lock = threading.RLock()
         self._depth = 0
         self._url = url
-        self._pg = connect(url)
-        self._db = _Conn(self._pg)
+        self._db = _Conn(url)
 
     @contextmanager
     def _tx(self) -> Iterator[Any]:
         with self._lock:
             try:
-                with self._pg.transaction():
-                    yield self._db
+                conn = self._db.live() if self._depth == 0 else self._db.conn
+                self._depth += 1
+                try:
+                    with conn.transaction():
+                        yield self._db
+                finally:
+                    self._depth -= 1
             except psycopg.Error as exc:
                 raise StoreError(f"catalog database error: {exc}") from exc
 
@@ -53,13 +57,15 @@ class PostgresCatalog(SqliteCatalog):
     def _read(self) -> Iterator[Any]:
         with self._lock:
             try:
+                if self._depth == 0:  # never reconnect inside a transaction
+                    self._db.live()
                 yield self._db
             except psycopg.Error as exc:
                 raise StoreError(f"catalog database error: {exc}") from exc
 
     def close(self) -> None:
         with self._lock:
-            self._pg.close()
+            self._db.conn.close()
 
     def watch_jobs(self, on_change: Callable[[str], None]) -> Callable[[], None] | None:
         """``LISTEN vrcollab_jobs`` on a connection of its own, in a daemon thread (reconnects

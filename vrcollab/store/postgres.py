@@ -11,6 +11,7 @@ Migrations: :mod:`vrcollab.store.migrations` (ordered, recorded in ``schema_vers
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -50,10 +51,22 @@ def connect(url: str) -> psycopg.Connection[Any]:
 
 
 class _Conn:
-    """A psycopg connection that accepts SQLite-style ``?`` placeholders."""
+    """A psycopg connection that accepts SQLite-style ``?`` placeholders and, once lost (a
+    database restart, a failover), reconnects at the next use: the statement that met the dead
+    connection fails with StoreError, the ones after it run on a fresh connection."""
 
-    def __init__(self, conn: psycopg.Connection[Any]) -> None:
-        self.conn = conn
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.conn = connect(url)
+
+    def live(self) -> psycopg.Connection[Any]:
+        """The connection, re-opened first when the old one is closed or broken."""
+        if self.conn.closed or self.conn.broken:
+            try:
+                self.conn = psycopg.connect(self.url, autocommit=True)
+            except psycopg.Error as exc:
+                raise StoreError(f"cannot reach the database: {exc}") from exc
+        return self.conn
 
     def execute(self, sql: str, args: Any = ()) -> psycopg.Cursor[Any]:
         return self.conn.execute(sql.replace("?", "%s"), tuple(args))
@@ -68,27 +81,39 @@ class PostgresStore(SqliteStore):
 
     def __init__(self, url: str) -> None:
         self._lock = threading.RLock()
-        self._pg = connect(url)
-        self._db = _Conn(self._pg)  # type: ignore[assignment]
+        self._db = _Conn(url)  # type: ignore[assignment]
 
     class _PgTx:
         def __init__(self, store: PostgresStore) -> None:
             self.store = store
+            self.conn: psycopg.Connection[Any] | None = None
 
         def __enter__(self) -> _Conn:
             self.store._lock.acquire()
             try:
-                self.store._pg.execute("BEGIN")
+                self.conn = self.store._pg().live()
+                self.conn.execute("BEGIN")
             except BaseException:
                 self.store._lock.release()
                 raise
             return self.store._db  # type: ignore[return-value]
 
         def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+            conn = self.conn
+            assert conn is not None
             try:
-                self.store._pg.execute("COMMIT" if exc_type is None else "ROLLBACK")
+                if exc_type is None:
+                    if self.store._pg().conn is not conn:  # reconnected mid-transaction
+                        raise StoreError("the database connection was lost in a transaction")
+                    conn.execute("COMMIT")
+                elif not (conn.closed or conn.broken):
+                    with contextlib.suppress(psycopg.Error):  # keep the original error
+                        conn.execute("ROLLBACK")
             finally:
                 self.store._lock.release()
+
+    def _pg(self) -> _Conn:
+        return self._db  # type: ignore[return-value]
 
     def _tx(self) -> Any:
         return PostgresStore._PgTx(self)
@@ -96,6 +121,7 @@ class PostgresStore(SqliteStore):
     def _one(self, sql: str, args: tuple[Any, ...]) -> tuple[Any, ...] | None:
         with self._lock:
             try:
+                self._pg().live()
                 row: tuple[Any, ...] | None = self._db.execute(sql, args).fetchone()
                 return row
             except psycopg.Error as exc:
@@ -104,6 +130,7 @@ class PostgresStore(SqliteStore):
     def _all(self, sql: str, args: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         with self._lock:
             try:
+                self._pg().live()
                 return list(self._db.execute(sql, args).fetchall())
             except psycopg.Error as exc:
                 raise StoreError(f"query failed: {exc}") from exc
@@ -185,4 +212,4 @@ class PostgresStore(SqliteStore):
 
     def close(self) -> None:
         with self._lock:
-            self._pg.close()
+            self._pg().conn.close()
