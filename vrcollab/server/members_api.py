@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 
 from vrcollab.errors import NotFoundError
 from vrcollab.server.auth import require_role
-from vrcollab.server.deps import CurrentUser, StoreDep
+from vrcollab.server.deps import CurrentUser, HubDep, StoreDep
 from vrcollab.server.schemas import RoomMembersOut
 from vrcollab.sync.messages import ROLES
 
@@ -24,8 +24,8 @@ _ORDER = {role: rank for rank, role in enumerate(ROLES[::-1])}
 
 
 @router.get("/rooms/{room_id}/members", response_model=RoomMembersOut)
-def room_members(room_id: str, request: Request, user: CurrentUser,
-                 store: StoreDep) -> dict[str, Any]:
+def room_members(room_id: str, user: CurrentUser, store: StoreDep,
+                 hub: HubDep) -> dict[str, Any]:
     """``{"room_id", "members": [{"user_id", "name", "role", "online"}]}``, owners first, then
     by name; ``online`` is true while the member has a session in the room on any server
     process."""
@@ -34,7 +34,7 @@ def room_members(room_id: str, request: Request, user: CurrentUser,
     except NotFoundError:
         raise NotFoundError(f"no room {room_id}") from None
     require_role(store, room.project_id, user, "viewer")
-    online = request.app.state.hub.online_users(room_id)
+    online = hub.online_users(room_id)
     rows: list[dict[str, Any]] = []
     for user_id, role in store.members(room.project_id).items():
         try:
