@@ -45,9 +45,9 @@ router = APIRouter()
 async def room_socket(ws: WebSocket, room_id: str) -> None:
     """One client session in a room (see docs/protocol.md)."""
     app = ws.app
-    settings: Settings = app.state.settings
-    store: Store = app.state.store
-    hub: RoomHub = app.state.hub
+    settings: Settings = app.state.services.settings
+    store: Store = app.state.services.store
+    hub: RoomHub = app.state.services.hub
     if not origin_allowed(ws.headers.get("origin"), ws.headers.get("host"),
                           settings.allowed_origins):
         await ws.close(code=CLOSE_POLICY)  # before accept: the client sees HTTP 403
