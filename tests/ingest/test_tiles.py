@@ -14,6 +14,7 @@ import trimesh
 
 from tests.ingest.helpers import ROOT, errors, validate, validator_available
 from tests.ingest.tiles_support import element_bounds, glb_json_bytes, load_json, tile_points, tiles
+from vrcollab.ingest import element_table
 from vrcollab.ingest.compress import decode_glb, read_glb
 from vrcollab.ingest.pipeline import ConversionResult, ConvertOptions, convert
 from vrcollab.ingest.tiled import convert_tiled
@@ -146,7 +147,9 @@ def test_feature_ids_cover_each_element_once_and_stay_in_bounds(
 
 def test_element_table(building: tuple[Path, ConversionResult, Path]) -> None:
     out, _, _ = building
-    table = load_json(out / "elements.json")
+    manifest = load_json(out / "manifest.json")
+    table = element_table.read(out, manifest)
+    assert (out / "elements.json.gz").read_bytes()[:2] == b"\x1f\x8b"  # gzip-compressed
     cols = table["columns"]
     assert table["count"] == 2000 == len(cols["globalId"]) == len(set(cols["globalId"]))
     assert {"IfcDoor", "IfcWindow", "IfcPlate", "IfcDuctFitting"} <= set(table["classes"])
@@ -154,11 +157,12 @@ def test_element_table(building: tuple[Path, ConversionResult, Path]) -> None:
     assert len(raw) == 32 * 2000
     assert len({raw[32 * i:32 * i + 32] for i in range(2000)}) > 1000
     assert any("Level 1" in c for c in table["containers"])
-    chunk = load_json(out / "props" / "0001.json")
+    chunk = element_table.load_json(out / "props" / "0001.json.gz")
     assert chunk["start"] == 1024
-    assert chunk["count"] == 2000 - 1024
+    assert chunk["count"] == 2000 - 1024 == len(chunk["rows"])
+    assert len(chunk["sets"]) < 100  # property sets stored once per chunk (deduplicated)
     walls = [i for i, c in enumerate(cols["class"]) if table["classes"][c] == "IfcWall"]
-    first = load_json(out / "props" / "0000.json")["rows"]
+    first = element_table.read_props(out, manifest, 0)
     assert any(first[i].get("Pset_WallCommon", {}).get("FireRating") == "EI60"
                for i in walls if i < 1024)
     hashes = element_hashes(out)  # re-anchoring reads the element table
@@ -245,7 +249,8 @@ def test_small_element_far_away_keeps_1mm(tmp_path: Path) -> None:
     pts: dict[int, np.ndarray] = {}
     for p in tiles(tmp_path / "out"):
         pts.update(tile_points(p.read_bytes()))
-    names = load_json(tmp_path / "out" / "elements.json")["columns"]["name"]
+    out = tmp_path / "out"
+    names = element_table.read(out, load_json(out / "manifest.json"))["columns"]["name"]
     bolt = pts[names.index("bolt")]
     # source (glTF, Y-up) -> world (Z-up): (x, y, z) -> (x, -z, y)
     src_v = np.asarray(small.vertices) + np.array([1000.0, 0.7, 3.3])
