@@ -257,8 +257,8 @@ def build_tile(batches: list[Batch], groups: list[InstanceGroup], elements: list
         meshes.append({"primitives": [prim]})
         node: dict[str, Any] = {"mesh": len(meshes) - 1}
         if quant:
-            node["translation"] = [float(x) for x in t]
-            node["scale"] = [float(x) for x in s]
+            node["translation"] = [_short(x) for x in t]
+            node["scale"] = [_short(x, 8) for x in s]
         nodes.append(node)
         stats.triangles += len(b.faces)
         stats.stored_triangles += len(b.faces)
@@ -326,13 +326,21 @@ def build_tile(batches: list[Batch], groups: list[InstanceGroup], elements: list
     return data, stats
 
 
+def _short(x: float, digits: int = 0) -> float:
+    """A float for the JSON: micrometres (translations), or ``digits`` significant digits
+    (the dequantisation scale; float32 keeps about 7, so 8 loses nothing)."""
+    if digits:
+        return float(f"{float(x):.{digits}g}")
+    return round(float(x), 6)
+
+
 def _material(m: Material) -> dict[str, Any]:
-    out: dict[str, Any] = {"pbrMetallicRoughness": {
-        "baseColorFactor": [round(float(c), 4) for c in m.color],
-        "metallicFactor": round(float(m.metallic), 3),
-        "roughnessFactor": round(float(m.roughness), 3)}}
-    if m.name:
-        out["name"] = m.name[:64]
+    pbr: dict[str, Any] = {"baseColorFactor": [round(float(c), 3) for c in m.color]}
+    if abs(m.metallic - 1.0) > 1e-3:  # glTF defaults: metallic 1, roughness 1
+        pbr["metallicFactor"] = round(float(m.metallic), 3)
+    if abs(m.roughness - 1.0) > 1e-3:
+        pbr["roughnessFactor"] = round(float(m.roughness), 3)
+    out: dict[str, Any] = {"pbrMetallicRoughness": pbr}
     if m.double_sided:
         out["doubleSided"] = True
     if m.color[3] < 0.999:

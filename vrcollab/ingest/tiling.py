@@ -34,7 +34,8 @@ INSTANCE_MIN = 4
 DROP_FRACTION = 1.0 / 32  # drop size of a coarse tile: this fraction of its diagonal
 SIMPLIFY_FRACTION = 0.25  # simplification error: this fraction of the drop size
 CHAIN_RATIO = 0.25
-BRANCH_SPLITS = 3  # median splits per tree level: up to 8 children per tile
+BRANCH_SPLITS = 3  # median splits per tree level: up to 8 children per tile (16 when the
+# fourth split makes them all leaves, so a tile never has a coarse level of two-leaf parents)
 COARSE_BUDGET = 0.1  # coarse tiles: at most this fraction of ``leaf_triangles``
 
 
@@ -75,6 +76,9 @@ def split(scene: Scene, leaf_triangles: int = LEAF_TRIANGLES) -> Node:
         half = len(order) // 2
         return [order[:half], order[half:]]
 
+    def leafy(idx: npt.NDArray[np.int64]) -> bool:
+        return len(idx) == 1 or int(tris[idx].sum()) <= leaf_triangles
+
     def make(idx: npt.NDArray[np.int64], depth: int) -> Node:
         node = Node(idx, lo_all[idx].min(axis=0), hi_all[idx].max(axis=0), depth=depth)
         if len(idx) == 1 or int(tris[idx].sum()) <= leaf_triangles:
@@ -82,6 +86,9 @@ def split(scene: Scene, leaf_triangles: int = LEAF_TRIANGLES) -> Node:
         groups = [idx]
         for _ in range(BRANCH_SPLITS):  # up to 2^BRANCH_SPLITS children (kd splits, octree-like)
             groups = [g for grp in groups for g in halves(grp)]
+        finer = [g for grp in groups for g in halves(grp)]
+        if len(finer) > len(groups) and all(leafy(g) for g in finer):
+            groups = finer  # one more split makes every child a leaf: no thin coarse level
         node.children = [make(g, depth + 1) for g in groups]
         return node
 
@@ -154,7 +161,7 @@ def simplify_mesh(m: RepMesh, error: float, ratio: float = 0.0) -> tuple[RepMesh
 
 
 #: Rough compressed sizes: bytes per baked triangle, per instance, JSON per instanced mesh.
-BYTES_PER_TRIANGLE, BYTES_PER_INSTANCE, BYTES_PER_INSTANCED_MESH = 5.0, 20.0, 700.0
+BYTES_PER_TRIANGLE, BYTES_PER_INSTANCE, BYTES_PER_INSTANCED_MESH = 5.0, 20.0, 1000.0
 
 
 def worth_instancing(triangles: int, copies: int) -> bool:
@@ -303,8 +310,8 @@ def build_tiles(scene: Scene, root: Node, outdir: Path, *, leaf_triangles: int =
         else:
             inputs = [b for c in node.children for b in proxies.pop(c.tile_id)]
             drop = float(np.linalg.norm(node.hi - node.lo)) * DROP_FRACTION
-            merged, err = coarse(inputs, sizes, drop,
-                                 max(1000, int(leaf_triangles * COARSE_BUDGET)))
+            budget = max(1000, int(leaf_triangles * COARSE_BUDGET))
+            merged, err = coarse(inputs, sizes, drop, budget)
             node.error = max(drop, err + max(c.error for c in node.children))
             batches, groups, feats = _localise(merged)
             quant_limit = max(MAX_QUANT_EXTENT, node.error * 0.2 * 65535.0)
@@ -392,9 +399,12 @@ def coarse(inputs: list[Batch], sizes: F64, drop: float, budget: int
             dest = np.zeros_like(idx)
             res = np.zeros(1, dtype=np.float32)
             target = max(3, int(len(b.faces) * ratio) * 3)
-            count = mo.simplify_sloppy(dest, idx, pos, target_index_count=target,
-                                       target_error=1.0, result_error=res)
             ext = float((b.vertices.max(axis=0) - b.vertices.min(axis=0)).max())
+            # bounded: stop at twice the drop size even above the budget (an unbounded sloppy
+            # pass can report errors of hundreds of metres on a building-wide batch)
+            count = mo.simplify_sloppy(dest, idx, pos, target_index_count=target,
+                                       target_error=min(1.0, 2.0 * drop / max(ext, 1e-9)),
+                                       result_error=res)
             error = max(error, float(res[0]) * ext)
             if count:
                 final.append(_compact(b.material, b.vertices, b.normals, b.features,
