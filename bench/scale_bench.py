@@ -301,7 +301,11 @@ VIEWER_HEAD = [
 
 
 def _write_viewers(args: argparse.Namespace, rows: list[str]) -> int:
-    text = "\n".join([*VIEWER_HEAD, *rows]) + "\n"
+    load = os.getloadavg()
+    when = (f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average "
+            f"{load[0]:.1f} {load[1]:.1f} {load[2]:.1f} on {os.cpu_count()} cores (software "
+            "rendering shares the CPU with the other sessions: times are noisy).")
+    text = "\n".join([*VIEWER_HEAD, when, "", *rows]) + "\n"
     old = args.out.read_text() if args.out.is_file() else ""
     old = old.split(VIEWER_HEAD[1])[0].rstrip("\n") + "\n" if old else ""
     args.out.parent.mkdir(parents=True, exist_ok=True)

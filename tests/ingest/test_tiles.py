@@ -332,3 +332,70 @@ def test_fast_kernel_loses_no_element(models_dir: Path) -> None:
     assert sorted(e.global_id or "" for e in fast.elements) == sorted(
         e.global_id or "" for e in occ.elements)
     assert len(fast.elements) == 215
+
+
+def _textured_glb(path: Path, copies: int) -> Path:
+    """A glTF of ``copies`` textured boxes (PNG base colour texture, UVs)."""
+    import io
+
+    from PIL import Image
+
+    img = Image.new("RGB", (16, 16))
+    for x in range(16):
+        for y in range(16):
+            img.putpixel((x, y), (255 * ((x // 4 + y // 4) % 2), 64, 32))
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    scene = trimesh.Scene()
+    for k in range(copies):
+        box = trimesh.creation.box((1.0, 1.0, 1.0))
+        box.unmerge_vertices()
+        uv = np.asarray(box.vertices[:, :2] + 0.5, dtype=float)
+        mat = trimesh.visual.material.PBRMaterial(baseColorTexture=Image.open(io.BytesIO(
+            buf.getvalue())))
+        box.visual = trimesh.visual.TextureVisuals(uv=uv, material=mat)
+        scene.add_geometry(box, node_name=f"crate{k}", geom_name=f"crate{k}",
+                           transform=trimesh.transformations.translation_matrix((3.0 * k, 0, 0)))
+    scene.export(path)
+    return path
+
+
+@pytest.mark.parametrize("copies", [1, 300])
+def test_textures_survive_in_tiles(tmp_path: Path, copies: int) -> None:
+    """docs/tiles.md T4: a textured source keeps TEXCOORD_0 and a baseColorTexture (baked and
+    instanced), and the tile validates."""
+    src = _textured_glb(tmp_path / "crates.glb", copies)
+    plain: list[bytes] = []
+    result = convert_tiled(src, tmp_path / "out", ConvertOptions(instance_min=4),
+                           keep_uncompressed=lambda node, data: plain.append(data))
+    assert result.manifest["stats"]["instanced_meshes"] == (1 if copies > 1 else 0)
+    [tile] = tiles(tmp_path / "out")
+    doc = read_glb(tile.read_bytes())[0]
+    [mat] = doc["materials"]
+    assert mat["pbrMetallicRoughness"]["baseColorTexture"] == {"index": 0}
+    assert doc["images"][0]["mimeType"] == "image/png"
+    prims = [p for m in doc["meshes"] for p in m["primitives"]]
+    assert prims
+    assert all("TEXCOORD_0" in p["attributes"] for p in prims)
+    # the decoded tile's texture coordinates are the source's (0..1 over each face)
+    gltf = trimesh.load(io_bytes(decode_glb(tile.read_bytes())), file_type="glb", force="scene")
+    uvs = np.concatenate([g.visual.uv for g in gltf.geometry.values()])
+    assert uvs.min() >= -1e-6
+    assert 0.9 < uvs.max() <= 1 + 1e-6
+    if validator_available():
+        paths = [tile]
+        for k, data in enumerate(plain):
+            (tmp_path / f"plain{k}.glb").write_bytes(data)
+            paths.append(tmp_path / f"plain{k}.glb")
+        (tmp_path / "dec.glb").write_bytes(decode_glb(tile.read_bytes()))
+        paths.append(tmp_path / "dec.glb")
+        for path, report in zip(paths, validate(paths), strict=True):
+            assert errors(report) == [], (path, report["issues"]["messages"][:5])
+            assert report["issues"]["numWarnings"] == 0, (path, report["issues"]["messages"][:5])
+
+
+def io_bytes(data: bytes) -> Any:
+    """A binary file object of ``data``."""
+    import io
+
+    return io.BytesIO(data)

@@ -157,7 +157,8 @@ def simplify_mesh(m: RepMesh, error: float, ratio: float = 0.0) -> tuple[RepMesh
     used = np.unique(f)
     remap = np.zeros(len(m.vertices), dtype=np.uint32)
     remap[used] = np.arange(len(used), dtype=np.uint32)
-    return RepMesh(m.material, m.vertices[used], m.normals[used], remap[f]), err
+    return RepMesh(m.material, m.vertices[used], m.normals[used], remap[f],
+                   None if m.uv is None else m.uv[used]), err
 
 
 #: Rough compressed sizes: bytes per baked triangle, per instance, JSON per instanced mesh.
@@ -219,8 +220,7 @@ def tile_content(scene: Scene, node: Node, cache: RepCache, drop: float,
         return fid[i]
 
     groups: list[InstanceGroup] = []
-    baked: dict[int, list[tuple[int, F64, npt.NDArray[np.float32], npt.NDArray[np.uint32],
-                                F64, F64]]] = {}
+    baked: dict[int, list[tuple[Any, ...]]] = {}
     for rep, members in sorted(by_rep.items()):
         if node.chain_ratio < 1.0:
             done = [simplify_mesh(m, 0.0, node.chain_ratio) for m in scene.reps[rep].meshes]
@@ -235,7 +235,7 @@ def tile_content(scene: Scene, node: Node, cache: RepCache, drop: float,
         tris = sum(len(m.faces) for m in meshes)
         if (len(inst) >= instance_min and len(inst) == len(members)
                 and worth_instancing(tris, len(members))):
-            groups.append(InstanceGroup([(m.material, m.vertices, m.normals, m.faces)
+            groups.append(InstanceGroup([(m.material, m.vertices, m.normals, m.faces, m.uv)
                                          for m in meshes], [els[i].matrix for i in members],
                                         [feature(i) for i in members]))
             continue
@@ -247,7 +247,7 @@ def tile_content(scene: Scene, node: Node, cache: RepCache, drop: float,
                 n = m.normals.astype(np.float64) @ nm.T
                 n /= np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-12)
                 baked.setdefault(m.material, []).append(
-                    (f_id, v, n.astype(np.float32), m.faces, els[i].lo, els[i].hi))
+                    (f_id, v, n.astype(np.float32), m.faces, els[i].lo, els[i].hi, m.uv))
     batches: list[Batch] = []
     for mat in sorted(baked):
         for chunk in _chunks(baked[mat], node.error > 0 and drop > 0, drop):
@@ -281,7 +281,16 @@ def _merge(mat: int, items: list[Any]) -> Batch:
     f = np.concatenate([it[3].astype(np.uint32) + np.uint32(base[k])
                         for k, it in enumerate(items)])
     feats = np.concatenate([np.full(len(it[1]), it[0], dtype=np.uint32) for it in items])
-    return Batch(mat, v, n, f, feats)
+    return Batch(mat, v, n, f, feats, _uvs([it[6] for it in items], [len(it[1]) for it in items]))
+
+
+def _uvs(uvs: list[Any], counts: list[int]) -> npt.NDArray[np.float32] | None:
+    """Texture coordinates of concatenated meshes (zeros where one has none), or None."""
+    if all(u is None for u in uvs):
+        return None
+    return np.concatenate([np.zeros((c, 2), dtype=np.float32) if u is None
+                           else np.asarray(u, dtype=np.float32) for u, c in zip(uvs, counts,
+                                                                                strict=True)])
 
 
 def build_tiles(scene: Scene, root: Node, outdir: Path, *, leaf_triangles: int = LEAF_TRIANGLES,
@@ -335,15 +344,16 @@ def _globalise(batches: list[Batch], groups: list[InstanceGroup], feats: list[in
     """A tile's content as world-frame batches carrying global element indices (instances
     baked): what its parent simplifies."""
     fmap = np.asarray(feats, dtype=np.uint32)
-    out = [Batch(b.material, b.vertices, b.normals, b.faces, fmap[b.features]) for b in batches]
+    out = [Batch(b.material, b.vertices, b.normals, b.faces, fmap[b.features], b.uv)
+           for b in batches]
     for g in groups:
-        for mat, v, n, f in g.meshes:
+        for mat, v, n, f, uv in g.meshes:
             for m, fid in zip(g.matrices, g.features, strict=True):
                 nm = _normals_matrix(m)
                 nn = n.astype(np.float64) @ nm.T
                 nn /= np.maximum(np.linalg.norm(nn, axis=1, keepdims=True), 1e-12)
                 out.append(Batch(mat, transform_points(m, v), nn.astype(np.float32), f,
-                                 np.full(len(v), feats[fid], dtype=np.uint32)))
+                                 np.full(len(v), feats[fid], dtype=np.uint32), uv))
     return out
 
 
@@ -357,7 +367,7 @@ def _localise(batches: list[Batch]) -> tuple[list[Batch], list[InstanceGroup], l
     for b in batches:
         n = len(b.features)
         out.append(Batch(b.material, b.vertices, b.normals, b.faces,
-                         inverse[pos:pos + n].astype(np.uint32)))
+                         inverse[pos:pos + n].astype(np.uint32), b.uv))
         pos += n
     return out, [], [int(x) for x in feats]
 
@@ -379,16 +389,17 @@ def coarse(inputs: list[Batch], sizes: F64, drop: float, budget: int
         v = np.concatenate([b.vertices for b in parts])
         n = np.concatenate([b.normals for b in parts])
         fe = np.concatenate([b.features for b in parts])
+        uv = _uvs([b.uv for b in parts], [len(b.vertices) for b in parts])
         f = np.concatenate([b.faces.astype(np.int64) + base[k] for k, b in enumerate(parts)])
         f = f[sizes[fe[f[:, 0]]] >= drop]
         if len(f):
-            merged.append(_compact(mat, v, n, fe, f))
+            merged.append(_compact(mat, v, n, fe, f, uv))
     error = 0.0
     out: list[Batch] = []
     for b in merged:
         faces, err = simplify_faces(b.vertices, b.faces, drop * SIMPLIFY_FRACTION)
         error = max(error, err)
-        out.append(_compact(b.material, b.vertices, b.normals, b.features, faces))
+        out.append(_compact(b.material, b.vertices, b.normals, b.features, faces, b.uv))
     total = sum(len(b.faces) for b in out)
     if total > budget:
         ratio = budget / total
@@ -408,17 +419,18 @@ def coarse(inputs: list[Batch], sizes: F64, drop: float, budget: int
             error = max(error, float(res[0]) * ext)
             if count:
                 final.append(_compact(b.material, b.vertices, b.normals, b.features,
-                                      dest[:count].reshape(-1, 3).astype(np.int64)))
+                                      dest[:count].reshape(-1, 3).astype(np.int64), b.uv))
         out = final
     return out, error
 
 
 def _compact(mat: int, v: F64, n: npt.NDArray[np.float32], fe: npt.NDArray[np.uint32],
-             f: npt.NDArray[np.int64]) -> Batch:
+             f: npt.NDArray[np.int64], uv: npt.NDArray[np.float32] | None = None) -> Batch:
     used = np.unique(f)
     remap = np.zeros(len(v), dtype=np.int64)
     remap[used] = np.arange(len(used))
-    return Batch(mat, v[used], n[used], remap[f].astype(np.uint32), fe[used])
+    return Batch(mat, v[used], n[used], remap[f].astype(np.uint32), fe[used],
+                 None if uv is None else uv[used])
 
 
 def _fix_errors(node: Node) -> float:
