@@ -141,6 +141,8 @@ test('version 2 table: gzip JSON, millimetre bounds, deduplicated property sets'
   const box = t.box(1);
   assert.ok(Math.abs(box[0] - 11) < 1e-5 && Math.abs(box[3] - 13) < 1e-5 && Math.abs(box[5] + 0.49) < 1e-5);
   assert.deepEqual(await t.properties(1), { Pset_WallCommon: { IsExternal: true }, Q: { L: 2 } });
+  const { rows } = await t.chunkRows(0); // the catalog's property search reads whole chunks
+  assert.deepEqual(rows, [{ Pset_WallCommon: { IsExternal: true } }, { Pset_WallCommon: { IsExternal: true }, Q: { L: 2 } }]);
   assert.deepEqual(chunkRow({ rows: [{ A: 1 }] }, 0), { A: 1 }); // version 1 rows
   assert.deepEqual(await parseJsonBytes(new TextEncoder().encode('{"a":1}')), { a: 1 });
   assert.equal(boundsFromColumns({ min: [[0]], size: [[1]] }, 1), null);

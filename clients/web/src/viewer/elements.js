@@ -201,11 +201,10 @@ export class ElementTable {
     if (!this.chunkUrl || !this.fetchJson || n < 0 || size === 0) return { start, rows: new Array(size).fill({}) };
     const chunk = await this.chunks.get(n, (k) => this.fetchJson(this.chunkUrl(k)));
     const from = Number.isInteger(chunk?.start) ? chunk.start : start;
-    const got = Array.isArray(chunk?.rows) ? chunk.rows : [];
     const rows = new Array(size);
     for (let i = 0; i < size; i += 1) {
-      const r = got[start + i - from];
-      rows[i] = r && typeof r === 'object' ? r : {};
+      const r = chunkRow(chunk, start + i - from); // version 2 rows index the chunk's sets
+      rows[i] = r && typeof r === 'object' && !Array.isArray(r) ? r : {};
     }
     return { start, rows };
   }
