@@ -46,6 +46,7 @@ from vrcollab.sync.messages import (
     Pose,
 )
 from vrcollab.sync.text import clean_name
+from vrcollab.voice.signal import VoiceMessage
 
 log = logging.getLogger("vrcollab.server")
 router = APIRouter()
@@ -222,6 +223,9 @@ async def _read_loop(
         elif isinstance(msg, Cmd):
             conn.last_active = now
             worker.submit_cmd(sid, msg)
+        elif isinstance(msg, VoiceMessage):  # voice signalling, relayed in order (R24)
+            conn.last_active = now
+            worker.voice.handle(sid, msg, now)
         else:
             malformed += 1
             conn.send_msg(ErrorMsg("bad_message", "hello was already sent"))

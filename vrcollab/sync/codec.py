@@ -42,6 +42,7 @@ from vrcollab.sync.messages import (
     Welcome,
 )
 from vrcollab.sync.text import bad_string_in, frame_is_clean, may_hold_surrogates, name_problem
+from vrcollab.voice.signal import VoiceMessage, decode_voice
 
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
@@ -473,7 +474,8 @@ def _hello(o: Mapping[str, Any], lim: Limits) -> Hello:
     )
 
 
-def decode_client(text: str | bytes, limits: Limits = DEFAULT_LIMITS) -> ClientMessage:
+def decode_client(text: str | bytes,
+                  limits: Limits = DEFAULT_LIMITS) -> ClientMessage | VoiceMessage:
     """Parse one client frame. Raises ProtocolError for anything that is not a valid message;
     returns :class:`InvalidOp` for an op with a readable ``op_id`` but a bad body."""
     text = _text_of(text)
@@ -487,6 +489,8 @@ def decode_client(text: str | bytes, limits: Limits = DEFAULT_LIMITS) -> ClientM
                 and not _bad_string(op_id)):
             return InvalidOp(op_id, "bad_string", "strings must be valid Unicode")
         raise ProtocolError("strings must be valid Unicode (lone surrogate)", code="bad_string")
+    if type(mtype) is str and mtype.startswith("voice."):  # voice signalling (R24-R27)
+        return decode_voice(obj)
     try:
         if mtype == "pose":
             return Pose(_pose(obj, limits))

@@ -26,6 +26,7 @@ import { ModelTree } from './ui/tree.js';
 import { captureViewer, uploadSnapshot, snapshotUrl } from './tools/snapshot.js';
 import { el, mount, toast } from './ui/dom.js';
 import * as hud from './ui/hud.js';
+import { attachVoice } from './voice/index.js';
 
 const DRAG_SEND_MS = 150;
 
@@ -107,6 +108,7 @@ export class App {
     window.addEventListener('keydown', (e) => { if (e.key === 'Escape') this.measure.reset(); });
     this.toolbar.setActive('select', true);
     this._wireConnection();
+    this.voice = attachVoice(this); // voice/ (docs/voice.md)
     this._wirePointer();
     this._wireTabs();
     this._wireTransform();
@@ -1013,6 +1015,7 @@ export class App {
       members: this.members,
       selected: this.selected,
       tool: this.tool,
+      voice: { ...this.voice.describe(), ...this.voice.ui.describe() },
     };
   }
 }
