@@ -61,7 +61,15 @@ export class VoiceClient {
     this._timer = null;
     conn.on('voice', (m) => this._onMessage(m));
     conn.on('welcome', () => { if (this.wanted) this._rejoin(); });
-    conn.on('state', ({ state }) => { if (state === 'offline' && this.wanted) this._drop(); });
+    // Offline: the server ended our voice session; rejoin on the next welcome. Closed for good
+    // (removed from the project, 4401): voice ends. `keepOnDrop` lets tests play a client that
+    // ignores this, to show the server cuts it off anyway (Janus room rotation).
+    this.keepOnDrop = false;
+    conn.on('state', ({ state }) => {
+      if (!this.wanted || this.keepOnDrop) return;
+      if (state === 'offline') this._drop();
+      else if (state === 'closed') this.leave();
+    });
   }
 
   onChange(fn) {
