@@ -64,7 +64,8 @@ def test_two_people_hear_each_other_mute_stops_unmute_restores(
         sa, sb = session_id(a), session_id(b)
         wait_audio(a, sb)
         wait_audio(b, sa)
-        assert voice(a)["mode"] == "mesh" and voice(a)["can_speak"] is True
+        assert voice(a)["mode"] == "mesh"
+        assert voice(a)["can_speak"] is True
         # M mutes: the other side stops receiving our audio; everyone sees the mute state
         a.keyboard.press("m")
         wait_js(a, "window.__vrcollab.voice.describe().muted === true")
@@ -80,7 +81,8 @@ def test_two_people_hear_each_other_mute_stops_unmute_restores(
         b.click("[data-tab=people]")
         wait_js(b, f"document.querySelector('.person[data-session=\"{sa}\"] .voice')"
                    "?.dataset.speaking === 'true'")
-        assert not a.errors and not b.errors
+        assert not a.errors
+        assert not b.errors
     finally:
         close(a, b)
 
@@ -117,7 +119,9 @@ def test_host_mutes_all_and_viewer_listens_only(
             join(p)
         so, sr, sv = session_id(owner), session_id(rev), session_id(viewer)
         v = voice(viewer)
-        assert v["can_speak"] is False and v["mic"] is False and v["muted"] is True
+        assert v["can_speak"] is False
+        assert v["mic"] is False
+        assert v["muted"] is True
         wait_audio(viewer, so)  # viewers listen
         wait_audio(owner, sr)
         # a viewer's unmute is refused with a typed error; nothing of it reaches the others

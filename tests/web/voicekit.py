@@ -8,6 +8,7 @@ Every check polls until the wanted state is reached (no timed assertions): "audi
 
 from __future__ import annotations
 
+import contextlib
 import math
 import struct
 import time
@@ -141,7 +142,5 @@ def peer(page: Any, sid: str) -> dict[str, Any] | None:
 def close(*pages: Any) -> None:
     """Close the pages' browser contexts (keeps the machine light)."""
     for p in pages:
-        try:
+        with contextlib.suppress(Exception):
             p.context.close()
-        except Exception:  # noqa: BLE001 - already closed with its browser
-            pass
