@@ -116,6 +116,9 @@ def add_serve_parser(sub: SubParsers) -> None:
     p.add_argument("--port", type=int, help=f"port (default {HTTP_PORT}; {HTTPS_PORT} with "
                    "--https)")
     p.add_argument("--no-demo", action="store_true", help="skip the demo project and sample")
+    p.add_argument("--voice", choices=("mesh", "janus"),
+                   help="voice transport (VRCOLLAB_VOICE); janus starts a local janus when "
+                        "VRCOLLAB_VOICE_JANUS_URL is unset (docs/voice.md)")
     add_https_arguments(p)
     _add_common(p)
     p.set_defaults(func=_serve)
@@ -133,7 +136,14 @@ def _serve(args: argparse.Namespace) -> int:
         from vrcollab.demo import announce_demo
 
         announce_demo(settings)
-    run(settings, tls=tls, http_port=http_port)
+    from vrcollab.voice.janus_process import serve_with_voice
+
+    janus = serve_with_voice(settings, getattr(args, "voice", None))
+    try:
+        run(settings, tls=tls, http_port=http_port)
+    finally:
+        if janus is not None:
+            janus.stop()
     return 0
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 import httpx
 
 from vrcollab.errors import VrcollabError
+from vrcollab.settings import Settings
 
 JANUS_BIN = "janus"
 LIB_DIRS = ("/usr/lib/x86_64-linux-gnu/janus", "/usr/lib/aarch64-linux-gnu/janus",
@@ -165,3 +166,21 @@ class JanusProcess:
             return self.log_path.read_text(errors="replace")
         except OSError:
             return ""
+
+
+def serve_with_voice(settings: Settings, voice: str | None) -> JanusProcess | None:
+    """``vrcollab serve --voice MODE``: set the voice mode; for ``janus`` without a configured
+    ``VRCOLLAB_VOICE_JANUS_URL``, start a local janus (config under ``data_dir/janus``) and
+    point the settings at it. The caller stops the returned process."""
+    if voice is None:
+        return None
+    settings.voice = voice
+    if voice != "janus" or settings.voice_janus_url:
+        return None
+    proc = JanusProcess(settings.data_dir / "janus")
+    cfg = proc.start()
+    settings.voice_janus_url = cfg.url
+    settings.voice_janus_api_secret = cfg.api_secret
+    settings.voice_janus_token_secret = cfg.token_secret
+    print(f"==> janus (VideoRoom, audio) on {cfg.url}; log {proc.log_path}", flush=True)
+    return proc
