@@ -57,7 +57,7 @@ async def test_tokens_acl_and_rotation(janus: Any) -> None:
         assert listener["publish_token"] is None
         async with httpx.AsyncClient() as http:
             b = _Browser(http, janus.url, listener["token"])
-            refused = await b.join(listener, "publisher", id=7)  # no publish token: R26
+            refused = await b.join(listener, "publisher", id=7)  # no publish token: R27
             assert refused["error_code"] == 433
             joined = await b.join(speaker, "publisher", id=8, token=speaker["publish_token"])
             assert joined["videoroom"] == "joined"

@@ -1,4 +1,4 @@
-"""The pure voice signalling rules (docs/voice.md, protocol R24-R27)."""
+"""The pure voice signalling rules (docs/voice.md, protocol R25-R28)."""
 
 from __future__ import annotations
 

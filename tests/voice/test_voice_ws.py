@@ -1,4 +1,4 @@
-"""Voice signalling over real websockets (docs/voice.md, protocol R24-R27): relays reach only the
+"""Voice signalling over real websockets (docs/voice.md, protocol R25-R28): relays reach only the
 named member of the same room; role checks; a member who leaves or is removed is gone at once."""
 
 from __future__ import annotations

@@ -77,6 +77,12 @@ def test_two_people_hear_each_other_mute_stops_unmute_restores(
         a.click("#voice-mute")
         wait_js(a, "window.__vrcollab.voice.describe().muted === false")
         wait_audio(b, sa)
+        # ICE restart (what the offerer does when a connection fails): audio carries on
+        b.evaluate(f"window.__vrcollab.voice.transport.restart('{sa}')")
+        wait_js(b, "window.__vrcollab.voice.describe().links[0].restarts === 1 && "
+                   "window.__vrcollab.voice.describe().links[0].ice === 'connected'")
+        wait_audio(a, sb)
+        wait_audio(b, sa)
         # speaking indicator: the people list marks a as speaking on b's side
         b.click("[data-tab=people]")
         wait_js(b, f"document.querySelector('.person[data-session=\"{sa}\"] .voice')"
@@ -162,6 +168,12 @@ def test_panner_follows_head_pose_and_meeting_mode(
                        f"x => x.session_id === '{sb}'); const h = {head}; return p && p.panner &&"
                        " p.panner.every((v, i) => Math.abs(v - h[i]) < 0.05); })()")
         assert (peer(a, sb) or {})["spatial"] is True
+        # per-person volume from the people list's slider
+        a.click("[data-tab=people]")
+        a.evaluate(f"(() => {{ const s = document.querySelector('.person[data-session=\"{sb}\"]"
+                   " .vol'); s.value = '0.5'; s.dispatchEvent(new Event('input')); })()")
+        wait_js(a, f"window.__vrcollab.voice.describe().peers.find(x => x.session_id === "
+                   f"'{sb}').volume === 0.5")
         a.click("#voice-meeting")
         wait_js(a, "window.__vrcollab.voice.describe().peers.every(p => p.spatial === false)")
         wait_audio(a, sb)

@@ -223,7 +223,7 @@ async def _read_loop(
         elif isinstance(msg, Cmd):
             conn.last_active = now
             worker.submit_cmd(sid, msg)
-        elif isinstance(msg, VoiceMessage):  # voice signalling, relayed in order (R24)
+        elif isinstance(msg, VoiceMessage):  # voice signalling, relayed in order (R25)
             conn.last_active = now
             worker.voice.handle(sid, msg, now)
         else:

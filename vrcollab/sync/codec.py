@@ -489,7 +489,7 @@ def decode_client(text: str | bytes,
                 and not _bad_string(op_id)):
             return InvalidOp(op_id, "bad_string", "strings must be valid Unicode")
         raise ProtocolError("strings must be valid Unicode (lone surrogate)", code="bad_string")
-    if type(mtype) is str and mtype.startswith("voice."):  # voice signalling (R24-R27)
+    if type(mtype) is str and mtype.startswith("voice."):  # voice signalling (R25-R28)
         return decode_voice(obj)
     try:
         if mtype == "pose":

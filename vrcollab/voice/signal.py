@@ -1,4 +1,4 @@
-"""Voice signalling in a room (docs/voice.md, protocol R24-R27): pure, no I/O.
+"""Voice signalling in a room (docs/voice.md, protocol R25-R28): pure, no I/O.
 
 Clients send ``voice.*`` messages over the room websocket; :func:`decode_voice` validates them
 (the codec hands every ``voice.*`` frame here) and :class:`VoiceRoom` decides who hears what:
@@ -38,7 +38,7 @@ _DIRECTION = re.compile(r"^a=(sendrecv|sendonly|recvonly|inactive)\s*$", re.MULT
 
 @dataclass(frozen=True, slots=True)
 class VoiceJoin:
-    """Join the room's voice (R24); ``muted`` false asks to speak at once."""
+    """Join the room's voice (R25); ``muted`` false asks to speak at once."""
 
     muted: bool
 
@@ -50,12 +50,12 @@ class VoiceLeave:
 
 @dataclass(frozen=True, slots=True)
 class VoiceRefresh:
-    """Ask for fresh transport credentials (Janus tokens expire, R26)."""
+    """Ask for fresh transport credentials (Janus tokens expire; docs/voice.md "Janus")."""
 
 
 @dataclass(frozen=True, slots=True)
 class VoiceSignal:
-    """An offer, answer or ICE candidate for one peer (mesh, R25)."""
+    """An offer, answer or ICE candidate for one peer (mesh, R26)."""
 
     to: str
     kind: Literal["offer", "answer", "candidate"]
@@ -72,7 +72,7 @@ class VoiceMute:
 
 @dataclass(frozen=True, slots=True)
 class VoiceHostMute:
-    """A host (editor or owner) mutes one session, or everyone else with ``"*"`` (R27)."""
+    """A host (editor or owner) mutes one session, or everyone else with ``"*"`` (R28)."""
 
     session_id: str
 
@@ -247,7 +247,7 @@ class VoiceOut:
         self.sends.append(VoiceSend(msg, exclude=exclude))
 
     def error(self, sid: str, code: str, reason: str) -> None:
-        """A typed voice error for one session (R24)."""
+        """A typed voice error for one session (R25)."""
         self.to(sid, {"type": "voice.error", "code": code, "reason": reason})
 
 

@@ -12,7 +12,7 @@ export const UNITS = Object.freeze(['m', 'mm', 'cm', 'ft', 'in']);
 export const SERVER_TYPES = Object.freeze([
   'welcome', 'welcome_part', 'ack', 'reject', 'commit', 'presence', 'poses', 'gather', 'view', 'pong',
   'error',
-  // voice signalling (R24-R27, docs/voice.md): handled by src/voice/
+  // voice signalling (R25-R28, docs/voice.md): handled by src/voice/
   'voice.welcome', 'voice.joined', 'voice.left', 'voice.signal', 'voice.muted', 'voice.error',
 ]);
 

@@ -267,7 +267,7 @@ export class Connection {
         this._emit('error', msg);
         break;
       default:
-        if (msg.type.startsWith('voice.')) this._emit('voice', msg); // src/voice/ (R24)
+        if (msg.type.startsWith('voice.')) this._emit('voice', msg); // src/voice/ (R25)
         break;
     }
   }
@@ -325,7 +325,7 @@ export class Connection {
     return this._raw(codec.pose(p));
   }
 
-  /** A voice signalling message (R24-R27): dropped when not online, never queued. */
+  /** A voice signalling message (R25-R28): dropped when not online, never queued. */
   sendVoice(msg) {
     if (this.state !== 'online') return false;
     return this._raw(msg);

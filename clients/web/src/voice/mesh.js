@@ -1,5 +1,5 @@
 // Peer-to-peer mesh transport (docs/voice.md): one RTCPeerConnection per remote person in voice,
-// signalled through the room websocket (voice.signal, R25). The newcomer offers to everyone
+// signalled through the room websocket (voice.signal, R26). The newcomer offers to everyone
 // already in voice; the others answer. The offerer restarts ICE when a connection fails.
 // Muting replaces the sent track with none, so no RTP flows while muted.
 
