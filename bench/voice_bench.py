@@ -114,7 +114,10 @@ def run_case(playwright: Any, tone: Path, mode: str, n: int, seconds: float,
         boot = srv.bootstrap()
         ws = f"ws://127.0.0.1:{srv.port}/ws/rooms/{boot.room_id}"
         pages, sids = [], []
+        case_deadline = time.monotonic() + 120 + 20 * n  # a case never hangs the run
         for i in range(n):
+            if time.monotonic() > case_deadline:
+                raise TimeoutError(f"only {i} of {n} clients joined in time")
             token = srv.token(boot.project_id, "reviewer", f"P{i}")
             page = browser.new_context().new_page()
             page.goto(f"{srv.base_url}/app/styles.css")

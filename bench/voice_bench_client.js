@@ -9,8 +9,9 @@
     remotePoses: () => new Map() });
   window.__bench = { conn, voice, onsets: { mic: [], peers: {} } };
   conn.start();
-  await new Promise((r) => { const t = setInterval(() => { if (conn.state === 'online') { clearInterval(t); r(); } }, 50); });
-  await voice.join();
+  const within = (ms, what, p) => Promise.race([p, new Promise((_, no) => setTimeout(() => no(new Error(`${what}: no answer in ${ms} ms`)), ms))]);
+  await within(60000, 'room websocket', new Promise((r) => { const t = setInterval(() => { if (conn.state === 'online') { clearInterval(t); r(); } }, 50); }));
+  await within(60000, 'voice join', voice.join());
   // onset detector: first loud sample after >= 300 ms of quiet, stamped in wall-clock ms
   const quiet = new Map();
   const buf = new Float32Array(256);
