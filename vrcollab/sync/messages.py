@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from vrcollab.voice.signal import VoiceMessage
+
 PROTOCOL_VERSION = 1
 
 Role = Literal["owner", "editor", "reviewer", "viewer"]
@@ -18,23 +20,6 @@ DEVICES: tuple[str, ...] = ("desktop", "vr", "ar", "phone")
 STATUSES: tuple[str, ...] = ("open", "in_progress", "resolved", "closed")
 PRIORITIES: tuple[str, ...] = ("low", "normal", "high", "critical")
 UNITS: tuple[str, ...] = ("m", "mm", "cm", "ft", "in")
-
-# Minimum role per op kind (protocol table "Op kinds and the roles that may send them").
-OP_MIN_ROLE: Mapping[str, str] = {
-    "node.set": "editor",
-    "annotation.create": "reviewer",
-    "annotation.update": "reviewer",
-    "annotation.delete": "reviewer",
-    "comment.add": "reviewer",
-    "comment.edit": "reviewer",
-    "comment.delete": "reviewer",
-    "measurement.create": "reviewer",
-    "measurement.delete": "reviewer",
-    "section.set": "editor",
-    "section.delete": "editor",
-    "presenter.set": "reviewer",
-}
-
 
 def role_at_least(role: str, minimum: str) -> bool:
     """True when ``role`` ranks at or above ``minimum`` (owner > editor > reviewer > viewer)."""
@@ -97,7 +82,8 @@ class InvalidOp:
     reason: str
 
 
-ClientMessage = Hello | Ping | Pose | Cmd | Op | InvalidOp
+# Voice signalling (R25-R28): its messages and rules live in vrcollab/voice/signal.py (pure).
+ClientMessage = Hello | Ping | Pose | Cmd | Op | InvalidOp | VoiceMessage
 
 
 # --- server -> client ---------------------------------------------------------------------

@@ -21,6 +21,11 @@ from vrcollab.errors import ProtocolError
 
 VOICE_TYPES = ("voice.join", "voice.leave", "voice.signal", "voice.mute", "voice.host_mute",
                "voice.refresh")
+VOICE_SERVER_TYPES = ("voice.welcome", "voice.joined", "voice.left", "voice.signal",
+                      "voice.muted", "voice.error")
+#: ``code`` of a ``voice.error`` (R25).
+VOICE_ERROR_CODES = ("not_in_voice", "no_such_peer", "publish_forbidden", "forbidden",
+                     "rate_limited", "voice_full", "bad_transport", "sfu_unavailable")
 SIGNAL_KINDS = ("offer", "answer", "candidate")
 MAX_SDP_CHARS = 16_000
 MAX_CANDIDATE_CHARS = 1_000
