@@ -161,7 +161,7 @@ def web_router(root: Path | None = None) -> APIRouter:
 
     def shell(request: Request) -> Response:
         item, csp = assets.shell()
-        csp = voice_csp(csp, request.app.state.settings)  # the Janus API (docs/voice.md)
+        csp = voice_csp(csp, request.app.state.services.settings)  # Janus API (docs/voice.md)
         resp = _respond(request, item, MIME_TYPES[".html"], APP_CACHE)
         resp.headers["Content-Security-Policy"] = csp
         resp.headers["Referrer-Policy"] = "no-referrer"
