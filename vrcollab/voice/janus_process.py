@@ -94,7 +94,7 @@ media: {{
 nat: {{
 	ice_enforce_list = "127.0.0.1"
 	ice_tcp = false
-	full_trickle = true
+	full_trickle = false
 }}
 """)
     (folder / "janus.plugin.videoroom.jcfg").write_text("general: {\n}\n")

@@ -64,9 +64,17 @@ class JanusSession {
       return;
     }
     const fn = this.handlers.get(ev.sender);
-    if (fn) fn(ev);
+    if (!fn) return;
+    if (ev.janus === 'trickle') { // Janus's own candidates (full trickle)
+      const pc = fn.pc?.();
+      const c = ev.candidate;
+      if (pc) pc.addIceCandidate(!c || c.completed ? null : c).catch(() => {});
+      return;
+    }
+    fn(ev);
   }
 
+  /** A plugin handle; `onEvent.pc` (optional) names the PeerConnection Janus trickles to. */
   async attach(onEvent) {
     const id = (await this._post(`/${this.id}`, { janus: 'attach', plugin: PLUGIN })).data.id;
     this.handlers.set(id, onEvent);
@@ -168,9 +176,11 @@ export class JanusTransport {
 
   async _publish() {
     const s = this.session;
-    const handle = await s.attach((ev) => {
+    const onEvent = (ev) => {
       if (ev.janus === 'hangup' || ev.plugindata?.data?.videoroom === 'destroyed') this.onFailed('janus room closed');
-    });
+    };
+    onEvent.pc = () => this.pub?.pc ?? null;
+    const handle = await s.attach(onEvent);
     const c = this.creds;
     await s.message(handle, { request: 'join', ptype: 'publisher', room: c.room, pin: c.pin, id: c.feed_id, display: c.display, token: c.publish_token });
     const pc = new this.RTC({ iceServers: this.iceServers });
@@ -196,9 +206,12 @@ export class JanusTransport {
     const sub = { handle: null, pc: null, feed: peer.feed, timer: null };
     this.subs.set(sid, sub);
     try {
-      sub.handle = await s.attach((ev) => {
+      const onEvent = (ev) => {
+        if (this.subs.get(sid) !== sub) return; // an older subscription's late event
         if (ev.janus === 'hangup' || ev.plugindata?.data?.videoroom === 'destroyed') this._retry(sid, 1);
-      });
+      };
+      onEvent.pc = () => sub.pc;
+      sub.handle = await s.attach(onEvent);
       const ev = await s.message(sub.handle, { request: 'join', ptype: 'subscriber', room: this.creds.room, pin: this.creds.pin, streams: [{ feed: peer.feed }] });
       if (this.subs.get(sid) !== sub) return;
       const pc = new this.RTC({ iceServers: this.iceServers });
