@@ -295,6 +295,7 @@ class RoomWorker:
             await self._task
         with contextlib.suppress(Exception):
             await self._save_snapshot(force=True)
+        await self.voice.close()  # pending Janus calls
 
 
 def _broadcast_frame(msg: ServerMessage) -> str:
