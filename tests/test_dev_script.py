@@ -15,8 +15,8 @@ import pytest
 from tests.corpus import REPO
 
 SERVE_PACKAGES = {"python3-venv", "g++", "python3-dev", "libgl1", "libegl1", "libusb-1.0-0"}
-# postgresql: tests/pg_support.py; redis-server and haproxy: tests/cluster
-TEST_PACKAGES = {"chromium", "libzbar0", "postgresql", "redis-server", "haproxy"}
+# postgresql: tests/pg_support.py; janus: the voice tests; redis-server, haproxy: tests/cluster
+TEST_PACKAGES = {"chromium", "libzbar0", "postgresql", "janus", "redis-server", "haproxy"}
 
 
 def _dev(script: str, tmp_path: Path) -> str:

@@ -159,3 +159,17 @@ def test_stores_reconnect_after_the_database_drops_them(pg_url: str) -> None:
     finally:
         store.close()
         cat.close()
+
+
+def test_write_problem_reports_a_read_only_database(pg_url: str) -> None:
+    store = PostgresStore(pg_url)
+    try:
+        assert store.write_problem() is None
+        store._db.execute("SET default_transaction_read_only = on")  # as on a standby
+        problem = store.write_problem()
+        assert problem is not None
+        assert "read-only" in problem
+        store._db.execute("SET default_transaction_read_only = off")
+        assert store.write_problem() is None
+    finally:
+        store.close()

@@ -27,7 +27,7 @@ from vrcollab.cluster.streams import OrderedWriter, subscription
 from vrcollab.errors import StoreError
 from vrcollab.server.connection import CLOSE_TIMEOUT, Connection
 from vrcollab.store.base import RoomRecord
-from vrcollab.sync.messages import Cmd, Commit, Hello, InvalidOp, Op, Pose
+from vrcollab.sync.messages import Cmd, Commit, ErrorMsg, Hello, InvalidOp, Op, Pose
 from vrcollab.sync.room import RoomFullError
 
 if TYPE_CHECKING:
@@ -70,6 +70,18 @@ class RemoteRoom:
             asyncio.create_task(self._watch(), name=f"watch-{self.room_id}"),
             asyncio.create_task(self._flush_poses(), name=f"pflush-{self.room_id}"),
         ]
+
+    @property
+    def voice(self) -> RemoteRoom:
+        """Voice signalling is not relayed between processes yet (docs/cluster.md)."""
+        return self
+
+    def handle(self, session_id: str, msg: Any, now: float) -> None:
+        """Answer voice signalling with a clear error instead of dropping it."""
+        conn = self.conns.get(session_id)
+        if conn is not None:
+            conn.send_msg(ErrorMsg("voice_unavailable", "voice is not relayed between server "
+                                   "processes yet; join through the room's owning process"))
 
     @property
     def room(self) -> RemoteRoom:

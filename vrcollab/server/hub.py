@@ -52,6 +52,8 @@ from vrcollab.sync.messages import (
 )
 from vrcollab.sync.room import Room, RoomFullError
 from vrcollab.sync.text import scrub
+from vrcollab.voice.janus import JanusRooms
+from vrcollab.voice.service import RoomVoice, janus_from, policy_from
 
 if TYPE_CHECKING:
     from vrcollab.cluster.owner import OwnerRelay
@@ -69,6 +71,14 @@ class RoomView(Protocol):
         ...
 
 
+class VoiceSink(Protocol):
+    """Where the reader hands a session's voice signalling (R25)."""
+
+    def handle(self, session_id: str, msg: Any, now: float) -> None:
+        """One voice message."""
+        ...
+
+
 class LiveRoom(Protocol):
     """What the websocket endpoint talks to: the room's worker when this process owns it,
     or a :class:`vrcollab.cluster.forward.RemoteRoom` forwarding to the owner."""
@@ -76,6 +86,11 @@ class LiveRoom(Protocol):
     @property
     def room(self) -> RoomView:
         """Takes poses; holds the model."""
+        ...
+
+    @property
+    def voice(self) -> VoiceSink:
+        """Takes voice signalling."""
         ...
 
     async def join(self, conn: Connection, user_id: str, role: str, hello: Hello) -> bool:
@@ -134,7 +149,8 @@ class RoomWorker:
     """Owns one live room: its connections, its queue and its writes."""
 
     def __init__(self, room: Room, store: Store, settings: Settings,
-                 on_empty: Callable[[RoomWorker], None]) -> None:
+                 on_empty: Callable[[RoomWorker], None], *,
+                 janus: JanusRooms | None = None) -> None:
         self.room = room
         self.store = store
         self.settings = settings
@@ -148,6 +164,8 @@ class RoomWorker:
         self.commit_latency_s: list[float] = []
         self._parts: dict[Any, list[str]] = {}  # welcome parts of the latest state (R6)
         self.relay: OwnerRelay | None = None  # set when other processes have sessions here
+        self.voice = RoomVoice(room.room_id, policy_from(settings), janus, self.conns,
+                               room.presence.entries.get)
 
     # --- called by the websocket endpoint --------------------------------------------------
 
@@ -185,7 +203,9 @@ class RoomWorker:
         return await done
 
     def leave(self, session_id: str) -> None:
-        """Queue a leave (close, timeout or error)."""
+        """Queue a leave (close, timeout or error); its voice ends at once."""
+        conn = self.conns.get(session_id)
+        self.voice.leave(session_id, None if conn is None else conn.close_code)
         self.queue.put_nowait(_Leave(session_id))
 
     # --- worker ----------------------------------------------------------------------------
@@ -350,6 +370,7 @@ class RoomWorker:
             await self._task
         with contextlib.suppress(Exception):
             await self._save_snapshot(force=True)
+        await self.voice.close()  # pending Janus calls
 
 
 def _broadcast_frame(msg: ServerMessage) -> str:
@@ -383,6 +404,7 @@ class RoomHub:
         self.members: dict[str, MemberGate] = {}
         self._load_lock = asyncio.Lock()
         self._tick_task: asyncio.Task[None] | None = None
+        self.janus = janus_from(settings)  # voice through Janus (docs/voice.md)
 
     def start(self) -> None:
         """Start the tick loop (call from the running loop)."""
@@ -413,7 +435,7 @@ class RoomHub:
                     self.broker.abandon(record.room_id)
                     raise
                 room.limits = room_limits(s)
-                w = RoomWorker(room, self.store, s, self._drop)
+                w = RoomWorker(room, self.store, s, self._drop, janus=self.janus)
                 self.workers[record.room_id] = w
                 self.broker.attach(w)
             return w
@@ -510,4 +532,6 @@ class RoomHub:
         for w in list(self.workers.values()):
             await w.shutdown()
         self.workers.clear()
+        if self.janus is not None:
+            await self.janus.close()
         await self.broker.close()

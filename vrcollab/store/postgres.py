@@ -178,6 +178,20 @@ class PostgresStore(SqliteStore):
         except psycopg.Error as exc:
             raise StoreError(f"cannot write snapshot: {exc}") from exc
 
+    def write_problem(self) -> str | None:
+        """Why the database cannot take a write now (None when it can): unreachable, a standby
+        in recovery, or read-only (``/api/health`` answers 503 then)."""
+        try:
+            with self._tx() as db:
+                db.execute("SET LOCAL statement_timeout = 2000")
+                row = db.execute("SELECT pg_is_in_recovery(), "
+                                 "current_setting('transaction_read_only')").fetchone()
+        except (StoreError, psycopg.Error) as exc:
+            return f"database unreachable: {exc}"
+        if row is None or row[0] or row[1] == "on":
+            return "database is read-only (a standby, or read-only transactions)"
+        return None
+
     def use_invite(self, invite_id: str, now: float) -> InviteRecord:
         """``SELECT ... FOR UPDATE``: of two processes accepting the last use at once, the
         second waits for the first and then sees the invite used up."""
