@@ -55,6 +55,7 @@ ROUTER_MODULES: list[str] = [
     "vrcollab.server.people_api",
     "vrcollab.server.webapp_api",
     "vrcollab.server.docs",
+    "vrcollab.meetings.api",
 ]
 
 

@@ -16,7 +16,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from vrcollab.errors import StoreError
 from vrcollab.server.connection import (
@@ -80,12 +80,34 @@ class _Server:
 _Item = _Join | _Leave | _Cmd | _Op | _Server
 
 
+class RoomObserver(Protocol):
+    """Hook for parts that follow live rooms (meetings, docs/meetings.md). Called on the
+    event loop after the fact; must be quick and must not raise (errors are logged)."""
+
+    def joined(self, worker: RoomWorker, session_id: str, now: float) -> None:
+        """A session's welcome was queued."""
+
+    def left(self, worker: RoomWorker, session_id: str, now: float) -> None:
+        """A session left the room."""
+
+    def committed(self, worker: RoomWorker, commits: list[Commit], now: float) -> None:
+        """Commits were made durable and delivered."""
+
+    def ticked(self, worker: RoomWorker, now: float) -> None:
+        """One pose tick passed."""
+
+    def stopped(self, worker: RoomWorker, now: float) -> None:
+        """The worker stopped (empty room, shutdown or failure)."""
+
+
 class RoomWorker:
     """Owns one live room: its connections, its queue and its writes."""
 
     def __init__(self, room: Room, store: Store, settings: Settings,
-                 on_empty: Callable[[RoomWorker], None]) -> None:
+                 on_empty: Callable[[RoomWorker], None],
+                 observers: list[RoomObserver] | None = None) -> None:
         self.room = room
+        self.observers = observers if observers is not None else []
         self.store = store
         self.settings = settings
         self.conns: dict[str, Connection] = {}
@@ -145,6 +167,7 @@ class RoomWorker:
                     if not self.conns and self.queue.empty():  # nobody came in meanwhile
                         self.stopped = True
                         self._on_empty(self)
+                        self._notify("stopped")
                         return
         except asyncio.CancelledError:
             raise
@@ -187,11 +210,13 @@ class RoomWorker:
                     self.conns[conn.session_id] = conn
                     self._deliver(self.room.join(conn.session_id, item.user_id, item.role,
                                                  item.hello))
+                    self._notify("joined", conn.session_id)
                 if not item.done.done():
                     item.done.set_result(None)
             elif isinstance(item, _Leave):
                 self.conns.pop(item.session_id, None)
                 self._deliver(self.room.leave(item.session_id))
+                self._notify("left", item.session_id)
             else:
                 self._deliver(self.room.command(item.session_id, item.cmd, time.monotonic()))
         await self._flush(pending)
@@ -208,6 +233,7 @@ class RoomWorker:
         for out in pending:
             self._deliver(out, counted=counted)
         if commits:
+            self._notify("committed", commits)
             await self._save_snapshot(force=False)
 
     def _deliver(self, out: Outbox, *, counted: bool = True) -> None:
@@ -248,8 +274,16 @@ class RoomWorker:
         await asyncio.to_thread(self.store.save_snapshot, room.room_id, seq, snap)
         self.snapshot_seq = seq
 
+    def _notify(self, event: str, *args: Any) -> None:
+        for obs in self.observers:
+            try:
+                getattr(obs, event)(self, *args, time.time())
+            except Exception:
+                log.exception("room observer failed on %s in room %s", event, self.room.room_id)
+
     def _fail(self) -> None:
         self.failed = self.stopped = True
+        self._notify("stopped")
         for conn in list(self.conns.values()):
             conn.close(CLOSE_INTERNAL, "room store failure; reconnect")
         self.conns.clear()
@@ -268,6 +302,8 @@ class RoomWorker:
     def tick(self, now_wall: float, now_mono: float) -> None:
         """Send coalesced poses; close sessions that missed their heartbeat or idled out."""
         changed = self.room.take_poses()
+        if self.observers:
+            self._notify("ticked")
         if changed:
             batch = {}
             for sid, p in changed.items():
@@ -293,6 +329,9 @@ class RoomWorker:
             await self._task
         with contextlib.suppress(Exception):
             await self._save_snapshot(force=True)
+        if not self.stopped:
+            self.stopped = True
+            self._notify("stopped")
 
 
 def _broadcast_frame(msg: ServerMessage) -> str:
@@ -324,6 +363,7 @@ class RoomHub:
         self.members: dict[str, MemberGate] = {}
         self._load_lock = asyncio.Lock()
         self._tick_task: asyncio.Task[None] | None = None
+        self.observers: list[RoomObserver] = []  # e.g. meetings (vrcollab.meetings.service)
 
     def start(self) -> None:
         """Start the tick loop (call from the running loop)."""
@@ -343,7 +383,7 @@ class RoomHub:
                     tick_hz=s.tick_hz, heartbeat_s=min(10.0, s.heartbeat_timeout_s / 3),
                 )
                 room.limits = room_limits(s)
-                w = RoomWorker(room, self.store, s, self._drop)
+                w = RoomWorker(room, self.store, s, self._drop, self.observers)
                 self.workers[record.room_id] = w
             return w
 
