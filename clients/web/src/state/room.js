@@ -48,6 +48,7 @@ export function applyOp(state, o, meta = {}) {
         // BCF import: the archive's author, kept beside the importer (the author of record).
         if (o.comment.imported_from) c.imported_from = clone(o.comment.imported_from);
         a.comments.push(c);
+        a.updated = t; // as the server's state (vrcollab/sync/state.py): a reply updates the issue
       }
       break;
     }
