@@ -68,8 +68,10 @@ def test_meeting_is_listed_with_length_and_participants(server: ServerProcess,
                     headers=_auth(meeting.tokens["carol"]))  # any member (reviewer)
     res.raise_for_status()
     (m,) = [x for x in res.json() if x["meeting_id"] == meeting.meeting_id]
-    assert m["room_id"] == meeting.room_id and m["recording"] is True
-    assert m["ended"] is not None and m["duration_s"] > (STEPS - 1) * 1.0
+    assert m["room_id"] == meeting.room_id
+    assert m["recording"] is True
+    assert m["ended"] is not None
+    assert m["duration_s"] > (STEPS - 1) * 1.0
     assert sorted(p["name"] for p in m["participants"]) == ["Alice", "Bob", "Carol"]
     assert all(p["seconds"] > 0 for p in m["participants"])
     assert m["log_bytes"] > 0
@@ -89,7 +91,8 @@ def test_replay_ends_in_the_room_state_at_the_end(server: ServerProcess,
     assert seq == meeting.final_seq
     assert state.snapshot() == meeting.final_state
     ann = state.annotations[meeting.annotation_id]
-    assert ann["status"] == "resolved" and [c["id"] for c in ann["comments"]] == [
+    assert ann["status"] == "resolved"
+    assert [c["id"] for c in ann["comments"]] == [
         "c-reply", "c-decision"]
     assert state.nodes["door-12"]["transform"][12] == 2.5
 
@@ -156,7 +159,9 @@ def test_recording_off_when_the_project_disallows_it(server: ServerProcess) -> N
     assert all(m["recording"] is False for m in sm.meeting_messages.values())
     h = _auth(boot.owner_token)
     m = httpx.get(f"{server.base_url}/api/meetings/{sm.meeting_id}", headers=h).json()
-    assert m["recording"] is False and m["log_bytes"] == 0 and m["ended"] is not None
+    assert m["recording"] is False
+    assert m["log_bytes"] == 0
+    assert m["ended"] is not None
     assert len(m["participants"]) == 3
     res = httpx.get(f"{server.base_url}/api/meetings/{sm.meeting_id}/replay", headers=h)
     assert res.status_code == 404

@@ -124,5 +124,6 @@ def test_seeking_equals_playing_through(browser: Any,
     wait_js(page, "!window.__replay.playing()", timeout=60)
     wait_js(page, f"window.__replay.seq() === {sm.final_seq}", timeout=10)
     assert page.evaluate("window.__replay.state()") == sm.final_state
-    assert page.errors == [] and page.evaluate("window.__replay.error()") is None
+    assert page.errors == []
+    assert page.evaluate("window.__replay.error()") is None
     assert STEPS > 3
