@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import secrets
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,7 +47,7 @@ class ScriptedMeeting:
     sessions: dict[str, str] = field(default_factory=dict)  # name -> session id
     steps: list[tuple[float, float]] = field(default_factory=list)  # (start, end) per step
     commit_t: dict[str, float] = field(default_factory=dict)  # what -> server time
-    annotation_id: str = "ann-gate-12"
+    annotation_id: str = field(default_factory=lambda: f"ann-gate-12-{secrets.token_hex(3)}")
     final_state: dict[str, Any] = field(default_factory=dict)
     final_seq: int = 0
     meeting_messages: dict[str, dict[str, Any]] = field(default_factory=dict)

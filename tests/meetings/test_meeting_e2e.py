@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import random
+import shutil
+import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -170,3 +173,90 @@ def test_recording_off_when_the_project_disallows_it(server: ServerProcess) -> N
     minutes = httpx.get(f"{server.base_url}/api/meetings/{sm.meeting_id}/minutes",
                         headers=h).json()
     assert [i["id"] for i in minutes["issues"]] == [sm.annotation_id]
+
+
+def test_minutes_list_issues_decisions_and_replay_links(server: ServerProcess,
+                                                       meeting: ScriptedMeeting) -> None:
+    h = _auth(meeting.tokens["bob"])
+    minutes = httpx.get(f"{server.base_url}/api/meetings/{meeting.meeting_id}/minutes",
+                        headers=h).json()
+    (issue,) = minutes["issues"]
+    assert issue["id"] == meeting.annotation_id
+    assert issue["created"] is True
+    assert issue["resolved"] is True
+    assert issue["status"] == "resolved"
+    assert issue["assignee"] == "Bob"
+    assert issue["has_snapshot"] is True
+    assert [c["text"] for c in issue["comments"]] == ["Agreed, needs 90 cm",
+                                                      "Decision: widen the door to 90 cm"]
+    assert [d["text"] for d in minutes["decisions"]] == ["Decision: widen the door to 90 cm"]
+    assert f"/meetings/{meeting.meeting_id}/replay?t=" in issue["replay_url"]
+    page = httpx.get(f"{server.base_url}/api/meetings/{meeting.meeting_id}/minutes.html",
+                     headers=h)
+    assert page.status_code == 200
+    assert "Door clearance at gate 12" in page.text
+    assert 'src="data:image/png;base64,' in page.text
+    assert "widen the door" in page.text
+
+
+def test_minutes_pdf_renders_with_the_issue_and_its_snapshot(server: ServerProcess,
+                                                             meeting: ScriptedMeeting,
+                                                             tmp_path: Path) -> None:
+    if not all(shutil.which(t) for t in ("pdftoppm", "pdftotext", "pdfimages")):
+        pytest.skip("needs poppler-utils (pdftoppm, pdftotext)")
+    res = httpx.get(f"{server.base_url}/api/meetings/{meeting.meeting_id}/minutes.pdf",
+                    headers=_auth(meeting.tokens["carol"]), timeout=120)
+    assert res.status_code == 200
+    assert res.headers["content-type"] == "application/pdf"
+    pdf = tmp_path / "minutes.pdf"
+    pdf.write_bytes(res.content)
+    subprocess.run(["pdftoppm", "-r", "40", "-png", str(pdf), str(tmp_path / "page")],
+                   check=True)
+    pages = sorted(tmp_path.glob("page*.png"))
+    assert pages
+    text = subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True,
+                          text=True).stdout
+    assert "Door clearance at gate 12" in text
+    assert "Decision: widen the door to 90 cm" in text
+    assert "Alice" in text
+    assert "Carol" in text
+    images = subprocess.run(["pdfimages", "-list", str(pdf)], check=True, capture_output=True,
+                            text=True).stdout.splitlines()[2:]
+    assert [row.split()[3:5] for row in images] == [["64", "48"]]  # the issue's snapshot
+
+
+def test_owners_delete_recordings_and_meetings_and_retention_purges(
+        server: ServerProcess) -> None:
+    boot = server.bootstrap(project_name="Retention", owner_name="Alice")
+    sm = asyncio.run(run_meeting(server, boot.project_id, boot.room_id, boot.owner_token))
+    base, h = server.base_url, _auth(boot.owner_token)
+    reviewer = _auth(sm.tokens["bob"])
+    log = Path(server.data_dir, "meetings", f"{sm.meeting_id}.vrcm")
+    assert log.exists()
+    assert httpx.delete(f"{base}/api/meetings/{sm.meeting_id}/recording",
+                        headers=reviewer).status_code == 403
+    res = httpx.delete(f"{base}/api/meetings/{sm.meeting_id}/recording", headers=h)
+    assert res.status_code == 200
+    assert res.json()["recording"] is False
+    assert not log.exists()
+    assert httpx.get(f"{base}/api/meetings/{sm.meeting_id}/replay", headers=h).status_code \
+        == 404
+    assert httpx.get(f"{base}/api/meetings/{sm.meeting_id}/minutes", headers=h).json()[
+        "issues"]  # the minutes stay
+    # a second meeting, then a retention period: both are older than "0.00001 days"
+    sm2 = asyncio.run(run_meeting(server, boot.project_id, boot.room_id, boot.owner_token))
+    assert httpx.put(f"{base}/api/projects/{boot.project_id}/meeting-settings",
+                     json={"recording": True, "retention_days": -1},
+                     headers=h).status_code == 422
+    res = httpx.put(f"{base}/api/projects/{boot.project_id}/meeting-settings",
+                    json={"recording": True, "retention_days": 0.00001}, headers=h)
+    assert res.status_code == 200
+    time.sleep(1.0)  # older than the retention period (0.86 s), not a timing assertion
+    assert httpx.post(f"{base}/api/projects/{boot.project_id}/meetings/purge",
+                      headers=reviewer).status_code == 403
+    res = httpx.post(f"{base}/api/projects/{boot.project_id}/meetings/purge", headers=h)
+    assert sorted(res.json()["deleted"]) == sorted([sm.meeting_id, sm2.meeting_id])
+    assert httpx.get(f"{base}/api/projects/{boot.project_id}/meetings",
+                     headers=h).json() == []
+    assert not Path(server.data_dir, "meetings", f"{sm2.meeting_id}.vrcm").exists()
+    assert httpx.get(f"{base}/api/meetings/{sm2.meeting_id}", headers=h).status_code == 404

@@ -19,10 +19,15 @@ def html_to_pdf(page: str) -> bytes:
     except (ImportError, OSError) as exc:  # OSError: Pango missing
         raise ConfigError(f"PDF minutes need WeasyPrint and Pango: {exc}") from exc
 
-    def fetch(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        if url.startswith("data:"):
-            return dict(weasyprint.default_url_fetcher(url, *args, **kwargs))
-        raise ValueError(f"minutes may not load {url[:40]}")
+    fetcher: Any
+    urls = getattr(weasyprint, "urls", None)
+    if urls is not None and hasattr(urls, "URLFetcher"):  # WeasyPrint >= 66
+        fetcher = urls.URLFetcher(allowed_protocols={"data"})
+    else:
+        def fetcher(url: str, *args: Any, **kwargs: Any) -> Any:
+            if url.startswith("data:"):
+                return weasyprint.default_url_fetcher(url, *args, **kwargs)
+            raise ValueError(f"minutes may not load {url[:40]}")
 
-    out: bytes = weasyprint.HTML(string=page, url_fetcher=fetch).write_pdf()
+    out: bytes = weasyprint.HTML(string=page, url_fetcher=fetcher).write_pdf()
     return out
