@@ -127,3 +127,51 @@ def test_seeking_equals_playing_through(browser: Any,
     assert page.errors == []
     assert page.evaluate("window.__replay.error()") is None
     assert STEPS > 3
+
+
+def test_project_page_lists_meetings_with_replay_and_minutes(
+        browser: Any, recorded: tuple[PreparedRoom, ScriptedMeeting]) -> None:
+    room, sm = recorded
+    ctx = browser.new_context(viewport={"width": 1100, "height": 800})
+    host = room.base_url.split("//", 1)[1].split(":")[0]
+    ctx.add_cookies([{"name": "vrc_session", "value": room.owner_token, "domain": host,
+                      "path": "/"}])
+    try:
+        page = ctx.new_page()
+        page.goto(f"{room.base_url}/projects/{room.project_id}")
+        wait_js(page, "document.body.dataset.ready === '1'", timeout=60)
+        row = page.locator(f"#meeting-list tr[data-meeting='{sm.meeting_id}']")
+        assert row.count() == 1
+        assert row.locator(".meeting-people").inner_text() == "Olga, Bob, Carol"  # owner: Olga
+        assert row.locator(".meeting-replay").get_attribute("href") == \
+            f"/meetings/{sm.meeting_id}/replay"
+        pdf = page.request.get(room.base_url + row.locator(".meeting-pdf").get_attribute(
+            "href"))
+        assert pdf.status == 200
+        assert pdf.body().startswith(b"%PDF")
+        assert page.locator("#meeting-recording").is_checked()  # the owner's settings form
+    finally:
+        ctx.close()
+
+
+def test_everyone_in_the_room_sees_the_recording_badge(
+        browser: Any, recorded: tuple[PreparedRoom, ScriptedMeeting]) -> None:
+    room, sm = recorded
+    ctxs = [browser.new_context(viewport={"width": 900, "height": 560}) for _ in range(2)]
+    try:
+        pages = []
+        for ctx, name in zip(ctxs, ("bob", "carol"), strict=True):
+            page = ctx.new_page()
+            page.goto(room.url(sm.tokens[name]))
+            pages.append(page)
+        for page in pages:
+            wait_js(page, "document.getElementById('meeting-badge')?.dataset.recording === '1'",
+                    timeout=90)
+            assert "Recording" in page.locator("#meeting-badge").inner_text()
+        ids = {p.evaluate("document.getElementById('meeting-badge').dataset.meeting")
+               for p in pages}
+        assert len(ids) == 1
+        assert sm.meeting_id not in ids  # a new meeting: the first one has ended
+    finally:
+        for ctx in ctxs:
+            ctx.close()

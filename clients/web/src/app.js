@@ -26,6 +26,7 @@ import { ModelTree } from './ui/tree.js';
 import { captureViewer, uploadSnapshot, snapshotUrl } from './tools/snapshot.js';
 import { el, mount, toast } from './ui/dom.js';
 import * as hud from './ui/hud.js';
+import { showMeeting } from './replay/indicator.js';
 
 const DRAG_SEND_MS = 150;
 
@@ -191,6 +192,7 @@ export class App {
     });
     c.on('gather', (m) => this.onGather(m));
     c.on('view', (m) => this.onSharedView(m));
+    c.on('meeting', (m) => showMeeting(m)); // recording indicator (docs/meetings.md, R24)
     c.on('error', (m) => { if (m?.code === 'forbidden') toast(m.reason ?? 'Not allowed for your role.'); });
     c.on('model', (model) => {
       if (model?.manifest_url && !this.cfg.manifestUrl) this.switchModel(model.manifest_url);

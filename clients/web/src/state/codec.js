@@ -12,6 +12,7 @@ export const UNITS = Object.freeze(['m', 'mm', 'cm', 'ft', 'in']);
 export const SERVER_TYPES = Object.freeze([
   'welcome', 'welcome_part', 'ack', 'reject', 'commit', 'presence', 'poses', 'gather', 'view', 'pong',
   'error',
+  'meeting', // R24 (docs/meetings.md): is a meeting running here, and is it recorded
 ]);
 
 // --- string rules (protocol R17, R18), the JS side of vrcollab/sync/text.py ---------------

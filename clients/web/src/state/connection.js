@@ -258,6 +258,10 @@ export class Connection {
       case 'view':
         this._emit('view', msg);
         break;
+      case 'meeting': // R24: the running meeting and whether it is recorded
+        this.meeting = msg;
+        this._emit('meeting', msg);
+        break;
       case 'pong':
         this.rtt = this.now() - msg.t;
         this.serverOffset = typeof msg.server_t === 'number' ? msg.server_t - (msg.t + this.rtt / 2) : null;
