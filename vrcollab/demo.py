@@ -14,10 +14,9 @@ from pathlib import Path
 
 from vrcollab.errors import NotFoundError
 from vrcollab.server.auth import bootstrap_project, issue_invite, secret_key
-from vrcollab.server.projects_api import open_services
-from vrcollab.server.versions_api import room_model
+from vrcollab.server.room_models import room_model
+from vrcollab.server.services import open_services
 from vrcollab.settings import Settings
-from vrcollab.store import open_store
 
 DEMO_PROJECT = "p_demo"
 DEMO_ROOM = "r_demo"
@@ -57,8 +56,8 @@ def ensure_demo(settings: Settings, *, sample: Path | None = None,
                 log: bool = True) -> Demo:
     """Create (once) the demo project, model version and room; return them with an invite."""
     sample = sample if sample is not None else sample_model()
-    store = open_store(settings)
     svc = open_services(settings)
+    store = svc.store
     try:
         try:
             store.get_project(DEMO_PROJECT)
@@ -108,7 +107,6 @@ def ensure_demo(settings: Settings, *, sample: Path | None = None,
                     ready[-1].version_id if ready else None, status, message)
     finally:
         svc.close()
-        store.close()
 
 
 def announce_demo(settings: Settings) -> Demo:

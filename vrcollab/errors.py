@@ -3,7 +3,9 @@
 ::
 
     VrcollabError                      root; every error the package raises on purpose
-    ├── ConfigError                    bad settings or CLI arguments (the caller's mistake)
+    ├── ConfigError                    bad settings or CLI arguments (the operator's mistake)
+    ├── RequestError                   a request or API call the API refuses (bad values, wrong
+    │   │                              state; HTTP 400): misuse, not a bug of ours
     │   └── UploadError                a malformed upload request (bad multipart, missing file)
     ├── IngestError                    a model could not be converted (exit code 2 in the CLI)
     │   ├── UnsupportedFormatError     no loader knows this file
@@ -19,7 +21,9 @@
     └── BcfError                       a BCF archive is invalid, hostile or unsupported
 
 Each error carries a one-line, human-readable message (``str(err)``) and a stable ``code``
-string that APIs put in their responses.
+string that APIs put in their responses (``{"error": {"code", "message"}}``, see
+:mod:`vrcollab.server.errors_http` for the HTTP status of each). A library function called with
+arguments it cannot honour raises one of these, never a bare ``ValueError`` or ``KeyError``.
 """
 
 from __future__ import annotations
@@ -119,7 +123,14 @@ class BcfError(VrcollabError):
     code = "bcf"
 
 
-class UploadError(ConfigError):
+class RequestError(VrcollabError):
+    """A request (or a call into the API) that cannot be honoured as asked: a bad value, an
+    object in the wrong state. The caller's mistake; HTTP 400."""
+
+    code = "bad_request"
+
+
+class UploadError(RequestError):
     """A malformed upload request: not multipart, no file part, truncated body."""
 
     code = "bad_upload"

@@ -33,7 +33,7 @@ def make_api(tmp_path: Path) -> Iterator[AppFactory]:
         client = TestClient(create_app(settings))
         client.__enter__()
         clients.append(client)
-        store = client.app.state.store  # type: ignore[attr-defined]
+        store = client.app.state.services.store  # type: ignore[attr-defined]
         project, _, owner = bootstrap_project(store, "Tower", "Olivia")
         _, viewer = issue_member_token(store, project.project_id, "viewer", "Victor")
         other, _, outsider = bootstrap_project(store, "Other", "Mallory")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from vrcollab.jobs.elements import same_geometry
-from vrcollab.server.anchors import reanchor
+from vrcollab.review.anchors import reanchor
 
 
 def _box(tri: int, tol: float, *coords: float) -> str:

@@ -19,7 +19,7 @@ from vrcollab.store.sqlite import SqliteStore
 
 
 def _store(api: Api) -> SqliteStore:
-    store: SqliteStore = api.client.app.state.store  # type: ignore[attr-defined]
+    store: SqliteStore = api.client.app.state.services.store  # type: ignore[attr-defined]
     return store
 
 

@@ -18,7 +18,7 @@ from websockets.exceptions import ConnectionClosed
 
 from tests.server_process import Bootstrap, ServerProcess
 from vrcollab.client import OpRejectedError, RoomClient, ws_url
-from vrcollab.server.bcf_exchange import export_bcf, frame_for
+from vrcollab.review.bcf_exchange import export_bcf, frame_for
 from vrcollab.sync.messages import Commit
 
 SURROGATE = "\ud800"  # json.dumps writes it as the escape "\ud800", as an attacker would

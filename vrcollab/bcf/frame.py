@@ -9,6 +9,7 @@ from typing import Any
 
 from vrcollab.bcf.model import Vec3
 from vrcollab.errors import BcfError
+from vrcollab.model_manifest import is_tiled, manifest_offset
 
 
 @dataclass(frozen=True)
@@ -22,10 +23,10 @@ class ModelFrame:
     def from_manifest(cls, manifest: Mapping[str, Any]) -> ModelFrame:
         """The frame of a converted model, decided like the web client does (``up_axis`` or
         ``up`` when declared, else Z for IFC sources and Y for everything else)."""
-        if _version(manifest) >= 2:
+        if is_tiled(manifest):
             # tiled layout (docs/tiles.md T2): the scene is the Y-up glTF frame of a Z-up world;
             # the offset is given in world axes
-            off = manifest.get("offset") or (0.0, 0.0, 0.0)
+            off = manifest_offset(manifest)
             if not is_vec3(off):
                 raise BcfError("manifest offset must be 3 finite numbers",
                                code="bcf_invalid_model")
@@ -34,7 +35,7 @@ class ModelFrame:
         declared = str(manifest.get("up_axis") or manifest.get("up") or "").upper()
         source = manifest.get("source") or {}
         up = declared or ("Z" if source.get("format") == "ifc" else "Y")
-        offset = manifest.get("offset") or (0.0, 0.0, 0.0)
+        offset = manifest_offset(manifest)
         if not is_vec3(offset):
             raise BcfError("manifest offset must be 3 finite numbers", code="bcf_invalid_model")
         return cls(offset=vec(offset), up_axis="Z" if up == "Z" else "Y")
@@ -56,13 +57,6 @@ class ModelFrame:
     def point_from_bcf(self, p: Sequence[float]) -> list[float]:
         """A BCF world point in model space (removes the offset)."""
         return [v - o for v, o in zip(self.dir_from_bcf(p), self.offset, strict=True)]
-
-
-def _version(manifest: Mapping[str, Any]) -> int:
-    try:
-        return int(manifest.get("version") or 1)
-    except (TypeError, ValueError):
-        return 1
 
 
 def is_vec3(v: object) -> bool:

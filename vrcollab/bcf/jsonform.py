@@ -17,7 +17,7 @@ import typing
 from datetime import datetime
 from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
-from vrcollab.bcf import model
+import vrcollab.bcf.model as bcf_model
 from vrcollab.bcf.model import OrthogonalCamera, PerspectiveCamera, Topic
 from vrcollab.errors import BcfError
 
@@ -89,7 +89,7 @@ def _decode(tp: Any, data: object, where: str) -> Any:
     if dataclasses.is_dataclass(tp):
         if not isinstance(data, dict):
             raise _fail(where, "an object")
-        hints = get_type_hints(tp, vars(model))
+        hints = get_type_hints(tp, vars(bcf_model))
         kwargs = {}
         for f in dataclasses.fields(tp):
             if f.name in data:

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from vrcollab import model_formats
 from vrcollab.errors import (
     CorruptFileError,
     IngestError,
@@ -33,8 +34,7 @@ Loader = Callable[[Path, Limits], Model]
 
 #: Formats trimesh loads, with whether the format declares its units (glTF: metres).
 TRIMESH_FORMATS = {"stl", "obj", "ply", "off", "glb", "gltf", "3mf", "dae"}
-MODEL_SUFFIXES = (".obj", ".stl", ".ply", ".off", ".glb", ".gltf", ".3mf", ".dae",
-                  ".step", ".stp", ".ifc")
+MODEL_SUFFIXES = model_formats.MODEL_SUFFIXES
 _HEAD = 4096
 #: Magic numbers of common non-model files (images, documents, other archives, executables).
 _FOREIGN_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"%PDF", b"\x1f\x8b", b"BZh",
@@ -102,8 +102,7 @@ def detect(path: Path) -> str:
     fmt = sniff(head, size, path.suffix)
     if fmt is None:
         raise UnsupportedFormatError(
-            f"{path.name}: not a recognised model file (STL, OBJ, PLY, OFF, glTF/GLB, 3MF, "
-            "DAE, STEP, IFC or a .zip of one)"
+            f"{path.name}: not a recognised model file ({model_formats.describe()})"
         )
     return fmt
 
@@ -418,8 +417,8 @@ def _load_zip(path: Path, limits: Limits) -> Model:
         candidates = [f for f in files if f.suffix.lower() in MODEL_SUFFIXES]
         if not candidates:
             raise UnsupportedFormatError(f"{path.name}: archive holds no model file")
-        main = max(candidates, key=lambda f: (MODEL_SUFFIXES.index(f.suffix.lower()) < 8,
-                                              f.stat().st_size))
+        main = max(candidates, key=lambda f: (f.suffix.lower() not in (".step", ".stp", ".ifc"),
+                                              f.stat().st_size))  # meshes first, then size
         fmt = detect(main)
         if fmt == "zip":
             raise UnsupportedFormatError(f"{path.name}: nested archives are not supported")

@@ -8,15 +8,14 @@ from __future__ import annotations
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from vrcollab.model_manifest import manifest_version
+
 TILE_DIRS = ("tiles", "props")
 
 
 def version_of(manifest: dict[str, Any]) -> int:
-    """The manifest's layout version (1 when absent)."""
-    try:
-        return int(manifest.get("version", 1))
-    except (TypeError, ValueError):
-        return 1
+    """The manifest's layout version (1 when absent; :mod:`vrcollab.model_manifest`)."""
+    return manifest_version(manifest)
 
 
 def safe_relative(name: str, manifest: dict[str, Any]) -> bool:

@@ -31,11 +31,11 @@ from vrcollab.ingest import (
 )
 from vrcollab.ingest.limits import Limits
 from vrcollab.ingest.model import Model
+from vrcollab.model_manifest import MANIFEST_VERSION as MANIFEST_VERSION
 
 Progress = Callable[[str, float], None]
 STAGES = ("load", "tiles", "elements", "report")
 LEVEL_STAGES = ("load", "repair", "decimate", "write", "measure")
-MANIFEST_VERSION = 2
 LAYOUTS = ("tiles", "levels")
 
 

@@ -43,8 +43,8 @@ from vrcollab.meetings.report import Minutes, build_minutes, render_html
 from vrcollab.meetings.service import MeetingService, RecordingOptions
 from vrcollab.meetings.store import MeetingRecord, MeetingSettings, MeetingStore, MemoryMeetingStore
 from vrcollab.meetings.store_sqlite import SqliteMeetingStore
-from vrcollab.server.api import current_user, get_store
 from vrcollab.server.auth import require_role
+from vrcollab.server.deps import current_user, get_store, services_of
 from vrcollab.settings import Settings
 from vrcollab.store import Store, sqlite_path
 from vrcollab.store.base import User
@@ -137,12 +137,12 @@ def _end_state(request: Request, store: Store, svc: MeetingService,
     snap = svc.end_state(m.meeting_id)
     if snap is not None:
         return RoomState.from_snapshot(snap)
-    worker = request.app.state.hub.workers.get(m.room_id)  # still running: the live state
+    worker = services_of(request.app).hub.workers.get(m.room_id)  # running: the live state
     if worker is not None:
         live: RoomState = worker.room.state
         return live
     from vrcollab.store import load_room
-    s = request.app.state.settings
+    s = services_of(request.app).settings
     room = load_room(store, store.get_room(m.room_id), replay_window=s.replay_window,
                      tick_hz=s.tick_hz, heartbeat_s=10.0)
     return room.state
@@ -157,17 +157,16 @@ def _minutes(request: Request, store: Store, svc: MeetingService, m: MeetingReco
 
 
 def _base(request: Request) -> str:
-    s: Settings = request.app.state.settings
+    s: Settings = services_of(request.app).settings
     return s.public_url.rstrip("/") or str(request.base_url).rstrip("/")
 
 
 def _image_reader(request: Request) -> Any:
-    svc = getattr(request.app.state, "catalog_services", None)
-    assets: AssetStore | None = getattr(svc, "assets", None)
+    assets: AssetStore = services_of(request.app).assets
 
     def read(ref: Mapping[str, Any]) -> bytes | None:
         sha = ref.get("sha256")
-        if assets is None or not isinstance(sha, str) or not assets.exists(sha):
+        if not isinstance(sha, str) or not assets.exists(sha):
             return None
         return assets.read_bytes(sha)
     return read
@@ -228,7 +227,7 @@ def room_meeting(room_id: str, request: Request, user: UserDep, store: StoreDep,
 def _live_worker(request: Request, store: Store, user: User, room_id: str) -> Any:
     record = store.get_room(room_id)
     require_role(store, record.project_id, user, "editor")
-    worker = request.app.state.hub.workers.get(room_id)
+    worker = services_of(request.app).hub.workers.get(room_id)
     if worker is None or worker.stopped or not worker.conns:
         raise StoreError("nobody is in this room", code="conflict")
     return worker
@@ -412,7 +411,8 @@ def make_router(settings: Settings) -> APIRouter:
                                                   state_every_s=settings.meeting_state_every_s))
         app.state.meetings = svc
         await asyncio.to_thread(svc.recover, time.time())
-        app.state.hub.observers.append(svc)
+        hub = services_of(app).hub  # the running hub (the app's lifespan made it first)
+        hub.observers.append(svc)
         purger = asyncio.create_task(_purge_loop(svc, settings.meeting_purge_every_s))
         try:
             yield
@@ -422,7 +422,7 @@ def make_router(settings: Settings) -> APIRouter:
                 await purger
             # The hub's own lifespan encloses ours and would shut it down after we return;
             # shut it down now (idempotent) so running meetings end and are written first.
-            await app.state.hub.shutdown()
+            await hub.shutdown()
             if given is None:
                 await asyncio.to_thread(svc.close)
                 await asyncio.to_thread(svc.store.close)

@@ -6,7 +6,7 @@ background thread in order (so a meeting row exists before its end is written), 
 parts (:mod:`.tracker`, :mod:`.recorder`) do the rest.
 
 Every session is told whether a meeting runs and whether it is recorded with a ``meeting``
-message (protocol R24): right after its welcome, and to everyone whenever that changes.
+message (protocol R25): right after its welcome, and to everyone whenever that changes.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from vrcollab.meetings.logfile import LogWriter, read_index
 from vrcollab.meetings.recorder import Recorder
 from vrcollab.meetings.store import MeetingRecord, MeetingSettings, MeetingStore
 from vrcollab.meetings.tracker import Ended, Meeting, MeetingTracker, Started
-from vrcollab.sync.codec import dumps
-from vrcollab.sync.messages import Commit
+from vrcollab.sync.codec import encode_server
+from vrcollab.sync.messages import Commit, MeetingMsg
 
 if TYPE_CHECKING:
     from vrcollab.server.hub import RoomWorker
@@ -37,12 +37,11 @@ log = logging.getLogger("vrcollab.meetings")
 LOG_SUFFIX = ".vrcm"
 
 
-def meeting_message(meeting: Meeting | None) -> dict[str, Any]:
-    """The ``meeting`` message of protocol R24."""
-    return {"type": "meeting",
-            "meeting_id": meeting.meeting_id if meeting else None,
-            "started": meeting.started if meeting else None,
-            "recording": bool(meeting and meeting.recording)}
+def meeting_message(meeting: Meeting | None) -> MeetingMsg:
+    """The ``meeting`` message of protocol R25."""
+    return MeetingMsg(meeting_id=meeting.meeting_id if meeting else None,
+                      started=meeting.started if meeting else None,
+                      recording=bool(meeting and meeting.recording))
 
 
 @dataclass(slots=True)
@@ -152,7 +151,7 @@ class MeetingService:
         return live
 
     def joined(self, worker: RoomWorker, session_id: str, now: float) -> None:
-        """Start a meeting in an empty room; tell the newcomer what runs (R24)."""
+        """Start a meeting in an empty room; tell the newcomer what runs (R25)."""
         entry = worker.room.presence.entries.get(session_id)
         if entry is None:
             return
@@ -219,7 +218,7 @@ class MeetingService:
         return ev.meeting
 
     def host_stop(self, worker: RoomWorker) -> Meeting | None:
-        """Stop the running meeting (None when none runs); everyone is told (R24)."""
+        """Stop the running meeting (None when none runs); everyone is told (R25)."""
         live = self.rooms.get(worker.room.room_id)
         if live is None:
             return None
@@ -283,8 +282,8 @@ class MeetingService:
         self._background(lambda: self.store.finish(m.meeting_id, ended=ended, seq_end=seq_end,
                                                    participants=parts, log_bytes=size))
 
-    def _send(self, worker: RoomWorker, msg: dict[str, Any], to: str | None = None) -> None:
-        text = dumps(msg)
+    def _send(self, worker: RoomWorker, msg: MeetingMsg, to: str | None = None) -> None:
+        text = encode_server(msg)
         conns = worker.conns.values() if to is None else [c for sid, c in worker.conns.items()
                                                           if sid == to]
         for conn in conns:

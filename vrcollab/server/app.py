@@ -1,147 +1,106 @@
-"""``create_app(settings) -> FastAPI``: composes the routers, the store, the room hub and the
-one error handler.
+"""``create_app(settings) -> FastAPI``: the composition root of the server.
 
-Registration point for other parts: add a module path to :data:`ROUTER_MODULES`. Each module
-exposes either ``router`` (an ``APIRouter``) or ``make_router(settings) -> APIRouter``. Routers
-reach shared services through ``request.app.state``: ``settings``, ``store`` (auth domain and
-room log, :class:`vrcollab.store.Store`) and ``hub`` (live rooms); authenticate with the
-``vrcollab.server.api.current_user`` dependency. Every HTTP request passes
+It builds the one services container (:func:`vrcollab.server.services.open_services`: settings,
+store, live rooms, catalog, assets, jobs), registers the one lifespan
+(:func:`vrcollab.server.services.lifespan`), the error handlers (:mod:`.errors_http`) and the
+routers, each included explicitly below. To add a router, import its module here and include it
+in :func:`_include_routers`. Routes reach the services through :mod:`vrcollab.server.deps`
+(``ServicesDep``, ``StoreDep``, ``CurrentUser`` ...). Every HTTP request passes
 :class:`vrcollab.server.middleware.EdgeMiddleware` first (header count, declared body size,
 non-finite JSON numbers, ``nosniff``).
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 import sqlite3
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 
 from vrcollab import __version__
-from vrcollab.errors import (
-    AuthError,
-    BcfError,
-    ConfigError,
-    IngestError,
-    LimitExceededError,
-    NotFoundError,
-    PermissionDeniedError,
-    ProtocolError,
-    StoreError,
-    VrcollabError,
+from vrcollab.meetings import api as meetings_api
+from vrcollab.server import (
+    assets_api,
+    bcf_api,
+    docs,
+    jobs_api,
+    members_api,
+    models_api,
+    people_api,
+    projects_api,
+    sessions_api,
+    snapshots_api,
+    versions_api,
+    web,
+    webapp_api,
+    ws,
 )
-from vrcollab.server.hub import RoomHub
+from vrcollab.server.deps import BEARER
+from vrcollab.server.errors_http import install_error_handlers
 from vrcollab.server.middleware import EdgeMiddleware
+from vrcollab.server.schemas import HealthOut
+from vrcollab.server.services import Services, lifespan, open_services
 from vrcollab.settings import Settings
-from vrcollab.store import Store, open_store
+from vrcollab.store import Store
 from vrcollab.sync.messages import PROTOCOL_VERSION
 
 log = logging.getLogger("vrcollab.server")
 
-#: Routers included by create_app, in order (add yours here with a one-line edit).
-ROUTER_MODULES: list[str] = [
-    "vrcollab.server.api",
-    "vrcollab.server.ws",
-    "vrcollab.server.web",
-    "vrcollab.server.projects_api",
-    "vrcollab.server.members_api",
-    "vrcollab.server.sessions_api",
-    "vrcollab.server.people_api",
-    "vrcollab.server.webapp_api",
-    "vrcollab.server.docs",
-    "vrcollab.meetings.api",
-]
+
+def _include_routers(app: FastAPI, settings: Settings) -> None:
+    """Every router of the server, in order (REST, websocket, web app, API docs)."""
+    app.include_router(projects_api.router)
+    app.include_router(ws.router)
+    app.include_router(web.make_router(settings))
+    bearer = [Depends(BEARER)]  # documents the scheme on routes that read the token inline
+    for catalog_router in (models_api.router, jobs_api.router, assets_api.router,
+                           versions_api.router, bcf_api.router, snapshots_api.router):
+        app.include_router(catalog_router, prefix="/api", dependencies=bearer)
+    app.include_router(members_api.router)
+    app.include_router(sessions_api.make_router(settings))
+    app.include_router(people_api.router)
+    app.include_router(webapp_api.router, dependencies=bearer)
+    app.include_router(docs.router)
+    app.include_router(meetings_api.make_router(settings))  # issue 15 (docs/meetings.md)
 
 
-def status_for(exc: VrcollabError) -> int:
-    """HTTP status of a vrcollab error (an ``http_status`` attribute wins, e.g. quotas)."""
-    explicit = getattr(exc, "http_status", None)
-    if isinstance(explicit, int):
-        return explicit
-    if isinstance(exc, PermissionDeniedError):
-        return 403
-    if isinstance(exc, AuthError):
-        return 401
-    if isinstance(exc, NotFoundError):
-        return 404
-    if isinstance(exc, LimitExceededError):
-        return 413
-    if isinstance(exc, IngestError | BcfError):
-        return 422
-    if isinstance(exc, ConfigError | ProtocolError):
-        return 400
-    if isinstance(exc, StoreError):
-        return 409 if exc.code == "conflict" else 500
-    return 500
-
-
-async def _error_handler(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, VrcollabError)
-    status = status_for(exc)
-    if status >= 500:
-        log.error("%s %s failed: %s", request.method, request.url.path, exc)
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse({"error": {"code": exc.code, "message": str(exc)}}, status_code=status,
-                        headers=headers)
-
-
-def _router(module: str, settings: Settings) -> APIRouter:
-    mod = importlib.import_module(module)
-    make = getattr(mod, "make_router", None)
-    if make is not None:
-        router: APIRouter = make(settings)
-        return router
-    router = mod.router
-    return router
+def operation_id(route: APIRoute) -> str:
+    """A route's OpenAPI operation id: its function name (``list_projects``, ``get_room``)."""
+    return route.name
 
 
 def create_app(settings: Settings | None = None, *, store: Store | None = None) -> FastAPI:
     """The vrcollab web app. ``store`` defaults to ``open_store(settings)`` (closed on
     shutdown only when opened here)."""
     settings = settings if settings is not None else Settings()
-    own_store = store is None
-    the_store: Store = store if store is not None else open_store(settings)
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        hub = RoomHub(the_store, settings)
-        app.state.hub = hub
-        hub.start()
-        try:
-            yield
-        finally:
-            await hub.shutdown()
-            if own_store:
-                the_store.close()
-
+    services: Services = open_services(settings, store=store)
     app = FastAPI(title="vrcollab", version=__version__, lifespan=lifespan,
-                  docs_url=None, redoc_url=None)  # /docs without a CDN: vrcollab.server.docs
-    app.state.settings = settings
-    app.state.store = the_store
-    app.state.hub = RoomHub(the_store, settings)  # replaced by the lifespan's running hub
-    app.add_exception_handler(VrcollabError, _error_handler)
+                  docs_url=None, redoc_url=None,  # /docs without a CDN: vrcollab.server.docs
+                  generate_unique_id_function=operation_id)
+    app.state.services = services
+    install_error_handlers(app)
 
-    @app.get("/api/health", responses={503: {"description": "the store cannot write"}})
+    @app.get("/api/health", response_model=None, tags=["health"], responses={
+        200: {"model": HealthOut},
+        503: {"model": HealthOut, "description": "the store cannot write"}})
     def health() -> JSONResponse:
         """``ok`` when the store can take a write (a write lock on the database and a synced
         file in ``data_dir``); otherwise **503** with ``ok: false`` and the reason."""
-        problem = store_write_problem(settings, the_store)
+        problem = store_write_problem(settings, services.store)
         body = {"ok": problem is None, "version": __version__, "protocol": PROTOCOL_VERSION,
-                **app.state.hub.stats()}
+                **services.hub.stats()}
         if problem is not None:
             log.error("health: the store cannot write: %s", problem)
-            body["error"] = {"code": "store_unwritable", "message": problem}
+            body["error"] = {"code": "store_unwritable",
+                             "message": "the store cannot take a write (see the server log)"}
         return JSONResponse(body, status_code=200 if problem is None else 503,
                             headers={"Cache-Control": "no-store"})
 
-    for module in ROUTER_MODULES:
-        app.include_router(_router(module, settings))
+    _include_routers(app, settings)
     app.add_middleware(EdgeMiddleware, settings=settings)
     return app
 

@@ -20,7 +20,8 @@ from fastapi.responses import FileResponse, Response
 
 from vrcollab.errors import NotFoundError
 from vrcollab.server.auth import require_role
-from vrcollab.server.projects_api import CatalogServices, ServicesDep, StoreDep, UserDep
+from vrcollab.server.deps import CurrentUser, ServicesDep, StoreDep
+from vrcollab.server.services import Services
 
 router = APIRouter(tags=["assets"])
 IMMUTABLE = "private, max-age=31536000, immutable"
@@ -42,7 +43,7 @@ def etag_matches(header: str | None, etag: str) -> bool:
 
 
 def blob_response(
-    request: Request, svc: CatalogServices, sha256: str, content_type: str, filename: str | None
+    request: Request, svc: Services, sha256: str, content_type: str, filename: str | None
 ) -> Response:
     """The blob with immutable caching headers, conditional GET and ranges."""
     path = svc.assets.open_path(sha256)
@@ -54,13 +55,14 @@ def blob_response(
                         content_disposition_type="inline")
 
 
-@router.get("/versions/{version_id}/files/{path:path}", responses=_FILE_RESPONSES)
+@router.get("/versions/{version_id}/files/{path:path}", response_class=Response,
+            responses=_FILE_RESPONSES)
 @router.head("/versions/{version_id}/files/{path:path}", include_in_schema=False)
 def version_file(
     version_id: str,
     path: str,
     request: Request,
-    user: UserDep,
+    user: CurrentUser,
     store: StoreDep,
     svc: ServicesDep,
 ) -> Response:
@@ -71,12 +73,12 @@ def version_file(
     return blob_response(request, svc, item.sha256, item.content_type, None)
 
 
-@router.get("/assets/{sha256}", responses=_FILE_RESPONSES)
+@router.get("/assets/{sha256}", response_class=Response, responses=_FILE_RESPONSES)
 @router.head("/assets/{sha256}", include_in_schema=False)
 def asset(
     sha256: str,
     request: Request,
-    user: UserDep,
+    user: CurrentUser,
     store: StoreDep,
     svc: ServicesDep,
 ) -> Response:

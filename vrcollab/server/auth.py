@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from vrcollab.errors import AuthError, ConfigError, NotFoundError, PermissionDeniedError
+from vrcollab.errors import AuthError, NotFoundError, PermissionDeniedError, RequestError
 from vrcollab.settings import Settings
 from vrcollab.store.base import AuthStore, Project, RoomRecord, Store, User, hash_token, new_id
 from vrcollab.store.identity import InviteRecord, new_short_code, normalise_code
@@ -58,9 +58,9 @@ def secret_key(settings: Settings) -> str:
 
 
 def check_role(role: str) -> str:
-    """``role`` if it is one of owner/editor/reviewer/viewer, else ConfigError."""
+    """``role`` if it is one of owner/editor/reviewer/viewer, else RequestError."""
     if role not in ROLES:
-        raise ConfigError(f"unknown role {role!r} (owner, editor, reviewer, viewer)")
+        raise RequestError(f"unknown role {role!r} ({', '.join(ROLES[::-1])})")
     return role
 
 
@@ -104,7 +104,7 @@ class Invite:
 def create_invite(key: str, project_id: str, role: str, expires_in_s: float) -> tuple[str, Invite]:
     """A signed invite string granting ``role`` until now + ``expires_in_s``."""
     if not 0 < expires_in_s <= MAX_INVITE_SECONDS:
-        raise ConfigError(f"invite expiry must be between 1 s and {MAX_INVITE_SECONDS} s")
+        raise RequestError(f"invite expiry must be between 1 s and {MAX_INVITE_SECONDS} s")
     invite = Invite(new_id("i"), project_id, check_role(role), time.time() + expires_in_s)
     payload = {"i": invite.invite_id, "p": project_id, "r": role, "e": invite.expires_at}
     return URLSafeSerializer(key, salt=_INVITE_SALT).dumps(payload), invite
@@ -118,7 +118,11 @@ def read_invite(key: str, token: str, now: float) -> Invite:
         raise AuthError("invalid invite", code="bad_invite") from None
     if not isinstance(payload, dict):
         raise AuthError("invalid invite", code="bad_invite")
-    invite = Invite(str(payload["i"]), str(payload["p"]), str(payload["r"]), float(payload["e"]))
+    try:
+        invite = Invite(str(payload["i"]), str(payload["p"]), str(payload["r"]),
+                        float(payload["e"]))
+    except (KeyError, TypeError, ValueError):
+        raise AuthError("invalid invite", code="bad_invite") from None
     if now >= invite.expires_at:
         raise AuthError("invite expired", code="invite_expired")
     return invite
@@ -138,7 +142,7 @@ def issue_invite(
     """A stored invite: (signed link token, short typed code, record). Single-use by default;
     ``max_uses=None`` allows any number of uses until it expires or is revoked."""
     if max_uses is not None and not 1 <= max_uses <= MAX_INVITE_USES:
-        raise ConfigError(f"invite uses must be between 1 and {MAX_INVITE_USES}")
+        raise RequestError(f"invite uses must be between 1 and {MAX_INVITE_USES}")
     store.get_project(project_id)
     token, inv = create_invite(key, project_id, role, expires_in_s)
     code = new_short_code()
@@ -216,11 +220,11 @@ def check_name(name: str) -> str:
     """A display name: trimmed, 1-100 characters, no control or bidi-override characters."""
     name = name.strip()
     if not 1 <= len(name) <= 100:
-        raise ConfigError("a name needs 1 to 100 characters")
+        raise RequestError("a name needs 1 to 100 characters")
     for ch in name:
         cp = ord(ch)
         if cp < 0x20 or 0x7F <= cp < 0xA0 or cp in _NAME_FORBIDDEN or 0xD800 <= cp < 0xE000:
-            raise ConfigError("names cannot hold control or bidi-override characters")
+            raise RequestError("names cannot hold control or bidi-override characters")
     return name
 
 
@@ -264,7 +268,7 @@ def change_member(store: Store, project_id: str, actor: User, user_id: str,
     if previous is None:
         raise NotFoundError(f"no member {user_id} in this project")
     if previous == "owner" and role != "owner" and count_owners(store, project_id) <= 1:
-        raise ConfigError("a project needs an owner: make someone else owner first")
+        raise RequestError("a project needs an owner: make someone else owner first")
     if role is None:
         store.remove_member(project_id, user_id)
         store.audit(project_id, actor.user_id, "member.removed", target_id=user_id,

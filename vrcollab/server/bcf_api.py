@@ -14,21 +14,21 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field
 
 from vrcollab.bcf.archive import BcfLimits
 from vrcollab.errors import BcfError, LimitExceededError, NotFoundError
-from vrcollab.server.api import current_user, get_store
-from vrcollab.server.auth import require_role
-from vrcollab.server.bcf_exchange import (
+from vrcollab.review.bcf_exchange import (
     RoomLimits,
     check_room_limits,
     export_bcf,
     frame_for,
     plan_import,
 )
-from vrcollab.server.projects_api import CatalogServices, ServicesDep
+from vrcollab.server.auth import require_role
+from vrcollab.server.deps import ServicesDep, current_user, get_store
 from vrcollab.server.room_ops import commit_server_ops, room_state
+from vrcollab.server.schemas import BcfImportOut
+from vrcollab.server.services import Services
 from vrcollab.server.snapshots_api import keep_snapshots, snapshot_bytes
 from vrcollab.server.uploads import drain, receive_upload
 from vrcollab.settings import Settings
@@ -51,16 +51,7 @@ def room_limits(settings: Settings) -> RoomLimits:
                       max_stash_bytes=settings.bcf_max_stash_bytes)
 
 
-class BcfImportOut(BaseModel):
-    """What an import added to the room."""
-
-    imported: list[str] = Field(description="ids of the annotations created")
-    skipped: list[dict[str, str]] = Field(description="topics left out, with the reason")
-    comments: int
-    seq: int | None = Field(description="room seq after the import (None if nothing changed)")
-
-
-def room_manifest(svc: CatalogServices, record: RoomRecord) -> dict[str, Any] | None:
+def room_manifest(svc: Services, record: RoomRecord) -> dict[str, Any] | None:
     """The manifest of the version a room is on (None for a room without a model)."""
     version_id = (record.model or {}).get("version_id")
     if not version_id:
@@ -136,7 +127,7 @@ async def export_room(
     })
 
 
-async def _read_body(request: Request, svc: CatalogServices, limit: int) -> bytes:
+async def _read_body(request: Request, svc: Services, limit: int) -> bytes:
     """The archive from a raw body or a multipart ``file`` part, at most ``limit`` bytes."""
     ctype = request.headers.get("content-type", "")
     if ctype.startswith("multipart/"):

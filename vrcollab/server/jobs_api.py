@@ -16,16 +16,10 @@ from collections.abc import AsyncIterator
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
-from vrcollab.server.api import current_user, get_store
 from vrcollab.server.auth import require_role
-from vrcollab.server.projects_api import (
-    CatalogServices,
-    JobOut,
-    ServicesDep,
-    StoreDep,
-    UserDep,
-    job_out,
-)
+from vrcollab.server.deps import CurrentUser, ServicesDep, StoreDep, current_user, get_store
+from vrcollab.server.schemas import JobOut, job_out
+from vrcollab.server.services import Services
 from vrcollab.store import Store
 from vrcollab.store.base import User
 from vrcollab.store.catalog import JobRecord
@@ -35,7 +29,7 @@ KEEPALIVE_S = 15.0
 TERMINAL = ("done", "failed")
 
 
-def _visible_job(job_id: str, user: User, store: Store, svc: CatalogServices) -> JobRecord:
+def _visible_job(job_id: str, user: User, store: Store, svc: Services) -> JobRecord:
     job = svc.catalog.get_job(job_id)
     require_role(store, job.project_id, user, "viewer")
     return job
@@ -44,7 +38,7 @@ def _visible_job(job_id: str, user: User, store: Store, svc: CatalogServices) ->
 @router.get("/jobs/{job_id}", response_model=JobOut)
 def get_job(
     job_id: str,
-    user: UserDep,
+    user: CurrentUser,
     store: StoreDep,
     svc: ServicesDep,
 ) -> JobOut:
@@ -55,7 +49,7 @@ def get_job(
 @router.get("/projects/{project_id}/jobs", response_model=list[JobOut])
 def list_jobs(
     project_id: str,
-    user: UserDep,
+    user: CurrentUser,
     store: StoreDep,
     svc: ServicesDep,
 ) -> list[JobOut]:

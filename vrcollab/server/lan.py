@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import psutil
 
 from vrcollab.errors import ConfigError
+from vrcollab.settings import Settings
 
 WILDCARDS = frozenset({"0.0.0.0", "::", ""})
 #: top half dark, bottom half dark, both, neither (dark = a QR module)
@@ -115,6 +116,15 @@ def public_base(public_url: str, host: str, port: int, *, https: bool) -> str:
         return public_url
     local, lan = reachable_urls(host, port, https=https)
     return lan[0] if lan and host in WILDCARDS else local
+
+
+def link_base(settings: Settings) -> str:
+    """The base URL printed in offline links (``public_url``, else the bound host and port;
+    never 0.0.0.0: that is a bind address, not a place)."""
+    if settings.public_url:
+        return settings.public_url.rstrip("/")
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+    return f"http://{host}:{settings.port}"
 
 
 def terminal_qr(data: str, *, ansi: bool = False) -> str:

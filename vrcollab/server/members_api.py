@@ -12,16 +12,18 @@ from typing import Any
 from fastapi import APIRouter
 
 from vrcollab.errors import NotFoundError
-from vrcollab.server.api import CurrentUser, StoreDep
 from vrcollab.server.auth import require_role
+from vrcollab.server.deps import CurrentUser, StoreDep
+from vrcollab.server.schemas import RoomMembersOut
+from vrcollab.sync.messages import ROLES
 
 router = APIRouter(prefix="/api")
 
 #: Roles from the highest down, for a stable order (then by name).
-_ORDER = {"owner": 0, "editor": 1, "reviewer": 2, "viewer": 3}
+_ORDER = {role: rank for rank, role in enumerate(ROLES[::-1])}
 
 
-@router.get("/rooms/{room_id}/members")
+@router.get("/rooms/{room_id}/members", response_model=RoomMembersOut)
 def room_members(room_id: str, user: CurrentUser, store: StoreDep) -> dict[str, Any]:
     """``{"room_id", "members": [{"user_id", "name", "role"}]}``, owners first, then by name."""
     try:

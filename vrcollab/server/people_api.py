@@ -16,10 +16,22 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from vrcollab.errors import NotFoundError
-from vrcollab.server.api import CurrentUser, RoleName, StoreDep
 from vrcollab.server.auth import change_member, require_role
 from vrcollab.server.connection import CLOSE_CREDENTIALS
-from vrcollab.server.sessions_api import invite_json
+from vrcollab.server.deps import CurrentUser, StoreDep, get_hub
+from vrcollab.server.schemas import (
+    AccountOut,
+    AuditOut,
+    InviteOut,
+    MemberOut,
+    MemberRemovedOut,
+    NewTokenOut,
+    RoleChangeOut,
+    RoleName,
+    TokenInfoOut,
+    TokenRevokedOut,
+    invite_json,
+)
 from vrcollab.store.base import hash_token
 from vrcollab.store.identity import TokenInfo, token_id_of
 
@@ -42,7 +54,7 @@ class AccountIn(BaseModel):
 
 def _close_member(request: Request, project_id: str, user_id: str, reason: str) -> int:
     """Close the member's connections (on the event loop: connections are not thread-safe)."""
-    hub = request.app.state.hub
+    hub = get_hub(request)
     closed: int = hub.close_user(project_id, user_id, CLOSE_CREDENTIALS, reason)
     return closed
 
@@ -52,7 +64,7 @@ def _token_json(t: TokenInfo) -> dict[str, Any]:
             "expires_at": t.expires_at}
 
 
-@router.get("/projects/{project_id}/members")
+@router.get("/projects/{project_id}/members", response_model=list[MemberOut])
 def list_members(project_id: str, user: CurrentUser, store: StoreDep) -> list[dict[str, Any]]:
     """Any member: the project's members with their roles."""
     require_role(store, project_id, user, "viewer")
@@ -60,7 +72,7 @@ def list_members(project_id: str, user: CurrentUser, store: StoreDep) -> list[di
             for u, role in store.list_members(project_id)]
 
 
-@router.put("/projects/{project_id}/members/{user_id}")
+@router.put("/projects/{project_id}/members/{user_id}", response_model=RoleChangeOut)
 async def set_role(project_id: str, user_id: str, body: RoleIn, request: Request,
                    user: CurrentUser, store: StoreDep) -> dict[str, Any]:
     """Owner: change a member's role (not the last owner's). Their open rooms close (4401)
@@ -77,7 +89,8 @@ async def set_role(project_id: str, user_id: str, body: RoleIn, request: Request
             "closed_connections": closed}
 
 
-@router.delete("/projects/{project_id}/members/{user_id}")
+@router.delete("/projects/{project_id}/members/{user_id}",
+                response_model=MemberRemovedOut)
 async def remove_member(project_id: str, user_id: str, request: Request,
                         user: CurrentUser, store: StoreDep) -> dict[str, Any]:
     """Owner (or the member itself, leaving): remove a member; its connections close (4401)."""
@@ -97,15 +110,15 @@ async def remove_member(project_id: str, user_id: str, request: Request,
             "closed_connections": closed}
 
 
-@router.get("/projects/{project_id}/invites")
+@router.get("/projects/{project_id}/invites", response_model=list[InviteOut])
 def list_invites(project_id: str, user: CurrentUser, store: StoreDep) -> list[dict[str, Any]]:
     """Owner: the project's invites with uses, expiry and status (no secrets)."""
     require_role(store, project_id, user, "owner")
     now = time.time()
-    return [invite_json(store, i, now) for i in store.list_invites(project_id)]
+    return [invite_json(i, now) for i in store.list_invites(project_id)]
 
 
-@router.delete("/projects/{project_id}/invites/{invite_id}")
+@router.delete("/projects/{project_id}/invites/{invite_id}", response_model=InviteOut)
 def revoke_invite(project_id: str, invite_id: str, user: CurrentUser,
                   store: StoreDep) -> dict[str, Any]:
     """Owner: revoke an invite; its next use is refused (401 ``invite_revoked``)."""
@@ -115,10 +128,10 @@ def revoke_invite(project_id: str, invite_id: str, user: CurrentUser,
         raise NotFoundError(f"no invite {invite_id}")
     inv = store.revoke_invite(invite_id)
     store.audit(project_id, user.user_id, "invite.revoked", detail={"invite_id": invite_id})
-    return invite_json(store, inv, time.time())
+    return invite_json(inv, time.time())
 
 
-@router.get("/projects/{project_id}/audit")
+@router.get("/projects/{project_id}/audit", response_model=list[AuditOut])
 def audit_log(project_id: str, user: CurrentUser, store: StoreDep,
               limit: int = 200) -> list[dict[str, Any]]:
     """Owner: membership changes, newest first (who joined with which invite, roles, removals,
@@ -133,13 +146,13 @@ def audit_log(project_id: str, user: CurrentUser, store: StoreDep,
     return out
 
 
-@router.get("/tokens")
+@router.get("/tokens", response_model=list[TokenInfoOut])
 def my_tokens(user: CurrentUser, store: StoreDep) -> list[dict[str, Any]]:
     """The caller's bearer tokens and browser sessions (ids, never the secrets)."""
     return [_token_json(t) for t in store.list_tokens(user.user_id)]
 
 
-@router.post("/tokens", status_code=201)
+@router.post("/tokens", status_code=201, response_model=NewTokenOut)
 def new_token(body: TokenIn, user: CurrentUser, store: StoreDep) -> dict[str, Any]:
     """A bearer token for the caller's scripts and CLI (shown once)."""
     expires = None if body.expires_in_s is None else time.time() + body.expires_in_s
@@ -148,7 +161,7 @@ def new_token(body: TokenIn, user: CurrentUser, store: StoreDep) -> dict[str, An
             "label": body.label, "expires_at": expires}
 
 
-@router.delete("/tokens/{token_id}")
+@router.delete("/tokens/{token_id}", response_model=TokenRevokedOut)
 def revoke_token(token_id: str, user: CurrentUser, store: StoreDep) -> dict[str, Any]:
     """Revoke one of the caller's tokens or sessions (admins: anyone's)."""
     admin = store.get_account(user.user_id).admin
@@ -157,7 +170,7 @@ def revoke_token(token_id: str, user: CurrentUser, store: StoreDep) -> dict[str,
     return {"token_id": token_id, "revoked": True}
 
 
-@router.put("/accounts/{user_id}")
+@router.put("/accounts/{user_id}", response_model=AccountOut)
 def set_account(user_id: str, body: AccountIn, user: CurrentUser,
                 store: StoreDep) -> dict[str, Any]:
     """Admin: grant or withdraw an account's permissions (``create_projects``, ``admin``).

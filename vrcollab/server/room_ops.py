@@ -17,7 +17,8 @@ from typing import Any
 from fastapi import FastAPI
 
 from vrcollab.errors import StoreError
-from vrcollab.store import Store, load_room
+from vrcollab.server.deps import services_of
+from vrcollab.store import load_room
 from vrcollab.sync.messages import Commit, Op
 from vrcollab.sync.state import RoomState
 
@@ -33,13 +34,14 @@ def server_op(kind: str, fields: Mapping[str, Any], *, op_id: str | None = None)
 async def room_state(app: FastAPI, room_id: str) -> RoomState:
     """The durable state of a room: the live one, else read from the store (no worker is
     started for a room nobody is in)."""
-    store: Store = app.state.store
-    worker = app.state.hub.workers.get(room_id)
+    services = services_of(app)
+    store = services.store
+    worker = services.hub.workers.get(room_id)
     if worker is not None and not worker.stopped:
         live: RoomState = worker.room.state
         return live
     record = await asyncio.to_thread(store.get_room, room_id)
-    s = app.state.settings
+    s = services.settings
     room = await asyncio.to_thread(
         load_room, store, record, replay_window=s.replay_window, tick_hz=s.tick_hz,
         heartbeat_s=10.0,
@@ -58,7 +60,8 @@ async def commit_server_ops(
 
     With ``model``, the room's model is replaced first (store, live room, and a ``room.model``
     commit ahead of ``items`` so connected clients reload)."""
-    store: Store = app.state.store
+    services = services_of(app)
+    store = services.store
     if model is not None:
         await asyncio.to_thread(store.set_room_model, room_id, model)
         items = [(SERVER_AUTHOR, server_op(MODEL_KIND, {"model": model})), *items]
@@ -66,7 +69,7 @@ async def commit_server_ops(
         return []
     for _ in range(5):
         record = await asyncio.to_thread(store.get_room, room_id)
-        worker = await app.state.hub.worker(record)
+        worker = await services.hub.worker(record)
         submit = getattr(worker, "server_ops", None)
         if submit is None:
             raise StoreError("this room hub cannot commit server-side ops")

@@ -4,9 +4,10 @@
   ``data_dir`` unless ``database_url`` says otherwise); ``python -m vrcollab.server.serve`` too.
   It first raises the soft open-file limit to the hard one and caps connections to what fits
   (a warning names the shortfall; see docs/api.md "Limits at the edge").
-- CLI subcommands (registered in :mod:`vrcollab.cli`): ``serve``, ``project create`` and
-  ``token create``; the last two write the database directly, so an owner token can be made
-  before (or while) the server runs.
+- :func:`announce_owner`: the first start creates the owner account and prints its one-time
+  sign-in link.
+- The ``serve`` subcommand (:mod:`vrcollab.cli.serve`) turns arguments into settings and calls
+  :func:`run`.
 - ``serve --https`` (:mod:`vrcollab.server.tls`): HTTPS on ``--port`` (default 8443) with a
   certificate kept in the data dir, and a plain-HTTP listener on ``--http-port`` (default
   8000) that redirects to it; the printed links and QR code (:mod:`vrcollab.server.lan`) use
@@ -15,33 +16,19 @@
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import json
 import logging
 import sys
-import time
-from pathlib import Path
-from typing import Any
 
 import uvicorn
 
 from vrcollab.server.app import create_app
-from vrcollab.server.auth import bootstrap_project, issue_member_token
+from vrcollab.server.auth import ensure_owner_account
 from vrcollab.server.edge import guarded_protocol, raise_open_files_limit
-from vrcollab.server.lan import announce, public_base, reachable_urls
-from vrcollab.server.tls import (
-    HTTP_PORT,
-    HTTPS_PORT,
-    Certificate,
-    add_https_arguments,
-    certificate_from_args,
-    serve_with_redirect,
-)
-from vrcollab.settings import Settings, load_settings
+from vrcollab.server.lan import announce, link_base, reachable_urls
+from vrcollab.server.tls import Certificate, serve_with_redirect
+from vrcollab.settings import Settings
 from vrcollab.store import open_store
-
-SubParsers = Any  # argparse._SubParsersAction
 
 
 def uvicorn_config(settings: Settings, tls: Certificate | None = None, *,
@@ -71,13 +58,25 @@ def uvicorn_config(settings: Settings, tls: Certificate | None = None, *,
     )
 
 
+def announce_owner(settings: Settings) -> str | None:
+    """First start: create the owner account and print its one-time sign-in link."""
+    store = open_store(settings)
+    try:
+        made = ensure_owner_account(store)
+    finally:
+        store.close()
+    if made is None:
+        return None
+    link = f"{link_base(settings)}/signin?code={made[1]}"
+    print(f"owner sign-in link (one-time, 24 h): {link}", flush=True)
+    return link
+
+
 def run(settings: Settings, *, tls: Certificate | None = None,
         http_port: int | None = None) -> None:
     """Serve until interrupted (HTTPS with ``tls``; plus the redirect on ``http_port``)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    from vrcollab.server.people_cli import announce_owner
-
     announce_owner(settings)  # first start: the owner account and its one-time sign-in link
     cap = raise_open_files_limit(settings.max_connections)
     server = uvicorn.Server(uvicorn_config(settings, tls, max_connections=cap))
@@ -93,105 +92,6 @@ def run(settings: Settings, *, tls: Certificate | None = None,
         asyncio.run(serve_with_redirect(server, settings.host, settings.port, http_port))
     else:
         server.run()
-
-
-def _settings(args: argparse.Namespace) -> Settings:
-    overrides: dict[str, object] = {}
-    for key in ("host", "port", "data_dir"):
-        value = getattr(args, key, None)
-        if value is not None:
-            overrides[key] = value
-    return load_settings(**overrides)
-
-
-def _add_common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data-dir", dest="data_dir", type=Path,
-                   help="database and files (default: VRCOLLAB_DATA_DIR or ./data)")
-
-
-def add_serve_parser(sub: SubParsers) -> None:
-    """``vrcollab serve [--host H] [--port P] [--data-dir D] [--https [--http-port P]]``."""
-    p = sub.add_parser("serve", help="run the review server (HTTP + websocket rooms)")
-    p.add_argument("--host", help="bind address (default 127.0.0.1; 0.0.0.0 for the LAN)")
-    p.add_argument("--port", type=int, help=f"port (default {HTTP_PORT}; {HTTPS_PORT} with "
-                   "--https)")
-    p.add_argument("--no-demo", action="store_true", help="skip the demo project and sample")
-    add_https_arguments(p)
-    _add_common(p)
-    p.set_defaults(func=_serve)
-
-
-def _serve(args: argparse.Namespace) -> int:
-    if (args.https or args.cert) and args.port is None and load_settings().port == HTTP_PORT:
-        args.port = HTTPS_PORT  # VRCOLLAB_PORT unset: HTTPS on 8443, HTTP 8000 redirects
-    settings = _settings(args)
-    tls, http_port = certificate_from_args(args, settings.data_dir, settings.host, settings.port)
-    # printed links (the demo's too): the LAN address or localhost, never a wildcard
-    settings.public_url = public_base(settings.public_url, settings.host, settings.port,
-                                      https=tls is not None)
-    if not args.no_demo:  # demo project + sample model + room link (vrcollab.demo)
-        from vrcollab.demo import announce_demo
-
-        announce_demo(settings)
-    run(settings, tls=tls, http_port=http_port)
-    return 0
-
-
-def add_project_parser(sub: SubParsers) -> None:
-    """``vrcollab project create --name N [--owner O] [--room R]``: prints ids and owner token."""
-    p = sub.add_parser("project", help="create a project with an owner token (offline)")
-    psub = p.add_subparsers(dest="project_command", required=True, metavar="ACTION")
-    c = psub.add_parser("create", help="create a project, its owner and (optionally) a room")
-    c.add_argument("--name", required=True, help="project name")
-    c.add_argument("--owner", default="Owner", help="owner's display name")
-    c.add_argument("--room", help="also create a room with this name")
-    _add_common(c)
-    c.set_defaults(func=_project_create)
-
-
-def _project_create(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    store = open_store(settings)
-    try:
-        project, owner, token = bootstrap_project(store, args.name, args.owner)
-        out: dict[str, Any] = {"project_id": project.project_id, "user_id": owner.user_id,
-                               "role": "owner", "token": token}
-        if args.room:
-            out["room_id"] = store.create_room(project.project_id, args.room).room_id
-    finally:
-        store.close()
-    print(json.dumps(out, indent=2))
-    return 0
-
-
-def add_token_parser(sub: SubParsers) -> None:
-    """``vrcollab token create --project P --role R --name N [--expires-in S]``."""
-    p = sub.add_parser("token", help="issue bearer tokens (offline)")
-    tsub = p.add_subparsers(dest="token_command", required=True, metavar="ACTION")
-    c = tsub.add_parser("create", help="new member with a role, and its bearer token")
-    c.add_argument("--project", required=True, help="project id")
-    c.add_argument("--role", required=True, choices=["owner", "editor", "reviewer", "viewer"])
-    c.add_argument("--name", required=True, help="display name")
-    c.add_argument("--expires-in", dest="expires_in", type=float, help="seconds until expiry")
-    _add_common(c)
-    c.set_defaults(func=_token_create)
-    from vrcollab.server.people_cli import add_token_actions
-
-    add_token_actions(tsub)  # token list | revoke
-
-
-def _token_create(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    store = open_store(settings)
-    try:
-        expires = None if args.expires_in is None else time.time() + args.expires_in
-        user, token = issue_member_token(store, args.project, args.role, args.name,
-                                         expires_at=expires)
-    finally:
-        store.close()
-    print(json.dumps({"user_id": user.user_id, "project_id": args.project, "role": args.role,
-                      "token": token, "expires_at": expires}, indent=2))
-    return 0
 
 
 if __name__ == "__main__":

@@ -27,19 +27,14 @@ import base64
 import hashlib
 import logging
 import secrets
-import threading
 import time
-from collections import deque
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
-from vrcollab.errors import AuthError, ConfigError, NotFoundError, VrcollabError
-from vrcollab.server.api import get_settings, get_store
+from vrcollab.errors import AuthError, NotFoundError, RequestError, VrcollabError
 from vrcollab.server.auth import (
     CSRF_COOKIE,
     SESSION_COOKIE,
@@ -49,6 +44,14 @@ from vrcollab.server.auth import (
     invite_of,
     redeem_invite,
     secret_key,
+)
+from vrcollab.server.deps import get_settings, get_store, guarded
+from vrcollab.server.schemas import (
+    HeldInviteOut,
+    JoinOut,
+    SessionOut,
+    SignInOut,
+    SignOutOut,
 )
 from vrcollab.server.web import DEFAULT_ROOT, MIME_TYPES, WebAssets, _csp, _respond
 from vrcollab.settings import Settings
@@ -62,78 +65,6 @@ CODE_MARK = "code:"  # an invite cookie holding a short code (from /join?code=) 
 SIGNIN_COOKIE = "vrc_signin"
 SIGNIN_COOKIE_SECONDS = 600
 PAGES = ("/projects", "/welcome")
-
-
-# --- rate limits ----------------------------------------------------------------------------
-
-
-class RateLimitedError(AuthError):
-    """Too many failed sign-ins or invite uses from one address (HTTP 429)."""
-
-    code = "rate_limited"
-    http_status = 429
-
-
-class FailureLimiter:
-    """Failed attempts per (bucket, address) in a sliding window; thread-safe."""
-
-    def __init__(self, max_failures: int, window_s: float) -> None:
-        self.max_failures = max_failures
-        self.window_s = window_s
-        self._lock = threading.Lock()
-        self._seen: dict[tuple[str, str], deque[float]] = {}
-
-    def _recent(self, key: tuple[str, str], now: float) -> deque[float]:
-        q = self._seen.setdefault(key, deque())
-        while q and q[0] <= now - self.window_s:
-            q.popleft()
-        return q
-
-    def check(self, bucket: str, address: str, now: float) -> None:
-        """AuthError ``rate_limited`` (HTTP 429) while the address is over the limit."""
-        with self._lock:
-            if len(self._recent((bucket, address), now)) >= self.max_failures:
-                raise RateLimitedError("too many failed attempts; wait a few minutes")
-
-    def fail(self, bucket: str, address: str, now: float) -> None:
-        """Count one failure."""
-        with self._lock:
-            self._recent((bucket, address), now).append(now)
-            if len(self._seen) > 10_000:  # bound memory under a spray of addresses
-                for key in [k for k, q in self._seen.items() if not q][:5000]:
-                    del self._seen[key]
-
-
-def limiter(request: Request) -> FailureLimiter:
-    """The app's limiter (made on first use)."""
-    state = request.app.state
-    found: FailureLimiter | None = getattr(state, "auth_limiter", None)
-    if found is None:
-        s: Settings = state.settings
-        found = FailureLimiter(s.auth_max_failures, s.auth_failure_window_s)
-        state.auth_limiter = found
-    return found
-
-
-def _address(request: Request) -> str:
-    return request.client.host if request.client else "?"
-
-
-@contextmanager
-def guarded(request: Request, bucket: str) -> Iterator[None]:
-    """Refuse while rate-limited; count an AuthError or NotFoundError as a failure."""
-    lim, addr = limiter(request), _address(request)
-    lim.check(bucket, addr, time.time())
-    try:
-        yield
-    except (AuthError, NotFoundError):
-        lim.fail(bucket, addr, time.time())
-        raise
-
-
-def limit_attempts(request: Request, bucket: str) -> None:
-    """Only the check of :func:`guarded` (for callers that count failures themselves)."""
-    limiter(request).check(bucket, _address(request), time.time())
 
 
 # --- access log ------------------------------------------------------------------------------
@@ -160,7 +91,7 @@ def install_log_scrubber() -> None:
 
 
 def _secure(request: Request) -> bool:
-    settings: Settings = request.app.state.settings
+    settings = get_settings(request)
     return request.url.scheme == "https" or settings.public_url.startswith("https:")
 
 
@@ -236,15 +167,6 @@ def _user_json(store: Store, user: User) -> dict[str, Any]:
             "create_projects": account.admin or account.create_projects}
 
 
-def invite_json(store: Store, inv: InviteRecord, now: float) -> dict[str, Any]:
-    """Public JSON of an invite (no secrets)."""
-    refusal = inv.refusal(now)
-    return {"invite_id": inv.invite_id, "project_id": inv.project_id, "role": inv.role,
-            "created_by": inv.created_by, "created": inv.created, "expires_at": inv.expires_at,
-            "max_uses": inv.max_uses, "uses": inv.uses, "revoked": inv.revoked,
-            "label": inv.label, "status": "active" if refusal is None else refusal.code}
-
-
 def make_router(settings: Settings) -> APIRouter:
     """Registration hook for :func:`vrcollab.server.app.create_app`."""
     del settings
@@ -272,7 +194,8 @@ def make_router(settings: Settings) -> APIRouter:
         ensure_csrf(resp, request)
         return resp
 
-    @router.post("/api/session/signin")
+    @router.post("/api/session/signin", response_model=None,
+                 responses={200: {"model": SignInOut}})
     def signin(request: Request) -> JSONResponse:
         """Spend the one-time sign-in code this browser holds (from ``/signin?code=``) and
         start a session. CSRF-checked; failures are rate-limited."""
@@ -315,7 +238,7 @@ def make_router(settings: Settings) -> APIRouter:
         ensure_csrf(resp, request)
         return resp
 
-    @router.get("/api/session")
+    @router.get("/api/session", response_model=None, responses={200: {"model": SessionOut}})
     def session(request: Request) -> JSONResponse:
         """This browser: ``signed_in`` and the user, account and projects (any origin may not
         read it: same-origin only, as every /api answer without CORS)."""
@@ -340,7 +263,7 @@ def make_router(settings: Settings) -> APIRouter:
             return invite_of(store, key, code=held[len(CODE_MARK):], now=time.time())
         return invite_of(store, key, token=held, now=time.time())
 
-    @router.get("/api/session/invite")
+    @router.get("/api/session/invite", response_model=HeldInviteOut)
     def held_invite(request: Request) -> dict[str, Any]:
         """The invite this browser holds: project name, role, expiry (no secret)."""
         store = get_store(request)
@@ -349,7 +272,8 @@ def make_router(settings: Settings) -> APIRouter:
         return {"project_id": inv.project_id, "project_name": project.name, "role": inv.role,
                 "expires_at": inv.expires_at}
 
-    @router.post("/api/session/join")
+    @router.post("/api/session/join", response_model=None, status_code=201,
+                 responses={201: {"model": JoinOut}})
     def join(body: JoinIn, request: Request) -> JSONResponse:
         """Redeem the held invite (or ``code``): the signed-in person joins the project (no
         second account), or a new member called ``name`` gets a session. CSRF-checked."""
@@ -357,7 +281,7 @@ def make_router(settings: Settings) -> APIRouter:
         check_csrf("POST", request.headers, get_settings(request).allowed_origins)
         user = session_user(request, store)
         if user is None and not (body.name or "").strip():
-            raise ConfigError("type your name to join")
+            raise RequestError("type your name to join")
         now = time.time()
         with guarded(request, "invite"):
             inv = _held_invite(request, store, body.code)
@@ -372,7 +296,8 @@ def make_router(settings: Settings) -> APIRouter:
         resp.delete_cookie(INVITE_COOKIE, path="/")
         return resp
 
-    @router.post("/api/session/signout")
+    @router.post("/api/session/signout", response_model=None,
+                 responses={200: {"model": SignOutOut}})
     def signout(request: Request) -> JSONResponse:
         """End this browser's session (the token is revoked, the cookies cleared)."""
         store = get_store(request)

@@ -20,10 +20,10 @@ from fastapi.responses import Response
 
 from vrcollab.assets.store import AssetStore
 from vrcollab.errors import LimitExceededError, NotFoundError, UnsupportedFormatError
-from vrcollab.server.api import current_user, get_store
 from vrcollab.server.auth import require_role
-from vrcollab.server.projects_api import ServicesDep
+from vrcollab.server.deps import ServicesDep, current_user, get_store
 from vrcollab.server.room_ops import commit_server_ops, room_state, server_op
+from vrcollab.server.schemas import SnapshotOut
 from vrcollab.server.uploads import drain
 from vrcollab.store import Store
 from vrcollab.store.base import RoomRecord, User
@@ -92,7 +92,7 @@ async def _body(request: Request) -> bytes:
     return bytes(body)
 
 
-@router.put("/rooms/{room_id}/annotations/{annotation_id}/snapshot",
+@router.put("/rooms/{room_id}/annotations/{annotation_id}/snapshot", response_model=SnapshotOut,
             responses={422: {"description": "not a PNG or JPEG image"},
                        413: {"description": f"larger than {MAX_SNAPSHOT_BYTES} bytes"}})
 async def put_snapshot(room_id: str, annotation_id: str, request: Request,

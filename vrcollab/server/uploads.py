@@ -162,7 +162,7 @@ async def receive_upload(
         parser.finalize()
     except MultipartParseError as exc:
         receiver.discard()
-        raise UploadError(f"malformed multipart body: {exc}") from exc
+        raise UploadError("malformed multipart body") from exc
     except BaseException:
         receiver.discard()
         raise

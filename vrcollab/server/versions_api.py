@@ -10,21 +10,20 @@ op committed by the server, so every client sees it and it is in the room's hist
 from __future__ import annotations
 
 import asyncio
-import json
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Request
 from pydantic import BaseModel, Field
 
-from vrcollab.errors import ConfigError, NotFoundError, VrcollabError
-from vrcollab.server.anchors import reanchor
-from vrcollab.server.api import get_store, room_json
+from vrcollab.errors import NotFoundError
+from vrcollab.review.anchors import reanchor
 from vrcollab.server.auth import require_role
-from vrcollab.server.projects_api import CatalogServices, ServicesDep, UserDep, file_url
+from vrcollab.server.deps import CurrentUser, ServicesDep, get_store
+from vrcollab.server.room_models import room_model
 from vrcollab.server.room_ops import SERVER_AUTHOR, commit_server_ops, room_state, server_op
+from vrcollab.server.schemas import AnchorOut, RoomOut, SwitchOut, room_out
 from vrcollab.store import Store
-from vrcollab.store.base import RoomRecord, User
-from vrcollab.store.catalog import VersionRecord
+from vrcollab.store.base import User
 
 router = APIRouter(tags=["rooms"])
 
@@ -47,66 +46,8 @@ class AnchorIn(BaseModel):
     anchor_state: Literal["ok", "changed", "missing"]
 
 
-class AnchorOut(BaseModel):
-    """The committed change."""
-
-    annotation_id: str
-    anchor_state: str
-    seq: int
-
-
-class RoomOut(BaseModel):
-    """A room (as ``/api/rooms/{id}``) and its relative browser link."""
-
-    room_id: str
-    project_id: str
-    name: str
-    model: dict[str, Any] | None
-    created: float
-    ws_path: str
-    link: str = Field(description="web client path; add ?invite=<invite> or ?token=<token>")
-
-
-class SwitchOut(BaseModel):
-    """The switched room and the anchor states that changed."""
-
-    room: RoomOut
-    anchors: dict[str, str] = Field(description="annotation id -> ok | changed | missing")
-    counts: dict[str, int]
-
-
-def room_model(svc: CatalogServices, version: VersionRecord) -> dict[str, Any]:
-    """The ``model`` object rooms carry for a ready version."""
-    if version.status != "ready":
-        raise ConfigError(f"version {version.version_id} is {version.status}, not ready")
-    model = svc.catalog.get_model(version.model_id)
-    out: dict[str, Any] = {
-        "model_id": model.model_id, "name": model.name, "version_id": version.version_id,
-        "version": version.number, "manifest_url": file_url(version.version_id, "manifest.json")}
-    bounds = _manifest_bounds(svc, version)
-    if bounds is not None:  # the room bounds annotation positions by it (protocol R19)
-        out["bounds"] = bounds
-    return out
-
-
-def _manifest_bounds(svc: CatalogServices, version: VersionRecord) -> dict[str, Any] | None:
-    if version.manifest_sha256 is None:
-        return None
-    try:
-        manifest = json.loads(svc.assets.read_bytes(version.manifest_sha256))
-        b = manifest["bounds"]
-        return {"min": [float(x) for x in b["min"]][:3], "max": [float(x) for x in b["max"]][:3]}
-    except (VrcollabError, OSError, ValueError, KeyError, TypeError):
-        return None
-
-
-def room_out(room: RoomRecord) -> RoomOut:
-    """JSON of a room with its link."""
-    return RoomOut(**room_json(room), link=f"/r/{room.room_id}")
-
-
 async def _user_role(request: Request, project_id: str, minimum: str, user: User) -> None:
-    """``user`` (already authenticated by the ``UserDep`` dependency, before any id is looked
+    """``user`` (already authenticated by the ``CurrentUser`` dependency, before any id is looked
     up) has at least ``minimum`` in the project; 404 for non-members, like a missing id."""
     store: Store = get_store(request)
     await asyncio.to_thread(require_role, store, project_id, user, minimum)
@@ -118,7 +59,7 @@ async def create_room_on_version(
     body: RoomOnVersionIn,
     request: Request,
     svc: ServicesDep,
-    user: UserDep,
+    user: CurrentUser,
 ) -> RoomOut:
     """Editor: a new room of the version's project, opened on this (ready) version."""
     version = await asyncio.to_thread(svc.catalog.get_version, version_id)
@@ -135,7 +76,7 @@ async def switch_version(
     body: Annotated[SwitchIn, Body()],
     request: Request,
     svc: ServicesDep,
-    user: UserDep,
+    user: CurrentUser,
 ) -> SwitchOut:
     """Editor: move a room to another ready version of a model of its project; re-anchors its
     annotations (``anchor_state`` on each anchored annotation)."""
@@ -169,7 +110,7 @@ async def switch_version(
 @router.put("/rooms/{room_id}/annotations/{annotation_id}/anchor", response_model=AnchorOut)
 async def set_anchor(
     room_id: str, annotation_id: str, body: Annotated[AnchorIn, Body()], request: Request,
-    user: UserDep,
+    user: CurrentUser,
 ) -> AnchorOut:
     """Reviewer: set an annotation's ``anchor_state`` by hand, e.g. back to ``ok`` once the
     change to its element has been looked at (committed as an op authored by the caller)."""

@@ -13,9 +13,11 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from vrcollab.errors import ConfigError, StoreError
+from vrcollab.errors import RequestError, StoreError
 from vrcollab.server.auth import require_role
-from vrcollab.server.projects_api import ServicesDep, StoreDep, UserDep
+from vrcollab.server.deps import CurrentUser, ServicesDep, StoreDep, current_user, get_store
+from vrcollab.server.room_ops import room_state
+from vrcollab.server.schemas import CancelOut, CompareOut, IssueOut
 from vrcollab.store.catalog import Catalog, VersionRecord
 
 router = APIRouter(prefix="/api", tags=["models"])
@@ -39,32 +41,29 @@ def compare(old: dict[str, str], new: dict[str, str]) -> dict[str, Any]:
                        "removed": removed[:SAMPLE]}}
 
 
-@router.get("/versions/{a}/compare/{b}")
-def compare_versions(a: str, b: str, user: UserDep, store: StoreDep,
+@router.get("/versions/{a}/compare/{b}", response_model=CompareOut)
+def compare_versions(a: str, b: str, user: CurrentUser, store: StoreDep,
                      svc: ServicesDep) -> dict[str, Any]:
     """Any member: what changed from version ``a`` to version ``b`` of the same model."""
     va, vb = svc.catalog.get_version(a), svc.catalog.get_version(b)
     require_role(store, va.project_id, user, "viewer")
     require_role(store, vb.project_id, user, "viewer")
     if va.model_id != vb.model_id:
-        raise ConfigError("compare versions of the same model")
+        raise RequestError("compare versions of the same model")
     if va.status != "ready" or vb.status != "ready":
-        raise ConfigError("both versions must be converted (ready)")
+        raise RequestError("both versions must be converted (ready)")
     out = compare(element_hashes(svc.catalog, va), element_hashes(svc.catalog, vb))
     out["from"] = {"version_id": va.version_id, "number": va.number}
     out["to"] = {"version_id": vb.version_id, "number": vb.number}
     return out
 
 
-@router.get("/projects/{project_id}/issues")
+@router.get("/projects/{project_id}/issues", response_model=list[IssueOut])
 async def project_issues(project_id: str, request: Request, status: str | None = None,
                          assignee: str | None = None,
                          label: str | None = None) -> list[dict[str, Any]]:
     """Any member: the annotations (issues) of every room of the project, newest first,
     filtered by ``status``, ``assignee`` (a user id) and ``label``; each names its room."""
-    from vrcollab.server.api import current_user, get_store
-    from vrcollab.server.room_ops import room_state
-
     store = get_store(request)
 
     def rooms() -> tuple[list[Any], dict[str, str]]:
@@ -94,12 +93,10 @@ async def project_issues(project_id: str, request: Request, status: str | None =
     return sorted(out, key=lambda a: -(a["updated"] or 0))
 
 
-@router.post("/jobs/{job_id}/cancel", status_code=202)
+@router.post("/jobs/{job_id}/cancel", status_code=202, response_model=CancelOut)
 async def cancel_job(job_id: str, request: Request, svc: ServicesDep) -> dict[str, Any]:
     """Editor: stop a queued or running conversion; the job fails with ``cancelled`` (its
     events say so). A finished job is left as it is (409)."""
-    from vrcollab.server.api import current_user, get_store
-
     store = get_store(request)
 
     def check() -> str:

@@ -17,7 +17,7 @@ export async function exchangeInvite(invite, { name = 'Guest' } = {}) {
     let reason = `HTTP ${res.status}`;
     try {
       const body = await res.json();
-      reason = body.detail?.message ?? body.detail ?? body.message ?? reason;
+      reason = body.error?.message ?? body.detail?.message ?? body.detail ?? body.message ?? reason;
     } catch {
       // keep the status line
     }

@@ -11,14 +11,12 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
 
 import httpx
 
+from vrcollab.cli.common import SubParsers
 from vrcollab.errors import AuthError, BcfError, ConfigError, NotFoundError, VrcollabError
 from vrcollab.settings import load_settings
-
-SubParsers = Any  # argparse._SubParsersAction
 
 
 def add_bcf_parser(sub: SubParsers) -> None:

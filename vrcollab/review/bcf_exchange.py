@@ -24,9 +24,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from vrcollab.bcf import ModelFrame
 from vrcollab.bcf.archive import BcfLimits
 from vrcollab.bcf.exchange import export_annotations, import_annotations
+from vrcollab.bcf.frame import ModelFrame
 from vrcollab.errors import LimitExceededError
 from vrcollab.sync.codec import Limits, decode_client
 from vrcollab.sync.messages import InvalidOp, Op

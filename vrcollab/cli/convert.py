@@ -1,26 +1,15 @@
-"""The ``vrcollab`` command: ``main(argv)`` dispatches to subcommands.
-
-To add a subcommand, write an ``add_<name>_parser(subparsers)`` function that registers its
-parser and sets ``func`` (``args -> exit code``) with ``set_defaults``, and append it to
-:data:`PARSERS`. Exit codes: 0 ok, 2 bad input or arguments (a one-line message, never a
-traceback), 1 other vrcollab errors.
-"""
+"""``vrcollab convert INPUT -o OUTDIR``: the ingest pipeline with a progress bar per stage and
+the device report (no server, no database)."""
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
-from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from vrcollab.errors import ConfigError, IngestError, VrcollabError
-
-SubParsers = Any  # argparse._SubParsersAction (private type)
-
-
-# --- convert ---------------------------------------------------------------------------------
+from vrcollab.cli.common import SubParsers
+from vrcollab.model_formats import describe
 
 
 def _levels(text: str) -> tuple[tuple[str, int], ...]:
@@ -41,8 +30,7 @@ def add_convert_parser(sub: SubParsers) -> None:
     p = sub.add_parser("convert", help="convert a CAD/mesh file into GLB levels of detail",
                        description="Convert a CAD/mesh/IFC file into validated, decimated, "
                        "compressed GLB levels plus manifest.json, and print the device report.")
-    p.add_argument("input", type=Path, help="STL, OBJ, PLY, OFF, glTF/GLB, 3MF, DAE, STEP, "
-                   "IFC, or a .zip of one")
+    p.add_argument("input", type=Path, help=describe())
     p.add_argument("-o", "--outdir", type=Path, required=True, help="output directory")
     p.add_argument("--decimator", choices=DECIMATORS, default=DEFAULT_DECIMATOR)
     p.add_argument("--no-compress", action="store_true",
@@ -109,89 +97,3 @@ def run_convert(args: argparse.Namespace) -> int:
     else:
         Console().print(render_report(result))
     return 0
-
-
-# --- registry and entry point -------------------------------------------------------------------
-
-#: Subcommand registration: append ``add_<name>_parser`` functions here.
-PARSERS: list[Callable[[SubParsers], None]] = [add_convert_parser]
-
-
-def lazy_parser(commands: tuple[str, ...], module: str, *functions: str,
-                ) -> Callable[[SubParsers], None]:
-    """A :data:`PARSERS` entry that imports ``module`` only when it is needed.
-
-    :func:`build_parser` skips it when the command line names another known subcommand, so
-    ``vrcollab convert`` never imports the server stack; ``commands`` are the subcommands the
-    ``functions`` (``add_<name>_parser`` in ``module``) register.
-    """
-
-    def add(sub: SubParsers) -> None:
-        import importlib
-
-        mod = importlib.import_module(module)
-        for name in functions:
-            getattr(mod, name)(sub)
-
-    add.__name__ = f"lazy_{'_'.join(commands)}"
-    add.commands = commands  # type: ignore[attr-defined]
-    return add
-
-
-#: ``serve``, ``project create``, ``token create`` (see :mod:`vrcollab.server.serve`)
-PARSERS.append(lazy_parser(("serve", "project", "token"), "vrcollab.server.serve",
-                           "add_serve_parser", "add_project_parser", "add_token_parser"))
-#: ``vrcollab member|invite|account ...`` (:mod:`vrcollab.server.people_cli`)
-PARSERS.append(lazy_parser(("member", "invite", "account"), "vrcollab.server.people_cli",
-                           "add_member_parser", "add_invite_parser", "add_account_parser"))
-#: ``vrcollab bcf export|import`` (:mod:`vrcollab.server.bcf_cli`)
-PARSERS.append(lazy_parser(("bcf",), "vrcollab.server.bcf_cli", "add_bcf_parser"))
-
-
-def _command(argv: Sequence[str] | None) -> str | None:
-    """The subcommand named on the command line (first non-option word), if any."""
-    args = sys.argv[1:] if argv is None else argv
-    return next((a for a in args if not a.startswith("-")), None)
-
-
-def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
-    """The top-level parser with every registered subcommand.
-
-    With ``argv`` naming a known subcommand, lazy entries for other subcommands are skipped
-    (their modules are not imported); without it (or for ``--help``) all are registered.
-    """
-    parser = argparse.ArgumentParser(prog="vrcollab", description="vrcollab: collaborative "
-                                     "review of CAD and building models in VR/AR/browser")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    command = _command(argv) if argv is not None else None
-    lazy = [add for add in PARSERS if hasattr(add, "commands")]
-    for add in PARSERS:
-        if not hasattr(add, "commands"):
-            add(sub)
-    known = set(sub.choices).union(*(add.commands for add in lazy))
-    for add in lazy:
-        if command not in known or command in add.commands:
-            add(sub)
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Parse ``argv``, run the subcommand, and return its exit code."""
-    argv = sys.argv[1:] if argv is None else list(argv)
-    parser = build_parser(argv)
-    args = parser.parse_args(argv)
-    try:
-        code = int(args.func(args))
-    except (IngestError, ConfigError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except VrcollabError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 130
-    return code
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

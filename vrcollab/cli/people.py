@@ -2,13 +2,12 @@
 
 - ``vrcollab member list|role|remove --project P [--user U] [--role R]``
 - ``vrcollab invite create|list|revoke --project P ...``
-- ``vrcollab token list --user U`` and ``vrcollab token revoke TOKEN_ID`` (registered on the
-  ``token`` parser of :mod:`vrcollab.server.serve` by :func:`add_token_actions`)
+- ``vrcollab token create --project P --role R --name N [--expires-in S]``,
+  ``vrcollab token list --user U`` and ``vrcollab token revoke TOKEN_ID``
 - ``vrcollab account signin-link [--user U]`` (a new one-time link for the owner or a user) and
   ``vrcollab account grant --user U [--admin] [--no-create-projects]``
 
-Also :func:`announce_owner`, which the server calls on start: the first start creates the
-owner account and prints its one-time sign-in link.
+Settings come from the environment (:func:`vrcollab.settings.load_settings`) and ``--data-dir``.
 """
 
 from __future__ import annotations
@@ -16,61 +15,28 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from pathlib import Path
 from typing import Any
 
+from vrcollab.cli.common import SubParsers, add_data_dir, settings_from
 from vrcollab.errors import ConfigError, NotFoundError
 from vrcollab.server.auth import (
     change_member,
     check_role,
     ensure_owner_account,
     issue_invite,
+    issue_member_token,
     secret_key,
     signin_code,
 )
-from vrcollab.settings import Settings, load_settings
+from vrcollab.server.lan import link_base
+from vrcollab.server.schemas import invite_json
+from vrcollab.settings import Settings
 from vrcollab.store import Store, open_store
-
-SubParsers = Any
-ROLES = ["owner", "editor", "reviewer", "viewer"]
-
-
-def public_base(settings: Settings) -> str:
-    """The base URL printed in links (never 0.0.0.0: that is a bind address, not a place)."""
-    if settings.public_url:
-        return settings.public_url.rstrip("/")
-    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
-    return f"http://{host}:{settings.port}"
-
-
-def announce_owner(settings: Settings) -> str | None:
-    """First start: create the owner account and print its one-time sign-in link."""
-    store = open_store(settings)
-    try:
-        made = ensure_owner_account(store)
-    finally:
-        store.close()
-    if made is None:
-        return None
-    link = f"{public_base(settings)}/signin?code={made[1]}"
-    print(f"owner sign-in link (one-time, 24 h): {link}", flush=True)
-    return link
-
-
-def _settings(args: argparse.Namespace) -> Settings:
-    overrides: dict[str, object] = {}
-    if getattr(args, "data_dir", None) is not None:
-        overrides["data_dir"] = args.data_dir
-    return load_settings(**overrides)
-
-
-def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data-dir", dest="data_dir", type=Path,
-                   help="database and files (default: VRCOLLAB_DATA_DIR or ./data)")
+from vrcollab.sync.messages import ROLES
 
 
 def _run(args: argparse.Namespace, action: Any) -> int:
-    settings = _settings(args)
+    settings = settings_from(args)
     store = open_store(settings)
     try:
         out = action(store, settings)
@@ -99,12 +65,12 @@ def add_member_parser(sub: SubParsers) -> None:
     role = msub.add_parser("role", help="change a member's role")
     role.add_argument("--project", required=True)
     role.add_argument("--user", required=True, help="user id")
-    role.add_argument("--role", required=True, choices=ROLES)
+    role.add_argument("--role", required=True, choices=ROLES[::-1])
     rm = msub.add_parser("remove", help="remove a member (its live connections close)")
     rm.add_argument("--project", required=True)
     rm.add_argument("--user", required=True, help="user id")
     for q in (ls, role, rm):
-        _common(q)
+        add_data_dir(q)
     ls.set_defaults(func=lambda a: _run(a, lambda s, _: [
         {"user_id": u.user_id, "name": u.name, "role": r} for u, r in s.list_members(a.project)]))
     role.set_defaults(func=lambda a: _run(a, lambda s, _: _member_change(s, a, a.role)))
@@ -127,7 +93,7 @@ def add_invite_parser(sub: SubParsers) -> None:
     isub = p.add_subparsers(dest="invite_command", required=True, metavar="ACTION")
     c = isub.add_parser("create", help="a new invite (single-use by default)")
     c.add_argument("--project", required=True)
-    c.add_argument("--role", default="reviewer", choices=ROLES)
+    c.add_argument("--role", default="reviewer", choices=ROLES[::-1])
     c.add_argument("--expires-in", dest="expires_in", type=float, default=7 * 24 * 3600,
                    help="seconds (default 7 days)")
     c.add_argument("--uses", type=int, default=1, help="number of uses (0: unlimited)")
@@ -138,7 +104,7 @@ def add_invite_parser(sub: SubParsers) -> None:
     rv.add_argument("--project", required=True)
     rv.add_argument("invite_id")
     for q in (c, ls, rv):
-        _common(q)
+        add_data_dir(q)
     c.set_defaults(func=lambda a: _run(a, lambda s, st: _invite_create(s, st, a)))
     ls.set_defaults(func=lambda a: _run(a, lambda s, _: _invite_list(s, a.project)))
     rv.set_defaults(func=lambda a: _run(a, lambda s, _: _invite_revoke(s, a)))
@@ -152,17 +118,15 @@ def _invite_create(store: Store, settings: Settings, args: argparse.Namespace) -
     token, code, inv = issue_invite(
         store, secret_key(settings), args.project, args.role, created_by=owner.user_id,
         expires_in_s=args.expires_in, max_uses=args.uses or None, label=args.label)
-    base = public_base(settings)
+    base = link_base(settings)
     return {"invite_id": inv.invite_id, "url": f"{base}/join?invite={token}", "code": code,
             "invite": token, "role": inv.role, "expires_at": inv.expires_at,
             "max_uses": inv.max_uses}
 
 
 def _invite_list(store: Store, project_id: str) -> list[dict[str, Any]]:
-    from vrcollab.server.sessions_api import invite_json
-
     store.get_project(project_id)
-    return [invite_json(store, i, time.time()) for i in store.list_invites(project_id)]
+    return [invite_json(i, time.time()) for i in store.list_invites(project_id)]
 
 
 def _invite_revoke(store: Store, args: argparse.Namespace) -> dict[str, Any]:
@@ -175,7 +139,37 @@ def _invite_revoke(store: Store, args: argparse.Namespace) -> dict[str, Any]:
     return {"invite_id": inv.invite_id, "revoked": True}
 
 
-# --- token list / revoke ------------------------------------------------------------------------
+# --- token create / list / revoke -------------------------------------------------------------
+
+
+def add_token_parser(sub: SubParsers) -> None:
+    """``vrcollab token create --project P --role R --name N [--expires-in S]``."""
+    p = sub.add_parser("token", help="issue bearer tokens (offline)")
+    tsub = p.add_subparsers(dest="token_command", required=True, metavar="ACTION")
+    c = tsub.add_parser("create", help="new member with a role, and its bearer token")
+    c.add_argument("--project", required=True, help="project id")
+    c.add_argument("--role", required=True, choices=ROLES[::-1])
+    c.add_argument("--name", required=True, help="display name")
+    c.add_argument("--expires-in", dest="expires_in", type=float, help="seconds until expiry")
+    add_data_dir(c)
+    c.set_defaults(func=_token_create)
+    add_token_actions(tsub)  # token list | revoke
+
+
+def _token_create(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    store = open_store(settings)
+    try:
+        expires = None if args.expires_in is None else time.time() + args.expires_in
+        user, token = issue_member_token(store, args.project, args.role, args.name,
+                                         expires_at=expires)
+    finally:
+        store.close()
+    print(json.dumps({"user_id": user.user_id, "project_id": args.project, "role": args.role,
+                      "token": token, "expires_at": expires}, indent=2))
+    return 0
+
+
 
 
 def add_token_actions(tsub: SubParsers) -> None:
@@ -186,7 +180,7 @@ def add_token_actions(tsub: SubParsers) -> None:
     rv.add_argument("token_id", nargs="?", help="16 hex digits from 'token list'")
     rv.add_argument("--user", help="revoke every token of this user")
     for q in (ls, rv):
-        _common(q)
+        add_data_dir(q)
     ls.set_defaults(func=lambda a: _run(a, lambda s, _: [
         {"token_id": t.token_id, "kind": t.kind, "label": t.label, "created": t.created,
          "expires_at": t.expires_at} for t in s.list_tokens(a.user)]))
@@ -217,7 +211,7 @@ def add_account_parser(sub: SubParsers) -> None:
     grant.add_argument("--admin", action="store_true")
     grant.add_argument("--no-create-projects", dest="create", action="store_false")
     for q in (link, grant):
-        _common(q)
+        add_data_dir(q)
     link.set_defaults(func=lambda a: _run(a, lambda s, st: _signin_link(s, st, a.user)))
     grant.set_defaults(func=lambda a: _run(a, lambda s, _: _grant(s, a)))
 
@@ -227,7 +221,7 @@ def _signin_link(store: Store, settings: Settings, user_id: str | None) -> dict[
         made = ensure_owner_account(store)
         user_id = made[0].user_id if made is not None else _first_admin(store)
     code = signin_code(store, user_id)
-    return {"user_id": user_id, "url": f"{public_base(settings)}/signin?code={code}"}
+    return {"user_id": user_id, "url": f"{link_base(settings)}/signin?code={code}"}
 
 
 def _first_admin(store: Store) -> str:
