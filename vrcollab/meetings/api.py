@@ -40,11 +40,22 @@ from vrcollab.errors import NotFoundError, StoreError
 from vrcollab.meetings.logfile import read_index, read_payload
 from vrcollab.meetings.pdf import html_to_pdf
 from vrcollab.meetings.report import Minutes, build_minutes, render_html
+from vrcollab.meetings.schemas import (
+    DeletedOut,
+    MeetingOut,
+    MeetingSettingsOut,
+    MinutesOut,
+    PurgeOut,
+    ReplayOut,
+    RoomMeetingOut,
+    StartedOut,
+    StoppedOut,
+)
 from vrcollab.meetings.service import MeetingService, RecordingOptions
 from vrcollab.meetings.store import MeetingRecord, MeetingSettings, MeetingStore, MemoryMeetingStore
 from vrcollab.meetings.store_sqlite import SqliteMeetingStore
 from vrcollab.server.auth import require_role
-from vrcollab.server.deps import current_user, get_store, services_of
+from vrcollab.server.deps import BEARER, current_user, get_store, services_of
 from vrcollab.settings import Settings
 from vrcollab.store import Store, sqlite_path
 from vrcollab.store.base import User
@@ -175,7 +186,7 @@ def _image_reader(request: Request) -> Any:
 router = APIRouter(prefix="/api", tags=["meetings"])
 
 
-@router.get("/projects/{project_id}/meetings")
+@router.get("/projects/{project_id}/meetings", response_model=list[MeetingOut])
 def list_meetings(project_id: str, user: UserDep, store: StoreDep,
                   svc: ServiceDep) -> list[dict[str, Any]]:
     """Viewer: the project's meetings, newest first (date, length, participants)."""
@@ -185,7 +196,7 @@ def list_meetings(project_id: str, user: UserDep, store: StoreDep,
             for m in svc.store.list_meetings(project_id)]
 
 
-@router.get("/projects/{project_id}/meeting-settings")
+@router.get("/projects/{project_id}/meeting-settings", response_model=MeetingSettingsOut)
 def get_settings(project_id: str, user: UserDep, store: StoreDep,
                  svc: ServiceDep) -> dict[str, Any]:
     """Viewer: may meetings be recorded; retention period in days (null: keep)."""
@@ -194,7 +205,7 @@ def get_settings(project_id: str, user: UserDep, store: StoreDep,
     return {"recording": st.recording, "retention_days": st.retention_days}
 
 
-@router.put("/projects/{project_id}/meeting-settings")
+@router.put("/projects/{project_id}/meeting-settings", response_model=MeetingSettingsOut)
 def put_settings(project_id: str, body: SettingsIn, user: UserDep, store: StoreDep,
                  svc: ServiceDep) -> dict[str, Any]:
     """Owner: allow or forbid recording (from the next meeting on), set the retention."""
@@ -203,7 +214,7 @@ def put_settings(project_id: str, body: SettingsIn, user: UserDep, store: StoreD
     return {"recording": body.recording, "retention_days": body.retention_days}
 
 
-@router.post("/projects/{project_id}/meetings/purge")
+@router.post("/projects/{project_id}/meetings/purge", response_model=PurgeOut)
 def purge(project_id: str, user: UserDep, store: StoreDep, svc: ServiceDep) -> dict[str, Any]:
     """Owner: delete this project's meetings older than its retention period now (the server
     also does it every ``meeting_purge_every_s``)."""
@@ -211,7 +222,7 @@ def purge(project_id: str, user: UserDep, store: StoreDep, svc: ServiceDep) -> d
     return {"deleted": svc.purge(time.time(), project_id)}
 
 
-@router.get("/rooms/{room_id}/meeting")
+@router.get("/rooms/{room_id}/meeting", response_model=RoomMeetingOut)
 def room_meeting(room_id: str, request: Request, user: UserDep, store: StoreDep,
                  svc: ServiceDep) -> dict[str, Any]:
     """Viewer: ``{"meeting": {...}|null}``, the room's running meeting."""
@@ -233,7 +244,7 @@ def _live_worker(request: Request, store: Store, user: User, room_id: str) -> An
     return worker
 
 
-@router.post("/rooms/{room_id}/meeting/start",
+@router.post("/rooms/{room_id}/meeting/start", response_model=StartedOut,
              responses={409: {"description": "a meeting runs already, or nobody is there"}})
 async def start_meeting(room_id: str, request: Request, svc: ServiceDep) -> dict[str, Any]:
     """Editor (the host): start a meeting in a room people are in."""
@@ -246,7 +257,7 @@ async def start_meeting(room_id: str, request: Request, svc: ServiceDep) -> dict
     return {"meeting_id": m.meeting_id, "recording": m.recording, "started": m.started}
 
 
-@router.post("/rooms/{room_id}/meeting/stop",
+@router.post("/rooms/{room_id}/meeting/stop", response_model=StoppedOut,
              responses={409: {"description": "no meeting runs"}})
 async def stop_meeting(room_id: str, request: Request, svc: ServiceDep) -> dict[str, Any]:
     """Editor (the host): end the running meeting; the room stays without one until the host
@@ -261,7 +272,7 @@ async def stop_meeting(room_id: str, request: Request, svc: ServiceDep) -> dict[
     return {"meeting_id": m.meeting_id, "ended": m.ended}
 
 
-@router.get("/meetings/{meeting_id}")
+@router.get("/meetings/{meeting_id}", response_model=MeetingOut)
 def get_meeting(meeting_id: str, user: UserDep, store: StoreDep,
                 svc: ServiceDep) -> dict[str, Any]:
     """Viewer: one meeting."""
@@ -270,16 +281,18 @@ def get_meeting(meeting_id: str, user: UserDep, store: StoreDep,
     return meeting_json(m, _room_name(store, m.room_id))
 
 
-@router.delete("/meetings/{meeting_id}", status_code=204)
-def delete_meeting(meeting_id: str, user: UserDep, store: StoreDep, svc: ServiceDep) -> None:
+@router.delete("/meetings/{meeting_id}", response_model=DeletedOut)
+def delete_meeting(meeting_id: str, user: UserDep, store: StoreDep,
+                   svc: ServiceDep) -> dict[str, Any]:
     """Owner: delete a meeting with its recording and minutes."""
     m = _meeting(store, svc, user, meeting_id, "owner")
     if m.ended is None:
         raise StoreError("the meeting is still running", code="conflict")
     svc.delete_meeting(meeting_id)
+    return {"deleted": meeting_id}
 
 
-@router.delete("/meetings/{meeting_id}/recording")
+@router.delete("/meetings/{meeting_id}/recording", response_model=MeetingOut)
 def delete_recording(meeting_id: str, user: UserDep, store: StoreDep,
                      svc: ServiceDep) -> dict[str, Any]:
     """Owner: delete only the recording (the meeting and its minutes stay)."""
@@ -289,7 +302,7 @@ def delete_recording(meeting_id: str, user: UserDep, store: StoreDep,
     return meeting_json(svc.delete_recording(meeting_id), _room_name(store, m.room_id))
 
 
-@router.get("/meetings/{meeting_id}/replay")
+@router.get("/meetings/{meeting_id}/replay", response_model=ReplayOut)
 def replay_data(meeting_id: str, user: UserDep, store: StoreDep,
                 svc: ServiceDep) -> dict[str, Any]:
     """Viewer: the meeting, its model, the chunk index, the commits of its seq range and the
@@ -325,7 +338,7 @@ def chunk(meeting_id: str, index: int, user: UserDep, store: StoreDep,
                     headers={"Cache-Control": "private, max-age=3600"})
 
 
-@router.get("/meetings/{meeting_id}/minutes")
+@router.get("/meetings/{meeting_id}/minutes", response_model=MinutesOut)
 def minutes_json(meeting_id: str, request: Request, user: UserDep, store: StoreDep,
                  svc: ServiceDep) -> dict[str, Any]:
     """Viewer: the minutes as JSON."""
@@ -428,6 +441,6 @@ def make_router(settings: Settings) -> APIRouter:
                 await asyncio.to_thread(svc.store.close)
 
     root = APIRouter(lifespan=lifespan)
-    root.include_router(router)
+    root.include_router(router, dependencies=[Depends(BEARER)])
     root.include_router(pages)
     return root
