@@ -16,7 +16,8 @@ from tests.corpus import REPO
 
 SERVE_PACKAGES = {"python3-venv", "g++", "python3-dev", "libgl1", "libegl1", "libusb-1.0-0",
                   "libpango-1.0-0", "libpangoft2-1.0-0"}  # Pango: WeasyPrint minutes (issue 15)
-TEST_PACKAGES = {"chromium", "libzbar0", "poppler-utils"}  # poppler: the minutes PDF tests
+# postgresql: tests/pg_support.py; poppler-utils: the minutes PDF tests (issue 15)
+TEST_PACKAGES = {"chromium", "libzbar0", "postgresql", "poppler-utils"}
 
 
 def _dev(script: str, tmp_path: Path) -> str:

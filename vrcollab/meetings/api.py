@@ -152,7 +152,7 @@ def _end_state(request: Request, store: Store, svc: MeetingService,
     if worker is not None:
         live: RoomState = worker.room.state
         return live
-    from vrcollab.store import load_room
+    from vrcollab.store.room_loader import load_room
     s = services_of(request.app).settings
     room = load_room(store, store.get_room(m.room_id), replay_window=s.replay_window,
                      tick_hz=s.tick_hz, heartbeat_s=10.0)
