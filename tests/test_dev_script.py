@@ -16,8 +16,8 @@ from tests.corpus import REPO
 
 SERVE_PACKAGES = {"python3-venv", "g++", "python3-dev", "libgl1", "libegl1", "libusb-1.0-0",
                   "libpango-1.0-0", "libpangoft2-1.0-0"}  # Pango: WeasyPrint minutes (issue 15)
-# postgresql: tests/pg_support.py; poppler-utils: the minutes PDF tests (issue 15)
-TEST_PACKAGES = {"chromium", "libzbar0", "postgresql", "poppler-utils"}
+# postgresql: tests/pg_support.py; janus: the voice tests; poppler-utils: minutes PDF tests
+TEST_PACKAGES = {"chromium", "libzbar0", "postgresql", "janus", "poppler-utils"}
 
 
 def _dev(script: str, tmp_path: Path) -> str:

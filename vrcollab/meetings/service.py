@@ -6,7 +6,7 @@ background thread in order (so a meeting row exists before its end is written), 
 parts (:mod:`.tracker`, :mod:`.recorder`) do the rest.
 
 Every session is told whether a meeting runs and whether it is recorded with a ``meeting``
-message (protocol R25): right after its welcome, and to everyone whenever that changes.
+message (protocol R29): right after its welcome, and to everyone whenever that changes.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ LOG_SUFFIX = ".vrcm"
 
 
 def meeting_message(meeting: Meeting | None) -> MeetingMsg:
-    """The ``meeting`` message of protocol R25."""
+    """The ``meeting`` message of protocol R29."""
     return MeetingMsg(meeting_id=meeting.meeting_id if meeting else None,
                       started=meeting.started if meeting else None,
                       recording=bool(meeting and meeting.recording))
@@ -151,7 +151,7 @@ class MeetingService:
         return live
 
     def joined(self, worker: RoomWorker, session_id: str, now: float) -> None:
-        """Start a meeting in an empty room; tell the newcomer what runs (R25)."""
+        """Start a meeting in an empty room; tell the newcomer what runs (R29)."""
         entry = worker.room.presence.entries.get(session_id)
         if entry is None:
             return
@@ -218,7 +218,7 @@ class MeetingService:
         return ev.meeting
 
     def host_stop(self, worker: RoomWorker) -> Meeting | None:
-        """Stop the running meeting (None when none runs); everyone is told (R25)."""
+        """Stop the running meeting (None when none runs); everyone is told (R29)."""
         live = self.rooms.get(worker.room.room_id)
         if live is None:
             return None

@@ -48,6 +48,7 @@ import { MarkupControl } from './session/markupctl.js';
 import { XRSession } from './session/xrsession.js';
 import { Diagnostics } from './session/diagnostics.js';
 import { toScreen } from './session/frames.js';
+import { attachVoice } from './voice/index.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -155,7 +156,9 @@ export class App {
 
   /** Optional features, each one module (see the top of this file). Add yours here. */
   _features() {
-    return [];
+    this.voice = attachVoice(this); // voice/ (docs/voice.md)
+    this.diagnostics.add('voice', () => ({ ...this.voice.describe(), ...this.voice.ui.describe() }));
+    return [this.voice];
   }
 
   /** How the parts hear about each other: connection -> bus, model -> parts, frames. */
@@ -172,7 +175,7 @@ export class App {
       viewer.invalidate(400); // keep drawing while remote motion is being interpolated
     });
     conn.on('view', (m) => this.ownView.onShared(m));
-    conn.on('meeting', (m) => showMeeting(m)); // recording indicator (docs/meetings.md, R25)
+    conn.on('meeting', (m) => showMeeting(m)); // recording indicator (docs/meetings.md, R29)
     conn.on('error', (m) => { if (m?.code === 'forbidden') toast(m.reason ?? 'Not allowed for your role.'); });
     conn.on('reject', (m) => toast(`Change refused: ${m.reason ?? m.code}`));
     conn.mirror.onChange((view) => {

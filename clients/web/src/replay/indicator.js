@@ -1,4 +1,4 @@
-// The room's meeting indicator (protocol R25): a red "Recording" badge in the top bar for
+// The room's meeting indicator (protocol R29): a red "Recording" badge in the top bar for
 // everyone while the meeting is recorded, a quiet "Meeting" badge while one runs unrecorded.
 import { el } from '../ui/dom.js';
 

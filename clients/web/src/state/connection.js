@@ -261,7 +261,7 @@ export class Connection {
       case 'view':
         this._emit('view', msg);
         break;
-      case 'meeting': // R25: the running meeting and whether it is recorded
+      case 'meeting': // R29: the running meeting and whether it is recorded
         this.meeting = msg;
         this._emit('meeting', msg);
         break;
@@ -274,6 +274,7 @@ export class Connection {
         this._emit('error', msg);
         break;
       default:
+        if (msg.type.startsWith('voice.')) this._emit('voice', msg); // src/voice/ (R29)
         break;
     }
   }
@@ -329,6 +330,12 @@ export class Connection {
   sendPose(p) {
     if (this.state !== 'online') return false;
     return this._raw(codec.pose(p));
+  }
+
+  /** A voice signalling message (R29-R28): dropped when not online, never queued. */
+  sendVoice(msg) {
+    if (this.state !== 'online') return false;
+    return this._raw(msg);
   }
 
   /** Room command (R13). */
