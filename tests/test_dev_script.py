@@ -14,9 +14,12 @@ import pytest
 
 from tests.corpus import REPO
 
-SERVE_PACKAGES = {"python3-venv", "g++", "python3-dev", "libgl1", "libegl1", "libusb-1.0-0"}
-# postgresql: tests/pg_support.py; janus: the voice tests; redis-server, haproxy: tests/cluster
-TEST_PACKAGES = {"chromium", "libzbar0", "postgresql", "janus", "redis-server", "haproxy"}
+SERVE_PACKAGES = {"python3-venv", "g++", "python3-dev", "libgl1", "libegl1", "libusb-1.0-0",
+                  "libpango-1.0-0", "libpangoft2-1.0-0"}  # Pango: WeasyPrint minutes (issue 15)
+# postgresql: tests/pg_support.py; janus: the voice tests; redis-server, haproxy: tests/cluster;
+# poppler-utils: minutes PDF tests
+TEST_PACKAGES = {"chromium", "libzbar0", "postgresql", "janus", "redis-server", "haproxy",
+                 "poppler-utils"}
 
 
 def _dev(script: str, tmp_path: Path) -> str:

@@ -34,6 +34,15 @@ class Settings(BaseSettings):
         default=None, description="content-addressed blobs; default data_dir/assets (several "
         "server processes share one directory here)")
 
+    # --- meetings (vrcollab.meetings, docs/meetings.md) -----------------------------------
+    meeting_pose_hz: float = Field(default=5.0, gt=0, le=30,
+                                   description="pose samples per participant and second")
+    meeting_chunk_s: float = Field(default=10.0, gt=0, description="seconds per log chunk")
+    meeting_state_every_s: float = Field(
+        default=60.0, ge=0, description="room-state keyframe at most this often (if changed)")
+    meeting_purge_every_s: float = Field(default=3600.0, gt=0,
+                                         description="how often the retention purge runs")
+
     # --- HTTP / websocket server ---------------------------------------------------------
     host: str = "127.0.0.1"
     port: int = 8000

@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
 from vrcollab import __version__
+from vrcollab.meetings import api as meetings_api
 from vrcollab.server import (
     assets_api,
     bcf_api,
@@ -64,6 +65,7 @@ def _include_routers(app: FastAPI, settings: Settings) -> None:
     app.include_router(people_api.router)
     app.include_router(webapp_api.router, dependencies=bearer)
     app.include_router(docs.router)
+    app.include_router(meetings_api.make_router(settings))  # issue 15 (docs/meetings.md)
 
 
 def operation_id(route: APIRoute) -> str:

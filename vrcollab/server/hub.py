@@ -145,13 +145,35 @@ class _Server:
 _Item = _Join | _Leave | _Cmd | _Op | _Server
 
 
+class RoomObserver(Protocol):
+    """Hook for parts that follow live rooms (meetings, docs/meetings.md). Called on the
+    event loop after the fact; must be quick and must not raise (errors are logged)."""
+
+    def joined(self, worker: RoomWorker, session_id: str, now: float) -> None:
+        """A session's welcome was queued."""
+
+    def left(self, worker: RoomWorker, session_id: str, now: float) -> None:
+        """A session left the room."""
+
+    def committed(self, worker: RoomWorker, commits: list[Commit], now: float) -> None:
+        """Commits were made durable and delivered."""
+
+    def ticked(self, worker: RoomWorker, now: float) -> None:
+        """One pose tick passed."""
+
+    def stopped(self, worker: RoomWorker, now: float) -> None:
+        """The worker stopped (empty room, shutdown or failure)."""
+
+
 class RoomWorker:
     """Owns one live room: its connections, its queue and its writes."""
 
     def __init__(self, room: Room, store: Store, settings: Settings,
                  on_empty: Callable[[RoomWorker], None], *,
-                 janus: JanusRooms | None = None) -> None:
+                 janus: JanusRooms | None = None,
+                 observers: list[RoomObserver] | None = None) -> None:
         self.room = room
+        self.observers = observers if observers is not None else []
         self.store = store
         self.settings = settings
         self.conns: dict[str, Connection] = {}
@@ -222,6 +244,7 @@ class RoomWorker:
                     if not self.conns and self.queue.empty():  # nobody came in meanwhile
                         self.stopped = True
                         self._on_empty(self)
+                        self._notify("stopped")
                         return
         except asyncio.CancelledError:
             raise
@@ -264,11 +287,13 @@ class RoomWorker:
                     self.conns[conn.session_id] = conn
                     self._deliver(self.room.join(conn.session_id, item.user_id, item.role,
                                                  item.hello))
+                    self._notify("joined", conn.session_id)
                 if not item.done.done():
                     item.done.set_result(None)
             elif isinstance(item, _Leave):
                 self.conns.pop(item.session_id, None)
                 self._deliver(self.room.leave(item.session_id))
+                self._notify("left", item.session_id)
             else:
                 self._deliver(self.room.command(item.session_id, item.cmd, time.monotonic()))
         await self._flush(pending)
@@ -285,6 +310,7 @@ class RoomWorker:
         for out in pending:
             self._deliver(out, counted=counted)
         if commits:
+            self._notify("committed", commits)
             await self._save_snapshot(force=False)
 
     def _deliver(self, out: Outbox, *, counted: bool = True) -> None:
@@ -327,8 +353,16 @@ class RoomWorker:
         await asyncio.to_thread(self.store.save_snapshot, room.room_id, seq, snap)
         self.snapshot_seq = seq
 
+    def _notify(self, event: str, *args: Any) -> None:
+        for obs in self.observers:
+            try:
+                getattr(obs, event)(self, *args, time.time())
+            except Exception:
+                log.exception("room observer failed on %s in room %s", event, self.room.room_id)
+
     def _fail(self) -> None:
         self.failed = self.stopped = True
+        self._notify("stopped")
         for conn in list(self.conns.values()):
             conn.close(CLOSE_INTERNAL, "room store failure; reconnect")
         self.conns.clear()
@@ -347,6 +381,8 @@ class RoomWorker:
     def tick(self, now_wall: float, now_mono: float) -> None:
         """Send coalesced poses; close sessions that missed their heartbeat or idled out."""
         frame = self.room.take_pose_frame(now_wall)  # one shared frame per room per tick
+        if self.observers:
+            self._notify("ticked")
         if frame is not None:
             for sid in frame.dropped:  # the codec let it through: a bug of ours
                 log.error("cannot encode the pose of %s; dropped", sid)
@@ -370,6 +406,9 @@ class RoomWorker:
             await self._task
         with contextlib.suppress(Exception):
             await self._save_snapshot(force=True)
+        if not self.stopped:
+            self.stopped = True
+            self._notify("stopped")
         await self.voice.close()  # pending Janus calls
 
 
@@ -405,6 +444,7 @@ class RoomHub:
         self._load_lock = asyncio.Lock()
         self._tick_task: asyncio.Task[None] | None = None
         self.janus = janus_from(settings)  # voice through Janus (docs/voice.md)
+        self.observers: list[RoomObserver] = []  # e.g. meetings (vrcollab.meetings.service)
 
     def start(self) -> None:
         """Start the tick loop (call from the running loop)."""
@@ -435,7 +475,8 @@ class RoomHub:
                     self.broker.abandon(record.room_id)
                     raise
                 room.limits = room_limits(s)
-                w = RoomWorker(room, self.store, s, self._drop, janus=self.janus)
+                w = RoomWorker(room, self.store, s, self._drop, janus=self.janus,
+                               observers=self.observers)
                 self.workers[record.room_id] = w
                 self.broker.attach(w)
             return w

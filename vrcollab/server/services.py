@@ -105,10 +105,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     services.hub.start()
     services.runner.start()
     from vrcollab.cluster.job_relay import start_job_relay
+    from vrcollab.meetings.runtime import meetings_running
 
     relay = start_job_relay(services.settings, services.events)  # None unless needed
     try:
-        yield
+        async with meetings_running(app.state, services.hub, services.settings):
+            yield
     finally:
         try:
             if relay is not None:

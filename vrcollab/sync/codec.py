@@ -44,6 +44,7 @@ from vrcollab.sync.messages import (
     Gather,
     Hello,
     InvalidOp,
+    MeetingMsg,
     Op,
     Ping,
     Pong,
@@ -246,7 +247,7 @@ def decode_client(text: str | bytes, limits: Limits = DEFAULT_LIMITS) -> ClientM
                 and not _bad_string(op_id)):
             return InvalidOp(op_id, "bad_string", "strings must be valid Unicode")
         raise ProtocolError("strings must be valid Unicode (lone surrogate)", code="bad_string")
-    if type(mtype) is str and mtype.startswith("voice."):  # voice signalling (R25-R28)
+    if type(mtype) is str and mtype.startswith("voice."):  # voice signalling (R29-R28)
         return decode_voice(obj)
     try:
         if mtype == "pose":
@@ -314,6 +315,9 @@ def server_json(msg: ServerMessage) -> dict[str, Any]:
         return {"type": "view", "from": msg.from_session, "view": dict(msg.view)}
     if isinstance(msg, ErrorMsg):
         return {"type": "error", "code": msg.code, "reason": msg.reason}
+    if isinstance(msg, MeetingMsg):
+        return {"type": "meeting", "meeting_id": msg.meeting_id, "started": msg.started,
+                "recording": msg.recording}
     if isinstance(msg, Welcome):
         return {
             "type": "welcome",

@@ -21,11 +21,11 @@ STATUSES: tuple[str, ...] = ("open", "in_progress", "resolved", "closed")
 PRIORITIES: tuple[str, ...] = ("low", "normal", "high", "critical")
 UNITS: tuple[str, ...] = ("m", "mm", "cm", "ft", "in")
 #: Message ``type`` values of each direction (the web client's list is generated from these).
-#: Voice signalling (R25-R28) adds its ``voice.*`` types (vrcollab/voice/signal.py).
+#: Voice signalling (R29-R28) adds its ``voice.*`` types (vrcollab/voice/signal.py).
 CLIENT_TYPES: tuple[str, ...] = ("hello", "op", "pose", "cmd", "ping", *VOICE_TYPES)
 SERVER_TYPES: tuple[str, ...] = ("welcome", "welcome_part", "ack", "reject", "commit",
                                  "presence", "poses", "gather", "view", "pong", "error",
-                                 *VOICE_SERVER_TYPES)
+                                 *VOICE_SERVER_TYPES, "meeting")  # meeting: R29 (issue 15)
 
 
 def role_at_least(role: str, minimum: str) -> bool:
@@ -89,7 +89,7 @@ class InvalidOp:
     reason: str
 
 
-# Voice signalling (R25-R28): its messages and rules live in vrcollab/voice/signal.py (pure).
+# Voice signalling (R29-R28): its messages and rules live in vrcollab/voice/signal.py (pure).
 ClientMessage = Hello | Ping | Pose | Cmd | Op | InvalidOp | VoiceMessage
 
 
@@ -237,8 +237,19 @@ class ErrorMsg:
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class MeetingMsg:
+    """R29: the room's running meeting (``None``: none) and whether it is recorded (issue 15,
+    docs/meetings.md)."""
+
+    meeting_id: str | None
+    started: float | None
+    recording: bool
+
+
 ServerMessage = (
     Welcome | Ack | Reject | CommitMsg | PresenceMsg | Gather | SharedView | Pong | ErrorMsg
+    | MeetingMsg
 )
 
 

@@ -22,6 +22,7 @@ import { AnnotationPanel } from './ui/panel.js';
 import { showNavHelp } from './ui/help.js';
 import { toast } from './ui/dom.js';
 import * as hud from './ui/hud.js';
+import { showMeeting } from './replay/indicator.js';
 import { OwnView } from './tools/viewstate.js';
 import { XRIssueDraft } from './tools/xrconfirm.js';
 import { MeasureTool, MeasurementsView } from './tools/measure.js';
@@ -174,6 +175,7 @@ export class App {
       viewer.invalidate(400); // keep drawing while remote motion is being interpolated
     });
     conn.on('view', (m) => this.ownView.onShared(m));
+    conn.on('meeting', (m) => showMeeting(m)); // recording indicator (docs/meetings.md, R29)
     conn.on('error', (m) => { if (m?.code === 'forbidden') toast(m.reason ?? 'Not allowed for your role.'); });
     conn.on('reject', (m) => toast(`Change refused: ${m.reason ?? m.code}`));
     conn.mirror.onChange((view) => {

@@ -4,6 +4,7 @@ import { api, upload, followJob, when } from './api.js';
 import { el, mount } from '../ui/dom.js';
 import { crumbs } from './webapp.js';
 import { qrElement } from './qr.js';
+import { renderMeetings } from '../replay/meetings.js';
 
 const RANK = { viewer: 0, reviewer: 1, editor: 2, owner: 3 };
 const DEVICE_NAMES = { quest2: 'Quest 2', quest3: 'Quest 3', desktop: 'Desktop', phone: 'Phone' };
@@ -41,13 +42,14 @@ export async function projectPage(root, session, projectId) {
   crumbs({ text: 'Projects', href: '/projects' }, { text: project.name });
   const title = el('h1', { id: 'project-title' }, project.name);
   const parts = {
-    upload: el('div'), models: el('div'), rooms: el('div'), issues: el('div'), members: el('div'), invites: el('div'), audit: el('div'),
+    upload: el('div'), models: el('div'), rooms: el('div'), meetings: el('div'), issues: el('div'), members: el('div'), invites: el('div'), audit: el('div'),
   };
   mount(root, title,
     can('owner') ? renameForm(project, title) : null,
     can('editor') ? section('upload', 'Upload a model', parts.upload) : null,
     section('models', 'Models and versions', parts.models),
     section('rooms', 'Rooms', parts.rooms),
+    section('meetings', 'Meetings', parts.meetings),
     section('issues', 'Issues in all rooms', parts.issues),
     section('members', 'Members', parts.members),
     can('owner') ? section('invites', 'Invites', parts.invites) : null,
@@ -62,6 +64,7 @@ export async function projectPage(root, session, projectId) {
   if (can('editor')) renderUpload(ctx);
   await ctx.refresh();
   await renderMembers(ctx);
+  await renderMeetings(parts.meetings, ctx);
   await renderIssues(ctx);
   if (can('owner')) {
     renderInvites(ctx);

@@ -261,6 +261,10 @@ export class Connection {
       case 'view':
         this._emit('view', msg);
         break;
+      case 'meeting': // R29: the running meeting and whether it is recorded
+        this.meeting = msg;
+        this._emit('meeting', msg);
+        break;
       case 'pong':
         this.rtt = this.now() - msg.t;
         this.serverOffset = typeof msg.server_t === 'number' ? msg.server_t - (msg.t + this.rtt / 2) : null;
@@ -270,7 +274,7 @@ export class Connection {
         this._emit('error', msg);
         break;
       default:
-        if (msg.type.startsWith('voice.')) this._emit('voice', msg); // src/voice/ (R25)
+        if (msg.type.startsWith('voice.')) this._emit('voice', msg); // src/voice/ (R29)
         break;
     }
   }
@@ -328,7 +332,7 @@ export class Connection {
     return this._raw(codec.pose(p));
   }
 
-  /** A voice signalling message (R25-R28): dropped when not online, never queued. */
+  /** A voice signalling message (R29-R28): dropped when not online, never queued. */
   sendVoice(msg) {
     if (this.state !== 'online') return false;
     return this._raw(msg);

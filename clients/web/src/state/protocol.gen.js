@@ -36,7 +36,8 @@ export const SERVER_TYPES = Object.freeze([
   "voice.left",
   "voice.signal",
   "voice.muted",
-  "voice.error"
+  "voice.error",
+  "meeting"
 ]);
 
 /** Roles, lowest first. */
