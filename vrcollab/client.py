@@ -309,6 +309,8 @@ class RoomClient:
         try:
             async for raw in ws:
                 m = decode_server(raw)
+                if m["type"] == "poses" and not _skip_own_pose(m, self.session_id):
+                    continue  # R12: the room's shared frame held only our own pose
                 self._dispatch(m)
                 if self.keep_messages:
                     self.messages.append(m)
@@ -326,3 +328,11 @@ class RoomClient:
         rcvd = exc.rcvd if exc is not None else (ws.protocol.close_rcvd if ws is not None else None)
         self.close_code = rcvd.code if rcvd is not None else 1006
         self.close_reason = rcvd.reason if rcvd is not None else ""
+
+
+def _skip_own_pose(m: Message, own: str | None) -> bool:
+    """Drop our own entry from a shared ``poses`` frame (R12); False when nothing is left."""
+    poses = m.get("poses")
+    if isinstance(poses, dict) and own is not None:
+        poses.pop(own, None)
+    return bool(poses)

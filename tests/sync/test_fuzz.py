@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import json
 import random
+import shutil
+import subprocess
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,6 +35,7 @@ class Peer:
     unacked: dict[str, dict[str, Any]] = field(default_factory=dict)
     answered: dict[str, tuple[str, int | None]] = field(default_factory=dict)
     sessions: int = 0
+    frames: list[str] = field(default_factory=list)  # every server frame received, in order
 
 
 def random_op(rng: random.Random, peer: Peer, n: int) -> dict[str, Any]:
@@ -115,6 +119,7 @@ class World:
     def deliver(self, p: Peer, k: int) -> None:
         for text in p.inbox[:k]:
             m = decode_server(text)
+            p.frames.append(text)
             p.mirror.handle(m)
             if m["type"] in ("ack", "reject"):
                 p.unacked.pop(m["op_id"], None)
@@ -187,3 +192,32 @@ def test_fuzz_hits_resume_paths() -> None:
     w.settle()
     assert {"snapshot", "ops"} <= kinds
     assert w.resent_committed > 0  # acks were lost and committed ops resent
+
+
+REPLAY = Path(__file__).resolve().parents[2] / "clients" / "web" / "tools" / "replay_mirror.mjs"
+
+
+def test_js_room_converges_on_the_same_fuzz() -> None:
+    """The seeded fuzz drives the JS room mirror too: every client's frames, replayed into
+    clients/web/src/state/room.js, give the room's state and seq."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed; the JS room is not fuzzed")
+    streams: dict[str, list[str]] = {}
+    truths: dict[str, Any] = {}
+    for seed in range(4):
+        w = World(seed, n_peers=5)
+        for _ in range(1500):
+            w.step()
+        w.settle()
+        truths[str(seed)] = (w.room.seq, json.loads(dumps(w.room.state.snapshot())))
+        streams |= {f"{seed}/{p.name}": p.frames for p in w.peers}
+    run = subprocess.run([node, str(REPLAY)], input=json.dumps(streams), capture_output=True,
+                         text=True, timeout=120, check=True)
+    got = json.loads(run.stdout)
+    assert set(got) == set(streams)
+    for name, res in got.items():
+        seq, truth = truths[name.split("/")[0]]
+        assert not res["gap"], name
+        assert res["seq"] == seq, name
+        assert res["state"] == truth, name

@@ -28,8 +28,6 @@ def centre_pixel(page: Any) -> tuple[int, int, int]:
     return px
 
 
-@pytest.mark.skip(reason="reads the v1 part list; tiled (v2) models keep elements in the "
-                  "element table, which this tool does not read yet (issue 14, open)")
 def test_colour_by_ifc_class_paints_the_expected_elements(
     browser: Any, web_server: ServerProcess, web_room: PreparedRoom
 ) -> None:
@@ -38,6 +36,7 @@ def test_colour_by_ifc_class_paints_the_expected_elements(
     a = open_client(browser, room.url(rita, name="Rita"))
     b = open_client(browser, room.url(room.owner_token, name="Olga"))
     try:
+        assert info(a)["model"]["tiles"], "the tiled (v2) path: the element table"
         hit = a.evaluate("window.__vrcollab.centerHit()")
         assert hit["first"] == "model"
         assert hit["ifc_class"]

@@ -84,3 +84,71 @@ def test_snapped_measurement_is_seen_by_the_other_within_a_millimetre(
     finally:
         a.context.close()
         b.context.close()
+
+
+def plane_distance(point: list[float], tri: list[list[float]]) -> float:
+    """Distance from a point to the plane of a triangle (model space)."""
+    u = [tri[1][i] - tri[0][i] for i in range(3)]
+    v = [tri[2][i] - tri[0][i] for i in range(3)]
+    n = [u[1] * v[2] - u[2] * v[1], u[2] * v[0] - u[0] * v[2], u[0] * v[1] - u[1] * v[0]]
+    length = math.sqrt(sum(c * c for c in n))
+    return abs(sum((point[i] - tri[0][i]) * n[i] for i in range(3))) / length
+
+
+def test_perpendicular_distance_from_a_corner_to_a_face(
+    browser: Any, web_server: ServerProcess, web_room: PreparedRoom
+) -> None:
+    room = fresh_room(web_room, "Perpendicular")
+    rita = web_server.token(room.project_id, "reviewer", "Rita")
+    a = open_client(browser, room.url(rita, name="Rita"))
+    b = open_client(browser, room.url(room.owner_token, name="Olga"))
+    try:
+        x, y = a.evaluate(f"window.__vrcollab.project({model_center(a)})")
+        a.mouse.dblclick(x, y)
+        wait_js(a, "!window.__vrcollab.info().scene.flying")
+        x, y = a.evaluate(f"window.__vrcollab.project({model_center(a)})")
+        # A visible corner of one triangle, and a face (another plane) somewhere else on screen.
+        corner: tuple[list[float], tuple[float, float]] | None = None
+        face: tuple[list[list[float]], tuple[float, float]] | None = None
+        offsets = [(dx, dy) for dy in (0, 60, -60, 120, -120) for dx in (0, -80, 80, -160, 160)]
+        for dx, dy in offsets:
+            f = a.evaluate(f"window.__vrcollab.faceAt([{x + dx}, {y + dy}])")
+            if f is None:
+                continue
+            if corner is None:
+                centroid = [sum(v[i] for v in f["world"]) / 3 for i in range(3)]
+                for w, m in zip(f["world"], f["model"], strict=True):
+                    px, py = near_corner(a, w, centroid)
+                    if a.evaluate(f"document.elementFromPoint({px}, {py})?.tagName") != "CANVAS":
+                        continue
+                    there = a.evaluate(f"window.__vrcollab.faceAt([{px}, {py}])")
+                    if there and any(math.dist(m, c) < 1e-6 for c in there["model"]):
+                        corner = (m, (px, py))
+                        break
+            elif plane_distance(corner[0], f["model"]) > 0.05:
+                face = (f["model"], (x + dx, y + dy))
+                break
+        assert corner is not None, "no visible corner on screen"
+        assert face is not None, "no second face on screen"
+        a.click("[data-tool=measure]")
+        a.select_option("#measure-kind", "perpendicular")
+        px, py = corner[1]
+        a.mouse.move(px, py)
+        wait_js(a, "(() => { const m = window.__vrcollab.info().measure; return m && "
+                   "m.kind === 'vertex' && Math.hypot(...m.point.map("
+                   f"(v, i) => v - {corner[0]}[i])) < 1e-6; }})()")
+        a.mouse.click(px, py)
+        fx, fy = face[1]
+        a.mouse.move(fx, fy)
+        wait_js(a, "window.__vrcollab.info().measure?.kind === 'foot'")
+        a.mouse.click(fx, fy)
+        wait_js(a, "window.__vrcollab.info().pending === 0 && "
+                   "window.__vrcollab.info().measurements.length === 1")
+        expected = plane_distance(corner[0], face[0])
+        got = wait_js(b, "window.__vrcollab.info().measurements[0]")
+        assert abs(got["length"] - expected) < 1e-3, (got, expected)
+        assert not a.errors
+        assert not b.errors
+    finally:
+        a.context.close()
+        b.context.close()

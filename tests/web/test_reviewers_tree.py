@@ -28,8 +28,6 @@ PROPERTY_VALUE_JS = """() => {
 }"""
 
 
-@pytest.mark.skip(reason="reads the v1 part list; tiled (v2) models keep elements in the "
-                  "element table, which this tool does not read yet (issue 14, open)")
 def test_search_finds_an_element_by_a_property_value_and_flies_to_it(
     browser: Any, web_server: ServerProcess, web_room: PreparedRoom
 ) -> None:
@@ -37,6 +35,7 @@ def test_search_finds_an_element_by_a_property_value_and_flies_to_it(
     rita = web_server.token(room.project_id, "reviewer", "Rita")
     a = open_client(browser, room.url(rita, name="Rita"))
     try:
+        assert info(a)["model"]["tiles"], "the tiled (v2) path: the element table"
         part = a.evaluate("window.__vrcollab.centerHit().part")
         assert part
         a.evaluate(f"window.__vrcollab.select({part!r})")

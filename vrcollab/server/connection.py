@@ -2,8 +2,9 @@
 
 Only the writer task sends on the socket. Durable messages (welcome, ack, reject, commit,
 presence) queue in order; when more than ``max_send_queue`` are waiting the client is too slow
-for durable ops and is closed with 4413 (protocol R12). Poses never queue: a :class:`PoseMailbox`
-keeps only the newest pose per peer until the writer is free.
+for durable ops and is closed with 4413 (protocol R12). Poses never queue: a :class:`PoseSlot`
+holds at most one shared ``poses`` frame (the room's, encoded once per tick) until the writer
+is free.
 """
 
 from __future__ import annotations
@@ -13,50 +14,34 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Mapping
 
 from starlette.websockets import WebSocket
 
-from vrcollab.sync.codec import EncodeError, encode_poses, encode_server
+from vrcollab.sync.closes import Close
+from vrcollab.sync.codec import EncodeError, encode_server
 from vrcollab.sync.messages import ServerMessage
-from vrcollab.sync.presence import PoseMailbox
+from vrcollab.sync.presence import PoseFrame, PoseSlot
+from vrcollab.sync.session import TokenBucket
 
 log = logging.getLogger("vrcollab.server")
 
-CLOSE_NORMAL = 1000
-CLOSE_GOING_AWAY = 1001
-CLOSE_TOO_BIG = 1009
-CLOSE_INTERNAL = 1011
-CLOSE_PROTOCOL = 4400
-CLOSE_CREDENTIALS = 4401
-CLOSE_NO_ROOM = 4404
-CLOSE_TIMEOUT = 4408
-CLOSE_SESSIONS = 4409
-CLOSE_SLOW = 4413
-CLOSE_VERSION = 4426
-CLOSE_RATE = 4429
+# The protocol's close-code table lives in the sync core; these names are kept for the shells.
+CLOSE_NORMAL = Close.NORMAL
+CLOSE_GOING_AWAY = Close.GOING_AWAY
+CLOSE_POLICY = Close.POLICY
+CLOSE_TOO_BIG = Close.TOO_BIG
+CLOSE_INTERNAL = Close.INTERNAL
+CLOSE_PROTOCOL = Close.PROTOCOL
+CLOSE_CREDENTIALS = Close.CREDENTIALS
+CLOSE_NO_ROOM = Close.NO_ROOM
+CLOSE_TIMEOUT = Close.TIMEOUT
+CLOSE_SESSIONS = Close.SESSIONS
+CLOSE_SLOW = Close.SLOW
+CLOSE_VERSION = Close.VERSION
+CLOSE_RATE = Close.RATE
 
 CLOSE_WAIT_S = 10.0
 MAX_OPS_IN_FLIGHT = 8  # per connection: beyond this the reader stops reading (TCP backpressure)
-
-
-class TokenBucket:
-    """Per-connection rate limit: ``rate`` tokens/s, at most ``burst`` saved up."""
-
-    __slots__ = ("burst", "last", "rate", "tokens")
-
-    def __init__(self, rate: float, burst: int, now: float) -> None:
-        self.rate, self.burst = rate, float(burst)
-        self.tokens, self.last = float(burst), now
-
-    def take(self, now: float) -> bool:
-        """Spend one token; False when the bucket is empty."""
-        self.tokens = min(self.burst, self.tokens + (now - self.last) * self.rate)
-        self.last = now
-        if self.tokens < 1.0:
-            return False
-        self.tokens -= 1.0
-        return True
 
 
 class MemberGate:
@@ -85,8 +70,7 @@ class Connection:
         self.max_queue = max_queue
         self.queue: deque[tuple[str, bool]] = deque()
         self.uncounted = 0  # queued messages that do not count toward max_queue
-        self.mailbox = PoseMailbox()
-        self.pose_t = 0.0
+        self.poses = PoseSlot()
         self.close_code: int | None = None
         self.close_reason = ""
         self.last_seen = time.monotonic()
@@ -133,11 +117,11 @@ class Connection:
             return
         self.send(text, counted=counted)
 
-    def offer_poses(self, batch: Mapping[str, str], t: float) -> None:
-        """Merge one tick's encoded poses; sent when the writer is free."""
-        if self.close_code is None and batch:
-            self.mailbox.offer(batch)
-            self.pose_t = t
+    def offer_poses(self, frame: PoseFrame) -> None:
+        """Hold this tick's shared ``poses`` frame (replacing an unsent one); sent when the
+        writer is free."""
+        if self.close_code is None:
+            self.poses.offer(frame)
             self._wake.set()
 
     def close(self, code: int, reason: str = "") -> None:
@@ -158,10 +142,10 @@ class Connection:
                 self._wake.clear()
                 while self.queue and self.close_code is None:
                     await ws.send_text(self._pop())
-                if self.close_code is None and self.mailbox:
-                    frags = self.mailbox.take(self.session_id)
-                    if frags:
-                        await ws.send_text(encode_poses(self.pose_t, frags))
+                if self.close_code is None:
+                    frame = self.poses.take()
+                    if frame is not None:
+                        await ws.send_text(frame)
             while self.queue and self.close_code != CLOSE_SLOW:
                 await ws.send_text(self._pop())  # flush e.g. a final error
         except asyncio.CancelledError:

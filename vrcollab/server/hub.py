@@ -34,7 +34,6 @@ from vrcollab.sync.codec import (
     dumps,
     encode_server,
     encode_welcome,
-    pose_fragment,
     server_json,
 )
 from vrcollab.sync.limits import RoomLimits
@@ -267,16 +266,12 @@ class RoomWorker:
 
     def tick(self, now_wall: float, now_mono: float) -> None:
         """Send coalesced poses; close sessions that missed their heartbeat or idled out."""
-        changed = self.room.take_poses()
-        if changed:
-            batch = {}
-            for sid, p in changed.items():
-                try:
-                    batch[sid] = pose_fragment(sid, p)
-                except (EncodeError, ValueError):  # the codec let it through: a bug of ours
-                    log.error("cannot encode the pose of %s; dropped", sid, exc_info=True)
+        frame = self.room.take_pose_frame(now_wall)  # one shared frame per room per tick
+        if frame is not None:
+            for sid in frame.dropped:  # the codec let it through: a bug of ours
+                log.error("cannot encode the pose of %s; dropped", sid)
             for conn in self.conns.values():
-                conn.offer_poses(batch, now_wall)
+                conn.offer_poses(frame)
         hb, idle = self.settings.heartbeat_timeout_s, self.settings.idle_timeout_s
         for conn in self.conns.values():
             if now_mono - conn.last_seen > hb:

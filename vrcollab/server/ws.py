@@ -1,8 +1,9 @@
 """The websocket endpoint ``/ws/rooms/{room_id}``: a thin shell around the sync core.
 
 Authentication, Origin and room membership are checked before ``accept`` (protocol R2): a refused
-upgrade gets HTTP 403 and not a byte of room state. After that the reader loop enforces size
-(1009), rate (4429) and malformed-input (4400) limits and hands messages to the room worker.
+upgrade gets HTTP 403 and not a byte of room state. After that this module only moves frames:
+the per-connection rules (hello, version, size 1009, rate 4429, malformed input 4400, ping) are
+the pure :class:`~vrcollab.sync.session.Session`'s, and its events go to the room worker.
 """
 
 from __future__ import annotations
@@ -16,41 +17,28 @@ import time
 from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect
 
-from vrcollab.errors import ProtocolError, VrcollabError
+from vrcollab.errors import VrcollabError
 from vrcollab.server.auth import authorize_room, bearer_from, origin_allowed
 from vrcollab.server.connection import (
     CLOSE_CREDENTIALS,
-    CLOSE_PROTOCOL,
-    CLOSE_RATE,
+    CLOSE_INTERNAL,
+    CLOSE_NORMAL,
+    CLOSE_POLICY,
     CLOSE_SESSIONS,
-    CLOSE_TOO_BIG,
-    CLOSE_VERSION,
     Connection,
     MemberGate,
-    TokenBucket,
 )
 from vrcollab.server.hub import RoomHub, RoomWorker
 from vrcollab.settings import Settings
 from vrcollab.store import Store
 from vrcollab.store.base import RoomRecord, new_id
-from vrcollab.sync.codec import Limits, decode_client
-from vrcollab.sync.messages import (
-    PROTOCOL_VERSION,
-    Cmd,
-    ErrorMsg,
-    Hello,
-    InvalidOp,
-    Op,
-    Ping,
-    Pong,
-    Pose,
-)
+from vrcollab.sync.codec import Limits
+from vrcollab.sync.messages import Cmd, Hello, InvalidOp, Op, Pose
+from vrcollab.sync.session import Closing, Deliver, Joined, Phase, Reply, Session, SessionConfig
 from vrcollab.sync.text import clean_name
 
 log = logging.getLogger("vrcollab.server")
 router = APIRouter()
-
-MAX_MALFORMED = 10
 
 
 @router.websocket("/ws/rooms/{room_id}")
@@ -62,7 +50,7 @@ async def room_socket(ws: WebSocket, room_id: str) -> None:
     hub: RoomHub = app.state.services.hub
     if not origin_allowed(ws.headers.get("origin"), ws.headers.get("host"),
                           settings.allowed_origins):
-        await ws.close(code=1008)  # before accept: the client sees HTTP 403
+        await ws.close(code=CLOSE_POLICY)  # before accept: the client sees HTTP 403
         return
     token = bearer_from(ws.headers, ws.query_params)
     try:
@@ -70,7 +58,7 @@ async def room_socket(ws: WebSocket, room_id: str) -> None:
             authorize_room, store, token, room_id, time.time()
         )
     except VrcollabError:  # bad token, another project's room and a missing room alike (R2)
-        await ws.close(code=1008)
+        await ws.close(code=CLOSE_POLICY)
         return
     await ws.accept()
     gate = hub.admit(user.user_id)
@@ -88,7 +76,11 @@ async def _session(ws: WebSocket, hub: RoomHub, store: Store, settings: Settings
                    token: str | None, room_id: str, user_id: str, user_name: str,
                    record: RoomRecord, role: str, gate: MemberGate) -> None:
     limits = Limits(max_string_chars=settings.max_string_chars)
-    hello = await _read_hello(ws, settings, limits)
+    session = Session(SessionConfig(
+        max_message_bytes=settings.max_message_bytes, hello_timeout_s=settings.hello_timeout_s,
+        rate_per_second=settings.rate_limit_per_second, rate_burst=settings.rate_limit_burst,
+        limits=limits), time.monotonic())
+    hello = await _read_hello(ws, session)
     if hello is None:
         return
     # R18: the name others see is the member's, never free text from hello
@@ -102,11 +94,11 @@ async def _session(ws: WebSocket, hub: RoomHub, store: Store, settings: Settings
         if await worker.join(conn, user_id, role, hello):
             break
     else:
-        conn.close(1011, "room unavailable")
+        conn.close(CLOSE_INTERNAL, "room unavailable")
     try:
         if worker is not None and conn.close_code is None:
             # the reader ends on disconnect; the writer may decide to close first (4413, 4408)
-            reader = asyncio.create_task(_read_loop(ws, conn, worker, settings, limits, gate))
+            reader = asyncio.create_task(_read_loop(ws, conn, worker, session, gate))
             closing = asyncio.create_task(conn.closing.wait())
             recheck = asyncio.create_task(_recheck_auth(conn, store, token, room_id, role,
                                                         settings.auth_recheck_s))
@@ -121,7 +113,7 @@ async def _session(ws: WebSocket, hub: RoomHub, store: Store, settings: Settings
         if worker is not None:
             worker.leave(conn.session_id)
         if conn.close_code is None:
-            conn.close(1000)
+            conn.close(CLOSE_NORMAL)
         await conn.wait_closed()
 
 
@@ -140,41 +132,29 @@ async def _recheck_auth(conn: Connection, store: Store, token: str | None, room_
             return
 
 
-async def _read_hello(ws: WebSocket, settings: Settings, limits: Limits) -> Hello | None:
-    """The first message must be a hello of our version (R5); None after closing."""
+async def _read_hello(ws: WebSocket, session: Session) -> Hello | None:
+    """The first message must be a hello of our version (R5; the rules are the session's);
+    None after closing."""
     try:
-        text = await asyncio.wait_for(ws.receive_text(), settings.hello_timeout_s)
+        text = await asyncio.wait_for(ws.receive_text(), session.config.hello_timeout_s)
     except (TimeoutError, WebSocketDisconnect, KeyError, RuntimeError):
-        with contextlib.suppress(Exception):
-            await ws.close(code=CLOSE_PROTOCOL, reason="expected hello")
-        return None
-    if len(text) > settings.max_message_bytes:
-        await ws.close(code=CLOSE_TOO_BIG, reason="message too big")
-        return None
-    try:
-        msg = decode_client(text, limits)
-    except ProtocolError as exc:
-        await ws.close(code=CLOSE_PROTOCOL, reason=f"bad hello: {exc}"[:120])
-        return None
-    if not isinstance(msg, Hello):
-        await ws.close(code=CLOSE_PROTOCOL, reason="first message must be hello")
-        return None
-    if msg.v != PROTOCOL_VERSION:
-        await ws.close(code=CLOSE_VERSION, reason=f"server speaks v{PROTOCOL_VERSION}")
-        return None
-    return msg
+        events = session.hello_timeout()
+    else:
+        events = session.receive(text, time.monotonic(), time.time())
+    for ev in events:
+        if isinstance(ev, Joined):
+            return ev.hello
+        if isinstance(ev, Closing):
+            with contextlib.suppress(Exception):
+                await ws.close(code=ev.code, reason=ev.reason)
+    return None
 
 
-async def _read_loop(
-    ws: WebSocket, conn: Connection, worker: RoomWorker, settings: Settings, limits: Limits,
-    gate: MemberGate,
-) -> None:
-    bucket = TokenBucket(settings.rate_limit_per_second, settings.rate_limit_burst,
-                         time.monotonic())
-    malformed = 0
+async def _read_loop(ws: WebSocket, conn: Connection, worker: RoomWorker, session: Session,
+                     gate: MemberGate) -> None:
+    """Socket reads in, session events out: the protocol rules live in ``sync.session``."""
     sid = conn.session_id
     room = worker.room
-    max_bytes = settings.max_message_bytes
     while conn.close_code is None:
         await asyncio.sleep(0)  # fairness: receive() does not yield while frames are queued
         try:
@@ -186,42 +166,25 @@ async def _read_loop(
         now = time.monotonic()
         conn.last_seen = now
         text = message.get("text")
-        if text is None:
-            data = message.get("bytes") or b""
-            if len(data) > max_bytes:
-                conn.close(CLOSE_TOO_BIG, "message too big")
+        frame = text if text is not None else (message.get("bytes") or b"")
+        events = session.receive(frame, now, time.time())
+        if session.phase is Phase.OPEN:
+            await gate.throttle()  # R3: one member's sessions share one budget
+        for ev in events:
+            if isinstance(ev, Closing):
+                conn.close(ev.code, ev.reason)
                 return
-            text = None
-        elif len(text) > max_bytes and len(text.encode("utf-8")) > max_bytes:
-            conn.close(CLOSE_TOO_BIG, "message too big")
-            return
-        if not bucket.take(now):
-            conn.close(CLOSE_RATE, "rate limit exceeded")
-            return
-        await gate.throttle()  # R3: one member's sessions share one budget
-        try:
-            if text is None:
-                raise ProtocolError("text frames only", code="bad_message")
-            msg = decode_client(text, limits)
-        except ProtocolError as exc:
-            malformed += 1
-            conn.send_msg(ErrorMsg(exc.code, str(exc)))
-            if malformed >= MAX_MALFORMED:
-                conn.close(CLOSE_PROTOCOL, "too many malformed messages")
-                return
-            continue
-        if isinstance(msg, Pose):
+            if isinstance(ev, Reply):
+                conn.send_msg(ev.msg)
+                continue
+            if not isinstance(ev, Deliver):
+                continue
+            msg = ev.msg
             conn.last_active = now
-            room.set_pose(sid, msg)
-        elif isinstance(msg, Ping):
-            conn.send_msg(Pong(msg.t, time.time()))
-        elif isinstance(msg, Op | InvalidOp):
-            conn.last_active = now
-            await conn.op_slots.acquire()  # fairness: a flood waits for its own ops only
-            worker.submit_op(sid, msg)
-        elif isinstance(msg, Cmd):
-            conn.last_active = now
-            worker.submit_cmd(sid, msg)
-        else:
-            malformed += 1
-            conn.send_msg(ErrorMsg("bad_message", "hello was already sent"))
+            if isinstance(msg, Pose):
+                room.set_pose(sid, msg)
+            elif isinstance(msg, Op | InvalidOp):
+                await conn.op_slots.acquire()  # fairness: a flood waits for its own ops only
+                worker.submit_op(sid, msg)
+            elif isinstance(msg, Cmd):
+                worker.submit_cmd(sid, msg)

@@ -11,18 +11,29 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
-import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any
 
 from vrcollab.errors import ProtocolError
+from vrcollab.sync.fields import (
+    DEFAULT_LIMITS,
+    MAX_COORD,
+    QUAT_TOLERANCE,
+    BadFieldError,
+    Limits,
+    boolean,
+    color,
+    enum,
+    ident,
+    num,
+    obj,
+    only,
+    quat,
+    text,
+    vec,
+)
 from vrcollab.sync.messages import (
     DEVICES,
-    PRIORITIES,
-    STATUSES,
-    UNITS,
     Ack,
     ClientMessage,
     Cmd,
@@ -41,36 +52,16 @@ from vrcollab.sync.messages import (
     SharedView,
     Welcome,
 )
+from vrcollab.sync.ops import OP_KINDS, VIEWPOINT
 from vrcollab.sync.text import bad_string_in, frame_is_clean, may_hold_surrogates, name_problem
 
-_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
+__all__ = ["DEFAULT_LIMITS", "MAX_COORD", "QUAT_TOLERANCE", "EncodeError", "Limits",
+           "decode_client", "decode_server", "dumps", "encode_poses", "encode_server",
+           "encode_welcome", "loads_strict", "pose_fragment", "server_json"]
 
-# Protocol R19: no coordinate (model space, metres) beyond this, whatever the model; rooms
-# bound annotations tighter by their model's extent when they know it (``Room.bounds``).
-MAX_COORD = 1.0e6
-# Protocol R19: a quaternion's length must be within this of 1; the server normalises it.
-QUAT_TOLERANCE = 0.1
-
-
-@dataclass(frozen=True, slots=True)
-class Limits:
-    """Input bounds enforced by the codec."""
-
-    max_string_chars: int = 10_000
-    max_id_chars: int = 200
-    max_name_chars: int = 100
-    max_labels: int = 32
-    max_label_chars: int = 64
-
-
-DEFAULT_LIMITS = Limits()
-
-
-class _BadFieldError(Exception):
-    def __init__(self, code: str, reason: str) -> None:
-        super().__init__(reason)
-        self.code = code
-        self.reason = reason
+_BadFieldError = BadFieldError
+_num, _vec, _quat, _str, _id = num, vec, quat, text, ident
+_bool, _enum, _obj, _color, _only = boolean, enum, obj, color, only
 
 
 def _reject_constant(name: str) -> Any:
@@ -129,254 +120,23 @@ def dumps(obj: Any) -> str:
     return frame
 
 
-# --- field validators (raise _BadFieldError) ---------------------------------------------
-
-
-def _num(v: Any, name: str) -> float:
-    if type(v) is float:
-        if not math.isfinite(v):
-            raise _BadFieldError("bad_op", f"{name} must be finite")
-        return v
-    if type(v) is int:
-        if abs(v) > 2**53:
-            raise _BadFieldError("bad_op", f"{name} is out of range")
-        return float(v)
-    raise _BadFieldError("bad_op", f"{name} must be a number")
-
-
-_NUMBER_TYPES = frozenset((float, int))
-
-
-def _vec(v: Any, n: int, name: str, bound: float = MAX_COORD) -> list[float]:
-    """A list of ``n`` finite numbers, each within ``bound`` (R19; the hot path of every pose:
-    C-level checks only)."""
-    if type(v) is not list or len(v) != n:
-        raise _BadFieldError("bad_op", f"{name} must be a list of {n} numbers")
-    if not set(map(type, v)) <= _NUMBER_TYPES:  # no bools, strings, nulls, lists
-        raise _BadFieldError("bad_op", f"{name} must be a list of {n} numbers")
-    try:  # fsum converts every item to float: huge ints overflow, NaN/inf propagate
-        if not math.isfinite(math.fsum(v)):
-            raise _BadFieldError("bad_op", f"{name} must be finite")
-    except OverflowError:
-        raise _BadFieldError("bad_op", f"{name} is out of range") from None
-    if max(v) > bound or min(v) < -bound:
-        raise _BadFieldError("bad_op", f"{name} is out of bounds (|x| <= {bound:g})")
-    return v
-
-
-
-
-_QUAT_MIN2, _QUAT_MAX2 = (1.0 - QUAT_TOLERANCE) ** 2, (1.0 + QUAT_TOLERANCE) ** 2
-
-
-def _quat(v: Any, name: str) -> list[float]:
-    """A unit quaternion x,y,z,w within QUAT_TOLERANCE; normalised when more than 1e-3 off
-    (R19)."""
-    _vec(v, 4, name, 2.0)
-    a, b, c, d = v
-    n2 = a * a + b * b + c * c + d * d
-    if not _QUAT_MIN2 <= n2 <= _QUAT_MAX2:
-        raise _BadFieldError("bad_op", f"{name} must be a unit quaternion")
-    if not 0.998 <= n2 <= 1.002:
-        norm = math.sqrt(n2)
-        return [a / norm, b / norm, c / norm, d / norm]
-    return v
-
-
-def _str(v: Any, name: str, limit: int) -> str:
-    if type(v) is not str:
-        raise _BadFieldError("bad_op", f"{name} must be a string")
-    if len(v) > limit:
-        raise _BadFieldError("too_large", f"{name} is longer than {limit} characters")
-    return v
-
-
-def _id(v: Any, name: str, lim: Limits) -> str:
-    s = _str(v, name, lim.max_id_chars)
-    if not s:
-        raise _BadFieldError("bad_op", f"{name} must not be empty")
-    return s
-
-
-def _opt(fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    return lambda v: None if v is None else fn(v)
-
-
-def _bool(v: Any, name: str) -> bool:
-    if type(v) is not bool:
-        raise _BadFieldError("bad_op", f"{name} must be true or false")
-    return v
-
-
-def _enum(v: Any, name: str, allowed: tuple[str, ...]) -> str:
-    if v not in allowed or type(v) is not str:
-        raise _BadFieldError("bad_op", f"{name} must be one of {', '.join(allowed)}")
-    return str(v)
-
-
-def _obj(v: Any, name: str) -> dict[str, Any]:
-    if type(v) is not dict:
-        raise _BadFieldError("bad_op", f"{name} must be an object")
-    return v
-
-
-def _color(v: Any, name: str) -> str:
-    if type(v) is not str or not _COLOR.match(v):
-        raise _BadFieldError("bad_op", f'{name} must be "#rrggbb"')
-    return v.lower()
-
-
-def _labels(v: Any, lim: Limits) -> list[str]:
-    if type(v) is not list:
-        raise _BadFieldError("bad_op", "labels must be a list of strings")
-    if len(v) > lim.max_labels:
-        raise _BadFieldError("too_large", f"more than {lim.max_labels} labels")
-    return [_str(x, "label", lim.max_label_chars) for x in v]
-
-
-def _viewpoint(v: Any) -> dict[str, Any]:
-    o = _obj(v, "viewpoint")
-    _only(o, {"position", "target", "up", "fov"}, "viewpoint")
-    fov = _num(o.get("fov", 60.0), "viewpoint.fov")
-    if not 1.0 <= fov <= 179.0:
-        raise _BadFieldError("bad_op", "viewpoint.fov must be between 1 and 179 degrees")
-    return {
-        "position": _vec(o.get("position"), 3, "viewpoint.position"),
-        "target": _vec(o.get("target"), 3, "viewpoint.target"),
-        "up": _vec(o.get("up", [0, 1, 0]), 3, "viewpoint.up"),
-        "fov": fov,
-    }
-
-
-def _only(o: Mapping[str, Any], allowed: set[str], name: str) -> None:
-    extra = set(o) - allowed
-    if extra:
-        raise _BadFieldError("bad_op", f"unknown field(s) in {name}: {', '.join(sorted(extra))}")
-
-
-def _props(o: Any, validators: Mapping[str, Callable[[Any], Any]], name: str) -> dict[str, Any]:
-    p = _obj(o, name)
-    if not p:
-        raise _BadFieldError("bad_op", f"{name} must not be empty")
-    _only(p, set(validators), name)
-    return {k: validators[k](v) for k, v in p.items()}
-
-
-def _annotation_props(lim: Limits) -> dict[str, Callable[[Any], Any]]:
-    s = lim.max_string_chars
-    return {
-        "title": lambda v: _str(v, "title", min(s, 500)),
-        "text": lambda v: _str(v, "text", s),
-        "status": lambda v: _enum(v, "status", STATUSES),
-        "priority": lambda v: _enum(v, "priority", PRIORITIES),
-        "assignee": _opt(lambda v: _id(v, "assignee", lim)),
-        "labels": lambda v: _labels(v, lim),
-        "position": lambda v: _vec(v, 3, "position"),
-        "normal": lambda v: _vec(v, 3, "normal", 10.0),
-        "viewpoint": _opt(_viewpoint),
-        "node_id": _opt(lambda v: _id(v, "node_id", lim)),
-        "element_id": _opt(lambda v: _id(v, "element_id", lim)),
-    }
-
-
-_ANNOTATION_DEFAULTS: dict[str, Any] = {
-    "normal": [0.0, 0.0, 1.0],
-    "node_id": None,
-    "element_id": None,
-    "viewpoint": None,
-    "title": "",
-    "text": "",
-    "status": "open",
-    "priority": "normal",
-    "assignee": None,
-    "labels": [],
-}
+_OP_ENVELOPE = ("type", "op_id", "kind")
 
 
 def _op_fields(kind: str, o: Mapping[str, Any], lim: Limits) -> dict[str, Any]:
-    """Validate the kind-specific fields of an op; returns the normalised fields."""
-    fields = {k: v for k, v in o.items() if k not in ("type", "op_id", "kind")}
-    if kind == "node.set":
-        _only(fields, {"node_id", "props"}, kind)
-        props = _props(
-            fields.get("props"),
-            {
-                "transform": _opt(lambda v: _vec(v, 16, "transform")),
-                "visible": lambda v: _bool(v, "visible"),
-                "color": _opt(lambda v: _color(v, "color")),
-            },
-            "props",
-        )
-        return {"node_id": _id(fields.get("node_id"), "node_id", lim), "props": props}
-    if kind == "annotation.create":
-        _only(fields, {"annotation"}, kind)
-        a = _obj(fields.get("annotation"), "annotation")
-        validators = _annotation_props(lim)
-        _only(a, {"id", *validators}, "annotation")
-        out: dict[str, Any] = {"id": _id(a.get("id"), "annotation.id", lim)}
-        out["position"] = _vec(a.get("position"), 3, "position")
-        for k, default in _ANNOTATION_DEFAULTS.items():
-            out[k] = validators[k](a[k]) if k in a else default
-        return {"annotation": out}
-    if kind == "annotation.update":
-        _only(fields, {"id", "props"}, kind)
-        props = _props(fields.get("props"), _annotation_props(lim), "props")
-        return {"id": _id(fields.get("id"), "id", lim), "props": props}
-    if kind in ("annotation.delete", "measurement.delete", "section.delete"):
-        _only(fields, {"id"}, kind)
-        return {"id": _id(fields.get("id"), "id", lim)}
-    if kind == "comment.add":
-        _only(fields, {"annotation_id", "comment"}, kind)
-        c = _obj(fields.get("comment"), "comment")
-        _only(c, {"id", "text"}, "comment")
-        return {
-            "annotation_id": _id(fields.get("annotation_id"), "annotation_id", lim),
-            "comment": {
-                "id": _id(c.get("id"), "comment.id", lim),
-                "text": _str(c.get("text"), "text", lim.max_string_chars),
-            },
-        }
-    if kind in ("comment.edit", "comment.delete"):
-        allowed = {"annotation_id", "comment_id"} | ({"text"} if kind == "comment.edit" else set())
-        _only(fields, allowed, kind)
-        out = {
-            "annotation_id": _id(fields.get("annotation_id"), "annotation_id", lim),
-            "comment_id": _id(fields.get("comment_id"), "comment_id", lim),
-        }
-        if kind == "comment.edit":
-            out["text"] = _str(fields.get("text"), "text", lim.max_string_chars)
-        return out
-    if kind == "measurement.create":
-        _only(fields, {"measurement"}, kind)
-        m = _obj(fields.get("measurement"), "measurement")
-        _only(m, {"id", "a", "b", "unit"}, "measurement")
-        return {
-            "measurement": {
-                "id": _id(m.get("id"), "measurement.id", lim),
-                "a": _vec(m.get("a"), 3, "a"),
-                "b": _vec(m.get("b"), 3, "b"),
-                "unit": _enum(m.get("unit", "m"), "unit", UNITS),
-            }
-        }
-    if kind == "section.set":
-        _only(fields, {"section"}, kind)
-        s = _obj(fields.get("section"), "section")
-        _only(s, {"id", "normal", "offset", "enabled"}, "section")
-        return {
-            "section": {
-                "id": _id(s.get("id"), "section.id", lim),
-                "normal": _vec(s.get("normal"), 3, "normal", 10.0),
-                "offset": _vec([s.get("offset")], 1, "offset")[0],
-                "enabled": _bool(s.get("enabled", True), "enabled"),
-            }
-        }
-    if kind == "presenter.set":
-        _only(fields, {"user_id"}, kind)
-        if "user_id" not in fields:
-            raise _BadFieldError("bad_op", "user_id is required (null clears the presenter)")
-        uid = fields["user_id"]
-        return {"user_id": None if uid is None else _id(uid, "user_id", lim)}
-    raise _BadFieldError("unknown_kind", f"unknown op kind {kind!r}")
+    """Validate the kind-specific fields of an op against the op-kind table
+    (:data:`vrcollab.sync.ops.OP_KINDS`); returns the normalised fields."""
+    spec = OP_KINDS.get(kind)
+    if spec is None or spec.min_role is None:  # server-only kinds (R16) are not for clients
+        raise _BadFieldError("unknown_kind", f"unknown op kind {kind!r}")
+    fields = {k: v for k, v in o.items() if k not in _OP_ENVELOPE}
+    out: dict[str, Any] = spec.fields.check(fields, kind, lim)
+    return out
+
+
+def _viewpoint(v: Any) -> dict[str, Any]:
+    out: dict[str, Any] = VIEWPOINT.check(v, "viewpoint", DEFAULT_LIMITS)
+    return out
 
 
 #: At most this many node ids in a shared view's ``hidden`` or ``isolated`` list (R23).

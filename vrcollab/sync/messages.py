@@ -19,23 +19,6 @@ STATUSES: tuple[str, ...] = ("open", "in_progress", "resolved", "closed")
 PRIORITIES: tuple[str, ...] = ("low", "normal", "high", "critical")
 UNITS: tuple[str, ...] = ("m", "mm", "cm", "ft", "in")
 
-# Minimum role per op kind (protocol table "Op kinds and the roles that may send them").
-OP_MIN_ROLE: Mapping[str, str] = {
-    "node.set": "editor",
-    "annotation.create": "reviewer",
-    "annotation.update": "reviewer",
-    "annotation.delete": "reviewer",
-    "comment.add": "reviewer",
-    "comment.edit": "reviewer",
-    "comment.delete": "reviewer",
-    "measurement.create": "reviewer",
-    "measurement.delete": "reviewer",
-    "section.set": "editor",
-    "section.delete": "editor",
-    "presenter.set": "reviewer",
-}
-
-
 def role_at_least(role: str, minimum: str) -> bool:
     """True when ``role`` ranks at or above ``minimum`` (owner > editor > reviewer > viewer)."""
     return ROLES.index(role) >= ROLES.index(minimum)

@@ -15,7 +15,6 @@ from typing import Any
 from vrcollab.errors import ProtocolError
 from vrcollab.sync.limits import ROOM_FULL, RoomLimits, RoomUsage
 from vrcollab.sync.messages import (
-    OP_MIN_ROLE,
     Ack,
     Cmd,
     Commit,
@@ -34,14 +33,10 @@ from vrcollab.sync.messages import (
     Welcome,
     role_at_least,
 )
-from vrcollab.sync.presence import PresenceTable
+from vrcollab.sync.ops import OP_KINDS, Actor
+from vrcollab.sync.presence import PoseFrame, PresenceTable
 from vrcollab.sync.state import RoomState, apply_commit
 
-# Protocol R21: annotation.update fields any reviewer may change (the status workflow); every
-# other field is the author's, or an editor's.
-WORKFLOW_FIELDS = frozenset(("status", "priority", "assignee"))
-# Fields only the server sets (re-anchoring): a client may not send them.
-SERVER_FIELDS = frozenset(("anchor_state",))
 # Protocol R19: how far outside the model's bounding box an annotation may sit, as a fraction
 # of the box's diagonal, plus an absolute margin in metres.
 BOUNDS_MARGIN_FRACTION = 0.5
@@ -241,90 +236,28 @@ class Room:
             return False
         return any(not lo <= x <= hi for x, lo, hi in zip(p, b[0], b[1], strict=True))
 
-    def _positions_problem(self, op: Op) -> tuple[str, str] | None:
-        """R19: annotation and measurement points within the model's extent plus margin."""
-        f, k = op.fields, op.kind
-        points: list[Any] = []
-        if k == "annotation.create":
-            points = [f["annotation"]["position"]]
-        elif k == "annotation.update":
-            points = [f["props"].get("position")]
-        elif k == "measurement.create":
-            points = [f["measurement"]["a"], f["measurement"]["b"]]
-        if any(self._outside(p) for p in points):
-            return ("out_of_bounds", "position is outside the model's extent")
-        return None
-
     def _check(self, who: PresenceEntry, op: Op) -> tuple[str, str] | None:
-        """None if ``op`` may be committed, else (reject code, reason)."""
-        minimum = OP_MIN_ROLE.get(op.kind)
-        if minimum is None:
+        """None if ``op`` may be committed, else (reject code, reason): the op-kind table's
+        minimum role, positions (R19), state checks (R21, R22) and room limits (R20)."""
+        spec = OP_KINDS.get(op.kind)
+        if spec is None or spec.min_role is None:
             return ("unknown_kind", f"unknown op kind {op.kind!r}")
-        if not role_at_least(who.role, minimum):
-            return ("forbidden", f"{op.kind} needs role {minimum}, you are {who.role}")
-        s, f, k = self.state, op.fields, op.kind
-        is_editor = role_at_least(who.role, "editor")
-        problem = self._positions_problem(op)
+        if not role_at_least(who.role, spec.min_role):
+            return ("forbidden", f"{op.kind} needs role {spec.min_role}, you are {who.role}")
+        if any(self._outside(p) for p in spec.points(op.fields)):
+            return ("out_of_bounds", "position is outside the model's extent")
+        problem = spec.check(self.state, Actor(who.user_id, who.role, self._is_present),
+                             op.fields)
         if problem is not None:
             return problem
-        if k == "annotation.create":
-            if f["annotation"]["id"] in s.annotations:
-                return ("conflict", "annotation id already exists")
-        elif k in ("annotation.update", "annotation.delete"):
-            ann = s.annotations.get(f["id"])
-            if ann is None:
-                return ("not_found", "no such annotation")
-            own = ann["author"] == who.user_id
-            if k == "annotation.delete" and not own and not is_editor:
-                return ("forbidden", "deleting another author's annotation needs editor")
-            if k == "annotation.update":
-                server_only = SERVER_FIELDS & set(f["props"])
-                if server_only:
-                    return ("forbidden", f"{', '.join(sorted(server_only))} is set by the server")
-                authored = set(f["props"]) - WORKFLOW_FIELDS
-                if authored and not own and not is_editor:
-                    return ("forbidden", "changing " + ", ".join(sorted(authored))
-                            + " of another author's annotation needs editor")
-        elif k == "comment.add":
-            ann = s.annotations.get(f["annotation_id"])
-            if ann is None:
-                return ("not_found", "no such annotation")
-            cid = f["comment"]["id"]
-            if any(c["id"] == cid for c in ann["comments"]):
-                return ("conflict", "comment id already exists")
-        elif k in ("comment.edit", "comment.delete"):
-            com = s.find_comment(f["annotation_id"], f["comment_id"])
-            if com is None:
-                return ("not_found", "no such comment")
-            if com["author"] != who.user_id and not is_editor:
-                return ("forbidden", "changing another author's comment needs editor")
-        elif k == "measurement.create":
-            if f["measurement"]["id"] in s.measurements:
-                return ("conflict", "measurement id already exists")
-        elif k == "measurement.delete":
-            m = s.measurements.get(f["id"])
-            if m is None:
-                return ("not_found", "no such measurement")
-            if m["author"] != who.user_id and not is_editor:
-                return ("forbidden", "deleting another author's measurement needs editor")
-        elif k == "section.delete":
-            if f["id"] not in s.sections:
-                return ("not_found", "no such section")
-        elif k == "presenter.set":  # R22
-            uid, current = f["user_id"], s.presenter
-            if not is_editor:
-                if uid not in (None, who.user_id):
-                    return ("forbidden", "a reviewer may only make itself presenter")
-                present = any(e.user_id == current for e in self.presence.entries.values())
-                if current not in (None, who.user_id) and present:
-                    return ("forbidden", "another member is presenting; only an editor or the "
-                            "presenter may change that")
-        if k in ("annotation.create", "comment.add", "annotation.update", "comment.edit",
-                 "measurement.create", "section.set", "node.set"):
-            full = self.usage.problem([op], s, self.limits)
+        if spec.limited:
+            full = self.usage.problem([op], self.state, self.limits)
             if full is not None:
                 return (ROOM_FULL, full)
         return None
+
+    def _is_present(self, user_id: str | None) -> bool:
+        return any(e.user_id == user_id for e in self.presence.entries.values())
 
     # --- ephemeral -------------------------------------------------------------------------
 
@@ -335,6 +268,10 @@ class Room:
     def take_poses(self) -> dict[str, Pose]:
         """Poses changed since the previous tick."""
         return self.presence.take_changed()
+
+    def take_pose_frame(self, t: float) -> PoseFrame | None:
+        """This tick's one shared ``poses`` frame for every session (R12), or None."""
+        return self.presence.take_frame(t)
 
     def command(self, session_id: str, cmd: Cmd, now: float = 0.0) -> Outbox:
         """Room commands (R13): ``gather`` (at most one per sender per GATHER_INTERVAL_S, R22)

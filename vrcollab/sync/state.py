@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vrcollab.sync.messages import Commit
+from vrcollab.sync.ops import OP_KINDS
 
 
 @dataclass(slots=True)
@@ -57,58 +58,11 @@ class RoomState:
 
 
 def apply_commit(state: RoomState, c: Commit) -> None:
-    """Apply one commit (already validated and ordered by the server) to ``state``.
+    """Apply one commit (already validated and ordered by the server) to ``state``, as the
+    op-kind table (:data:`vrcollab.sync.ops.OP_KINDS`) says.
 
-    Lenient on purpose: a commit referring to something missing is a no-op, so a client mirror
-    never crashes on a commit the server accepted."""
-    f = c.fields
-    k = c.kind
-    if k == "node.set":
-        node = state.nodes.setdefault(
-            f["node_id"], {"transform": None, "visible": True, "color": None}
-        )
-        for prop, value in f["props"].items():  # protocol R10: LWW per property
-            node[prop] = copy.copy(value)
-    elif k == "annotation.create":
-        rec = copy.deepcopy(dict(f["annotation"]))
-        rec.update(author=c.author, created=c.t, updated=c.t, comments=[])
-        state.annotations[rec["id"]] = rec
-    elif k == "annotation.update":
-        ann = state.annotations.get(f["id"])
-        if ann is not None:
-            ann.update(copy.deepcopy(dict(f["props"])))
-            ann["updated"] = c.t
-    elif k == "annotation.delete":
-        state.annotations.pop(f["id"], None)
-    elif k == "comment.add":
-        ann = state.annotations.get(f["annotation_id"])
-        if ann is not None:
-            com = f["comment"]
-            record = {"id": com["id"], "author": c.author, "text": com["text"],
-                      "created": c.t, "updated": c.t}
-            if "imported_from" in com:  # server-made (BCF import); clients cannot send it
-                record["imported_from"] = copy.deepcopy(com["imported_from"])
-            ann["comments"].append(record)
-            ann["updated"] = c.t
-    elif k == "comment.edit":
-        com2 = state.find_comment(f["annotation_id"], f["comment_id"])
-        if com2 is not None:
-            com2["text"] = f["text"]
-            com2["updated"] = c.t
-    elif k == "comment.delete":
-        ann = state.annotations.get(f["annotation_id"])
-        if ann is not None:
-            ann["comments"] = [x for x in ann["comments"] if x["id"] != f["comment_id"]]
-    elif k == "measurement.create":
-        m = copy.deepcopy(dict(f["measurement"]))
-        m.update(author=c.author, created=c.t)
-        state.measurements[m["id"]] = m
-    elif k == "measurement.delete":
-        state.measurements.pop(f["id"], None)
-    elif k == "section.set":
-        s = copy.deepcopy(dict(f["section"]))
-        state.sections[s["id"]] = s
-    elif k == "section.delete":
-        state.sections.pop(f["id"], None)
-    elif k == "presenter.set":
-        state.presenter = f["user_id"]
+    Lenient on purpose: a commit referring to something missing, or of a kind this version does
+    not know, is a no-op, so a client mirror never crashes on a commit the server accepted."""
+    spec = OP_KINDS.get(c.kind)
+    if spec is not None:
+        spec.apply(state, c)

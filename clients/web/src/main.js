@@ -74,7 +74,7 @@ function openAnnotationFromHash(app) {
       setTimeout(tryOpen, 200);
       return;
     }
-    app.panel.select(m[1]);
+    app.issues.panel.select(m[1]);
   };
   tryOpen();
 }
@@ -161,9 +161,8 @@ async function boot() {
     pose: () => app.currentPose(),
     /** Screen position of the transform gizmo (its pivot), or null when detached. */
     gizmo: () => {
-      if (!app.tc.object) return null;
-      const p = app.tc.object.getWorldPosition(app.viewer.camera.position.clone());
-      return hooks.project(p.toArray());
+      const p = app.gizmo.pivotWorld();
+      return p ? hooks.project(p.toArray()) : null;
     },
     /** What the ray through the centre of the view meets first: 'avatar', 'model' or null. */
     centerHit: () => app.centerHit(),
@@ -175,9 +174,12 @@ async function boot() {
     partMatrix: (name) => app.model.partMatrix(name),
     batchState: (name) => app.model.batchState(name),
     /** The annotation selected in the issues panel (or null). */
-    selectedAnnotation: () => app.panel.selected ?? null,
+    selectedAnnotation: () => app.issues.panel.selected ?? null,
     /** The hover pick under the pointer: {part, point} or null. */
-    hover: () => (app.hoverHit ? { part: app.hoverHit.part, point: app.hoverHit.point.toArray() } : null),
+    hover: () => {
+      const h = app.pointer.hoverHit;
+      return h ? { part: h.part, point: h.point.toArray() } : null;
+    },
     /** Precise pick at page coordinates: {part, point} or null. */
     pickAt: (x, y) => {
       const hit = app.model.pickPrecise(app.viewer.ndc({ clientX: x, clientY: y }));

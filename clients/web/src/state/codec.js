@@ -1,12 +1,15 @@
 // Protocol codec for the vrcollab sync protocol, version 1 (docs/protocol.md).
 // Pure: no DOM, no sockets. The only place the web client parses server frames.
 
-export const PROTOCOL_VERSION = 1;
+// Version, enums, roles, op kinds, bounds and close codes come from the Python tables through
+// the generated module (protocol/generate.py); never restate them here.
+import {
+  PROTOCOL_VERSION, STATUSES, PRIORITIES, DEVICES, UNITS, ROLES, OP_ROLES, VIEWPOINT_DEFAULTS,
+} from './protocol.gen.js';
 
-export const STATUSES = Object.freeze(['open', 'in_progress', 'resolved', 'closed']);
-export const PRIORITIES = Object.freeze(['low', 'normal', 'high', 'critical']);
-export const DEVICES = Object.freeze(['desktop', 'vr', 'ar', 'phone']);
-export const UNITS = Object.freeze(['m', 'mm', 'cm', 'ft', 'in']);
+export {
+  PROTOCOL_VERSION, STATUSES, PRIORITIES, DEVICES, UNITS, ROLES, OP_ROLES,
+} from './protocol.gen.js';
 
 /** Server -> client message types this client understands (R6-R15). */
 export const SERVER_TYPES = Object.freeze([
@@ -61,23 +64,7 @@ export function cleanName(s, limit = 100) {
   return t.replace(NAME_FORBIDDEN_ALL, '').split(/\s+/).filter(Boolean).join(' ').slice(0, limit);
 }
 
-/** Op kinds and the least role that may send them (protocol table). */
-export const OP_ROLES = Object.freeze({
-  'node.set': 'editor',
-  'annotation.create': 'reviewer',
-  'annotation.update': 'reviewer',
-  'annotation.delete': 'reviewer',
-  'comment.add': 'reviewer',
-  'comment.edit': 'reviewer',
-  'comment.delete': 'reviewer',
-  'measurement.create': 'reviewer',
-  'measurement.delete': 'reviewer',
-  'section.set': 'editor',
-  'section.delete': 'editor',
-  'presenter.set': 'reviewer',
-});
-
-const ROLE_RANK = Object.freeze({ viewer: 0, reviewer: 1, editor: 2, owner: 3 });
+const ROLE_RANK = Object.freeze(Object.fromEntries(ROLES.map((r, i) => [r, i])));
 
 /** Raised when the server (or a caller) hands us data that breaks the protocol. */
 export class ProtocolError extends Error {
@@ -241,7 +228,7 @@ export function viewpoint({ position, target, up, fov }) {
     position: roundVec(assertVec(position, 3, 'viewpoint.position')),
     target: roundVec(assertVec(target, 3, 'viewpoint.target')),
     up: roundVec(assertVec(up, 3, 'viewpoint.up')),
-    fov: Number.isFinite(fov) ? fov : 50,
+    fov: Number.isFinite(fov) ? fov : VIEWPOINT_DEFAULTS.fov,
   };
 }
 

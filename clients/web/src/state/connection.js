@@ -5,14 +5,10 @@
 import * as codec from './codec.js';
 import { RoomMirror } from './room.js';
 import { Outbox, MemoryStorage } from './outbox.js';
+import { CLOSE, FATAL_CLOSE_CODES } from './protocol.gen.js';
 
-/** Close codes after which reconnecting cannot help (protocol close-code table). */
-const FATAL_CODES = new Map([
-  [4401, 'credentials expired or revoked'],
-  [4404, 'room does not exist'],
-  [4409, 'too many sessions for this member'],
-  [4426, 'protocol version not supported'],
-]);
+/** Close codes after which reconnecting cannot help (protocol close-code table, generated). */
+const FATAL_CODES = new Map(Object.entries(FATAL_CLOSE_CODES).map(([c, why]) => [Number(c), why]));
 
 export const STATES = Object.freeze(['idle', 'connecting', 'syncing', 'online', 'offline', 'closed']);
 
@@ -95,7 +91,7 @@ export class Connection {
     this._clearTimers();
     if (this.ws) {
       try {
-        this.ws.close(1000);
+        this.ws.close(CLOSE.NORMAL);
       } catch {
         // already closed
       }
@@ -183,7 +179,7 @@ export class Connection {
       const ws = this.ws;
       this.ws = null;
       try {
-        ws.close(1000);
+        ws.close(CLOSE.NORMAL);
       } catch {
         // ignore
       }
@@ -225,6 +221,10 @@ export class Connection {
         this.stats.acks += 1;
         this.outbox.settle(msg.op_id);
         this.mirror.ack(msg);
+        if (this.mirror.gap) {
+          this.mirror.gap = null;
+          this.reconnect();
+        }
         break;
       case 'reject':
         this.stats.rejects += 1;
@@ -249,6 +249,9 @@ export class Connection {
         this._emit('presence', msg);
         break;
       case 'poses':
+        // R12: one shared frame per room per tick, our own pose included: skip our entry.
+        if (this.sessionId) delete msg.poses[this.sessionId];
+        if (Object.keys(msg.poses).length === 0) break;
         this.stats.poses_in += 1;
         this._emit('poses', msg);
         break;

@@ -1,6 +1,10 @@
 // Client mirror of a room's durable state (docs/protocol.md "Durable state").
 // Pure: confirmed state comes from the server (snapshot + commits in seq order); the view is the
 // confirmed state with this client's pending ops applied on top (optimistic UI, R7/R8).
+// applyOp follows the Python op-kind table's apply rules (vrcollab/sync/ops.py); the shared
+// vectors in tests/vectors/ hold both to the same results.
+
+import { ANNOTATION_DEFAULTS } from './protocol.gen.js';
 
 export function emptyState() {
   return { nodes: {}, annotations: {}, measurements: {}, sections: {}, presenter: null };
@@ -25,11 +29,10 @@ export function applyOp(state, o, meta = {}) {
       break;
     }
     case 'annotation.create': {
+      // as the server: a create replaces the record (the room refuses a taken id from a client)
       const a = clone(o.annotation);
-      if (state.annotations[a.id]) break;
       state.annotations[a.id] = {
-        labels: [], assignee: null, node_id: null, element_id: null, viewpoint: null,
-        ...a, author, created: t, updated: t, comments: [],
+        ...clone(ANNOTATION_DEFAULTS), ...a, author, created: t, updated: t, comments: [],
       };
       break;
     }
@@ -48,6 +51,7 @@ export function applyOp(state, o, meta = {}) {
         // BCF import: the archive's author, kept beside the importer (the author of record).
         if (o.comment.imported_from) c.imported_from = clone(o.comment.imported_from);
         a.comments.push(c);
+        a.updated = t;
       }
       break;
     }
@@ -169,9 +173,11 @@ export class RoomMirror {
       this._dropPending(c.op_id);
       return false;
     }
-    if (c.seq !== this.seq + 1 && this.seq !== 0) {
-      // A gap means we missed commits; the caller should reconnect with last_seq.
+    if (c.seq !== this.seq + 1) {
+      // A gap means we missed commits: apply nothing past it (the state would diverge); the
+      // caller reconnects with last_seq and the welcome brings the missing commits.
       this.gap = { expected: this.seq + 1, got: c.seq };
+      return false;
     }
     applyOp(this.confirmed, c, { author: c.author, t: c.t });
     this.seq = c.seq;

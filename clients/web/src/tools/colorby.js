@@ -6,8 +6,17 @@ export const PALETTE = ['#e6194b', '#3cb44b', '#4363d8', '#f58231', '#911eb4', '
   '#bcf60c', '#fabebe', '#008080', '#e6beff', '#9a6324', '#fffac8', '#800000', '#aaffc3', '#808000'];
 
 export const CLASS_KEY = 'ifc_class';
+/** The storey (the last step of the element's spatial path). */
+export const STOREY_KEY = 'storey';
 
-/** The property keys found on parts: 'ifc_class' first, then 'Group/Name' by frequency. */
+/** Whether colouring by `key` needs the property sets (class and storey are in the summary). */
+export function needsProperties(key) {
+  return key !== CLASS_KEY && key !== STOREY_KEY;
+}
+
+/** The property keys found on parts: 'ifc_class' and 'storey' first (storey when any part has a
+ * spatial path), then 'Group/Name' by frequency (parts whose properties are not loaded yet have
+ * `properties: null` and add none). */
 export function propertyKeys(infos, limit = 200) {
   const counts = new Map();
   for (const info of infos) {
@@ -21,13 +30,15 @@ export function propertyKeys(infos, limit = 200) {
     }
   }
   const keys = [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([k]) => k);
-  return [CLASS_KEY, ...keys.slice(0, limit)];
+  const storey = infos.some((info) => info?.path?.length) ? [STOREY_KEY] : [];
+  return [CLASS_KEY, ...storey, ...keys.slice(0, limit)];
 }
 
 /** A part's value for a key (a string for the legend), or null. */
 export function valueOf(info, key) {
   if (!info) return null;
   if (key === CLASS_KEY) return info.ifc_class ?? null;
+  if (key === STOREY_KEY) return info.path?.length ? info.path[info.path.length - 1] : null;
   const i = key.indexOf('/');
   const v = info.properties?.[key.slice(0, i)]?.[key.slice(i + 1)];
   return v === null || v === undefined || typeof v === 'object' ? null : String(v);

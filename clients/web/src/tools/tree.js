@@ -1,7 +1,16 @@
-// Model tree and search (pure): parts grouped by their spatial path (site / building / storey,
-// the glTF group nodes above a part) and class, and a search over name, GlobalId, class and
-// every property value. Built once per model; searching is a linear scan over prepared strings
-// (20k elements: a few milliseconds).
+// Model tree and search (pure): parts grouped by their spatial path (site / building / storey)
+// and class, and a search over name, GlobalId, class and every property value. Built once per
+// model from summaries; property values join the search as their chunks arrive
+// (indexProperties), so a 20k-element tiled model is searchable by name at once. Searching is
+// a linear scan over prepared strings (20k elements: a few milliseconds).
+
+function propertyText(properties) {
+  const values = [];
+  for (const group of Object.values(properties ?? {})) {
+    if (group && typeof group === 'object') for (const v of Object.values(group)) if (v !== null && typeof v !== 'object') values.push(String(v));
+  }
+  return values.join('\n').toLowerCase();
+}
 
 /** entries: [{node, name, element_id, ifc_class, path: [str], properties}] -> index */
 export function buildIndex(entries) {
@@ -16,16 +25,23 @@ export function buildIndex(entries) {
       g.count += 1;
     }
     g.nodes.push(e.node);
-    const values = [];
-    for (const group of Object.values(e.properties ?? {})) {
-      if (group && typeof group === 'object') for (const v of Object.values(group)) if (v !== null && typeof v !== 'object') values.push(String(v));
-    }
+    const base = [e.name, e.node, e.element_id, e.ifc_class].filter(Boolean).join('\n').toLowerCase();
+    const props = propertyText(e.properties);
     items.push({
       node: e.node, name: e.name ?? e.node, ifc_class: e.ifc_class ?? null, element_id: e.element_id ?? null,
-      haystack: [e.name, e.node, e.element_id, e.ifc_class, ...values].filter(Boolean).join('\n').toLowerCase(),
+      base, haystack: props ? `${base}\n${props}` : base,
     });
   }
-  return { root, items };
+  return { root, items, byNode: new Map(items.map((it) => [it.node, it])) };
+}
+
+/** Add the property values of entries[from..to) (loaded since the index was built) to the search. */
+export function indexProperties(index, entries, from, to) {
+  for (let i = from; i < to && i < index.items.length; i += 1) {
+    const it = index.items[i];
+    const props = propertyText(entries[i]?.properties);
+    it.haystack = props ? `${it.base}\n${props}` : it.base;
+  }
 }
 
 /** Parts matching every word of `query` (case-insensitive substrings), at most `limit`. */

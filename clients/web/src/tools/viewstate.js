@@ -13,10 +13,11 @@ export class OwnView {
     // null: the room's section applies; otherwise {normal, offset, enabled} of our own plane.
     this.section = null;
     this.colors = new Map(); // node id -> '#rrggbb' (colour by property)
+    this.box = null; // section box {min, max} (model space), ours only
   }
 
   get empty() {
-    return !this.hidden.size && !this.isolated && !this.section && !this.colors.size;
+    return !this.hidden.size && !this.isolated && !this.section && !this.colors.size && !this.box;
   }
 
   hide(nodeId) {
@@ -31,12 +32,18 @@ export class OwnView {
     this.section = section ? { normal: [...section.normal], offset: section.offset, enabled: section.enabled !== false } : null;
   }
 
-  /** Forget our own hide / isolate / section (the room's state shows again). */
+  /** A section box {min: [3], max: [3]} in model space (null removes it). */
+  setBox(box) {
+    this.box = box ? { min: [...box.min], max: [...box.max] } : null;
+  }
+
+  /** Forget our own hide / isolate / section / box (the room's state shows again). */
   clear() {
     this.hidden.clear();
     this.isolated = null;
     this.section = null;
     this.colors.clear();
+    this.box = null;
   }
 
   /** The room's node states with our own hidden parts hidden on top. */
@@ -76,6 +83,6 @@ export class OwnView {
   }
 
   describe() {
-    return { hidden: [...this.hidden], isolated: this.isolated ? [...this.isolated] : null, section: this.section, colors: this.colors.size };
+    return { hidden: [...this.hidden], isolated: this.isolated ? [...this.isolated] : null, section: this.section, colors: this.colors.size, ...(this.box ? { box: this.box } : {}) };
   }
 }

@@ -3,7 +3,7 @@
 import { el, mount, ago } from './dom.js';
 import { STATUSES, PRIORITIES, newId } from '../state/codec.js';
 import { annotationList } from '../state/room.js';
-import { STATUS_COLORS } from '../viewer/pins.js';
+import { STATUS_COLORS, DEFAULT_STATUS_COLOR } from '../colors.js';
 
 const STATUS_LABEL = { open: 'Open', in_progress: 'In progress', resolved: 'Resolved', closed: 'Closed' };
 
@@ -71,7 +71,7 @@ export class AnnotationPanel {
   _item(a, number) {
     const sel = a.id === this.selected;
     const head = el('div', { class: 'head' },
-      el('span', { class: 'num', style: { background: STATUS_COLORS[a.status] ?? '#3d8bfd' } }, String(number)),
+      el('span', { class: 'num', style: { background: STATUS_COLORS[a.status] ?? DEFAULT_STATUS_COLOR } }, String(number)),
       el('span', { class: 'title' }, a.title || firstLine(a.text) || 'Untitled issue'),
       el('span', { class: `badge st-${a.status}` }, STATUS_LABEL[a.status] ?? a.status));
     const meta = el('div', { class: 'meta' },

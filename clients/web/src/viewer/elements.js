@@ -142,6 +142,27 @@ export class ElementTable {
     return this.props.get(i);
   }
 
+  /** How many property chunks the table has. */
+  get chunkCount() {
+    return Math.ceil(this.count / this.chunkSize);
+  }
+
+  /** Property sets of chunk n's rows: {start, rows} (fetched once; {} rows when there are none). */
+  async chunkRows(n) {
+    const start = n * this.chunkSize;
+    const size = Math.max(0, Math.min(this.chunkSize, this.count - start));
+    if (!this.chunkUrl || !this.fetchJson || n < 0 || size === 0) return { start, rows: new Array(size).fill({}) };
+    const chunk = await this.chunks.get(n, (k) => this.fetchJson(this.chunkUrl(k)));
+    const from = Number.isInteger(chunk?.start) ? chunk.start : start;
+    const got = Array.isArray(chunk?.rows) ? chunk.rows : [];
+    const rows = new Array(size);
+    for (let i = 0; i < size; i += 1) {
+      const r = got[start + i - from];
+      rows[i] = r && typeof r === 'object' ? r : {};
+    }
+    return { start, rows };
+  }
+
   /** The property sets of row i (fetches its chunk once; later rows of it come from memory). */
   async properties(i) {
     if (!Number.isInteger(i) || i < 0 || i >= this.count) return null;

@@ -403,6 +403,25 @@ export class ModelView {
     return null;
   }
 
+  /** A tiled model's element-table box [minx, miny, minz, maxx, maxy, maxz] (its world frame:
+   * Z-up, recentred) as a Box3 in world space, or null. */
+  tableBoxToWorld(b) {
+    const group = this.tiled?.tiles?.group;
+    if (!b || !group) return null;
+    group.updateWorldMatrix(true, false);
+    return new THREE.Box3(new THREE.Vector3(b[0], b[1], b[2]), new THREE.Vector3(b[3], b[4], b[5])).applyMatrix4(group.matrixWorld);
+  }
+
+  /** A part's bounding box in world space (tiled: from the element table, without splitting the
+   * element out of its batch), or null when unknown. */
+  elementBox(name) {
+    if (this.tiled) return this.tableBoxToWorld(this.tiled.elements?.box(this.tiled.indexOf(name)));
+    const obj = this.displayObject(name);
+    if (!obj) return null;
+    const box = new THREE.Box3().setFromObject(obj);
+    return box.isEmpty() ? null : box;
+  }
+
   /** The batch instances drawing a part on the displayed level (test hook), or null. */
   batchState(name) {
     if (this.tiled) return this.tiled.describe(name);

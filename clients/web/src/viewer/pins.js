@@ -1,8 +1,7 @@
 // Annotation pins in the scene, numbered in panel order and coloured by status.
 import * as THREE from 'three';
 import { pinSprite, disposeSprite } from './labels.js';
-
-export const STATUS_COLORS = { open: '#3d8bfd', in_progress: '#e0a21a', resolved: '#2fbf71', closed: '#7d8b99' };
+import { STATUS_COLORS, DEFAULT_STATUS_COLOR } from '../colors.js';
 
 export class Pins {
   constructor(scene) {
@@ -21,7 +20,7 @@ export class Pins {
       let item = this.items.get(a.id);
       if (!item || item.key !== key) {
         if (item) this._drop(a.id);
-        const sprite = pinSprite(i + 1, STATUS_COLORS[a.status] ?? '#3d8bfd');
+        const sprite = pinSprite(i + 1, STATUS_COLORS[a.status] ?? DEFAULT_STATUS_COLOR);
         if (a.id === selectedId) sprite.scale.multiplyScalar(1.35);
         sprite.userData.annotationId = a.id;
         this.group.add(sprite);

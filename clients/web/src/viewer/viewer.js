@@ -195,6 +195,16 @@ export class Viewer {
     this.flyTo({ position: p.clone().add(offset).toArray(), target: p.toArray() });
   }
 
+  /** Fly to frame a box (world), looking from the current direction. */
+  flyToBox(box, ms = 700) {
+    const center = box.getCenter(new THREE.Vector3());
+    const radius = Math.max(box.getSize(new THREE.Vector3()).length() / 2, 0.25);
+    const dist = (radius / Math.sin(THREE.MathUtils.degToRad(this.camera.fov / 2))) * 1.2;
+    const dir = this.camera.position.clone().sub(this.controls.target);
+    if (dir.lengthSq() < 1e-9) dir.set(1, 0.7, 1.2);
+    this.flyTo({ position: center.clone().add(dir.setLength(dist)).toArray(), target: center.toArray() }, ms);
+  }
+
   /** Frame a bounding box in view. */
   frameBox(box, immediate = false) {
     const size = box.getSize(new THREE.Vector3());
