@@ -7,6 +7,7 @@
   (``loc``, ``msg``, ``type`` per problem; never the input echoed back).
 - Starlette's HTTP errors (unknown route 404, 405 ...) -> ``not_found``,
   ``method_not_allowed`` or ``http_<status>``.
+- A client that went away mid-request -> nothing to answer, one info line in the log.
 - Anything else -> 500 ``internal`` with a fixed message (the traceback goes to the log).
 """
 
@@ -18,8 +19,9 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from vrcollab.errors import (
     AuthError,
@@ -125,6 +127,14 @@ async def http_error(request: Request, exc: Exception) -> JSONResponse:
                         headers=getattr(exc, "headers", None))
 
 
+async def client_gone(request: Request, exc: Exception) -> Response:
+    """The client closed the connection mid-request (a stalled or abandoned upload): nobody is
+    left to answer, and it is not a server fault (no traceback in the log)."""
+    log.info("%s %s: the client went away before its request was read",
+             request.method, request.url.path)
+    return Response(status_code=400)
+
+
 async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     """An exception no one translated: logged with its traceback; the caller gets 500."""
     log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
@@ -136,4 +146,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(VrcollabError, vrcollab_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(ClientDisconnect, client_gone)
     app.add_exception_handler(Exception, unexpected_error)
