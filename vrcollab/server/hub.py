@@ -27,8 +27,9 @@ from vrcollab.server.connection import (
     MemberGate,
 )
 from vrcollab.settings import Settings
-from vrcollab.store import Store, load_room
+from vrcollab.store import Store
 from vrcollab.store.base import RoomRecord
+from vrcollab.store.room_loader import load_room
 from vrcollab.sync.codec import (
     EncodeError,
     dumps,

@@ -18,6 +18,10 @@ DEVICES: tuple[str, ...] = ("desktop", "vr", "ar", "phone")
 STATUSES: tuple[str, ...] = ("open", "in_progress", "resolved", "closed")
 PRIORITIES: tuple[str, ...] = ("low", "normal", "high", "critical")
 UNITS: tuple[str, ...] = ("m", "mm", "cm", "ft", "in")
+#: Message ``type`` values of each direction (the web client's list is generated from these).
+CLIENT_TYPES: tuple[str, ...] = ("hello", "op", "pose", "cmd", "ping")
+SERVER_TYPES: tuple[str, ...] = ("welcome", "welcome_part", "ack", "reject", "commit",
+                                 "presence", "poses", "gather", "view", "pong", "error")
 
 def role_at_least(role: str, minimum: str) -> bool:
     """True when ``role`` ranks at or above ``minimum`` (owner > editor > reviewer > viewer)."""

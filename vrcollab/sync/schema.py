@@ -14,7 +14,16 @@ from typing import Any
 
 from vrcollab.sync.closes import CLOSE_MEANINGS, FATAL
 from vrcollab.sync.fields import DEFAULT_LIMITS, MAX_COORD, QUAT_TOLERANCE
-from vrcollab.sync.messages import DEVICES, PRIORITIES, PROTOCOL_VERSION, ROLES, STATUSES, UNITS
+from vrcollab.sync.messages import (
+    CLIENT_TYPES,
+    DEVICES,
+    PRIORITIES,
+    PROTOCOL_VERSION,
+    ROLES,
+    SERVER_TYPES,
+    STATUSES,
+    UNITS,
+)
 from vrcollab.sync.ops import ANNOTATION, OP_KINDS, VIEWPOINT, WORKFLOW_FIELDS
 
 SCHEMA_PATH = "protocol/vrcollab.schema.json"
@@ -36,6 +45,8 @@ def constants() -> dict[str, Any]:
     lim = DEFAULT_LIMITS
     return {
         "protocol_version": PROTOCOL_VERSION,
+        "client_types": list(CLIENT_TYPES),
+        "server_types": list(SERVER_TYPES),
         "roles": list(ROLES),
         "devices": list(DEVICES),
         "statuses": list(STATUSES),
@@ -108,6 +119,8 @@ def js_module() -> str:
         "(vrcollab/sync/ops.py,\n// closes.py, messages.py). Do not edit: change the tables "
         "and regenerate.\n",
         f"export const PROTOCOL_VERSION = {c['protocol_version']};\n",
+        _js("CLIENT_TYPES", c["client_types"], "Client -> server message types."),
+        _js("SERVER_TYPES", c["server_types"], "Server -> client message types (R6-R15)."),
         _js("ROLES", c["roles"], "Roles, lowest first."),
         _js("DEVICES", c["devices"], "hello.device values."),
         _js("STATUSES", c["statuses"], "Annotation statuses."),

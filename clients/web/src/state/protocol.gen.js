@@ -3,6 +3,30 @@
 
 export const PROTOCOL_VERSION = 1;
 
+/** Client -> server message types. */
+export const CLIENT_TYPES = Object.freeze([
+  "hello",
+  "op",
+  "pose",
+  "cmd",
+  "ping"
+]);
+
+/** Server -> client message types (R6-R15). */
+export const SERVER_TYPES = Object.freeze([
+  "welcome",
+  "welcome_part",
+  "ack",
+  "reject",
+  "commit",
+  "presence",
+  "poses",
+  "gather",
+  "view",
+  "pong",
+  "error"
+]);
+
 /** Roles, lowest first. */
 export const ROLES = Object.freeze([
   "viewer",
