@@ -7,6 +7,7 @@ embedded single-process deployment (SQLite + local files).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -112,6 +113,23 @@ class Settings(BaseSettings):
     max_headers: int = Field(default=100, description="header fields per request; 431 beyond")
     max_json_body_bytes: int = Field(
         default=1024 * 1024, description="application/json request bodies; 413 beyond")
+
+    # --- voice (issue 13; docs/voice.md) --------------------------------------------------
+    voice: str = Field(default="mesh", description="'mesh' (peer-to-peer, <= 6) or 'janus' (SFU)")
+    voice_viewers_may_speak: bool = Field(
+        default=False, description="viewers may publish audio (else they listen only)")
+    voice_mesh_max_peers: int = Field(default=6, description="people in one room's mesh voice")
+    voice_ice_servers: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description='RTCIceServer list as JSON, e.g. [{"urls":"turn:turn.example:3478",'
+                    '"username":"u","credential":"p"}] (coturn)')
+    voice_janus_url: str = Field(default="", description="Janus HTTP API the server uses")
+    voice_janus_public_url: str = Field(
+        default="", description="Janus HTTP API as browsers reach it ('' = voice_janus_url)")
+    voice_janus_api_secret: str = Field(default="", description="Janus api_secret (server only)")
+    voice_janus_token_secret: str = Field(
+        default="", description="Janus token_auth_secret: signs the browsers' join tokens")
+    voice_token_ttl_s: float = Field(default=300.0, description="life of a Janus join token")
 
     @field_validator("data_dir")
     @classmethod

@@ -141,6 +141,15 @@ async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(error_body("internal", INTERNAL_MESSAGE), status_code=500)
 
 
+async def client_gone(request: Request, exc: Exception) -> JSONResponse:
+    """The client hung up mid-request (a stalled upload closed by the edge): nothing to answer."""
+    assert isinstance(exc, ClientDisconnect)
+    log.info("%s %s: client disconnected before the body was read", request.method,
+             request.url.path)
+    return JSONResponse(error_body("client_disconnected", "the client went away"),
+                        status_code=400)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Register every handler above on ``app``."""
     app.add_exception_handler(VrcollabError, vrcollab_error)

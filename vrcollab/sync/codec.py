@@ -56,6 +56,7 @@ from vrcollab.sync.messages import (
 )
 from vrcollab.sync.ops import OP_KINDS, VIEWPOINT
 from vrcollab.sync.text import bad_string_in, frame_is_clean, may_hold_surrogates, name_problem
+from vrcollab.voice.signal import decode_voice
 
 __all__ = ["DEFAULT_LIMITS", "MAX_COORD", "QUAT_TOLERANCE", "EncodeError", "Limits",
            "decode_client", "decode_server", "dumps", "encode_poses", "encode_server",
@@ -245,6 +246,8 @@ def decode_client(text: str | bytes, limits: Limits = DEFAULT_LIMITS) -> ClientM
                 and not _bad_string(op_id)):
             return InvalidOp(op_id, "bad_string", "strings must be valid Unicode")
         raise ProtocolError("strings must be valid Unicode (lone surrogate)", code="bad_string")
+    if type(mtype) is str and mtype.startswith("voice."):  # voice signalling (R25-R28)
+        return decode_voice(obj)
     try:
         if mtype == "pose":
             return Pose(_pose(obj, limits))

@@ -25,6 +25,18 @@ from vrcollab.sync.messages import (
     UNITS,
 )
 from vrcollab.sync.ops import ANNOTATION, OP_KINDS, VIEWPOINT, WORKFLOW_FIELDS
+from vrcollab.voice.signal import (
+    HOST_ROLES,
+    MAX_CANDIDATE_CHARS,
+    MAX_SDP_CHARS,
+    SIGNAL_KINDS,
+    SPEAKING_ROLES,
+    VOICE_BURST,
+    VOICE_ERROR_CODES,
+    VOICE_RATE_PER_S,
+    VOICE_SERVER_TYPES,
+    VOICE_TYPES,
+)
 
 SCHEMA_PATH = "protocol/vrcollab.schema.json"
 JS_PATH = "clients/web/src/state/protocol.gen.js"
@@ -66,6 +78,18 @@ def constants() -> dict[str, Any]:
         "fatal_close_codes": {str(int(c)): m for c, m in FATAL.items()},
         "reject_codes": list(REJECT_CODES),
         "error_codes": list(ERROR_CODES),
+        "voice": {  # R25-R28, docs/voice.md (vrcollab/voice/signal.py)
+            "client_types": list(VOICE_TYPES),
+            "server_types": list(VOICE_SERVER_TYPES),
+            "signal_kinds": list(SIGNAL_KINDS),
+            "error_codes": list(VOICE_ERROR_CODES),
+            "speaking_roles": list(SPEAKING_ROLES),
+            "host_roles": list(HOST_ROLES),
+            "max_sdp_chars": MAX_SDP_CHARS,
+            "max_candidate_chars": MAX_CANDIDATE_CHARS,
+            "rate_per_s": VOICE_RATE_PER_S,
+            "burst": VOICE_BURST,
+        },
     }
 
 

@@ -9,7 +9,13 @@ export const CLIENT_TYPES = Object.freeze([
   "op",
   "pose",
   "cmd",
-  "ping"
+  "ping",
+  "voice.join",
+  "voice.leave",
+  "voice.signal",
+  "voice.mute",
+  "voice.host_mute",
+  "voice.refresh"
 ]);
 
 /** Server -> client message types (R6-R15). */
@@ -24,7 +30,13 @@ export const SERVER_TYPES = Object.freeze([
   "gather",
   "view",
   "pong",
-  "error"
+  "error",
+  "voice.welcome",
+  "voice.joined",
+  "voice.left",
+  "voice.signal",
+  "voice.muted",
+  "voice.error"
 ]);
 
 /** Roles, lowest first. */
