@@ -19,7 +19,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
@@ -125,14 +125,6 @@ async def http_error(request: Request, exc: Exception) -> JSONResponse:
     code = _HTTP_CODES.get(status, f"http_{status}")
     return JSONResponse(error_body(code, message), status_code=status,
                         headers=getattr(exc, "headers", None))
-
-
-async def client_gone(request: Request, exc: Exception) -> Response:
-    """The client closed the connection mid-request (a stalled or abandoned upload): nobody is
-    left to answer, and it is not a server fault (no traceback in the log)."""
-    log.info("%s %s: the client went away before its request was read",
-             request.method, request.url.path)
-    return Response(status_code=400)
 
 
 async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
