@@ -94,6 +94,20 @@ def test_auth_routes_answer_with_models(schema: dict[str, Any]) -> None:
     assert schema["paths"]["/api/projects"]["get"]["operationId"] == "list_projects"
 
 
+def test_error_answers_are_documented_as_the_envelope(schema: dict[str, Any]) -> None:
+    components = schema["components"]["schemas"]
+    assert "HTTPValidationError" not in components
+    assert set(components["ErrorOut"]["properties"]) == {"error"}
+    assert "details" in components["ErrorInfoOut"]["properties"]
+    for method, path, op in operations(schema):
+        for code, answer in op["responses"].items():
+            if code.startswith(("4", "5")):
+                ref = answer["content"]["application/json"]["schema"]["$ref"]
+                assert ref.endswith(("/ErrorOut", "/HealthOut")), (method, path, code)
+    create = schema["paths"]["/api/projects"]["post"]["responses"]
+    assert create["422"]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorOut")
+
+
 def test_the_walker_finds_an_untyped_route() -> None:
     bad = {"paths": {"/x": {"get": {
         "operationId": "x_api_x_get",

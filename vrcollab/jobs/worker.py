@@ -32,13 +32,15 @@ Converter = Callable[..., Any]
 
 
 def resolve(spec: str) -> Converter:
-    """Import ``"package.module:function"``."""
+    """Import ``"package.module:function"`` (:class:`ConfigError` for a malformed spec)."""
+    from vrcollab.errors import ConfigError
+
     module_name, _, attr = spec.partition(":")
     if not module_name or not attr:
-        raise ValueError(f"converter must look like 'module:function', got {spec!r}")
+        raise ConfigError(f"converter must look like 'module:function', got {spec!r}")
     fn = getattr(importlib.import_module(module_name), attr)
     if not callable(fn):
-        raise ValueError(f"{spec} is not callable")
+        raise ConfigError(f"{spec} is not callable")
     return fn
 
 

@@ -16,6 +16,7 @@ import logging
 import os
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
@@ -42,7 +43,7 @@ from vrcollab.server import (
 from vrcollab.server.deps import BEARER
 from vrcollab.server.errors_http import install_error_handlers
 from vrcollab.server.middleware import EdgeMiddleware
-from vrcollab.server.schemas import HealthOut
+from vrcollab.server.schemas import ErrorOut, HealthOut
 from vrcollab.server.services import Services, lifespan, open_services
 from vrcollab.settings import Settings
 from vrcollab.store import Store
@@ -102,7 +103,40 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
 
     _include_routers(app, settings)
     app.add_middleware(EdgeMiddleware, settings=settings)
+    document_errors(app)
     return app
+
+
+def document_errors(app: FastAPI) -> None:
+    """Make ``app.openapi()`` describe the error answers as they are: every 4xx/5xx response,
+    FastAPI's own 422 included, has the :class:`ErrorOut` envelope (unless a route declared its
+    own model, like health's 503)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = build()
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        for name in ("HTTPValidationError", "ValidationError"):
+            components.pop(name, None)
+        components.update(ErrorOut.model_json_schema(
+            ref_template="#/components/schemas/{model}")["$defs"])
+        components["ErrorOut"] = ErrorOut.model_json_schema(
+            ref_template="#/components/schemas/{model}")
+        components["ErrorOut"].pop("$defs", None)
+        ref = {"$ref": "#/components/schemas/ErrorOut"}
+        for ops in schema.get("paths", {}).values():
+            for op in ops.values():
+                for code, answer in op.get("responses", {}).items():
+                    given = answer.get("content", {}).get("application/json", {}).get("schema")
+                    own = given is not None and "HTTPValidationError" not in str(given)
+                    if code[:1] in ("4", "5") and not own:
+                        answer["content"] = {"application/json": {"schema": ref}}
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def store_write_problem(settings: Settings, store: Store) -> str | None:

@@ -7,6 +7,7 @@
   (``loc``, ``msg``, ``type`` per problem; never the input echoed back).
 - Starlette's HTTP errors (unknown route 404, 405 ...) -> ``not_found``,
   ``method_not_allowed`` or ``http_<status>``.
+- A client that went away mid-request -> nothing to answer, one info line in the log.
 - Anything else -> 500 ``internal`` with a fixed message (the traceback goes to the log).
 """
 

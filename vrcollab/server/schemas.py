@@ -30,6 +30,32 @@ RoleName = Annotated[str, AfterValidator(_known_role),
                      WithJsonSchema({"type": "string", "enum": list(ROLES[::-1])})]
 
 
+# --- errors ------------------------------------------------------------------------------------
+
+
+class ErrorDetailOut(BaseModel):
+    """One problem of an invalid request."""
+
+    loc: list[str] = Field(description="where: body / query / path, then the field names")
+    msg: str
+    type: str
+
+
+class ErrorInfoOut(BaseModel):
+    """What went wrong: a stable code and a one-line message."""
+
+    code: str = Field(description="stable, e.g. not_found, invalid_request, unauthorized")
+    message: str
+    details: list[ErrorDetailOut] | None = Field(
+        default=None, description="invalid_request only: every problem found")
+
+
+class ErrorOut(BaseModel):
+    """The body of every error answer."""
+
+    error: ErrorInfoOut
+
+
 # --- models, versions and jobs --------------------------------------------------------------
 
 

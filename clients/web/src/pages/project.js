@@ -5,8 +5,9 @@ import { el, mount } from '../ui/dom.js';
 import { crumbs } from './webapp.js';
 import { qrElement } from './qr.js';
 import { renderMeetings } from '../replay/meetings.js';
+import { ROLES } from '../state/protocol.gen.js';
 
-const RANK = { viewer: 0, reviewer: 1, editor: 2, owner: 3 };
+const RANK = Object.fromEntries(ROLES.map((r, i) => [r, i])); // ROLES: lowest first
 const DEVICE_NAMES = { quest2: 'Quest 2', quest3: 'Quest 3', desktop: 'Desktop', phone: 'Phone' };
 
 const fmt = (n) => (typeof n === 'number' ? n.toLocaleString('en-US') : '–');
@@ -334,7 +335,7 @@ async function renderMembers(ctx) {
 // --- invites -----------------------------------------------------------------------------------
 
 function renderInvites(ctx) {
-  const role = el('select', { id: 'invite-role' }, ['reviewer', 'viewer', 'editor', 'owner'].map((r) => el('option', { value: r }, r)));
+  const role = el('select', { id: 'invite-role' }, ['reviewer', ...ROLES.filter((r) => r !== 'reviewer')].map((r) => el('option', { value: r }, r)));
   const days = el('select', { id: 'invite-expiry' }, [['1 hour', 3600], ['1 day', 86400], ['7 days', 604800], ['30 days', 2592000]]
     .map(([t, s]) => el('option', { value: s, selected: s === 604800 }, t)));
   const uses = el('input', { id: 'invite-uses', type: 'number', min: 1, max: 1000, value: 1, style: { width: '5em' } });
