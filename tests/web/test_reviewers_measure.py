@@ -152,3 +152,82 @@ def test_perpendicular_distance_from_a_corner_to_a_face(
     finally:
         a.context.close()
         b.context.close()
+
+
+def tri_area(t: list[list[float]]) -> float:
+    u = [t[1][i] - t[0][i] for i in range(3)]
+    v = [t[2][i] - t[0][i] for i in range(3)]
+    n = [u[1] * v[2] - u[2] * v[1], u[2] * v[0] - u[0] * v[2], u[0] * v[1] - u[1] * v[0]]
+    return math.sqrt(sum(c * c for c in n)) / 2
+
+
+def angle_at(a: list[float], b: list[float], c: list[float]) -> float:
+    u = [a[i] - b[i] for i in range(3)]
+    v = [c[i] - b[i] for i in range(3)]
+    dot = sum(u[i] * v[i] for i in range(3))
+    return math.degrees(math.acos(dot / (math.dist(a, b) * math.dist(c, b))))
+
+
+def test_angle_between_three_snapped_corners_and_area_of_a_face(
+    browser: Any, web_server: ServerProcess, web_room: PreparedRoom
+) -> None:
+    room = fresh_room(web_room, "Angle and area")
+    rita = web_server.token(room.project_id, "reviewer", "Rita")
+    a = open_client(browser, room.url(rita, name="Rita"))
+    b = open_client(browser, room.url(room.owner_token, name="Olga"))
+    try:
+        x, y = a.evaluate(f"window.__vrcollab.project({model_center(a)})")
+        a.mouse.dblclick(x, y)
+        wait_js(a, "!window.__vrcollab.info().scene.flying")
+        x, y = a.evaluate(f"window.__vrcollab.project({model_center(a)})")
+        picked: list[tuple[list[float], tuple[float, float]]] = []
+        face = None
+        offsets = [(dx, dy) for dy in (0, 60, -60, 120, -120) for dx in (0, -80, 80, -160, 160)]
+        for dx, dy in offsets:
+            f = a.evaluate(f"window.__vrcollab.faceAt([{x + dx}, {y + dy}])")
+            if f is None:
+                continue
+            face = face or (f, (x + dx, y + dy))
+            centroid = [sum(v[i] for v in f["world"]) / 3 for i in range(3)]
+            picked = []
+            for w, m in zip(f["world"], f["model"], strict=True):
+                px, py = near_corner(a, w, centroid)
+                if a.evaluate(f"document.elementFromPoint({px}, {py})?.tagName") != "CANVAS":
+                    continue
+                there = a.evaluate(f"window.__vrcollab.faceAt([{px}, {py}])")
+                if there and any(math.dist(m, c) < 1e-6 for c in there["model"]):
+                    picked.append((m, (px, py)))
+            if len(picked) == 3:
+                break
+        assert len(picked) == 3, "no triangle with three visible corners on screen"
+        assert face is not None
+        a.click("[data-tool=measure]")
+        a.select_option("#measure-kind", "angle")
+        for corner, (px, py) in picked:
+            a.mouse.move(px, py)
+            wait_js(a, "(() => { const m = window.__vrcollab.info().measure; return m && "
+                       "m.kind === 'vertex' && Math.hypot(...m.point.map("
+                       f"(v, i) => v - {corner}[i])) < 1e-6; }})()")
+            a.mouse.click(px, py)
+        wait_js(a, "window.__vrcollab.info().pending === 0 && "
+                   "window.__vrcollab.info().measurements.length === 1")
+        expected = angle_at(picked[0][0], picked[1][0], picked[2][0])
+        got = wait_js(b, "window.__vrcollab.info().measurements[0]")
+        assert got["kind"] == "angle"
+        assert abs(got["value"] - expected) < 0.05, (got, expected)
+        assert got["label"] == f"{expected:.1f}°"
+        # Area: the planar face under the click holds at least the clicked triangle.
+        a.select_option("#measure-kind", "area")
+        fx, fy = face[1]
+        a.mouse.move(fx, fy)
+        a.mouse.click(fx, fy)
+        wait_js(a, "window.__vrcollab.info().pending === 0 && "
+                   "window.__vrcollab.info().measurements.length === 2")
+        area = wait_js(b, "window.__vrcollab.info().measurements.find((m) => m.kind === 'area')")
+        assert area["value"] >= tri_area(face[0]["model"]) - 1e-6, (area, face[0])
+        assert area["label"] == f"{area['value']:.3f} m²"
+        assert not a.errors
+        assert not b.errors
+    finally:
+        a.context.close()
+        b.context.close()

@@ -55,6 +55,8 @@ export const OP_ROLES = Object.freeze({
   "comment.delete": "reviewer",
   "measurement.create": "reviewer",
   "measurement.delete": "reviewer",
+  "markup.create": "reviewer",
+  "markup.delete": "reviewer",
   "section.set": "editor",
   "section.delete": "editor",
   "presenter.set": "reviewer"

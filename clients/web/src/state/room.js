@@ -73,6 +73,16 @@ export function applyOp(state, o, meta = {}) {
     case 'measurement.delete':
       delete state.measurements[o.id];
       break;
+    case 'markup.create': {
+      // `markups` appears with the first one (snapshots without markup stay as they were).
+      const m = clone(o.markup);
+      state.markups ??= {};
+      state.markups[m.id] = { color: '#ff3b30', ...m, author, created: t };
+      break;
+    }
+    case 'markup.delete':
+      if (state.markups) delete state.markups[o.id];
+      break;
     case 'section.set':
       state.sections[o.section.id] = clone(o.section);
       break;
@@ -152,7 +162,8 @@ export class RoomMirror {
   /** One part of a paged welcome: records to merge, comments to append, or commits (R6). */
   welcomePart(msg) {
     for (const c of msg.ops ?? []) this._commit(c);
-    for (const sec of ['nodes', 'annotations', 'measurements', 'sections']) {
+    for (const sec of ['nodes', 'annotations', 'measurements', 'sections', 'markups']) {
+      if (sec === 'markups' && msg.markups) this.confirmed.markups ??= {};
       for (const [k, v] of Object.entries(msg[sec] ?? {})) {
         this.confirmed[sec][k] = sec === 'annotations' ? { ...v, comments: v.comments ?? [] } : v;
       }
