@@ -118,3 +118,27 @@ def test_markup_survives_a_paged_welcome() -> None:
     for f in frames:
         m.handle(json.loads(f))
     assert m.state.markups == room.state.markups
+
+
+def test_saved_views_are_room_records_changed_by_their_author_or_editors(room: Room) -> None:
+    view = {"id": "v1", "name": "Level 1 from the east",
+            "camera": {"position": [1, 2, 3], "target": [0, 0, 0]},
+            "section": {"normal": [0, 0, 1], "offset": 2.5}, "hidden": ["wall-1"],
+            "colors": {"door-2": "#ff0000"}}
+    assert room.apply("s-r1", op("view.save", view=view), 1.0).commit is not None
+    saved = room.state.views["v1"]
+    assert saved["camera"] == {"position": [1, 2, 3], "target": [0, 0, 0], "up": [0, 1, 0],
+                               "fov": 60.0}
+    assert saved["section"] == {"normal": [0, 0, 1], "offset": 2.5, "enabled": True}
+    assert saved["isolated"] is None
+    assert (saved["author"], saved["created"]) == ("u-r1", 1.0)
+    renamed = {**view, "name": "Level 1"}
+    assert code(room.apply("s-r2", op("view.save", view=renamed), 2.0), "s-r2") == "forbidden"
+    assert room.apply("s-ed", op("view.save", view=renamed), 3.0).commit is not None
+    assert room.state.views["v1"]["name"] == "Level 1"
+    assert room.state.views["v1"]["author"] == "u-r1"  # the author stays
+    assert code(room.apply("s-r2", op("view.delete", id="v1"), 4.0), "s-r2") == "forbidden"
+    assert room.apply("s-r1", op("view.delete", id="v1"), 5.0).commit is not None
+    assert room.state.snapshot().get("views") is None
+    too_many = {"id": "v2", "hidden": [f"n{i}" for i in range(5001)]}
+    assert code(room.apply("s-r1", op("view.save", view=too_many), 6.0), "s-r1") == "too_large"

@@ -233,6 +233,41 @@ class Points(Spec):
 
 
 @dataclass(frozen=True)
+class Ids(Spec):
+    """A list of at most ``high`` ids (node ids of a saved view)."""
+
+    high: int = 5000
+
+    def check(self, v: Any, name: str, lim: Limits) -> Any:
+        if type(v) is not list:
+            raise BadFieldError("bad_op", f"{name} must be a list of ids")
+        if len(v) > self.high:
+            raise BadFieldError("too_large", f"{name} holds more than {self.high} ids")
+        return [ident(x, name, lim) for x in v]
+
+    def schema(self, lim: Limits) -> dict[str, Any]:
+        return {"type": "array", "maxItems": self.high,
+                "items": {"type": "string", "minLength": 1, "maxLength": lim.max_id_chars}}
+
+
+@dataclass(frozen=True)
+class ColorMap(Spec):
+    """An object of at most ``high`` id -> ``"#rrggbb"`` members (colour overrides)."""
+
+    high: int = 5000
+
+    def check(self, v: Any, name: str, lim: Limits) -> Any:
+        o = obj(v, name)
+        if len(o) > self.high:
+            raise BadFieldError("too_large", f"{name} holds more than {self.high} ids")
+        return {ident(k, name, lim): color(c, name) for k, c in o.items()}
+
+    def schema(self, lim: Limits) -> dict[str, Any]:
+        return {"type": "object", "maxProperties": self.high,
+                "additionalProperties": {"type": "string", "pattern": _COLOR.pattern}}
+
+
+@dataclass(frozen=True)
 class Number(Spec):
     """One finite number within [``low``, ``high``]."""
 

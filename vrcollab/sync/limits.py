@@ -31,6 +31,7 @@ class RoomLimits:
     max_measurements: int = 5_000
     max_sections: int = 100
     max_markups: int = 2_000
+    max_views: int = 500
     max_nodes: int = 200_000  # node overrides (editors); a model may have many parts
 
 
@@ -87,7 +88,8 @@ class RoomUsage:
         records = {"measurement.create": (state.measurements, "measurement", "measurements",
                                           limits.max_measurements),
                    "section.set": (state.sections, "section", "sections", limits.max_sections),
-                   "markup.create": (state.markups, "markup", "markups", limits.max_markups)}
+                   "markup.create": (state.markups, "markup", "markups", limits.max_markups),
+                   "view.save": (state.views, "view", "views", limits.max_views)}
         added: dict[str, set[str]] = {}
         per: dict[str, int] = {}
         for op in ops:

@@ -20,9 +20,11 @@ from vrcollab.sync.fields import (
     OMIT,
     Bool,
     Color,
+    ColorMap,
     Enum,
     F,
     Id,
+    Ids,
     Labels,
     Nullable,
     Number,
@@ -120,6 +122,8 @@ _BY_ID = Record({"id": F(Id())})
 MEASUREMENT_KINDS: tuple[str, ...] = ("distance", "perpendicular", "angle", "area")
 #: The most points of one markup polyline.
 MAX_MARKUP_POINTS = 500
+#: The most node ids in a saved view's lists (as the `view` command, R23).
+MAX_VIEW_IDS = 5000
 
 
 # --- checks against state (R21, R22) -------------------------------------------------------
@@ -182,6 +186,16 @@ def _measurement_new(s: RoomState, who: Actor, f: Mapping[str, Any]) -> Problem 
         return ("bad_op", "an angle measurement needs c (its third point)")
     if kind == "area" and "value" not in m:
         return ("bad_op", "an area measurement needs value (m\u00b2 in its unit squared)")
+    return None
+
+
+def _view_change(s: RoomState, who: Actor, f: Mapping[str, Any]) -> Problem | None:
+    vid = f["view"]["id"] if "view" in f else f["id"]
+    v = s.views.get(vid)
+    if v is None:
+        return ("not_found", "no such saved view") if "view" not in f else None
+    if v["author"] != who.user_id and not who.is_editor:
+        return ("forbidden", "changing another author's saved view needs editor")
     return None
 
 
@@ -306,6 +320,18 @@ def _markup_remove(state: RoomState, c: Commit) -> None:
     state.markups.pop(c.fields["id"], None)
 
 
+def _view_save(state: RoomState, c: Commit) -> None:
+    v = copy.deepcopy(dict(c.fields["view"]))
+    old = state.views.get(v["id"])
+    v.update(author=old["author"] if old else c.author, created=old["created"] if old else c.t,
+             updated=c.t)
+    state.views[v["id"]] = v
+
+
+def _view_remove(state: RoomState, c: Commit) -> None:
+    state.views.pop(c.fields["id"], None)
+
+
 def _section_set(state: RoomState, c: Commit) -> None:
     s = copy.deepcopy(dict(c.fields["section"]))
     state.sections[s["id"]] = s
@@ -378,6 +404,20 @@ _KINDS: tuple[OpKind, ...] = (
            check=_markup_new, points=lambda f: list(f["markup"]["points"]), limited=True),
     OpKind("markup.delete", "reviewer", _BY_ID, _markup_remove,
            "Erase a markup (another author's needs editor).", check=_markup_delete),
+    OpKind("view.save", "reviewer",
+           Record({"view": F(Record({
+               "id": F(Id()), "name": F(Text(cap=120), ""),
+               "camera": F(Nullable(VIEWPOINT), None),
+               "section": F(Nullable(Record({"normal": F(Vec(3, 10.0)),
+                                             "offset": F(Number(-MAX_COORD, MAX_COORD)),
+                                             "enabled": F(Bool(), True)})), None),
+               "hidden": F(Ids(MAX_VIEW_IDS), []), "isolated": F(Nullable(Ids(MAX_VIEW_IDS)), None),
+               "colors": F(ColorMap(MAX_VIEW_IDS), {})}))}),
+           _view_save, "Save (or replace) a named view in the room: camera, section, hidden and "
+           "isolated nodes, colour overrides; replacing another author's needs editor.",
+           check=_view_change, limited=True),
+    OpKind("view.delete", "reviewer", _BY_ID, _view_remove,
+           "Delete a saved view (another author's needs editor).", check=_view_change),
     OpKind("section.set", "editor",
            Record({"section": F(Record({"id": F(Id()), "normal": F(Vec(3, 10.0)),
                                         "offset": F(Number(-MAX_COORD, MAX_COORD)),

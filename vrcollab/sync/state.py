@@ -16,8 +16,9 @@ from vrcollab.sync.ops import OP_KINDS
 
 @dataclass(slots=True)
 class RoomState:
-    """Nodes, annotations (with comments), measurements, markups, sections and the presenter.
-    ``markups`` appears in a snapshot only when there is one (older snapshots stay as they were)."""
+    """Nodes, annotations (with comments), measurements, sections, the presenter, markups and
+    saved views. ``markups`` and ``views`` appear in a snapshot only when they hold one (older
+    snapshots stay as they were)."""
 
     nodes: dict[str, dict[str, Any]] = field(default_factory=dict)
     annotations: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -25,6 +26,7 @@ class RoomState:
     sections: dict[str, dict[str, Any]] = field(default_factory=dict)
     presenter: str | None = None
     markups: dict[str, dict[str, Any]] = field(default_factory=dict)
+    views: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def snapshot(self) -> dict[str, Any]:
         """A deep, JSON-ready copy (the ``snapshot`` object of the protocol)."""
@@ -37,6 +39,8 @@ class RoomState:
         }
         if self.markups:
             out["markups"] = copy.deepcopy(self.markups)
+        if self.views:
+            out["views"] = copy.deepcopy(self.views)
         return out
 
     @classmethod
@@ -50,6 +54,7 @@ class RoomState:
             sections=snap.get("sections", {}),
             presenter=snap.get("presenter"),
             markups=snap.get("markups", {}),
+            views=snap.get("views", {}),
         )
 
     def find_comment(self, annotation_id: str, comment_id: str) -> dict[str, Any] | None:

@@ -57,6 +57,8 @@ export const OP_ROLES = Object.freeze({
   "measurement.delete": "reviewer",
   "markup.create": "reviewer",
   "markup.delete": "reviewer",
+  "view.save": "reviewer",
+  "view.delete": "reviewer",
   "section.set": "editor",
   "section.delete": "editor",
   "presenter.set": "reviewer"
