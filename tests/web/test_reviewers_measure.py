@@ -53,7 +53,8 @@ def test_snapped_measurement_is_seen_by_the_other_within_a_millimetre(
             centroid = [sum(v[i] for v in f["world"]) / 3 for i in range(3)]
             picked = []
             for w, m in zip(f["world"], f["model"], strict=True):
-                if m[2] > clip["offset"] - 1e-4:  # model is Z-up: above the cut is not drawn
+                # Beyond the cut (along the section's normal) is not drawn: not a known point.
+                if sum(m[i] * clip["normal"][i] for i in range(3)) > clip["offset"] - 1e-4:
                     continue
                 px, py = near_corner(a, w, centroid)
                 under = a.evaluate(f"document.elementFromPoint({px}, {py})?.tagName")
