@@ -60,9 +60,10 @@ def run_measured(cmd: list[str], env: dict[str, str] | None = None,
     return wall, peak, proc.returncode, err[-400:], cpu
 
 
-def dir_bytes(path: Path) -> int:
-    """Total bytes of the files under ``path``."""
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+def dir_bytes(path: Path, skip: tuple[str, ...] = ()) -> int:
+    """Total bytes of the files under ``path`` (less the top-level files named in ``skip``)."""
+    return sum(p.stat().st_size for p in path.rglob("*")
+               if p.is_file() and p.relative_to(path).as_posix() not in skip)
 
 
 def bench_vrcollab(src: Path, out: Path) -> dict[str, Any]:
@@ -76,7 +77,11 @@ def bench_vrcollab(src: Path, out: Path) -> dict[str, Any]:
     if rc == 0:
         m = json.loads((out / "manifest.json").read_text())
         st = m["stats"]
-        row.update(bytes=dir_bytes(out), tiles=st["tiles"], triangles=st["triangles"],
+        # what the viewer downloads: all but the server-side geometry hashes (elements.hash,
+        # read once by re-anchoring when the conversion finishes)
+        viewer = dir_bytes(out, (str(m["elements"].get("hashes", "")),))
+        row.update(bytes=viewer, all_bytes=dir_bytes(out), table_bytes=viewer - st["tile_bytes"],
+                   tile_bytes=st["tile_bytes"], tiles=st["tiles"], triangles=st["triangles"],
                    stored=st["triangles_stored"], json_pct=100 * st["gltf_json_bytes"]
                    / max(st["tile_bytes"], 1), elements=m["elements"]["count"],
                    levels=[(lv["depth"], lv["triangles"]) for lv in m["levels"]],
@@ -101,12 +106,120 @@ def bench_thatopen(src: Path, out: Path) -> dict[str, Any]:
     return row
 
 
+class _Static:
+    """bench/thatopen (the viewer page and its node_modules) and ``/frag/<name>`` from the work
+    directory, over HTTP on 127.0.0.1 (a thread)."""
+
+    def __init__(self, frags: Path) -> None:
+        import functools
+        import threading
+        from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+        class Handler(SimpleHTTPRequestHandler):
+            def translate_path(self, path: str) -> str:
+                if path.startswith("/frag/"):
+                    return str(frags / Path(path.split("?")[0]).name)
+                return super().translate_path(path)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(
+            ("127.0.0.1", 0), functools.partial(Handler, directory=str(THATOPEN)))
+        self.port = self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+
+
+def thatopen_view(browser: Any, static: _Static, frag: Path) -> dict[str, Any]:
+    """That Open's own viewer (bench/thatopen/viewer.html) loading ``frag``: first frame, full
+    detail, longest task, JS heap, draw calls (the same measures as web_load_bench)."""
+    from web_load_bench import LONGTASKS
+
+    ctx = browser.new_context(viewport={"width": 1280, "height": 800})
+    ctx.add_init_script(LONGTASKS)
+    page = ctx.new_page()
+    page.goto(f"http://127.0.0.1:{static.port}/viewer.html?frag=/frag/{frag.name}")
+    deadline = time.time() + 600
+    b: dict[str, Any] = {}
+    while time.time() < deadline:
+        b = page.evaluate("window.__bench || {}")
+        if b.get("full_ms") is not None or b.get("error"):
+            break
+        time.sleep(0.1)
+    tasks = page.evaluate("window.__longtasks")
+    heap = page.evaluate("performance.memory ? performance.memory.usedJSHeapSize : 0")
+    transfer = page.evaluate(
+        "performance.getEntriesByType('resource').filter((e) => e.name.includes('/frag/'))"
+        ".reduce((s, e) => s + (e.transferSize || e.encodedBodySize || 0), 0)")
+    ctx.close()
+    first = b.get("first_frame_ms") or 0.0
+    return {"first_frame_ms": b.get("first_frame_ms"), "full_ms": b.get("full_ms"),
+            "longtask_ms": max([d for _, d in tasks], default=0.0),
+            "after_ms": max([d for s, d in tasks if s >= first], default=0.0),
+            "heap_mb": heap / 2**20, "calls": b.get("calls"), "triangles": b.get("triangles"),
+            "kb": transfer / 1024, "error": b.get("error")}
+
+
+def viewers(inputs: list[Path], work: Path, runs: int) -> list[str]:
+    """Side by side in one headless Chromium: vrcollab's client (real server, the model
+    uploaded and converted by the job runner) and That Open's viewer loading its .frag."""
+    from playwright.sync_api import sync_playwright
+
+    sys.path.insert(0, str(ROOT))
+    from web_load_bench import measure
+
+    from tests.server_process import ServerProcess
+    from tests.web.roomkit import CHROMIUM, CHROMIUM_ARGS, prepare_room
+
+    rows: list[str] = []
+    static = _Static(work / "thatopen")
+    srv = ServerProcess(work / "server")
+    srv.start()
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            for src in inputs:
+                frag = work / "thatopen" / f"{src.stem}.frag"
+                room = prepare_room(srv, src, timeout=1800)
+                ours = [measure(browser, room, "desktop") for _ in range(runs)]
+                theirs = [thatopen_view(browser, static, frag) for _ in range(runs)] \
+                    if frag.is_file() else []
+                for tool, res in (("vrcollab", ours), ("That Open", theirs)):
+                    if not res or any(r.get("error") or r["full_ms"] is None for r in res):
+                        err = next((r.get("error") for r in res if r.get("error")), "no .frag")
+                        rows.append(f"| {src.name} | {tool} | failed: {str(err)[:80]} |")
+                        continue
+                    med = {k: sorted(r[k] for r in res)[len(res) // 2]
+                           for k in ("first_frame_ms", "full_ms", "longtask_ms", "after_ms",
+                                     "heap_mb", "kb")}
+                    last = res[-1]
+                    rows.append(
+                        f"| {src.name} | {tool} | {med['first_frame_ms']:.0f} | "
+                        f"{med['full_ms']:.0f} | {med['longtask_ms']:.0f} | "
+                        f"{med['after_ms']:.0f} | {med['heap_mb']:.0f} | {last['calls']} | "
+                        f"{last['triangles']:,} | {med['kb']:.0f} |")
+                    print(rows[-1], file=sys.stderr, flush=True)
+            browser.close()
+    finally:
+        srv.stop()
+        static.close()
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the bench and write the markdown table."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="2000,20000")
     ap.add_argument("--work", type=Path, default=Path("/tmp/vrcollab-scale-bench"))
     ap.add_argument("--skip-thatopen", action="store_true")
+    ap.add_argument("--viewer", action="store_true",
+                    help="also load both viewers in headless Chromium (generated buildings)")
+    ap.add_argument("--viewer-only", action="store_true",
+                    help="only the viewer comparison (the .frag files from an earlier run)")
+    ap.add_argument("--runs", type=int, default=1, help="viewer runs per model (median)")
     ap.add_argument("--out", type=Path, default=HERE / "results" / "scale.md")
     args = ap.parse_args(argv)
     sys.path.insert(0, str(HERE))
@@ -119,6 +232,9 @@ def main(argv: list[str] | None = None) -> int:
         if not path.is_file():
             building_gen.generate(n, path)
         inputs.append(path)
+    generated = list(inputs)
+    if args.viewer_only:
+        return _write_viewers(args, viewers(generated, args.work, args.runs))
     if SHARED_IFC.is_dir():
         inputs += sorted(SHARED_IFC.glob("*.ifc"))
     rows: list[tuple[Path, dict[str, Any], dict[str, Any] | None]] = []
@@ -132,19 +248,23 @@ def main(argv: list[str] | None = None) -> int:
              f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on a shared 2-core "
              "machine (other sessions running: wall times are noisy). `python "
              "bench/scale_bench.py`.", "",
+             "vrcollab KB is what the viewer downloads (manifest, tileset, tiles, element table, "
+             "all property chunks); *all files* adds the server-side geometry hashes "
+             "(elements.hash, 32 B per element, read once by re-anchoring). That Open KB is its "
+             "one .frag (geometry, GlobalIds, properties).", "",
              "| input | MB | elements | vrcollab s (CPU s) | That Open s (CPU s) | time ratio "
              "(CPU ratio) | vrcollab peak MB "
-             "| That Open peak MB | vrcollab KB | That Open KB | bytes ratio | tiles | triangles "
-             "(stored) | glTF JSON % |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "| That Open peak MB | vrcollab KB (tiles + table) | all files KB | That Open KB "
+             "| bytes ratio (all files) | tiles | triangles (stored) | glTF JSON % |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for src, v, t in rows:
         to_s = f"{t['wall_s']:.1f} ({t['cpu_s']:.1f})" if t and t.get("rc") == 0 else "n/a"
         to_mb = f"{t['peak_mb']:.0f}" if t and t.get("rc") == 0 else "n/a"
         to_kb = f"{t['bytes'] / 1024:.0f}" if t and "bytes" in t else "n/a"
         ratio_t = (f"{v['wall_s'] / t['wall_s']:.2f} ({v['cpu_s'] / max(t['cpu_s'], 1e-9):.2f})"
                    if t and t.get("rc") == 0 else "n/a")
-        ratio_b = (f"{v['bytes'] / t['bytes']:.2f}" if t and "bytes" in t and "bytes" in v
-                   else "n/a")
+        ratio_b = (f"{v['bytes'] / t['bytes']:.2f} ({v['all_bytes'] / t['bytes']:.2f})"
+                   if t and "bytes" in t and "bytes" in v else "n/a")
         if v["rc"] != 0:
             lines.append(f"| {src.name} | | | failed: {v.get('error', '')[:80]} |")
             continue
@@ -152,7 +272,9 @@ def main(argv: list[str] | None = None) -> int:
             f"| {src.name} | {src.stat().st_size / 1e6:.1f} | {v['elements']:,} | "
             f"{v['wall_s']:.1f} ({v['cpu_s']:.1f}) | {to_s} | {ratio_t} | "
             f"{v['peak_mb']:.0f} | {to_mb} | "
-            f"{v['bytes'] / 1024:.0f} | {to_kb} | {ratio_b} | {v['tiles']} | "
+            f"{v['bytes'] / 1024:.0f} ({v['tile_bytes'] / 1024:.0f} + "
+            f"{v['table_bytes'] / 1024:.0f}) | {v['all_bytes'] / 1024:.0f} | {to_kb} | "
+            f"{ratio_b} | {v['tiles']} | "
             f"{v['triangles']:,} ({v['stored']:,}) | {v['json_pct']:.1f} |")
     lines += ["", "Triangles per tileset depth and the device report (status, triangles, draw "
               "calls at the start view):", ""]
@@ -162,6 +284,33 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
+    if args.viewer:
+        return _write_viewers(args, viewers(generated, args.work, args.runs))
+    return 0
+
+
+VIEWER_HEAD = [
+    "", "## Viewers side by side (headless Chromium, SwiftShader software WebGL, 1280x800)", "",
+    "vrcollab: its web client in a room on a real server (desktop device class); That Open: "
+    "`FragmentsModels` + its worker loading the .frag (bench/thatopen/viewer.html). First frame "
+    "and full detail from page start; longest task = PerformanceObserver longtask; "
+    "`python bench/scale_bench.py --viewer-only`.", "",
+    "| input | viewer | first frame ms | full detail ms | longest task ms | longest task after "
+    "first frame ms | JS heap MB | draw calls | triangles | KB downloaded |",
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+
+
+def _write_viewers(args: argparse.Namespace, rows: list[str]) -> int:
+    load = os.getloadavg()
+    when = (f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average "
+            f"{load[0]:.1f} {load[1]:.1f} {load[2]:.1f} on {os.cpu_count()} cores (software "
+            "rendering shares the CPU with the other sessions: times are noisy).")
+    text = "\n".join([*VIEWER_HEAD, when, "", *rows]) + "\n"
+    old = args.out.read_text() if args.out.is_file() else ""
+    old = old.split(VIEWER_HEAD[1])[0].rstrip("\n") + "\n" if old else ""
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(old + text)
+    print(text)
     return 0
 
 

@@ -29,11 +29,11 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from tests.corpus import SHARED  # noqa: E402
 from tests.server_process import ServerProcess  # noqa: E402
 from tests.web.roomkit import (  # noqa: E402
     CHROMIUM,
     CHROMIUM_ARGS,
-    SHARED,
     PreparedRoom,
     prepare_room,
     wait_js,

@@ -21,8 +21,8 @@ MANIFEST_VERSION = TILES_VERSION  # what a conversion writes by default
 
 MANIFEST_FILE = "manifest.json"
 TILESET_FILE = "tileset.json"
-ELEMENTS_FILE = "elements.json"
-ELEMENT_BOUNDS_FILE = "elements.bin"
+ELEMENTS_FILE = "elements.json.gz"  # element table version 2: gzip JSON, bounds inside
+ELEMENT_BOUNDS_FILE = "elements.bin"  # element table version 1 only (float32 bounds)
 
 
 class Source(TypedDict):
@@ -45,8 +45,13 @@ class ElementsEntry(TypedDict, total=False):
     """Where a v2 manifest keeps its element table."""
 
     file: str
-    bounds: str
+    bounds: str  # table version 1 only
     hashes: str
+    encoding: str  # "gzip" (table version 2)
+    count: int
+    props: str
+    chunk_size: int
+    chunks: int
     bytes: int
 
 

@@ -3,6 +3,8 @@ an element's triangle count and bounding box (which the box fingerprint alone wo
 
 from __future__ import annotations
 
+import gzip
+import json
 from typing import Any
 
 import numpy as np
@@ -53,12 +55,12 @@ def _glb(changed: bool) -> bytes:
 
 def _version(api: Api, data: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
     """Upload, convert and return (version, manifest); v2 manifests get ``parts`` rebuilt from
-    the element table (``elements.json`` next to the manifest, docs/tiles.md T6)."""
+    the element table (``elements.json.gz`` next to the manifest, docs/tiles.md T6)."""
     version, manifest = _upload(api, data)
     if manifest.get("version", 1) >= 2:
         base = version["manifest_url"].rsplit("/", 1)[0]
-        table = api.client.get(f"{base}/{manifest['elements']['file']}",
-                               headers=api.owner).json()
+        table = json.loads(gzip.decompress(api.client.get(
+            f"{base}/{manifest['elements']['file']}", headers=api.owner).content))
         cols = table["columns"]
         raw = api.client.get(f"{base}/{manifest['elements']['hashes']}",
                              headers=api.owner).content

@@ -14,6 +14,7 @@ import trimesh
 
 from tests.ingest.helpers import ROOT, errors, validate, validator_available
 from tests.ingest.tiles_support import element_bounds, glb_json_bytes, load_json, tile_points, tiles
+from vrcollab.ingest import element_table
 from vrcollab.ingest.compress import decode_glb, read_glb
 from vrcollab.ingest.pipeline import ConversionResult, ConvertOptions, convert
 from vrcollab.ingest.tiled import convert_tiled
@@ -146,7 +147,9 @@ def test_feature_ids_cover_each_element_once_and_stay_in_bounds(
 
 def test_element_table(building: tuple[Path, ConversionResult, Path]) -> None:
     out, _, _ = building
-    table = load_json(out / "elements.json")
+    manifest = load_json(out / "manifest.json")
+    table = element_table.read(out, manifest)
+    assert (out / "elements.json.gz").read_bytes()[:2] == b"\x1f\x8b"  # gzip-compressed
     cols = table["columns"]
     assert table["count"] == 2000 == len(cols["globalId"]) == len(set(cols["globalId"]))
     assert {"IfcDoor", "IfcWindow", "IfcPlate", "IfcDuctFitting"} <= set(table["classes"])
@@ -154,11 +157,12 @@ def test_element_table(building: tuple[Path, ConversionResult, Path]) -> None:
     assert len(raw) == 32 * 2000
     assert len({raw[32 * i:32 * i + 32] for i in range(2000)}) > 1000
     assert any("Level 1" in c for c in table["containers"])
-    chunk = load_json(out / "props" / "0001.json")
+    chunk = element_table.load_json(out / "props" / "0001.json.gz")
     assert chunk["start"] == 1024
-    assert chunk["count"] == 2000 - 1024
+    assert chunk["count"] == 2000 - 1024 == len(chunk["rows"])
+    assert len(chunk["sets"]) < 100  # property sets stored once per chunk (deduplicated)
     walls = [i for i, c in enumerate(cols["class"]) if table["classes"][c] == "IfcWall"]
-    first = load_json(out / "props" / "0000.json")["rows"]
+    first = element_table.read_props(out, manifest, 0)
     assert any(first[i].get("Pset_WallCommon", {}).get("FireRating") == "EI60"
                for i in walls if i < 1024)
     hashes = element_hashes(out)  # re-anchoring reads the element table
@@ -245,7 +249,8 @@ def test_small_element_far_away_keeps_1mm(tmp_path: Path) -> None:
     pts: dict[int, np.ndarray] = {}
     for p in tiles(tmp_path / "out"):
         pts.update(tile_points(p.read_bytes()))
-    names = load_json(tmp_path / "out" / "elements.json")["columns"]["name"]
+    out = tmp_path / "out"
+    names = element_table.read(out, load_json(out / "manifest.json"))["columns"]["name"]
     bolt = pts[names.index("bolt")]
     # source (glTF, Y-up) -> world (Z-up): (x, y, z) -> (x, -z, y)
     src_v = np.asarray(small.vertices) + np.array([1000.0, 0.7, 3.3])
@@ -327,3 +332,70 @@ def test_fast_kernel_loses_no_element(models_dir: Path) -> None:
     assert sorted(e.global_id or "" for e in fast.elements) == sorted(
         e.global_id or "" for e in occ.elements)
     assert len(fast.elements) == 215
+
+
+def _textured_glb(path: Path, copies: int) -> Path:
+    """A glTF of ``copies`` textured boxes (PNG base colour texture, UVs)."""
+    import io
+
+    from PIL import Image
+
+    img = Image.new("RGB", (16, 16))
+    for x in range(16):
+        for y in range(16):
+            img.putpixel((x, y), (255 * ((x // 4 + y // 4) % 2), 64, 32))
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    scene = trimesh.Scene()
+    for k in range(copies):
+        box = trimesh.creation.box((1.0, 1.0, 1.0))
+        box.unmerge_vertices()
+        uv = np.asarray(box.vertices[:, :2] + 0.5, dtype=float)
+        mat = trimesh.visual.material.PBRMaterial(baseColorTexture=Image.open(io.BytesIO(
+            buf.getvalue())))
+        box.visual = trimesh.visual.TextureVisuals(uv=uv, material=mat)
+        scene.add_geometry(box, node_name=f"crate{k}", geom_name=f"crate{k}",
+                           transform=trimesh.transformations.translation_matrix((3.0 * k, 0, 0)))
+    scene.export(path)
+    return path
+
+
+@pytest.mark.parametrize("copies", [1, 300])
+def test_textures_survive_in_tiles(tmp_path: Path, copies: int) -> None:
+    """docs/tiles.md T4: a textured source keeps TEXCOORD_0 and a baseColorTexture (baked and
+    instanced), and the tile validates."""
+    src = _textured_glb(tmp_path / "crates.glb", copies)
+    plain: list[bytes] = []
+    result = convert_tiled(src, tmp_path / "out", ConvertOptions(instance_min=4),
+                           keep_uncompressed=lambda node, data: plain.append(data))
+    assert result.manifest["stats"]["instanced_meshes"] == (1 if copies > 1 else 0)
+    [tile] = tiles(tmp_path / "out")
+    doc = read_glb(tile.read_bytes())[0]
+    [mat] = doc["materials"]
+    assert mat["pbrMetallicRoughness"]["baseColorTexture"] == {"index": 0}
+    assert doc["images"][0]["mimeType"] == "image/png"
+    prims = [p for m in doc["meshes"] for p in m["primitives"]]
+    assert prims
+    assert all("TEXCOORD_0" in p["attributes"] for p in prims)
+    # the decoded tile's texture coordinates are the source's (0..1 over each face)
+    gltf = trimesh.load(io_bytes(decode_glb(tile.read_bytes())), file_type="glb", force="scene")
+    uvs = np.concatenate([g.visual.uv for g in gltf.geometry.values()])
+    assert uvs.min() >= -1e-6
+    assert 0.9 < uvs.max() <= 1 + 1e-6
+    if validator_available():
+        paths = [tile]
+        for k, data in enumerate(plain):
+            (tmp_path / f"plain{k}.glb").write_bytes(data)
+            paths.append(tmp_path / f"plain{k}.glb")
+        (tmp_path / "dec.glb").write_bytes(decode_glb(tile.read_bytes()))
+        paths.append(tmp_path / "dec.glb")
+        for path, report in zip(paths, validate(paths), strict=True):
+            assert errors(report) == [], (path, report["issues"]["messages"][:5])
+            assert report["issues"]["numWarnings"] == 0, (path, report["issues"]["messages"][:5])
+
+
+def io_bytes(data: bytes) -> Any:
+    """A binary file object of ``data``."""
+    import io
+
+    return io.BytesIO(data)

@@ -92,8 +92,11 @@ def tiles(outdir: Path) -> list[Path]:
 
 
 def element_bounds(outdir: Path) -> np.ndarray:
-    """elements.bin as (n, 6) float32."""
-    return np.fromfile(outdir / "elements.bin", dtype="<f4").reshape(-1, 6)
+    """The element table's bounds as (n, 6) (min xyz, max xyz; world frame)."""
+    from vrcollab.ingest import element_table
+
+    manifest = load_json(outdir / "manifest.json")
+    return element_table.bounds_array(element_table.read(outdir, manifest))
 
 
 def load_json(path: Path) -> Any:

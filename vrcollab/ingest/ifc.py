@@ -8,30 +8,17 @@ coordinates. Spaces and openings are left out: they are volumes, not things to l
 from __future__ import annotations
 
 import contextlib
-import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from vrcollab.errors import CorruptFileError, InvalidGeometryError, MissingDependencyError
+from vrcollab.ingest.ifc_props import PropertyIndex, cap
 from vrcollab.ingest.limits import Limits
 from vrcollab.ingest.model import Material, Model, Part, Primitive
 
 EXCLUDED_CLASSES = ["IfcSpace", "IfcOpeningElement"]
-MAX_PROPERTY_BYTES = 16_384
-
-
-def _jsonable(value: Any) -> Any:
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    if isinstance(value, float):
-        return value if np.isfinite(value) else None
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items() if k != "id"}
-    return str(value)
 
 
 def element_properties(element: Any) -> dict[str, Any]:
@@ -42,17 +29,7 @@ def element_properties(element: Any) -> dict[str, Any]:
         psets = ue.get_psets(element)
     except Exception:
         return {}
-    out: dict[str, Any] = {}
-    used = 2
-    for name, props in psets.items():
-        value = _jsonable(props)
-        size = len(json.dumps(value, ensure_ascii=False)) + len(name) + 4
-        if used + size > MAX_PROPERTY_BYTES:
-            out["_truncated"] = True
-            break
-        out[str(name)] = value
-        used += size
-    return out
+    return cap(psets)
 
 
 def spatial_path(element: Any) -> tuple[str, ...]:
@@ -241,19 +218,26 @@ def load_ifc_scene(path: Path, limits: Limits, threads: int | None = None,
                     run(it2, "opencascade")
     if not rows:
         raise InvalidGeometryError(f"{path.name}: IFC file has no element geometry")
+    if progress is not None:
+        progress("load", 1.0)
     rows.sort(key=lambda r: r[0])
     lo = np.min([e.lo for _, e in rows], axis=0)
     hi = np.max([e.hi for _, e in rows], axis=0)
     offset = sc.recentre_offset(lo, hi)
     off_t = (float(offset[0]), float(offset[1]), float(offset[2]))
     elements: list[sc.Element] = []
-    for step_id, el in rows:
+    if progress is not None:
+        progress("properties", 0.0)
+    index = PropertyIndex(ifc)
+    for k, (step_id, el) in enumerate(rows):
         try:
             entity = ifc.by_id(step_id)
-            el.properties = element_properties(entity)
-            el.container = " / ".join(spatial_path(entity))
+            el.properties = index.psets(entity)
+            el.container = " / ".join(index.path(entity))
         except Exception:
             pass
+        if progress is not None and k % 2000 == 0:
+            progress("properties", k / len(rows))
         el.geometry_hash = sc.element_hash(el, reps[el.rep], (0.0, 0.0, 0.0))
         el.matrix[:3, 3] -= offset
         el.lo, el.hi = el.lo - offset, el.hi - offset

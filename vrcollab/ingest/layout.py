@@ -37,7 +37,9 @@ def output_files(outdir: Path, manifest: dict[str, Any]) -> list[str]:
         return sorted({"manifest.json"} | {str(lv["file"]) for lv in manifest.get("levels", [])})
     ent = manifest.get("elements") or {}
     names = {"manifest.json", str(manifest.get("tileset", "tileset.json")),
-             str(ent.get("file", "elements.json")), str(ent.get("bounds", "elements.bin"))}
+             str(ent.get("file", "elements.json"))}
+    if ent.get("bounds") or "encoding" not in ent:  # table version 1: float32 bounds file
+        names.add(str(ent.get("bounds", "elements.bin")))
     if ent.get("hashes"):
         names.add(str(ent["hashes"]))
     for sub in TILE_DIRS:

@@ -34,6 +34,7 @@ class RepMesh:
     vertices: F64
     normals: npt.NDArray[np.float32]
     faces: npt.NDArray[np.uint32]
+    uv: npt.NDArray[np.float32] | None = None  # (n, 2) texture coordinates, when textured
 
 
 @dataclass
@@ -107,23 +108,30 @@ class MaterialTable:
         return self._index[key]
 
 
-def prepare_rep(parts: list[tuple[int, F64, npt.NDArray[np.int64]]]) -> Rep:
-    """A :class:`Rep` from (material index, local vertices, faces) triples (crease normals)."""
-    by_mat: dict[int, list[tuple[F64, npt.NDArray[np.int64]]]] = {}
-    for mat, v, f in parts:
+def prepare_rep(parts: list[tuple[Any, ...]]) -> Rep:
+    """A :class:`Rep` from (material index, local vertices, faces[, uv]) tuples (crease
+    normals; texture coordinates kept when any part of a material has them)."""
+    by_mat: dict[int, list[tuple[F64, npt.NDArray[np.int64], Any]]] = {}
+    for mat, v, f, *rest in parts:
         if len(f):
-            by_mat.setdefault(mat, []).append((v, f))
+            by_mat.setdefault(mat, []).append((v, f, rest[0] if rest else None))
     meshes: list[RepMesh] = []
     for mat, items in by_mat.items():
-        base = np.cumsum([0] + [len(v) for v, _ in items])
-        v = np.concatenate([v for v, _ in items])
-        f = np.concatenate([f + base[k] for k, (_, f) in enumerate(items)])
+        base = np.cumsum([0] + [len(v) for v, _, _ in items])
+        v = np.concatenate([v for v, _, _ in items])
+        f = np.concatenate([f + base[k] for k, (_, f, _) in enumerate(items)])
+        uv = None
+        if any(t is not None for _, _, t in items):
+            uv = np.concatenate([np.zeros((len(v), 2)) if t is None else np.asarray(t)
+                                 for v, _, t in items]).astype(np.float64)
         used = np.unique(f)
         remap = np.full(len(v), -1, dtype=np.int64)
         remap[used] = np.arange(len(used))
         v, f = v[used], remap[f]
-        v, f, _, n = crease_normals(v, f, None)
-        meshes.append(RepMesh(mat, v, n.astype(np.float32), f.astype(np.uint32)))
+        uv = None if uv is None else uv[used]
+        v, f, uv, n = crease_normals(v, f, uv)
+        meshes.append(RepMesh(mat, v, n.astype(np.float32), f.astype(np.uint32),
+                              None if uv is None else np.asarray(uv, dtype=np.float32)))
     if not meshes:
         return Rep([], np.zeros(3), np.zeros(3))
     allv = np.concatenate([m.vertices for m in meshes])
@@ -165,13 +173,18 @@ def recentre_offset(lo: F64, hi: F64) -> F64:
     return np.asarray(np.round(centre, 3), dtype=np.float64)
 
 
-def geometry_key(meshes: list[tuple[int, F64, npt.NDArray[np.int64]]]) -> str:
-    """Content hash of a representation's local geometry (dedupes equal representations)."""
+def geometry_key(meshes: list[tuple[Any, ...]]) -> str:
+    """Content hash of a representation's local geometry and texture coordinates (dedupes
+    equal representations)."""
     h = hashlib.blake2b(digest_size=16)
-    for mat, v, f in meshes:
+    for mat, v, f, *rest in meshes:
         h.update(np.int64(mat).tobytes())
         h.update(np.ascontiguousarray(np.round(v, 6)).tobytes())
         h.update(np.ascontiguousarray(f, dtype=np.int64).tobytes())
+        if rest and rest[0] is not None:
+            h.update(b"uv")
+            h.update(np.ascontiguousarray(np.round(np.asarray(rest[0], dtype=np.float64),
+                                                   6)).tobytes())
     return h.hexdigest()
 
 
@@ -195,8 +208,8 @@ def from_model(model: Model) -> Scene:
             continue
         world = [rot_vertices(p.vertices, rot) for p in prims]
         lo = np.min([w.min(axis=0) for w in world], axis=0)
-        local = [(mats.index(p.material), w - lo, p.faces) for p, w in zip(prims, world,
-                                                                           strict=True)]
+        local = [(mats.index(p.material), w - lo, p.faces, p.uv)
+                 for p, w in zip(prims, world, strict=True)]
         key = geometry_key(local)
         if key not in rep_index:
             rep_index[key] = len(reps)

@@ -49,13 +49,16 @@ class Batch:
     normals: npt.NDArray[np.float32]
     faces: npt.NDArray[np.uint32]
     features: npt.NDArray[np.uint32]
+    uv: npt.NDArray[np.float32] | None = None  # (n, 2) texture coordinates, when textured
 
 
 @dataclass
 class InstanceGroup:
     """One representation (per-material meshes, local frame) drawn once per matrix."""
 
-    meshes: list[tuple[int, F64, npt.NDArray[np.float32], npt.NDArray[np.uint32]]]
+    #: (material, vertices, normals, faces, texture coordinates or None) per material
+    meshes: list[tuple[int, F64, npt.NDArray[np.float32], npt.NDArray[np.uint32],
+                       npt.NDArray[np.float32] | None]]
     matrices: list[F64]
     features: list[int]
 
@@ -86,6 +89,7 @@ class _Streams:
         "pos16": (8, "ATTRIBUTES", None, ARRAY_BUFFER),
         "pos32": (12, "ATTRIBUTES", None, ARRAY_BUFFER),
         "normal": (4, "ATTRIBUTES", "OCTAHEDRAL", ARRAY_BUFFER),
+        "uv32": (8, "ATTRIBUTES", None, ARRAY_BUFFER),
         "fid16": (4, "ATTRIBUTES", None, ARRAY_BUFFER),
         "fid32": (4, "ATTRIBUTES", None, ARRAY_BUFFER),
         "idx16": (2, "TRIANGLES", None, ELEMENT_ARRAY_BUFFER),
@@ -150,8 +154,10 @@ def _reorder(faces: npt.NDArray[np.uint32], n: int) -> tuple[npt.NDArray[np.uint
 
 def _primitive(st: _Streams, v: F64, n: npt.NDArray[np.float32], f: npt.NDArray[np.uint32],
                features: npt.NDArray[np.uint32] | None, feature_count: int,
-               t: F64, s: F64, quant: bool) -> dict[str, Any]:
-    """Accessors of one primitive on the dequantisation grid (t, s)."""
+               t: F64, s: F64, quant: bool,
+               uv: npt.NDArray[np.float32] | None = None) -> dict[str, Any]:
+    """Accessors of one primitive on the dequantisation grid (t, s); ``uv`` (when given)
+    becomes TEXCOORD_0 (float32)."""
     f, order = _reorder(f, len(v))
     v, n = v[order], n[order]
     nv = len(v)
@@ -170,6 +176,9 @@ def _primitive(st: _Streams, v: F64, n: npt.NDArray[np.float32], f: npt.NDArray[
     nn = n.astype(np.float64)
     attrs["NORMAL"] = st.add("normal", _quantize_normals(nn), BYTE, nv, "VEC3",
                              filtered=_octahedral_normals(nn), normalized=True)
+    if uv is not None:
+        tex = np.ascontiguousarray(uv[order], dtype=np.float32)
+        attrs["TEXCOORD_0"] = st.add("uv32", tex.tobytes(), FLOAT, nv, "VEC2")
     prim: dict[str, Any] = {"attributes": attrs}
     if features is not None:
         fid = features[order]
@@ -252,13 +261,15 @@ def build_tile(batches: list[Batch], groups: list[InstanceGroup], elements: list
         v = b.vertices @ Z_UP_TO_GLTF.T
         n = (b.normals.astype(np.float64) @ Z_UP_TO_GLTF.T).astype(np.float32)
         t, s, quant = _quantise(v, quant_limit)
-        prim = _primitive(st, v, n, b.faces, b.features, nfeat, t, s, quant)
+        textured = materials[b.material].image is not None
+        prim = _primitive(st, v, n, b.faces, b.features, nfeat, t, s, quant,
+                          b.uv if textured else None)
         prim["material"] = material(b.material)
         meshes.append({"primitives": [prim]})
         node: dict[str, Any] = {"mesh": len(meshes) - 1}
         if quant:
-            node["translation"] = [float(x) for x in t]
-            node["scale"] = [float(x) for x in s]
+            node["translation"] = [_short(x) for x in t]
+            node["scale"] = [_short(x, 8) for x in s]
         nodes.append(node)
         stats.triangles += len(b.faces)
         stats.stored_triangles += len(b.faces)
@@ -269,8 +280,9 @@ def build_tile(batches: list[Batch], groups: list[InstanceGroup], elements: list
         allv = np.concatenate([m[1] for m in g.meshes])
         t, s, quant = _quantise(allv)
         prims = []
-        for mat, v, n, f in g.meshes:
-            prim = _primitive(st, v, n, f, None, nfeat, t, s, quant)
+        for mat, v, n, f, uv in g.meshes:
+            prim = _primitive(st, v, n, f, None, nfeat, t, s, quant,
+                              uv if materials[mat].image is not None else None)
             prim["material"] = material(mat)
             prims.append(prim)
         meshes.append({"primitives": prims})
@@ -301,8 +313,13 @@ def build_tile(batches: list[Batch], groups: list[InstanceGroup], elements: list
         stats.instances += ni
         stats.instanced_meshes += 1
     gl_materials: list[dict[str, Any]] = [{}] * len(mat_map)
+    images: list[tuple[bytes, str]] = []
     for src, dst in mat_map.items():
         gl_materials[dst] = _material(materials[src])
+        src_mat = materials[src]
+        if src_mat.image is not None:
+            gl_materials[dst]["pbrMetallicRoughness"]["baseColorTexture"] = {"index": len(images)}
+            images.append((src_mat.image, src_mat.image_mime or "image/png"))
     used = [QUANTIZATION, MESH_FEATURES, METADATA]
     required = [QUANTIZATION]
     if groups:
@@ -320,19 +337,27 @@ def build_tile(batches: list[Batch], groups: list[InstanceGroup], elements: list
     out["extensionsUsed"] = used
     out["extensionsRequired"] = required
     table = np.asarray(elements, dtype="<u4").tobytes()
-    data = _assemble(out, st, table, compress)
+    data = _assemble(out, st, table, compress, images)
     stats.bytes = len(data)
     stats.json_bytes = json_chunk_bytes(data)
     return data, stats
 
 
+def _short(x: float, digits: int = 0) -> float:
+    """A float for the JSON: micrometres (translations), or ``digits`` significant digits
+    (the dequantisation scale; float32 keeps about 7, so 8 loses nothing)."""
+    if digits:
+        return float(f"{float(x):.{digits}g}")
+    return round(float(x), 6)
+
+
 def _material(m: Material) -> dict[str, Any]:
-    out: dict[str, Any] = {"pbrMetallicRoughness": {
-        "baseColorFactor": [round(float(c), 4) for c in m.color],
-        "metallicFactor": round(float(m.metallic), 3),
-        "roughnessFactor": round(float(m.roughness), 3)}}
-    if m.name:
-        out["name"] = m.name[:64]
+    pbr: dict[str, Any] = {"baseColorFactor": [round(float(c), 3) for c in m.color]}
+    if abs(m.metallic - 1.0) > 1e-3:  # glTF defaults: metallic 1, roughness 1
+        pbr["metallicFactor"] = round(float(m.metallic), 3)
+    if abs(m.roughness - 1.0) > 1e-3:
+        pbr["roughnessFactor"] = round(float(m.roughness), 3)
+    out: dict[str, Any] = {"pbrMetallicRoughness": pbr}
     if m.double_sided:
         out["doubleSided"] = True
     if m.color[3] < 0.999:
@@ -340,7 +365,8 @@ def _material(m: Material) -> dict[str, Any]:
     return out
 
 
-def _assemble(doc: dict[str, Any], st: _Streams, table: bytes, compress: bool) -> bytes:
+def _assemble(doc: dict[str, Any], st: _Streams, table: bytes, compress: bool,
+              images: list[tuple[bytes, str]] | None = None) -> bytes:
     blob = bytearray()
     fallback = 0
     views: list[dict[str, Any]] = []
@@ -359,6 +385,13 @@ def _assemble(doc: dict[str, Any], st: _Streams, table: bytes, compress: bool) -
             "element": {"type": "SCALAR", "componentType": "UINT32"}}}}},
         "propertyTables": [{"class": "element", "count": len(table) // 4,
                             "properties": {"element": {"values": 0}}}]}}
+    if images:  # base colour textures: encoded PNG/JPEG in plain bufferViews
+        doc["images"], doc["textures"] = [], []
+        doc["samplers"] = [{"magFilter": 9729, "minFilter": 9987}]
+        for k, (data, mime) in enumerate(images):
+            views.append({"buffer": 0, "byteOffset": put(data), "byteLength": len(data)})
+            doc["images"].append({"bufferView": len(views) - 1, "mimeType": mime})
+            doc["textures"].append({"sampler": 0, "source": k})
     index: dict[str, int] = {}
     for kind, chunks in st.data.items():
         stride, mode, filt, target = _Streams.KINDS[kind]

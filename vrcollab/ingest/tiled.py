@@ -168,9 +168,9 @@ def unique_names(scene: Scene) -> None:
 def clear_previous(outdir: Path) -> None:
     """Remove what an earlier tiled conversion wrote into ``outdir`` (stale tiles and chunks
     would otherwise be listed as part of this version)."""
-    for sub, pattern in (("tiles", "*.glb"), ("props", "*.json")):
+    for sub, pattern in (("tiles", "*.glb"), ("props", "*.json*")):
         for p in (outdir / sub).glob(pattern) if (outdir / sub).is_dir() else []:
             p.unlink()
     for name in ("manifest.json", "tileset.json", element_table.TABLE_FILE,
-                 element_table.BOUNDS_FILE, element_table.HASH_FILE):
+                 element_table.HASH_FILE, *element_table.OLD_FILES):
         (outdir / name).unlink(missing_ok=True)

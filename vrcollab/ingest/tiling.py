@@ -34,7 +34,8 @@ INSTANCE_MIN = 4
 DROP_FRACTION = 1.0 / 32  # drop size of a coarse tile: this fraction of its diagonal
 SIMPLIFY_FRACTION = 0.25  # simplification error: this fraction of the drop size
 CHAIN_RATIO = 0.25
-BRANCH_SPLITS = 3  # median splits per tree level: up to 8 children per tile
+BRANCH_SPLITS = 3  # median splits per tree level: up to 8 children per tile (16 when the
+# fourth split makes them all leaves, so a tile never has a coarse level of two-leaf parents)
 COARSE_BUDGET = 0.1  # coarse tiles: at most this fraction of ``leaf_triangles``
 
 
@@ -75,6 +76,9 @@ def split(scene: Scene, leaf_triangles: int = LEAF_TRIANGLES) -> Node:
         half = len(order) // 2
         return [order[:half], order[half:]]
 
+    def leafy(idx: npt.NDArray[np.int64]) -> bool:
+        return len(idx) == 1 or int(tris[idx].sum()) <= leaf_triangles
+
     def make(idx: npt.NDArray[np.int64], depth: int) -> Node:
         node = Node(idx, lo_all[idx].min(axis=0), hi_all[idx].max(axis=0), depth=depth)
         if len(idx) == 1 or int(tris[idx].sum()) <= leaf_triangles:
@@ -82,6 +86,9 @@ def split(scene: Scene, leaf_triangles: int = LEAF_TRIANGLES) -> Node:
         groups = [idx]
         for _ in range(BRANCH_SPLITS):  # up to 2^BRANCH_SPLITS children (kd splits, octree-like)
             groups = [g for grp in groups for g in halves(grp)]
+        finer = [g for grp in groups for g in halves(grp)]
+        if len(finer) > len(groups) and all(leafy(g) for g in finer):
+            groups = finer  # one more split makes every child a leaf: no thin coarse level
         node.children = [make(g, depth + 1) for g in groups]
         return node
 
@@ -150,11 +157,12 @@ def simplify_mesh(m: RepMesh, error: float, ratio: float = 0.0) -> tuple[RepMesh
     used = np.unique(f)
     remap = np.zeros(len(m.vertices), dtype=np.uint32)
     remap[used] = np.arange(len(used), dtype=np.uint32)
-    return RepMesh(m.material, m.vertices[used], m.normals[used], remap[f]), err
+    return RepMesh(m.material, m.vertices[used], m.normals[used], remap[f],
+                   None if m.uv is None else m.uv[used]), err
 
 
 #: Rough compressed sizes: bytes per baked triangle, per instance, JSON per instanced mesh.
-BYTES_PER_TRIANGLE, BYTES_PER_INSTANCE, BYTES_PER_INSTANCED_MESH = 5.0, 20.0, 700.0
+BYTES_PER_TRIANGLE, BYTES_PER_INSTANCE, BYTES_PER_INSTANCED_MESH = 5.0, 20.0, 1000.0
 
 
 def worth_instancing(triangles: int, copies: int) -> bool:
@@ -212,8 +220,7 @@ def tile_content(scene: Scene, node: Node, cache: RepCache, drop: float,
         return fid[i]
 
     groups: list[InstanceGroup] = []
-    baked: dict[int, list[tuple[int, F64, npt.NDArray[np.float32], npt.NDArray[np.uint32],
-                                F64, F64]]] = {}
+    baked: dict[int, list[tuple[Any, ...]]] = {}
     for rep, members in sorted(by_rep.items()):
         if node.chain_ratio < 1.0:
             done = [simplify_mesh(m, 0.0, node.chain_ratio) for m in scene.reps[rep].meshes]
@@ -228,7 +235,7 @@ def tile_content(scene: Scene, node: Node, cache: RepCache, drop: float,
         tris = sum(len(m.faces) for m in meshes)
         if (len(inst) >= instance_min and len(inst) == len(members)
                 and worth_instancing(tris, len(members))):
-            groups.append(InstanceGroup([(m.material, m.vertices, m.normals, m.faces)
+            groups.append(InstanceGroup([(m.material, m.vertices, m.normals, m.faces, m.uv)
                                          for m in meshes], [els[i].matrix for i in members],
                                         [feature(i) for i in members]))
             continue
@@ -240,7 +247,7 @@ def tile_content(scene: Scene, node: Node, cache: RepCache, drop: float,
                 n = m.normals.astype(np.float64) @ nm.T
                 n /= np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-12)
                 baked.setdefault(m.material, []).append(
-                    (f_id, v, n.astype(np.float32), m.faces, els[i].lo, els[i].hi))
+                    (f_id, v, n.astype(np.float32), m.faces, els[i].lo, els[i].hi, m.uv))
     batches: list[Batch] = []
     for mat in sorted(baked):
         for chunk in _chunks(baked[mat], node.error > 0 and drop > 0, drop):
@@ -274,7 +281,16 @@ def _merge(mat: int, items: list[Any]) -> Batch:
     f = np.concatenate([it[3].astype(np.uint32) + np.uint32(base[k])
                         for k, it in enumerate(items)])
     feats = np.concatenate([np.full(len(it[1]), it[0], dtype=np.uint32) for it in items])
-    return Batch(mat, v, n, f, feats)
+    return Batch(mat, v, n, f, feats, _uvs([it[6] for it in items], [len(it[1]) for it in items]))
+
+
+def _uvs(uvs: list[Any], counts: list[int]) -> npt.NDArray[np.float32] | None:
+    """Texture coordinates of concatenated meshes (zeros where one has none), or None."""
+    if all(u is None for u in uvs):
+        return None
+    return np.concatenate([np.zeros((c, 2), dtype=np.float32) if u is None
+                           else np.asarray(u, dtype=np.float32) for u, c in zip(uvs, counts,
+                                                                                strict=True)])
 
 
 def build_tiles(scene: Scene, root: Node, outdir: Path, *, leaf_triangles: int = LEAF_TRIANGLES,
@@ -303,8 +319,8 @@ def build_tiles(scene: Scene, root: Node, outdir: Path, *, leaf_triangles: int =
         else:
             inputs = [b for c in node.children for b in proxies.pop(c.tile_id)]
             drop = float(np.linalg.norm(node.hi - node.lo)) * DROP_FRACTION
-            merged, err = coarse(inputs, sizes, drop,
-                                 max(1000, int(leaf_triangles * COARSE_BUDGET)))
+            budget = max(1000, int(leaf_triangles * COARSE_BUDGET))
+            merged, err = coarse(inputs, sizes, drop, budget)
             node.error = max(drop, err + max(c.error for c in node.children))
             batches, groups, feats = _localise(merged)
             quant_limit = max(MAX_QUANT_EXTENT, node.error * 0.2 * 65535.0)
@@ -328,15 +344,16 @@ def _globalise(batches: list[Batch], groups: list[InstanceGroup], feats: list[in
     """A tile's content as world-frame batches carrying global element indices (instances
     baked): what its parent simplifies."""
     fmap = np.asarray(feats, dtype=np.uint32)
-    out = [Batch(b.material, b.vertices, b.normals, b.faces, fmap[b.features]) for b in batches]
+    out = [Batch(b.material, b.vertices, b.normals, b.faces, fmap[b.features], b.uv)
+           for b in batches]
     for g in groups:
-        for mat, v, n, f in g.meshes:
+        for mat, v, n, f, uv in g.meshes:
             for m, fid in zip(g.matrices, g.features, strict=True):
                 nm = _normals_matrix(m)
                 nn = n.astype(np.float64) @ nm.T
                 nn /= np.maximum(np.linalg.norm(nn, axis=1, keepdims=True), 1e-12)
                 out.append(Batch(mat, transform_points(m, v), nn.astype(np.float32), f,
-                                 np.full(len(v), feats[fid], dtype=np.uint32)))
+                                 np.full(len(v), feats[fid], dtype=np.uint32), uv))
     return out
 
 
@@ -350,7 +367,7 @@ def _localise(batches: list[Batch]) -> tuple[list[Batch], list[InstanceGroup], l
     for b in batches:
         n = len(b.features)
         out.append(Batch(b.material, b.vertices, b.normals, b.faces,
-                         inverse[pos:pos + n].astype(np.uint32)))
+                         inverse[pos:pos + n].astype(np.uint32), b.uv))
         pos += n
     return out, [], [int(x) for x in feats]
 
@@ -372,16 +389,17 @@ def coarse(inputs: list[Batch], sizes: F64, drop: float, budget: int
         v = np.concatenate([b.vertices for b in parts])
         n = np.concatenate([b.normals for b in parts])
         fe = np.concatenate([b.features for b in parts])
+        uv = _uvs([b.uv for b in parts], [len(b.vertices) for b in parts])
         f = np.concatenate([b.faces.astype(np.int64) + base[k] for k, b in enumerate(parts)])
         f = f[sizes[fe[f[:, 0]]] >= drop]
         if len(f):
-            merged.append(_compact(mat, v, n, fe, f))
+            merged.append(_compact(mat, v, n, fe, f, uv))
     error = 0.0
     out: list[Batch] = []
     for b in merged:
         faces, err = simplify_faces(b.vertices, b.faces, drop * SIMPLIFY_FRACTION)
         error = max(error, err)
-        out.append(_compact(b.material, b.vertices, b.normals, b.features, faces))
+        out.append(_compact(b.material, b.vertices, b.normals, b.features, faces, b.uv))
     total = sum(len(b.faces) for b in out)
     if total > budget:
         ratio = budget / total
@@ -392,23 +410,27 @@ def coarse(inputs: list[Batch], sizes: F64, drop: float, budget: int
             dest = np.zeros_like(idx)
             res = np.zeros(1, dtype=np.float32)
             target = max(3, int(len(b.faces) * ratio) * 3)
-            count = mo.simplify_sloppy(dest, idx, pos, target_index_count=target,
-                                       target_error=1.0, result_error=res)
             ext = float((b.vertices.max(axis=0) - b.vertices.min(axis=0)).max())
+            # bounded: stop at twice the drop size even above the budget (an unbounded sloppy
+            # pass can report errors of hundreds of metres on a building-wide batch)
+            count = mo.simplify_sloppy(dest, idx, pos, target_index_count=target,
+                                       target_error=min(1.0, 2.0 * drop / max(ext, 1e-9)),
+                                       result_error=res)
             error = max(error, float(res[0]) * ext)
             if count:
                 final.append(_compact(b.material, b.vertices, b.normals, b.features,
-                                      dest[:count].reshape(-1, 3).astype(np.int64)))
+                                      dest[:count].reshape(-1, 3).astype(np.int64), b.uv))
         out = final
     return out, error
 
 
 def _compact(mat: int, v: F64, n: npt.NDArray[np.float32], fe: npt.NDArray[np.uint32],
-             f: npt.NDArray[np.int64]) -> Batch:
+             f: npt.NDArray[np.int64], uv: npt.NDArray[np.float32] | None = None) -> Batch:
     used = np.unique(f)
     remap = np.zeros(len(v), dtype=np.int64)
     remap[used] = np.arange(len(used))
-    return Batch(mat, v[used], n[used], remap[f].astype(np.uint32), fe[used])
+    return Batch(mat, v[used], n[used], remap[f].astype(np.uint32), fe[used],
+                 None if uv is None else uv[used])
 
 
 def _fix_errors(node: Node) -> float:

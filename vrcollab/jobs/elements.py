@@ -52,11 +52,10 @@ def annotation_key(annotation: dict[str, Any]) -> str | None:
 def table_parts(outdir: Path, manifest: dict[str, Any]) -> list[dict[str, Any]]:
     """The element table of a v2 output (docs/tiles.md T6) as manifest-v1-like part rows
     (``node`` = element name, ``element_id`` = GlobalId, ``geometry_hash``)."""
+    from vrcollab.ingest import element_table
+
     entry = manifest.get("elements") or {}
-    name = str(entry.get("file") or "elements.json")
-    if "/" in name or "\\" in name or name.startswith("."):
-        raise ValueError(f"bad element table name {name!r}")
-    table = json.loads((outdir / name).read_text(encoding="utf-8"))
+    table = element_table.read(outdir, manifest)
     cols = table.get("columns") or {}
     classes = table.get("classes") or []
     count = int(table.get("count") or 0)

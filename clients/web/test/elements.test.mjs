@@ -123,3 +123,27 @@ test('the chunk cache evicts the least recently used chunk', async () => {
   assert.equal(c.fetches, 3);
   assert.equal(c.size, 2);
 });
+
+test('version 2 table: gzip JSON, millimetre bounds, deduplicated property sets', async () => {
+  const { gzipSync } = await import('node:zlib');
+  const { parseJsonBytes, boundsFromColumns, chunkRow } = await import('../src/viewer/elements.js');
+  const table = {
+    version: 2, count: 2, classes: ['IfcWall'], containers: [],
+    columns: { globalId: ['g0', 'g1'], name: ['a', 'b'], class: [0, 0], container: [-1, -1], triangles: [12, 12] },
+    bounds: { origin: [10, 0, -1], unit: 0.001, min: [[0, 1000], [0, 0], [0, 500]], size: [[1000, 2000], [100, 100], [3000, 10]] },
+  };
+  const chunk = { start: 0, count: 2, sets: [['Pset_WallCommon', { IsExternal: true }], ['Q', { L: 2 }]], rows: [[0], [0, 1]] };
+  const files = { 'elements.json.gz': gzipSync(JSON.stringify(table)), 'props/0000.json.gz': gzipSync(JSON.stringify(chunk)) };
+  const fetchBuffer = async (u) => { const b = files[new URL(u).pathname.slice(3)]; if (!b) throw new Error(u); return new Uint8Array(b); };
+  const manifest = { elements: { file: 'elements.json.gz', encoding: 'gzip', props: 'props/{chunk}.json.gz', chunk_size: 1024, count: 2 } };
+  const t = await ElementTable.load(manifest, 'http://h/m/manifest.json', async () => { throw new Error('no plain JSON'); }, fetchBuffer);
+  assert.equal(t.row(1).ifc_class, 'IfcWall');
+  const box = t.box(1);
+  assert.ok(Math.abs(box[0] - 11) < 1e-5 && Math.abs(box[3] - 13) < 1e-5 && Math.abs(box[5] + 0.49) < 1e-5);
+  assert.deepEqual(await t.properties(1), { Pset_WallCommon: { IsExternal: true }, Q: { L: 2 } });
+  const { rows } = await t.chunkRows(0); // the catalog's property search reads whole chunks
+  assert.deepEqual(rows, [{ Pset_WallCommon: { IsExternal: true } }, { Pset_WallCommon: { IsExternal: true }, Q: { L: 2 } }]);
+  assert.deepEqual(chunkRow({ rows: [{ A: 1 }] }, 0), { A: 1 }); // version 1 rows
+  assert.deepEqual(await parseJsonBytes(new TextEncoder().encode('{"a":1}')), { a: 1 });
+  assert.equal(boundsFromColumns({ min: [[0]], size: [[1]] }, 1), null);
+});

@@ -4,6 +4,7 @@
 import { COMPARE_COLORS } from '../colors.js';
 import { diffVersions, hashHex, versionElements } from '../tools/compare.js';
 import { el, mount, toast } from '../ui/dom.js';
+import { boundsFromColumns, parseJsonBytes } from '../viewer/elements.js';
 import { GhostBoxes } from '../viewer/ghosts.js';
 
 /** Rows listed in the panel (Next / Previous step through all of them). */
@@ -24,12 +25,14 @@ export async function loadVersionElements(manifestUrl, headers) {
   if (manifest.version === 2 && spec?.file) {
     const rel = (f) => new URL(f, base).href;
     const [table, hashBuf, boundsBuf] = await Promise.all([
-      get(rel(spec.file), 'json'),
+      // element table version 2 is gzip JSON (docs/tiles.md T6); version 1 plain JSON
+      get(rel(spec.file), 'buffer').then(parseJsonBytes),
       spec.hashes ? get(rel(spec.hashes), 'buffer').catch(() => null) : null,
       spec.bounds ? get(rel(spec.bounds), 'buffer').catch(() => null) : null,
     ]);
     const count = table.count;
-    const bounds = boundsBuf && boundsBuf.byteLength >= count * 24 ? new Float32Array(boundsBuf) : null;
+    const bounds = boundsBuf && boundsBuf.byteLength >= count * 24 ? new Float32Array(boundsBuf)
+      : boundsFromColumns(table.bounds, count);
     return {
       manifest, offset, count,
       names: table.columns?.name ?? [], globalIds: table.columns?.globalId ?? [],

@@ -1,7 +1,50 @@
-// The element table of a tiled model (docs/tiles.md T6): `elements.json` (columns: GlobalId,
-// name, class, container, geometry hash, triangles), `elements.bin` (float32 bounds, 6 per
-// element) and property sets in chunk files (`props/0000.json`: rows 0..1023) fetched on demand
-// and kept in a small LRU cache. No three.js here: unit-tested with node --test.
+// The element table of a tiled model (docs/tiles.md T6): `elements.json.gz` (gzip JSON columns:
+// GlobalId, name, class, container, triangles; bounds in whole millimetres) and property sets in
+// chunk files (`props/0000.json.gz`: rows 0..1023 as indices into the chunk's distinct sets)
+// fetched on demand and kept in a small LRU cache. Table version 1 (plain `elements.json`,
+// float32 `elements.bin`, rows as objects) still reads. No three.js here: unit-tested with
+// node --test.
+
+/** JSON from bytes that may be gzip-compressed (magic 1f 8b), via DecompressionStream. */
+export async function parseJsonBytes(buf) {
+  let bytes = buf instanceof Uint8Array ? buf : new Uint8Array(buf);
+  if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
+    const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
+    bytes = new Uint8Array(await new Response(stream).arrayBuffer());
+  }
+  return JSON.parse(new TextDecoder().decode(bytes));
+}
+
+/** Float32 boxes (6 per element) from a version 2 table's millimetre `bounds` columns. */
+export function boundsFromColumns(b, count) {
+  if (!b || !Array.isArray(b.min) || !Array.isArray(b.size)) return null;
+  const unit = Number(b.unit) || 0.001;
+  const o = Array.isArray(b.origin) ? b.origin : [0, 0, 0];
+  const out = new Float32Array(count * 6);
+  for (let k = 0; k < 3; k += 1) {
+    const lo = b.min[k] ?? [];
+    const size = b.size[k] ?? [];
+    if (lo.length < count || size.length < count) return null;
+    for (let i = 0; i < count; i += 1) {
+      out[i * 6 + k] = o[k] + lo[i] * unit;
+      out[i * 6 + 3 + k] = o[k] + (lo[i] + size[i]) * unit;
+    }
+  }
+  return out;
+}
+
+/** Row i of a property chunk: version 2 rows index the chunk's `[name, values]` sets. */
+export function chunkRow(chunk, i) {
+  const row = Array.isArray(chunk?.rows) ? chunk.rows[i] : undefined;
+  if (!Array.isArray(row)) return row ?? {};
+  const sets = Array.isArray(chunk.sets) ? chunk.sets : [];
+  const out = {};
+  for (const k of row) {
+    const s = sets[k];
+    if (Array.isArray(s) && typeof s[0] === 'string') out[s[0]] = s[1];
+  }
+  return out;
+}
 
 /**
  * Protocol node ids of all elements: the element's name when it is unique in the table (the
@@ -78,7 +121,8 @@ export class ElementTable {
     for (const [name, col] of Object.entries(this.columns)) {
       if (!Array.isArray(col) || col.length !== this.count) throw new Error(`element column ${name}: expected ${this.count} rows`);
     }
-    this.bounds = bounds && bounds.length >= this.count * 6 ? bounds : null;
+    const own = bounds ?? boundsFromColumns(json.bounds, this.count);
+    this.bounds = own && own.length >= this.count * 6 ? own : null;
     this.chunkSize = chunkSize > 0 ? chunkSize : 1024;
     this.chunkUrl = chunkUrl;
     this.fetchJson = fetchJson;
@@ -93,14 +137,17 @@ export class ElementTable {
     const spec = manifest.elements;
     if (!spec || typeof spec.file !== 'string') throw new Error('manifest names no element table');
     const root = new URL(manifestUrl, base);
-    // Bounds are an optimisation (framing an element): the table works without them.
+    // Compressed tables (version 2) are read as bytes and gunzipped here.
+    const read = spec.encoding === 'gzip' && fetchBuffer
+      ? async (u) => parseJsonBytes(await fetchBuffer(u)) : fetchJson;
+    // v1 bounds file: an optimisation (framing an element): the table works without it.
     const boundsBuf = fetchBuffer && typeof spec.bounds === 'string'
       ? fetchBuffer(new URL(spec.bounds, root).href).catch(() => null) : Promise.resolve(null);
-    const [json, buf] = await Promise.all([fetchJson(new URL(spec.file, root).href), boundsBuf]);
+    const [json, buf] = await Promise.all([read(new URL(spec.file, root).href), boundsBuf]);
     const bounds = buf ? new Float32Array(buf) : null;
     const pattern = typeof spec.props === 'string' ? spec.props : 'props/{chunk}.json';
     const chunkUrl = (n) => new URL(pattern.replace('{chunk}', String(n).padStart(4, '0')), root).href;
-    return new ElementTable(json, { bounds, chunkSize: spec.chunk_size ?? 1024, chunkUrl, fetchJson });
+    return new ElementTable(json, { bounds, chunkSize: spec.chunk_size ?? 1024, chunkUrl, fetchJson: read });
   }
 
   /** Row index of a protocol node id, or -1. */
@@ -154,11 +201,10 @@ export class ElementTable {
     if (!this.chunkUrl || !this.fetchJson || n < 0 || size === 0) return { start, rows: new Array(size).fill({}) };
     const chunk = await this.chunks.get(n, (k) => this.fetchJson(this.chunkUrl(k)));
     const from = Number.isInteger(chunk?.start) ? chunk.start : start;
-    const got = Array.isArray(chunk?.rows) ? chunk.rows : [];
     const rows = new Array(size);
     for (let i = 0; i < size; i += 1) {
-      const r = got[start + i - from];
-      rows[i] = r && typeof r === 'object' ? r : {};
+      const r = chunkRow(chunk, start + i - from); // version 2 rows index the chunk's sets
+      rows[i] = r && typeof r === 'object' && !Array.isArray(r) ? r : {};
     }
     return { start, rows };
   }
@@ -171,8 +217,7 @@ export class ElementTable {
     const n = Math.floor(i / this.chunkSize);
     const chunk = await this.chunks.get(n, (k) => this.fetchJson(this.chunkUrl(k)));
     const start = Number.isInteger(chunk?.start) ? chunk.start : n * this.chunkSize;
-    const rows = Array.isArray(chunk?.rows) ? chunk.rows : [];
-    const value = rows[i - start] ?? {};
+    const value = chunkRow(chunk, i - start);
     // Keep only what the UI asked for (hover walks many rows; a chunk is cheap to fetch again).
     this.props.set(i, value);
     if (this.props.size > this.chunkSize * 4) this.props.delete(this.props.keys().next().value);

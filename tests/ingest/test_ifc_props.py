@@ -1,0 +1,51 @@
+"""The one-pass property index gives what ifcopenshell's per-element utilities give."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.ingest.helpers import ROOT
+from vrcollab.ingest.ifc import element_properties, spatial_path
+from vrcollab.ingest.ifc_props import PropertyIndex, cap
+
+sys.path.insert(0, str(ROOT / "bench"))
+import building_gen
+
+SHARED_IFC = ROOT.parent / "shared" / "models" / "ifc"
+
+
+def _check(path: Path) -> int:
+    import ifcopenshell
+
+    ifc = ifcopenshell.open(str(path))
+    index = PropertyIndex(ifc)
+    products = ifc.by_type("IfcProduct")
+    with_props = 0
+    for p in products:
+        assert index.psets(p) == element_properties(p), p
+        assert index.path(p) == spatial_path(p), p
+        with_props += bool(index.psets(p))
+    return with_props
+
+
+def test_index_matches_get_psets_on_the_generated_building(tmp_path: Path) -> None:
+    src = building_gen.generate(300, tmp_path / "b.ifc")
+    assert _check(src) > 100
+
+
+@pytest.mark.parametrize("name", ["duplex.ifc", "AC20-FZK-Haus.ifc", "IfcOpenHouse_IFC4.ifc"])
+def test_index_matches_get_psets_on_real_files(name: str) -> None:
+    path = SHARED_IFC / name
+    if not path.is_file():
+        pytest.skip(f"needs ../shared/models/ifc/{name}")
+    _check(path)
+
+
+def test_cap_marks_truncation() -> None:
+    big = {f"Set{i}": {"Text": "x" * 2000} for i in range(20)}
+    out = cap(big)
+    assert out["_truncated"] is True
+    assert 0 < len(out) < 20
