@@ -25,6 +25,18 @@ def near_corner(page: Any, corner: list[float], centroid: list[float]) -> tuple[
     return cx + (gx - cx) * k, cy + (gy - cy) * k
 
 
+def apart(page: Any, corner: list[float], others: list[list[float]], px: float = 25.0) -> bool:
+    """Whether a corner is on screen at least ``px`` from the triangle's other corners (so the
+    12 px vertex snap cannot take a neighbour)."""
+    c = page.evaluate(f"window.__vrcollab.project({corner})")
+    return all(math.dist(c, page.evaluate(f"window.__vrcollab.project({o})")) >= px
+               for o in others if o != corner)
+
+
+def on_canvas(page: Any, x: float, y: float) -> bool:
+    return bool(page.evaluate(f"document.elementFromPoint({x}, {y})?.tagName") == "CANVAS")
+
+
 def test_snapped_measurement_is_seen_by_the_other_within_a_millimetre(
     browser: Any, web_server: ServerProcess, web_room: PreparedRoom
 ) -> None:
@@ -55,6 +67,8 @@ def test_snapped_measurement_is_seen_by_the_other_within_a_millimetre(
             for w, m in zip(f["world"], f["model"], strict=True):
                 # Beyond the cut (along the section's normal) is not drawn: not a known point.
                 if sum(m[i] * clip["normal"][i] for i in range(3)) > clip["offset"] - 1e-4:
+                    continue
+                if not apart(a, w, f["world"]):
                     continue
                 px, py = near_corner(a, w, centroid)
                 under = a.evaluate(f"document.elementFromPoint({px}, {py})?.tagName")
@@ -119,14 +133,16 @@ def test_perpendicular_distance_from_a_corner_to_a_face(
             if corner is None:
                 centroid = [sum(v[i] for v in f["world"]) / 3 for i in range(3)]
                 for w, m in zip(f["world"], f["model"], strict=True):
+                    if not apart(a, w, f["world"]):
+                        continue
                     px, py = near_corner(a, w, centroid)
-                    if a.evaluate(f"document.elementFromPoint({px}, {py})?.tagName") != "CANVAS":
+                    if not on_canvas(a, px, py):
                         continue
                     there = a.evaluate(f"window.__vrcollab.faceAt([{px}, {py}])")
                     if there and any(math.dist(m, c) < 1e-6 for c in there["model"]):
                         corner = (m, (px, py))
                         break
-            elif plane_distance(corner[0], f["model"]) > 0.05:
+            elif plane_distance(corner[0], f["model"]) > 0.05 and on_canvas(a, x + dx, y + dy):
                 face = (f["model"], (x + dx, y + dy))
                 break
         assert corner is not None, "no visible corner on screen"
@@ -183,17 +199,20 @@ def test_angle_between_three_snapped_corners_and_area_of_a_face(
         x, y = a.evaluate(f"window.__vrcollab.project({model_center(a)})")
         picked: list[tuple[list[float], tuple[float, float]]] = []
         face = None
-        offsets = [(dx, dy) for dy in (0, 60, -60, 120, -120) for dx in (0, -80, 80, -160, 160)]
+        offsets = [(dx, dy) for dy in range(-180, 181, 30) for dx in range(-240, 241, 40)]
         for dx, dy in offsets:
             f = a.evaluate(f"window.__vrcollab.faceAt([{x + dx}, {y + dy}])")
             if f is None:
                 continue
-            face = face or (f, (x + dx, y + dy))
+            if face is None and on_canvas(a, x + dx, y + dy):
+                face = (f, (x + dx, y + dy))
             centroid = [sum(v[i] for v in f["world"]) / 3 for i in range(3)]
             picked = []
             for w, m in zip(f["world"], f["model"], strict=True):
+                if not apart(a, w, f["world"]):
+                    continue
                 px, py = near_corner(a, w, centroid)
-                if a.evaluate(f"document.elementFromPoint({px}, {py})?.tagName") != "CANVAS":
+                if not on_canvas(a, px, py):
                     continue
                 there = a.evaluate(f"window.__vrcollab.faceAt([{px}, {py}])")
                 if there and any(math.dist(m, c) < 1e-6 for c in there["model"]):
