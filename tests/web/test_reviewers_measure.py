@@ -25,9 +25,9 @@ def near_corner(page: Any, corner: list[float], centroid: list[float]) -> tuple[
     return cx + (gx - cx) * k, cy + (gy - cy) * k
 
 
-def apart(page: Any, corner: list[float], others: list[list[float]], px: float = 25.0) -> bool:
+def apart(page: Any, corner: list[float], others: list[list[float]], px: float = 18.0) -> bool:
     """Whether a corner is on screen at least ``px`` from the triangle's other corners (so the
-    12 px vertex snap cannot take a neighbour)."""
+    12 px vertex snap, 5 px off the corner, cannot take a neighbour)."""
     c = page.evaluate(f"window.__vrcollab.project({corner})")
     return all(math.dist(c, page.evaluate(f"window.__vrcollab.project({o})")) >= px
                for o in others if o != corner)
@@ -57,7 +57,7 @@ def test_snapped_measurement_is_seen_by_the_other_within_a_millimetre(
         # A triangle with two drawn corners that are themselves visible where we click (the
         # section cuts corners away, nearer parts may cover others): those are the known points.
         picked: list[tuple[list[float], tuple[float, float]]] = []
-        offsets = [(dx, dy) for dy in (0, 60, -60, 120, -120) for dx in (0, -80, 80, -160, 160)]
+        offsets = [(dx, dy) for dy in range(-180, 181, 30) for dx in range(-240, 241, 40)]
         for dx, dy in offsets:
             f = a.evaluate(f"window.__vrcollab.faceAt([{x + dx}, {y + dy}])")
             if f is None:
@@ -125,7 +125,7 @@ def test_perpendicular_distance_from_a_corner_to_a_face(
         # A visible corner of one triangle, and a face (another plane) somewhere else on screen.
         corner: tuple[list[float], tuple[float, float]] | None = None
         face: tuple[list[list[float]], tuple[float, float]] | None = None
-        offsets = [(dx, dy) for dy in (0, 60, -60, 120, -120) for dx in (0, -80, 80, -160, 160)]
+        offsets = [(dx, dy) for dy in range(-180, 181, 30) for dx in range(-240, 241, 40)]
         for dx, dy in offsets:
             f = a.evaluate(f"window.__vrcollab.faceAt([{x + dx}, {y + dy}])")
             if f is None:
