@@ -197,41 +197,34 @@ def test_angle_between_three_snapped_corners_and_area_of_a_face(
         a.mouse.dblclick(x, y)
         wait_js(a, "!window.__vrcollab.info().scene.flying")
         x, y = a.evaluate(f"window.__vrcollab.project({model_center(a)})")
-        picked: list[tuple[list[float], tuple[float, float]]] = []
+        # Three points on the model, well apart on screen; the angle is computed from the
+        # points the tool snapped to (read back while hovering), whatever they snapped to.
+        spots = [(x + dx, y + dy) for dx, dy in ((-120, 60), (0, -40), (120, 60), (-60, -100),
+                                                  (80, 110), (-160, 0), (160, 0))]
+        spots = [p for p in spots if on_canvas(a, *p)
+                 and a.evaluate(f"window.__vrcollab.pickAt({p[0]}, {p[1]})")]
+        assert len(spots) >= 3, spots
         face = None
-        offsets = [(dx, dy) for dy in range(-180, 181, 30) for dx in range(-240, 241, 40)]
-        for dx, dy in offsets:
-            f = a.evaluate(f"window.__vrcollab.faceAt([{x + dx}, {y + dy}])")
-            if f is None:
-                continue
-            if face is None and on_canvas(a, x + dx, y + dy):
-                face = (f, (x + dx, y + dy))
-            centroid = [sum(v[i] for v in f["world"]) / 3 for i in range(3)]
-            picked = []
-            for w, m in zip(f["world"], f["model"], strict=True):
-                if not apart(a, w, f["world"]):
-                    continue
-                px, py = near_corner(a, w, centroid)
-                if not on_canvas(a, px, py):
-                    continue
-                there = a.evaluate(f"window.__vrcollab.faceAt([{px}, {py}])")
-                if there and any(math.dist(m, c) < 1e-6 for c in there["model"]):
-                    picked.append((m, (px, py)))
-            if len(picked) == 3:
+        for px, py in spots:
+            f = a.evaluate(f"window.__vrcollab.faceAt([{px}, {py}])")
+            if f is not None:
+                face = (f, (px, py))
                 break
-        assert len(picked) == 3, "no triangle with three visible corners on screen"
         assert face is not None
         a.click("[data-tool=measure]")
         a.select_option("#measure-kind", "angle")
-        for corner, (px, py) in picked:
+        points = []
+        for k, (px, py) in enumerate(spots[:3]):
             a.mouse.move(px, py)
-            wait_js(a, "(() => { const m = window.__vrcollab.info().measure; return m && "
-                       "m.kind === 'vertex' && Math.hypot(...m.point.map("
-                       f"(v, i) => v - {corner}[i])) < 1e-6; }})()")
+            prev = points[-1] if points else [1e9, 1e9, 1e9]  # the hover at this spot, not the last
+            m = wait_js(a, "(() => { const m = window.__vrcollab.info().measure; return m && "
+                           f"m.started === {'true' if k else 'false'} && Math.hypot(...m.point.map("
+                           f"(v, i) => v - {prev}[i])) > 1e-6 ? m : null; }})()")
+            points.append(m["point"])
             a.mouse.click(px, py)
         wait_js(a, "window.__vrcollab.info().pending === 0 && "
                    "window.__vrcollab.info().measurements.length === 1")
-        expected = angle_at(picked[0][0], picked[1][0], picked[2][0])
+        expected = angle_at(points[0], points[1], points[2])
         got = wait_js(b, "window.__vrcollab.info().measurements[0]")
         assert got["kind"] == "angle"
         assert abs(got["value"] - expected) < 0.05, (got, expected)
