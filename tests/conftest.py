@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.pg_support import pg_cluster, pg_url  # noqa: F401 - fixtures
 from tests.server_process import ServerProcess
 
 ServerFactory = Callable[..., ServerProcess]

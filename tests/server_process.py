@@ -10,7 +10,8 @@ Reusable by every part (sync, web client, uploads)::
         srv.start()                           # same port, same data dir
 
 Settings come from ``VRCOLLAB_*`` environment variables (``env`` is passed through); the data
-dir holds the SQLite database and ``server.log`` (printed when start-up fails).
+dir holds the SQLite database (unless ``env`` names a ``VRCOLLAB_DATABASE_URL``) and
+``server.log`` (printed when start-up fails).
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from types import TracebackType
 import httpx
 
 from vrcollab.server.auth import bootstrap_project, issue_member_token
-from vrcollab.store.sqlite import SqliteStore
+from vrcollab.settings import load_settings
+from vrcollab.store import Store, open_store
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -140,9 +142,11 @@ class ServerProcess:
 
     # --- auth bootstrap (writes the same SQLite file, as the CLI does) ---------------------
 
-    def open_store(self) -> SqliteStore:
-        """A store on the server's database (WAL: safe next to the running server)."""
-        return SqliteStore(self.db_path)
+    def open_store(self) -> Store:
+        """A store on the server's database (SQLite WAL or Postgres: safe next to the running
+        server), through the same factory as the server (``VRCOLLAB_DATABASE_URL`` of ``env``)."""
+        return open_store(load_settings(data_dir=self.data_dir,
+                                        database_url=self.env.get("VRCOLLAB_DATABASE_URL", "")))
 
     def bootstrap(self, project_name: str = "Test project", room_name: str = "Room 1",
                   owner_name: str = "Owner") -> Bootstrap:

@@ -15,7 +15,8 @@ import pytest
 from tests.corpus import REPO
 
 SERVE_PACKAGES = {"python3-venv", "g++", "python3-dev", "libgl1", "libegl1", "libusb-1.0-0"}
-TEST_PACKAGES = {"chromium", "libzbar0"}
+# postgresql: tests/pg_support.py; janus: the voice tests
+TEST_PACKAGES = {"chromium", "libzbar0", "postgresql", "janus"}
 
 
 def _dev(script: str, tmp_path: Path) -> str:

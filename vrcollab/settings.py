@@ -7,6 +7,7 @@ embedded single-process deployment (SQLite + local files).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -21,9 +22,13 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path("data"), description="SQLite database and asset files")
     database_url: str = Field(
         default="",
-        description="'' = sqlite file in data_dir; 'memory://' for tests; postgresql://... later",
+        description="'' = sqlite file in data_dir; sqlite:///path; 'memory://' for tests; "
+        "postgresql://... (vrcollab.store.factory)",
     )
     broker_url: str = Field(default="memory://", description="'memory://' or redis://...")
+    assets_dir: Path | None = Field(
+        default=None, description="content-addressed blobs; default data_dir/assets (several "
+        "server processes share one directory here)")
 
     # --- HTTP / websocket server ---------------------------------------------------------
     host: str = "127.0.0.1"
@@ -70,6 +75,9 @@ class Settings(BaseSettings):
     job_timeout_s: float = 900.0
     job_workers: int = 1
     job_max_attempts: int = Field(default=2, description="runs of a job cut short by restarts")
+    job_lease_s: float = Field(
+        default=30.0, description="a running job's lease, renewed every third of it; a job "
+        "whose worker stops renewing (crash, kill -9) is retried by any process after it")
     job_converter: str = Field(
         default="vrcollab.jobs.convert:convert_for_job",
         description="'module:function' run in the job subprocess (tests swap in failing ones)",
@@ -106,11 +114,39 @@ class Settings(BaseSettings):
     max_json_body_bytes: int = Field(
         default=1024 * 1024, description="application/json request bodies; 413 beyond")
 
+    # --- voice (issue 13; docs/voice.md) --------------------------------------------------
+    voice: str = Field(default="mesh", description="'mesh' (peer-to-peer, <= 6) or 'janus' (SFU)")
+    voice_viewers_may_speak: bool = Field(
+        default=False, description="viewers may publish audio (else they listen only)")
+    voice_mesh_max_peers: int = Field(default=6, description="people in one room's mesh voice")
+    voice_ice_servers: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description='RTCIceServer list as JSON, e.g. [{"urls":"turn:turn.example:3478",'
+                    '"username":"u","credential":"p"}] (coturn)')
+    voice_janus_url: str = Field(default="", description="Janus HTTP API the server uses")
+    voice_janus_public_url: str = Field(
+        default="", description="Janus HTTP API as browsers reach it ('' = voice_janus_url)")
+    voice_janus_api_secret: str = Field(default="", description="Janus api_secret (server only)")
+    voice_janus_token_secret: str = Field(
+        default="", description="Janus token_auth_secret: signs the browsers' join tokens")
+    voice_token_ttl_s: float = Field(default=300.0, description="life of a Janus join token")
+
     @field_validator("data_dir")
     @classmethod
     def _absolute_data_dir(cls, value: Path) -> Path:
         """Resolve once, so subprocesses (conversion jobs) with another cwd see the same files."""
         return value.expanduser().resolve()
+
+    @field_validator("assets_dir")
+    @classmethod
+    def _absolute_assets_dir(cls, value: Path | None) -> Path | None:
+        """Resolved like ``data_dir``."""
+        return None if value is None else value.expanduser().resolve()
+
+    @property
+    def assets_path(self) -> Path:
+        """Where the asset store lives: ``assets_dir`` or ``data_dir/assets``."""
+        return self.assets_dir if self.assets_dir is not None else self.data_dir / "assets"
 
 
 def load_settings(**overrides: object) -> Settings:

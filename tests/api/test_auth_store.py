@@ -14,11 +14,16 @@ from vrcollab.errors import AuthError, NotFoundError
 from vrcollab.store import MemoryStore, SqliteStore, Store
 from vrcollab.store.base import hash_token
 from vrcollab.store.identity import InviteRecord, new_short_code, normalise_code
+from vrcollab.store.postgres import PostgresStore
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    s: Store = MemoryStore() if request.param == "memory" else SqliteStore(tmp_path / "db")
+    s: Store
+    if request.param == "postgres":
+        s = PostgresStore(request.getfixturevalue("pg_url"))
+    else:
+        s = MemoryStore() if request.param == "memory" else SqliteStore(tmp_path / "db")
     yield s
     s.close()
 

@@ -1,4 +1,4 @@
-"""One contract suite for every Catalog implementation (memory and SQLite)."""
+"""One contract suite for every Catalog implementation (memory, SQLite, Postgres)."""
 
 from __future__ import annotations
 
@@ -17,10 +17,15 @@ SHA_A = "a" * 64
 SHA_B = "b" * 64
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
 def catalog(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Catalog]:
     cat: Catalog
-    cat = MemoryCatalog() if request.param == "memory" else SqliteCatalog(tmp_path / "c.db")
+    if request.param == "postgres":
+        from vrcollab.store.catalog_postgres import PostgresCatalog
+
+        cat = PostgresCatalog(request.getfixturevalue("pg_url"))
+    else:
+        cat = MemoryCatalog() if request.param == "memory" else SqliteCatalog(tmp_path / "c.db")
     yield cat
     cat.close()
 
@@ -157,6 +162,39 @@ def test_update_job_fields_and_validation(catalog: Catalog) -> None:
         catalog.update_job(job.job_id, status="exploded")
     with pytest.raises(StoreError):
         catalog.update_job(job.job_id, version_id="v-other")
+
+
+def test_claim_takes_a_lease_that_only_its_worker_renews(catalog: Catalog) -> None:
+    vid = _version(catalog)
+    job = catalog.create_job("p1", vid)
+    before = time.time()
+    claimed = catalog.claim_next_job(worker="w1", lease_s=30.0)
+    assert claimed is not None
+    assert claimed.job_id == job.job_id
+    assert claimed.worker == "w1"
+    assert claimed.lease_until is not None
+    assert claimed.lease_until >= before + 30.0
+    renewed = catalog.update_job_if(job.job_id, when_status="running", when_worker="w1",
+                                    lease_until=claimed.lease_until + 10)
+    assert renewed is not None
+    assert renewed.lease_until == claimed.lease_until + 10
+    # another worker (or a recovery that lost the race) cannot touch it
+    assert catalog.update_job_if(job.job_id, when_status="running", when_worker="w2",
+                                 stage="stolen") is None
+    assert catalog.update_job_if(job.job_id, when_status="queued", when_worker="w1",
+                                 stage="stale") is None
+    assert catalog.get_job(job.job_id).stage != "stolen"
+    requeued = catalog.update_job_if(job.job_id, when_status="running", when_worker="w1",
+                                     status="queued", worker=None, lease_until=None)
+    assert requeued is not None
+    assert (requeued.status, requeued.worker) == ("queued", None)
+    with pytest.raises(NotFoundError):
+        catalog.update_job_if("j_nope", when_status="running", when_worker=None, stage="x")
+    unleased = catalog.claim_next_job()
+    assert unleased is not None
+    assert unleased.worker is None
+    assert unleased.lease_until is None
+    assert unleased.attempts == 2
 
 
 def test_sqlite_survives_reopen(tmp_path: Path) -> None:

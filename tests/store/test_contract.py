@@ -8,13 +8,19 @@ from pathlib import Path
 import pytest
 
 from vrcollab.errors import AuthError, NotFoundError, StoreError
-from vrcollab.store import MemoryStore, SqliteStore, Store, load_room
+from vrcollab.store import MemoryStore, SqliteStore, Store
+from vrcollab.store.postgres import PostgresStore
+from vrcollab.store.room_loader import load_room
 from vrcollab.sync.messages import Commit
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    s: Store = MemoryStore() if request.param == "memory" else SqliteStore(tmp_path / "db.sqlite3")
+    s: Store
+    if request.param == "postgres":
+        s = PostgresStore(request.getfixturevalue("pg_url"))
+    else:
+        s = MemoryStore() if request.param == "memory" else SqliteStore(tmp_path / "db.sqlite3")
     yield s
     s.close()
 
@@ -60,7 +66,11 @@ def test_tokens_are_hashed_expire_and_revoke(store: Store, tmp_path: Path) -> No
     store.revoke_token(tok)
     with pytest.raises(AuthError):
         store.resolve_token(tok, 0.0)
-    if isinstance(store, SqliteStore):  # only the hash is on disk
+    if isinstance(store, PostgresStore):  # only the hash is in the database
+        rows = store._all("SELECT token_hash, user_id FROM tokens", ())
+        assert rows
+        assert all(tok not in " ".join(r) for r in rows)
+    elif isinstance(store, SqliteStore):  # only the hash is on disk
         assert tok.encode() not in (tmp_path / "db.sqlite3").read_bytes()
         wal = tmp_path / "db.sqlite3-wal"
         assert not wal.exists() or tok.encode() not in wal.read_bytes()

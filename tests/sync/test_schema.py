@@ -88,3 +88,36 @@ def test_protocol_doc_tables_match_the_python_tables() -> None:
     codes = {int(c) for c in re.findall(r"^\| (\d{4}) \|", doc, re.MULTILINE)}
     assert codes == {int(c) for c in Close}
     assert "protocol/vrcollab.schema.json" in doc
+
+
+def test_message_type_lists_cover_the_codec() -> None:
+    """Every server message the codec encodes is in SERVER_TYPES (the web client's list)."""
+    from vrcollab.sync.codec import decode_client, server_json
+    from vrcollab.sync.messages import (
+        CLIENT_TYPES,
+        SERVER_TYPES,
+        Ack,
+        ErrorMsg,
+        Gather,
+        Pong,
+        PresenceEntry,
+        PresenceMsg,
+        Reject,
+        SharedView,
+    )
+
+    entry = PresenceEntry("s", "u", "n", "#888888", "viewer", "vr")
+    msgs = [Ack("o", 1, None), Reject("o", "bad_op", "r"), PresenceMsg("join", entry),
+            Pong(1, 2.0), Gather("s", None), SharedView("s", {}), ErrorMsg("bad_json", "r")]
+    assert {server_json(m)["type"] for m in msgs} <= set(SERVER_TYPES)
+    assert {"commit", "welcome", "welcome_part", "poses"} <= set(SERVER_TYPES)
+    codes = []
+    for t in CLIENT_TYPES:  # known types are never "unknown_type"
+        try:
+            decode_client(json.dumps({"type": t}))
+        except ProtocolError as exc:
+            codes.append(exc.code)
+    assert "unknown_type" not in codes
+    with pytest.raises(ProtocolError) as info:
+        decode_client(json.dumps({"type": "hologram"}))
+    assert info.value.code == "unknown_type"

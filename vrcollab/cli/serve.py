@@ -24,6 +24,9 @@ def add_serve_parser(sub: SubParsers) -> None:
     p.add_argument("--port", type=int, help=f"port (default {HTTP_PORT}; {HTTPS_PORT} with "
                    "--https)")
     p.add_argument("--no-demo", action="store_true", help="skip the demo project and sample")
+    p.add_argument("--voice", choices=("mesh", "janus"),
+                   help="voice transport (VRCOLLAB_VOICE); janus starts a local janus when "
+                        "VRCOLLAB_VOICE_JANUS_URL is unset (docs/voice.md)")
     add_https_arguments(p)
     add_data_dir(p)
     p.set_defaults(func=_serve)
@@ -39,5 +42,12 @@ def _serve(args: argparse.Namespace) -> int:
                                       https=tls is not None)
     if not args.no_demo:  # demo project + sample model + room link (vrcollab.demo)
         announce_demo(settings)
-    run(settings, tls=tls, http_port=http_port)
+    from vrcollab.voice.janus_process import serve_with_voice
+
+    janus = serve_with_voice(settings, args.voice)
+    try:
+        run(settings, tls=tls, http_port=http_port)
+    finally:
+        if janus is not None:
+            janus.stop()
     return 0

@@ -48,6 +48,11 @@ class JobEvents:
                     if not subs:
                         del self._subs[job_id]
 
+    def wanted(self, job_id: str) -> bool:
+        """True when someone here would receive an update of this job."""
+        with self._lock:
+            return bool(self._listeners) or job_id in self._subs
+
     def publish(self, job: JobRecord) -> None:
         """Deliver an update to every subscriber of the job and every listener."""
         with self._lock:

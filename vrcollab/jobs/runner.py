@@ -1,9 +1,17 @@
 """The conversion job runner: a dispatcher thread and one killable subprocess per running job.
 
-Jobs live in the catalog, so they survive restarts: :meth:`JobRunner.recover` (called by
-:meth:`start`) puts jobs that were ``running`` when the server died back in the queue, or fails
-them with a message once they have used ``max_attempts`` (a model that kills the server is not
-retried forever). Each job runs in a fresh interpreter (``python -m vrcollab.jobs.worker``, its
+Jobs live in the catalog, so they survive restarts, and any number of server processes sharing
+one database (Postgres, or one SQLite file) run them from one queue. A claim takes a lease
+(``lease_s``) under this runner's :attr:`JobRunner.worker_id`; the dispatcher renews the leases
+of its running jobs every third of it. :meth:`JobRunner.recover` (at :meth:`start`, then
+every half lease) takes over jobs whose worker is gone: a lease past its end, a worker process
+on this host that no longer exists, or a job claimed without a lease. It puts them back in the
+queue, or fails them with a message once they have used ``max_attempts`` (a model that kills
+the server is not retried forever). Every such change is a compare-and-set on (status,
+worker), so of two processes recovering one job only one wins, and a worker that lost its
+lease stops its conversion instead of finishing a job another process now owns.
+
+Each job runs in a fresh interpreter (``python -m vrcollab.jobs.worker``, its
 own session); on ``timeout_s`` the process and all its children are killed and the job fails
 with a message. A crash of the subprocess (signal, out of memory) fails only that job.
 """
@@ -14,7 +22,9 @@ import contextlib
 import json
 import logging
 import os
+import secrets
 import shutil
+import socket
 import subprocess
 import sys
 import threading
@@ -81,6 +91,7 @@ class JobRunner:
         events: JobEvents | None = None,
         max_attempts: int = 2,
         on_done: DoneHook | None = None,
+        lease_s: float = 30.0,
     ) -> None:
         self.catalog = catalog
         self.assets = assets
@@ -92,6 +103,11 @@ class JobRunner:
         self.events = events or JobEvents()
         self.max_attempts = max_attempts
         self.on_done: list[DoneHook] = [on_done] if on_done else []
+        self.lease_s = max(1.0, lease_s)
+        self.worker_id = worker_id()
+        self._next_renew = 0.0
+        self._next_recover = 0.0
+        self._unwatch: Callable[[], None] | None = None
         self._active: dict[str, _Active] = {}
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -101,17 +117,23 @@ class JobRunner:
 
     # --- lifecycle ------------------------------------------------------------------------
     def recover(self) -> list[JobRecord]:
-        """Re-queue (or fail) jobs left ``running`` by a previous process; returns them."""
+        """Re-queue (or fail) running jobs whose worker is gone; returns them."""
         changed = []
+        now = time.time()
         for job in self.catalog.list_jobs(statuses=("running",)):
+            if job.job_id in self._active or not worker_gone(job, now, self.worker_id):
+                continue
             if job.attempts >= self.max_attempts:
-                changed.append(self._fail(job, "interrupted", (
+                done = self._fail(job, "interrupted", (
                     f"the server stopped during this conversion {job.attempts} times; "
                     "not retrying"
-                )))
+                ))
             else:
-                changed.append(self._update(job.job_id, status="queued",
-                                            stage="queued (resumed after restart)", percent=0.0))
+                done = self._update_if(job, status="queued", stage="queued (resumed after "
+                                       "restart)", percent=0.0, worker=None, lease_until=None)
+            if done is not None:
+                changed.append(done)
+        self._next_recover = time.monotonic() + self.lease_s / 2
         return changed
 
     def start(self) -> None:
@@ -120,10 +142,12 @@ class JobRunner:
             return
         self.work_dir.mkdir(parents=True, exist_ok=True)
         self.recover()
+        running = {j.job_id for j in self.catalog.list_jobs(statuses=("running",))}
         for leftover in self.work_dir.iterdir():  # work dirs of jobs a crash interrupted
-            if leftover.is_dir():
+            if leftover.is_dir() and leftover.name not in running:  # not another process's
                 shutil.rmtree(leftover, ignore_errors=True)
         self._stop.clear()
+        self._unwatch = self.catalog.watch_jobs(self._changed_elsewhere)
         self._thread = threading.Thread(target=self._loop, name="vrcollab-jobs", daemon=True)
         self._thread.start()
 
@@ -131,13 +155,18 @@ class JobRunner:
         """Stop dispatching; kill running conversions and put their jobs back in the queue."""
         self._stop.set()
         self._wake.set()
+        if self._unwatch is not None:
+            self._unwatch()
+            self._unwatch = None
         if self._thread is not None:
             self._thread.join(timeout=30)
             self._thread = None
         for active in list(self._active.values()):
             self._discard(active)
-            self._update(active.job.job_id, status="queued", stage="queued (server restarted)",
-                         percent=0.0, attempts=max(0, active.job.attempts - 1))
+            with contextlib.suppress(VrcollabError):
+                self._update_if(active.job, status="queued", stage="queued (server restarted)",
+                                percent=0.0, attempts=max(0, active.job.attempts - 1),
+                                worker=None, lease_until=None)
         self._active.clear()
 
     def submit(self, project_id: str, version_id: str) -> JobRecord:
@@ -164,8 +193,9 @@ class JobRunner:
                 continue
             with contextlib.suppress(VrcollabError):
                 job = self.catalog.get_job(job_id)
-                if job.status == "queued":
-                    self._fail(job, "cancelled", "the conversion was cancelled")
+                if job.status in ("queued", "running"):  # running: in another process, whose
+                    self._fail(job, "cancelled",  # next lease renewal then stops it
+                               "the conversion was cancelled")
 
     def wait(self, job_id: str, timeout: float) -> JobRecord:
         """Block until a job is done or failed (for the CLI and tests)."""
@@ -181,8 +211,10 @@ class JobRunner:
         while not self._stop.is_set():
             try:
                 self._apply_cancels()
+                self._keep_leases()
                 while len(self._active) < self.workers and not self._stop.is_set():
-                    job = self.catalog.claim_next_job()
+                    job = self.catalog.claim_next_job(worker=self.worker_id,
+                                                      lease_s=self.lease_s)
                     if job is None:
                         break
                     try:
@@ -197,6 +229,34 @@ class JobRunner:
                 log.exception("job dispatcher error")
             self._wake.wait(0.05 if self._active else 1.0)
             self._wake.clear()
+
+    def _changed_elsewhere(self, job_id: str) -> None:
+        """A job row was written (by any process): relay it to our subscribers, and look for
+        work (a job queued through another process)."""
+        if job_id in self._active:
+            return  # ours: published where it changed
+        if len(self._active) < self.workers:
+            self._wake.set()
+        if self.events.wanted(job_id):
+            with contextlib.suppress(VrcollabError):
+                self.events.publish(self.catalog.get_job(job_id))
+
+    def _keep_leases(self) -> None:
+        """Renew our running jobs' leases; drop the ones we lost; recover orphans."""
+        now = time.monotonic()
+        if now >= self._next_renew:
+            self._next_renew = now + self.lease_s / 3
+            for active in list(self._active.values()):
+                kept = self.catalog.update_job_if(
+                    active.job.job_id, when_status="running", when_worker=self.worker_id,
+                    lease_until=time.time() + self.lease_s)
+                if kept is None:  # cancelled elsewhere, or recovered after a stall
+                    log.warning("job %s is no longer ours; stopping it", active.job.job_id)
+                    self._active.pop(active.job.job_id, None)
+                    self._discard(active)
+        if now >= self._next_recover:
+            for job in self.recover():
+                log.info("job %s recovered from a gone worker: %s", job.job_id, job.status)
 
     def _launch(self, job: JobRecord) -> None:
         self.events.publish(job)
@@ -291,8 +351,11 @@ class JobRunner:
         except (VrcollabError, OSError, ValueError, KeyError, TypeError) as exc:
             self._fail(job, "bad_output", f"the conversion output is unusable: {exc}")
             return
-        done = self._update(job.job_id, status="done", stage="done", percent=100.0,
-                            finished=time.time())
+        done = self._update_if(job, status="done", stage="done", percent=100.0,
+                               finished=time.time(), lease_until=None)
+        if done is None:
+            log.warning("job %s finished after another process took it over", job.job_id)
+            return
         for hook in self.on_done:
             with contextlib.suppress(Exception):
                 hook(done, version)
@@ -328,16 +391,58 @@ class JobRunner:
             active.pipe.close()
         shutil.rmtree(active.workdir, ignore_errors=True)
 
-    def _fail(self, job: JobRecord, code: str, message: str) -> JobRecord:
-        with contextlib.suppress(VrcollabError):
-            self.catalog.fail_version(job.version_id)
-        return self._update(job.job_id, status="failed", error=message, error_code=code,
-                            finished=time.time())
+    def _fail(self, job: JobRecord, code: str, message: str) -> JobRecord | None:
+        """Fail a job we hold (or a queued one); None when another process holds it now."""
+        failed = self._update_if(job, status="failed", error=message, error_code=code,
+                                 finished=time.time(), lease_until=None)
+        if failed is not None:
+            with contextlib.suppress(VrcollabError):
+                self.catalog.fail_version(job.version_id)
+        return failed
 
     def _update(self, job_id: str, **changes: Any) -> JobRecord:
         job = self.catalog.update_job(job_id, **changes)
         self.events.publish(job)
         return job
+
+    def _update_if(self, job: JobRecord, **changes: Any) -> JobRecord | None:
+        """Change a job only while it is as ``job`` says (status, worker); publish it."""
+        done = self.catalog.update_job_if(job.job_id, when_status=job.status,
+                                          when_worker=job.worker, **changes)
+        if done is not None:
+            self.events.publish(done)
+        return done
+
+
+def worker_id() -> str:
+    """This process as a job worker: ``host/pid/start time/random``."""
+    try:
+        started = f"{psutil.Process().create_time():.3f}"
+    except psutil.Error:
+        started = "0"
+    return f"{socket.gethostname()}/{os.getpid()}/{started}/{secrets.token_hex(3)}"
+
+
+def worker_gone(job: JobRecord, now: float, me: str) -> bool:
+    """True when nobody runs a ``running`` job any more: no lease (claimed before leases, or
+    by a caller without one), a lease past its end, this very worker (but not in its active
+    set), or a worker process on this host that has exited."""
+    if job.worker is None or job.lease_until is None or job.lease_until < now:
+        return True
+    if job.worker == me:
+        return True
+    host, _, rest = job.worker.partition("/")
+    pid_text, _, rest = rest.partition("/")
+    started = rest.partition("/")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False  # another machine: only its lease tells
+    try:
+        proc = psutil.Process(int(pid_text))
+        return f"{proc.create_time():.3f}" != started  # the pid was reused
+    except psutil.NoSuchProcess:
+        return True
+    except psutil.Error:
+        return False
 
 
 def safe_name(name: str) -> str:

@@ -105,7 +105,11 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
 
 def store_write_problem(settings: Settings, store: Store) -> str | None:
     """Why the store cannot write now (None when it can): takes and releases the SQLite write
-    lock (2 s at most) and writes, syncs and removes a small file in ``data_dir``."""
+    lock (2 s at most) and writes, syncs and removes a small file in ``data_dir``; a store with
+    its own ``write_problem()`` (Postgres: reachable, writable primary) is asked first."""
+    own_probe = getattr(store, "write_problem", None)
+    if callable(own_probe) and (found := own_probe()) is not None:
+        return str(found)
     path = getattr(store, "path", None)
     try:
         if isinstance(path, Path):

@@ -20,6 +20,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from vrcollab.errors import (
     AuthError,
@@ -131,9 +132,19 @@ async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(error_body("internal", INTERNAL_MESSAGE), status_code=500)
 
 
+async def client_gone(request: Request, exc: Exception) -> JSONResponse:
+    """The client hung up mid-request (a stalled upload closed by the edge): nothing to answer."""
+    assert isinstance(exc, ClientDisconnect)
+    log.info("%s %s: client disconnected before the body was read", request.method,
+             request.url.path)
+    return JSONResponse(error_body("client_disconnected", "the client went away"),
+                        status_code=400)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Register every handler above on ``app``."""
     app.add_exception_handler(VrcollabError, vrcollab_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(ClientDisconnect, client_gone)
     app.add_exception_handler(Exception, unexpected_error)

@@ -27,8 +27,9 @@ from vrcollab.server.connection import (
     MemberGate,
 )
 from vrcollab.settings import Settings
-from vrcollab.store import Store, load_room
+from vrcollab.store import Store
 from vrcollab.store.base import RoomRecord
+from vrcollab.store.room_loader import load_room
 from vrcollab.sync.codec import (
     EncodeError,
     dumps,
@@ -40,6 +41,8 @@ from vrcollab.sync.limits import RoomLimits
 from vrcollab.sync.messages import Cmd, Commit, Hello, InvalidOp, Op, Outbox, ServerMessage, Welcome
 from vrcollab.sync.room import Room, RoomFullError
 from vrcollab.sync.text import scrub
+from vrcollab.voice.janus import JanusRooms
+from vrcollab.voice.service import RoomVoice, janus_from, policy_from
 
 log = logging.getLogger("vrcollab.server")
 
@@ -83,7 +86,8 @@ class RoomWorker:
     """Owns one live room: its connections, its queue and its writes."""
 
     def __init__(self, room: Room, store: Store, settings: Settings,
-                 on_empty: Callable[[RoomWorker], None]) -> None:
+                 on_empty: Callable[[RoomWorker], None], *,
+                 janus: JanusRooms | None = None) -> None:
         self.room = room
         self.store = store
         self.settings = settings
@@ -96,6 +100,8 @@ class RoomWorker:
         self._task = asyncio.create_task(self._run(), name=f"room-{room.room_id}")
         self.commit_latency_s: list[float] = []
         self._parts: dict[Any, list[str]] = {}  # welcome parts of the latest state (R6)
+        self.voice = RoomVoice(room.room_id, policy_from(settings), janus, self.conns,
+                               room.presence.entries.get)
 
     # --- called by the websocket endpoint --------------------------------------------------
 
@@ -127,7 +133,9 @@ class RoomWorker:
         return await done
 
     def leave(self, session_id: str) -> None:
-        """Queue a leave (close, timeout or error)."""
+        """Queue a leave (close, timeout or error); its voice ends at once."""
+        conn = self.conns.get(session_id)
+        self.voice.leave(session_id, None if conn is None else conn.close_code)
         self.queue.put_nowait(_Leave(session_id))
 
     # --- worker ----------------------------------------------------------------------------
@@ -288,6 +296,7 @@ class RoomWorker:
             await self._task
         with contextlib.suppress(Exception):
             await self._save_snapshot(force=True)
+        await self.voice.close()  # pending Janus calls
 
 
 def _broadcast_frame(msg: ServerMessage) -> str:
@@ -319,6 +328,7 @@ class RoomHub:
         self.members: dict[str, MemberGate] = {}
         self._load_lock = asyncio.Lock()
         self._tick_task: asyncio.Task[None] | None = None
+        self.janus = janus_from(settings)  # voice through Janus (docs/voice.md)
 
     def start(self) -> None:
         """Start the tick loop (call from the running loop)."""
@@ -338,7 +348,7 @@ class RoomHub:
                     tick_hz=s.tick_hz, heartbeat_s=min(10.0, s.heartbeat_timeout_s / 3),
                 )
                 room.limits = room_limits(s)
-                w = RoomWorker(room, self.store, s, self._drop)
+                w = RoomWorker(room, self.store, s, self._drop, janus=self.janus)
                 self.workers[record.room_id] = w
             return w
 
@@ -417,3 +427,5 @@ class RoomHub:
         for w in list(self.workers.values()):
             await w.shutdown()
         self.workers.clear()
+        if self.janus is not None:
+            await self.janus.close()

@@ -18,7 +18,7 @@ from fastapi import FastAPI
 
 from vrcollab.errors import StoreError
 from vrcollab.server.deps import services_of
-from vrcollab.store import load_room
+from vrcollab.store.room_loader import load_room
 from vrcollab.sync.messages import Commit, Op
 from vrcollab.sync.state import RoomState
 

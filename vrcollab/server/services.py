@@ -26,9 +26,8 @@ from vrcollab.jobs import JobEvents, JobRunner
 from vrcollab.server.hub import RoomHub
 from vrcollab.server.rate_limits import FailureLimiter
 from vrcollab.settings import Settings
-from vrcollab.store import Store, open_store
+from vrcollab.store import Store, open_catalog, open_store
 from vrcollab.store.catalog import Catalog
-from vrcollab.store.catalog_sqlite import open_catalog
 
 
 @dataclass
@@ -68,13 +67,14 @@ def conversion_options(settings: Settings) -> dict[str, Any]:
 def open_services(settings: Settings, *, store: Store | None = None,
                   catalog: Catalog | None = None) -> Services:
     """All services of ``settings``: ``store`` and ``catalog`` default to the ones the settings
-    name (and are then closed by :meth:`Services.close`); assets live in ``data_dir/assets``,
+    name (:mod:`vrcollab.store.factory`; closed by :meth:`Services.close`); assets live in
+    ``Settings.assets_path`` (``assets_dir``, default ``data_dir/assets``),
     job work dirs in ``data_dir/jobs``."""
     own_store = store is None
     the_store = store if store is not None else open_store(settings)
     data = Path(settings.data_dir)
     cat = catalog if catalog is not None else open_catalog(settings)
-    assets = AssetStore(data / "assets")
+    assets = AssetStore(settings.assets_path)
     assets.purge_temp()
     events = JobEvents()
     runner = JobRunner(
@@ -87,6 +87,7 @@ def open_services(settings: Settings, *, store: Store | None = None,
         options=conversion_options(settings),
         events=events,
         max_attempts=settings.job_max_attempts,
+        lease_s=settings.job_lease_s,
     )
     return Services(settings=settings, store=the_store, hub=RoomHub(the_store, settings),
                     catalog=cat, assets=assets, events=events, runner=runner,

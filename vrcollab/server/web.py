@@ -29,6 +29,7 @@ from fastapi.responses import Response
 
 from vrcollab.errors import NotFoundError
 from vrcollab.settings import Settings
+from vrcollab.voice.service import voice_csp
 
 DEFAULT_ROOT = Path(__file__).resolve().parents[2] / "clients" / "web"
 
@@ -160,6 +161,7 @@ def web_router(root: Path | None = None) -> APIRouter:
 
     def shell(request: Request) -> Response:
         item, csp = assets.shell()
+        csp = voice_csp(csp, request.app.state.services.settings)  # Janus API (docs/voice.md)
         resp = _respond(request, item, MIME_TYPES[".html"], APP_CACHE)
         resp.headers["Content-Security-Policy"] = csp
         resp.headers["Referrer-Policy"] = "no-referrer"

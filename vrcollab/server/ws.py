@@ -36,6 +36,7 @@ from vrcollab.sync.codec import Limits
 from vrcollab.sync.messages import Cmd, Hello, InvalidOp, Op, Pose
 from vrcollab.sync.session import Closing, Deliver, Joined, Phase, Reply, Session, SessionConfig
 from vrcollab.sync.text import clean_name
+from vrcollab.voice.signal import VoiceMessage
 
 log = logging.getLogger("vrcollab.server")
 router = APIRouter()
@@ -188,3 +189,5 @@ async def _read_loop(ws: WebSocket, conn: Connection, worker: RoomWorker, sessio
                 worker.submit_op(sid, msg)
             elif isinstance(msg, Cmd):
                 worker.submit_cmd(sid, msg)
+            elif isinstance(msg, VoiceMessage):  # voice signalling, relayed in order (R25)
+                worker.voice.handle(sid, msg, now)

@@ -1,7 +1,14 @@
 """Store interfaces and records.
 
-Two protocols, implemented together by each backend (:mod:`.memory`, :mod:`.sqlite`) and checked
-by one contract test suite (``tests/store/test_contract.py``):
+The store convention, shared with the model catalog (:mod:`.catalog`): interfaces are
+``typing.Protocol`` classes that each backend subclasses explicitly (so mypy checks a backend
+where it is defined); records are frozen, slotted dataclasses; ids come from :func:`new_id`
+(``<prefix>_<16 hex>``); an unknown id raises :class:`~vrcollab.errors.NotFoundError` and a
+clash ``StoreError(code="conflict")``; backends are opened by :mod:`.factory` only, SQLite ones
+through :mod:`.sqlite_db`, and each passes one contract suite per interface.
+
+Two protocols, implemented together by each backend (:mod:`.memory`, :mod:`.sqlite`,
+:mod:`.postgres`) and checked by one contract test suite (``tests/store/test_contract.py``):
 
 - :class:`AuthStore`: users, projects, members with roles, hashed bearer tokens, rooms.
 - :class:`RoomStore`: the per-room op log (commits) and periodic snapshots.

@@ -1,33 +1,30 @@
 """The model catalog: models, versions, conversion jobs and the files of each version.
 
-:class:`Catalog` is the interface; :class:`MemoryCatalog` (here) and
-:class:`vrcollab.store.catalog_sqlite.SqliteCatalog` implement it and pass the same contract suite
-(``tests/store/test_catalog_contract.py``). Records are frozen dataclasses; every method is
-thread-safe because the job runner updates jobs from its own thread.
+:class:`Catalog` is the interface (the store convention of :mod:`vrcollab.store.base`);
+:class:`MemoryCatalog` (here), :class:`vrcollab.store.catalog_sqlite.SqliteCatalog` and
+:class:`vrcollab.store.catalog_postgres.PostgresCatalog` implement it and pass the same contract
+suite (``tests/store/test_catalog_contract.py``). Every method is thread-safe because the job
+runner updates jobs from its own thread; job claims and compare-and-set updates are safe across
+processes sharing one database.
 """
 
 from __future__ import annotations
 
-import secrets
 import threading
 import time
-from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from vrcollab.errors import NotFoundError, StoreError
+from vrcollab.store.base import new_id
 
 JobStatus = Literal["queued", "running", "done", "failed"]
 VersionStatus = Literal["converting", "ready", "failed"]
 JOB_STATUSES: tuple[str, ...] = ("queued", "running", "done", "failed")
 
 
-def new_id(prefix: str) -> str:
-    """A short random id such as ``m-3fa9c2d18e01``."""
-    return f"{prefix}-{secrets.token_hex(6)}"
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ModelRecord:
     """A named model in a project; uploads of the same name become its versions."""
 
@@ -37,7 +34,7 @@ class ModelRecord:
     created: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class VersionRecord:
     """One uploaded file of a model and, once converted, its manifest."""
 
@@ -54,7 +51,7 @@ class VersionRecord:
     elements: dict[str, str] = field(default_factory=dict)  # element key -> geometry hash
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class JobRecord:
     """A conversion job for one version."""
 
@@ -71,9 +68,11 @@ class JobRecord:
     error_code: str | None = None
     started: float | None = None
     finished: float | None = None
+    worker: str | None = None  # who runs it (JobRunner.worker_id), while running
+    lease_until: float | None = None  # the worker renews this; past it the job is recovered
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class VersionFile:
     """A file of a converted version (manifest or level GLB), pointing at a blob."""
 
@@ -84,38 +83,37 @@ class VersionFile:
     content_type: str
 
 
-class Catalog(ABC):
+class Catalog(Protocol):
     """Storage interface for models, versions, jobs and version files."""
 
     # --- models ---------------------------------------------------------------------------
-    @abstractmethod
     def get_or_create_model(self, project_id: str, name: str) -> ModelRecord:
         """The model called ``name`` in the project, created if missing."""
+        ...
 
-    @abstractmethod
     def get_model(self, model_id: str) -> ModelRecord:
         """A model by id (:class:`NotFoundError` if unknown)."""
+        ...
 
-    @abstractmethod
     def list_models(self, project_id: str) -> list[ModelRecord]:
         """Models of a project, oldest first."""
+        ...
 
     # --- versions -------------------------------------------------------------------------
-    @abstractmethod
     def create_version(
         self, model_id: str, *, source_name: str, source_sha256: str, source_bytes: int
     ) -> VersionRecord:
         """A new version numbered one above the model's latest, status ``converting``."""
+        ...
 
-    @abstractmethod
     def get_version(self, version_id: str) -> VersionRecord:
         """A version by id."""
+        ...
 
-    @abstractmethod
     def list_versions(self, model_id: str) -> list[VersionRecord]:
         """Versions of a model, by number."""
+        ...
 
-    @abstractmethod
     def finish_version(
         self,
         version_id: str,
@@ -125,37 +123,37 @@ class Catalog(ABC):
         elements: dict[str, str],
     ) -> VersionRecord:
         """Mark a version ready with its files and per-element geometry hashes."""
+        ...
 
-    @abstractmethod
     def fail_version(self, version_id: str) -> VersionRecord:
         """Mark a version failed."""
+        ...
 
-    @abstractmethod
     def get_version_file(self, version_id: str, path: str) -> VersionFile:
         """One file of a version by relative path."""
+        ...
 
-    @abstractmethod
     def list_version_files(self, version_id: str) -> list[VersionFile]:
         """All files of a version."""
+        ...
 
-    @abstractmethod
     def asset_projects(self, sha256: str) -> set[str]:
         """Ids of the projects that reference a blob (as a version file or an upload)."""
+        ...
 
     # --- jobs -----------------------------------------------------------------------------
-    @abstractmethod
     def create_job(self, project_id: str, version_id: str) -> JobRecord:
         """A queued job."""
+        ...
 
-    @abstractmethod
     def get_job(self, job_id: str) -> JobRecord:
         """A job by id."""
+        ...
 
-    @abstractmethod
     def update_job(self, job_id: str, **changes: Any) -> JobRecord:
         """Change fields of a job (``status``, ``stage``, ``percent``, ``error``, ...)."""
+        ...
 
-    @abstractmethod
     def list_jobs(
         self,
         *,
@@ -164,22 +162,41 @@ class Catalog(ABC):
         statuses: tuple[str, ...] = JOB_STATUSES,
     ) -> list[JobRecord]:
         """Jobs, oldest first, filtered by project, version and status."""
+        ...
 
-    @abstractmethod
-    def claim_next_job(self) -> JobRecord | None:
-        """Atomically move the next queued job to ``running`` (attempts + 1) and return it.
+    def update_job_if(self, job_id: str, *, when_status: str, when_worker: str | None,
+                      **changes: Any) -> JobRecord | None:
+        """Compare and set: change a job only while its status and worker are still these;
+        None when another process changed it first (a lease renewal, a recovery, a finish)."""
+        ...
+
+    def claim_next_job(self, *, worker: str | None = None,
+                       lease_s: float | None = None) -> JobRecord | None:
+        """Atomically move the next queued job to ``running`` (attempts + 1) and return it,
+        held by ``worker`` until ``now + lease_s`` (no lease: whoever starts next recovers it).
+        Safe across processes sharing the database (Postgres: ``FOR UPDATE SKIP LOCKED``;
+        SQLite: ``BEGIN IMMEDIATE``).
 
         Fair between projects: the oldest queued job of the projects with the fewest running
         jobs, ties going to the project whose last job started longest ago (never first), so
         one project's burst of uploads cannot hold every worker, and with a single worker the
         projects take turns (round robin)."""
+        ...
 
-    def close(self) -> None:  # noqa: B027 - optional hook, most stores hold nothing
-        """Release resources."""
+    def watch_jobs(self, on_change: Callable[[str], None]) -> Callable[[], None] | None:
+        """Call ``on_change(job_id)`` (from a thread of its own) whenever any process writes a
+        job; returns a function that stops watching, or None when the backend has no such
+        feed (memory, SQLite: one process, or polling)."""
+        return None
+
+    def close(self) -> None:
+        """Release resources (most backends hold nothing)."""
+        return None
 
 
 _JOB_FIELDS = frozenset(
-    {"status", "stage", "percent", "error", "error_code", "attempts", "started", "finished"}
+    {"status", "stage", "percent", "error", "error_code", "attempts", "started", "finished",
+     "worker", "lease_until"}
 )
 
 
@@ -332,7 +349,17 @@ class MemoryCatalog(Catalog):
                 and (version_id is None or j.version_id == version_id)
             ]
 
-    def claim_next_job(self) -> JobRecord | None:
+    def update_job_if(self, job_id: str, *, when_status: str, when_worker: str | None,
+                      **changes: Any) -> JobRecord | None:
+        check_job_changes(changes)
+        with self._lock:
+            job = self.get_job(job_id)
+            if job.status != when_status or job.worker != when_worker:
+                return None
+            return self.update_job(job_id, **changes)
+
+    def claim_next_job(self, *, worker: str | None = None,
+                       lease_s: float | None = None) -> JobRecord | None:
         with self._lock:
             queued = self.list_jobs(statuses=("queued",))
             if not queued:
@@ -347,6 +374,8 @@ class MemoryCatalog(Catalog):
             job = min(enumerate(queued), key=lambda iq: (running.get(iq[1].project_id, 0),
                                                          last_start.get(iq[1].project_id, 0.0),
                                                          iq[0]))[1]
+            now = time.time()
             return self.update_job(
-                job.job_id, status="running", attempts=job.attempts + 1, started=time.time()
+                job.job_id, status="running", attempts=job.attempts + 1, started=now,
+                worker=worker, lease_until=None if lease_s is None else now + lease_s,
             )

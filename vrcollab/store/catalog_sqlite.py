@@ -17,51 +17,30 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from vrcollab.errors import ConfigError, NotFoundError, StoreError
-from vrcollab.settings import Settings
+from vrcollab.errors import NotFoundError, StoreError
+from vrcollab.store.base import new_id
 from vrcollab.store.catalog import (
     JOB_STATUSES,
     Catalog,
     JobRecord,
-    MemoryCatalog,
     ModelRecord,
     VersionFile,
     VersionRecord,
     check_job_changes,
-    new_id,
 )
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS catalog_models (
-    model_id TEXT PRIMARY KEY, project_id TEXT NOT NULL, name TEXT NOT NULL,
-    created REAL NOT NULL, UNIQUE (project_id, name));
-CREATE TABLE IF NOT EXISTS catalog_versions (
-    version_id TEXT PRIMARY KEY, model_id TEXT NOT NULL REFERENCES catalog_models(model_id),
-    project_id TEXT NOT NULL, number INTEGER NOT NULL, source_name TEXT NOT NULL,
-    source_sha256 TEXT NOT NULL, source_bytes INTEGER NOT NULL, status TEXT NOT NULL,
-    created REAL NOT NULL, manifest_sha256 TEXT, elements TEXT NOT NULL DEFAULT '{}',
-    UNIQUE (model_id, number));
-CREATE INDEX IF NOT EXISTS catalog_versions_source ON catalog_versions(source_sha256);
-CREATE TABLE IF NOT EXISTS catalog_jobs (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT, job_id TEXT UNIQUE NOT NULL,
-    project_id TEXT NOT NULL, version_id TEXT NOT NULL REFERENCES catalog_versions(version_id),
-    status TEXT NOT NULL, stage TEXT NOT NULL, percent REAL NOT NULL, created REAL NOT NULL,
-    updated REAL NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, error TEXT, error_code TEXT,
-    started REAL, finished REAL);
-CREATE INDEX IF NOT EXISTS catalog_jobs_status ON catalog_jobs(status);
-CREATE INDEX IF NOT EXISTS catalog_jobs_version ON catalog_jobs(version_id);
-CREATE TABLE IF NOT EXISTS catalog_assets (
-    sha256 TEXT PRIMARY KEY, size INTEGER NOT NULL, created REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS catalog_version_files (
-    version_id TEXT NOT NULL REFERENCES catalog_versions(version_id), path TEXT NOT NULL,
-    sha256 TEXT NOT NULL REFERENCES catalog_assets(sha256), size INTEGER NOT NULL,
-    content_type TEXT NOT NULL, PRIMARY KEY (version_id, path));
-CREATE INDEX IF NOT EXISTS catalog_files_sha ON catalog_version_files(sha256);
-"""
+from vrcollab.store.sqlite_db import connect
 
 _JOB_COLUMNS = (
     "job_id, project_id, version_id, status, stage, percent, created, updated, attempts, "
-    "error, error_code, started, finished"
+    "error, error_code, started, finished, worker, lease_until"
+)
+#: The claim order (protocol of :meth:`Catalog.claim_next_job`): fewest running jobs in the
+#: project, then the project whose last job started longest ago, then the oldest job.
+CLAIM_ORDER = (
+    "ORDER BY (SELECT COUNT(*) FROM catalog_jobs r WHERE r.status = 'running' "
+    "AND r.project_id = q.project_id), "
+    "COALESCE((SELECT MAX(s.started) FROM catalog_jobs s "
+    "WHERE s.project_id = q.project_id), 0), q.seq"
 )
 _VERSION_COLUMNS = (
     "version_id, model_id, project_id, number, source_name, source_sha256, source_bytes, "
@@ -69,51 +48,56 @@ _VERSION_COLUMNS = (
 )
 
 
-def _version(row: sqlite3.Row) -> VersionRecord:
+def _version(row: Any) -> VersionRecord:
     values = list(row)
     values[-1] = json.loads(values[-1] or "{}")
     return VersionRecord(*values)
 
 
 class SqliteCatalog(Catalog):
-    """Catalog tables in a SQLite file (or ``:memory:``)."""
+    """Catalog tables in a SQLite file (or ``:memory:``), opened with
+    :func:`vrcollab.store.sqlite_db.connect` like the rest of the store."""
 
-    def __init__(
-        self,
-        path: Path | str,
-        *,
-        connection: sqlite3.Connection | None = None,
-        synchronous: str = "NORMAL",
-    ) -> None:
+    def __init__(self, path: Path | str, *, synchronous: str = "NORMAL") -> None:
         self._lock = threading.RLock()
-        self._own = connection is None
-        if connection is None:
-            if str(path) != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
-            connection = sqlite3.connect(str(path), check_same_thread=False, timeout=30.0)
-            connection.execute("PRAGMA journal_mode=WAL")
-            if synchronous.upper() not in ("FULL", "NORMAL", "EXTRA"):
-                raise ConfigError("synchronous must be FULL, NORMAL or EXTRA")
-            connection.execute(f"PRAGMA synchronous={synchronous.upper()}")
-            connection.execute("PRAGMA busy_timeout=30000")
-        connection.execute("PRAGMA foreign_keys=ON")
-        self._db = connection
-        with self._tx() as db:
-            db.executescript(SCHEMA)
+        self._depth = 0
+        self._db: Any = connect(path, synchronous=synchronous)
 
     @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
+    def _tx(self) -> Iterator[Any]:
+        """A write transaction (``BEGIN IMMEDIATE``: one writer across processes); nested
+        calls join the outer one."""
+        with self._lock:
+            outer = self._depth == 0
+            try:
+                if outer:
+                    self._db.execute("BEGIN IMMEDIATE")
+                self._depth += 1
+                try:
+                    yield self._db
+                finally:
+                    self._depth -= 1
+                if outer:
+                    self._db.execute("COMMIT")
+            except BaseException as exc:
+                if outer and self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise StoreError(f"catalog database error: {exc}") from exc
+                raise
+
+    @contextmanager
+    def _read(self) -> Iterator[Any]:
+        """The connection for reads (no write lock; inside a ``_tx`` it reads that)."""
         with self._lock:
             try:
-                with self._db:
-                    yield self._db
+                yield self._db
             except sqlite3.Error as exc:
                 raise StoreError(f"catalog database error: {exc}") from exc
 
     def close(self) -> None:
-        if self._own:
-            with self._lock:
-                self._db.close()
+        with self._lock:
+            self._db.close()
 
     # --- models ---------------------------------------------------------------------------
     def get_or_create_model(self, project_id: str, name: str) -> ModelRecord:
@@ -127,13 +111,14 @@ class SqliteCatalog(Catalog):
                 return ModelRecord(*row)
             model = ModelRecord(new_id("m"), project_id, name, time.time())
             db.execute(
-                "INSERT INTO catalog_models VALUES (?, ?, ?, ?)",
+                "INSERT INTO catalog_models (model_id, project_id, name, created) "
+                "VALUES (?, ?, ?, ?)",
                 (model.model_id, model.project_id, model.name, model.created),
             )
             return model
 
     def get_model(self, model_id: str) -> ModelRecord:
-        with self._tx() as db:
+        with self._read() as db:
             row = db.execute(
                 "SELECT model_id, project_id, name, created FROM catalog_models WHERE model_id = ?",
                 (model_id,),
@@ -143,10 +128,10 @@ class SqliteCatalog(Catalog):
         return ModelRecord(*row)
 
     def list_models(self, project_id: str) -> list[ModelRecord]:
-        with self._tx() as db:
+        with self._read() as db:
             rows = db.execute(
                 "SELECT model_id, project_id, name, created FROM catalog_models "
-                "WHERE project_id = ? ORDER BY rowid",
+                "WHERE project_id = ? ORDER BY created, model_id",
                 (project_id,),
             ).fetchall()
         return [ModelRecord(*r) for r in rows]
@@ -177,7 +162,7 @@ class SqliteCatalog(Catalog):
             return version
 
     def get_version(self, version_id: str) -> VersionRecord:
-        with self._tx() as db:
+        with self._read() as db:
             row = db.execute(
                 f"SELECT {_VERSION_COLUMNS} FROM catalog_versions WHERE version_id = ?",
                 (version_id,),
@@ -187,7 +172,7 @@ class SqliteCatalog(Catalog):
         return _version(row)
 
     def list_versions(self, model_id: str) -> list[VersionRecord]:
-        with self._tx() as db:
+        with self._read() as db:
             rows = db.execute(
                 f"SELECT {_VERSION_COLUMNS} FROM catalog_versions WHERE model_id = ? "
                 "ORDER BY number",
@@ -208,10 +193,14 @@ class SqliteCatalog(Catalog):
             now = time.time()
             for f in files:
                 db.execute(
-                    "INSERT OR IGNORE INTO catalog_assets VALUES (?, ?, ?)", (f.sha256, f.size, now)
+                    "INSERT INTO catalog_assets (sha256, size, created) VALUES (?, ?, ?) "
+                    "ON CONFLICT (sha256) DO NOTHING", (f.sha256, f.size, now)
                 )
                 db.execute(
-                    "INSERT OR REPLACE INTO catalog_version_files VALUES (?, ?, ?, ?, ?)",
+                    "INSERT INTO catalog_version_files (version_id, path, sha256, size, "
+                    "content_type) VALUES (?, ?, ?, ?, ?) ON CONFLICT (version_id, path) "
+                    "DO UPDATE SET sha256 = excluded.sha256, size = excluded.size, "
+                    "content_type = excluded.content_type",
                     (version_id, f.path, f.sha256, f.size, f.content_type),
                 )
             db.execute(
@@ -230,7 +219,7 @@ class SqliteCatalog(Catalog):
             return self.get_version(version_id)
 
     def get_version_file(self, version_id: str, path: str) -> VersionFile:
-        with self._tx() as db:
+        with self._read() as db:
             row = db.execute(
                 "SELECT version_id, path, sha256, size, content_type FROM catalog_version_files "
                 "WHERE version_id = ? AND path = ?",
@@ -241,7 +230,7 @@ class SqliteCatalog(Catalog):
         return VersionFile(*row)
 
     def list_version_files(self, version_id: str) -> list[VersionFile]:
-        with self._tx() as db:
+        with self._read() as db:
             rows = db.execute(
                 "SELECT version_id, path, sha256, size, content_type FROM catalog_version_files "
                 "WHERE version_id = ? ORDER BY path",
@@ -250,7 +239,7 @@ class SqliteCatalog(Catalog):
         return [VersionFile(*r) for r in rows]
 
     def asset_projects(self, sha256: str) -> set[str]:
-        with self._tx() as db:
+        with self._read() as db:
             rows = db.execute(
                 "SELECT v.project_id FROM catalog_version_files f "
                 "JOIN catalog_versions v ON v.version_id = f.version_id WHERE f.sha256 = ? "
@@ -267,16 +256,17 @@ class SqliteCatalog(Catalog):
             job = JobRecord(new_id("j"), project_id, version_id, "queued", "queued", 0.0, now, now)
             db.execute(
                 f"INSERT INTO catalog_jobs ({_JOB_COLUMNS}) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     job.job_id, job.project_id, job.version_id, job.status, job.stage,
                     job.percent, job.created, job.updated, job.attempts, None, None, None, None,
+                    None, None,
                 ),
             )
             return job
 
     def get_job(self, job_id: str) -> JobRecord:
-        with self._tx() as db:
+        with self._read() as db:
             row = db.execute(
                 f"SELECT {_JOB_COLUMNS} FROM catalog_jobs WHERE job_id = ?", (job_id,)
             ).fetchone()
@@ -313,33 +303,37 @@ class SqliteCatalog(Catalog):
         if version_id is not None:
             sql += " AND version_id = ?"
             params.append(version_id)
-        with self._tx() as db:
+        with self._read() as db:
             rows = db.execute(sql + " ORDER BY seq", params).fetchall()
         return [JobRecord(*r) for r in rows]
 
-    def claim_next_job(self) -> JobRecord | None:
+    def update_job_if(self, job_id: str, *, when_status: str, when_worker: str | None,
+                      **changes: Any) -> JobRecord | None:
+        check_job_changes(changes)
+        changes["updated"] = time.time()
+        assignments = ", ".join(f"{key} = ?" for key in changes)  # keys checked above
+        with self._tx() as db:
+            cur = db.execute(
+                f"UPDATE catalog_jobs SET {assignments} WHERE job_id = ? AND status = ? "
+                "AND COALESCE(worker, '') = ?",
+                (*changes.values(), job_id, when_status, when_worker or ""),
+            )
+            if cur.rowcount == 0:
+                self.get_job(job_id)  # NotFoundError for an unknown id
+                return None
+            return self.get_job(job_id)
+
+    def claim_next_job(self, *, worker: str | None = None,
+                       lease_s: float | None = None) -> JobRecord | None:
         with self._tx() as db:
             row = db.execute(
                 "SELECT q.job_id, q.attempts FROM catalog_jobs q WHERE q.status = 'queued' "
-                "ORDER BY (SELECT COUNT(*) FROM catalog_jobs r WHERE r.status = 'running' "
-                "AND r.project_id = q.project_id), "
-                "COALESCE((SELECT MAX(s.started) FROM catalog_jobs s "
-                "WHERE s.project_id = q.project_id), 0), q.seq LIMIT 1"
+                f"{CLAIM_ORDER} LIMIT 1"
             ).fetchone()
             if row is None:
                 return None
+            now = time.time()
             return self.update_job(
-                row[0], status="running", attempts=int(row[1]) + 1, started=time.time()
+                row[0], status="running", attempts=int(row[1]) + 1, started=now, worker=worker,
+                lease_until=None if lease_s is None else now + lease_s,
             )
-
-
-def open_catalog(settings: Settings) -> Catalog:
-    """The catalog for ``Settings.database_url``: memory for ``memory://``, else the SQLite
-    file the rest of the store uses (``vrcollab.store.sqlite_path``)."""
-    if settings.database_url == "memory://":
-        return MemoryCatalog()
-    if settings.database_url == "" or settings.database_url.startswith("sqlite:///"):
-        from vrcollab.store import sqlite_path
-
-        return SqliteCatalog(sqlite_path(settings), synchronous=settings.sqlite_synchronous)
-    raise ConfigError(f"the model catalog needs SQLite or memory://, not {settings.database_url!r}")

@@ -1,9 +1,9 @@
 """SQLite implementation of :class:`vrcollab.store.identity.IdentityStore` (a mixin of
 :class:`vrcollab.store.sqlite.SqliteStore`, using its connection, lock and helpers).
 
-Schema version 2 adds the ``accounts``, ``invites``, ``signin_codes`` and ``audit`` tables and
-the ``kind``/``label`` columns of ``tokens``; :func:`migrate` upgrades a version-1 database in
-place (existing users, tokens, members and rooms load unchanged).
+Its tables are schema version 2 (:mod:`vrcollab.store.migrations`: ``accounts``, ``invites``,
+``signin_codes``, ``audit`` and the ``kind``/``label`` columns of ``tokens``); a version-1
+database is upgraded in place at open (existing users, tokens, members and rooms load unchanged).
 """
 
 from __future__ import annotations
@@ -24,38 +24,8 @@ from vrcollab.store.identity import (
     token_id_of,
 )
 
-IDENTITY_SCHEMA = """
-CREATE TABLE IF NOT EXISTS accounts (user_id TEXT PRIMARY KEY REFERENCES users,
-    admin INTEGER NOT NULL DEFAULT 0, create_projects INTEGER NOT NULL DEFAULT 0);
-CREATE TABLE IF NOT EXISTS invites (invite_id TEXT PRIMARY KEY,
-    project_id TEXT NOT NULL REFERENCES projects, role TEXT NOT NULL, created_by TEXT,
-    created REAL NOT NULL, expires_at REAL NOT NULL, max_uses INTEGER,
-    uses INTEGER NOT NULL DEFAULT 0, revoked INTEGER NOT NULL DEFAULT 0,
-    code_hash TEXT NOT NULL DEFAULT '', label TEXT NOT NULL DEFAULT '');
-CREATE INDEX IF NOT EXISTS invites_project ON invites(project_id);
-CREATE INDEX IF NOT EXISTS invites_code ON invites(code_hash);
-CREATE TABLE IF NOT EXISTS signin_codes (code_hash TEXT PRIMARY KEY,
-    user_id TEXT NOT NULL REFERENCES users, expires_at REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS audit (seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    project_id TEXT NOT NULL, at REAL NOT NULL, actor_id TEXT, action TEXT NOT NULL,
-    target_id TEXT, detail TEXT NOT NULL DEFAULT '{}');
-CREATE INDEX IF NOT EXISTS audit_project ON audit(project_id, seq);
-"""
-
 _INVITE_COLUMNS = ("invite_id, project_id, role, created_by, created, expires_at, max_uses, "
                    "uses, revoked, code_hash, label")
-
-
-def migrate(db: sqlite3.Connection) -> None:
-    """Create the identity tables and add the token columns (idempotent)."""
-    db.executescript(IDENTITY_SCHEMA)
-    columns = {row[1] for row in db.execute("PRAGMA table_info(tokens)")}
-    if "kind" not in columns:
-        db.execute("ALTER TABLE tokens ADD COLUMN kind TEXT NOT NULL DEFAULT 'bearer'")
-    if "label" not in columns:
-        db.execute("ALTER TABLE tokens ADD COLUMN label TEXT NOT NULL DEFAULT ''")
-    db.execute("INSERT INTO meta(key, value) VALUES ('schema_version', '2') "
-               "ON CONFLICT(key) DO UPDATE SET value = '2'")
 
 
 def _invite(row: tuple[Any, ...]) -> InviteRecord:

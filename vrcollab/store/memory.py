@@ -12,6 +12,7 @@ from vrcollab.store.base import (
     Project,
     RoomLoad,
     RoomRecord,
+    Store,
     User,
     hash_token,
     new_id,
@@ -21,7 +22,7 @@ from vrcollab.store.identity import MemoryIdentity
 from vrcollab.sync.messages import ROLES, Commit
 
 
-class MemoryStore(MemoryIdentity):
+class MemoryStore(MemoryIdentity, Store):
     """Everything in dicts, guarded by one lock. Nothing survives the process."""
 
     def __init__(self) -> None:

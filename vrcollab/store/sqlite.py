@@ -23,67 +23,28 @@ from vrcollab.store.base import (
     Project,
     RoomLoad,
     RoomRecord,
+    Store,
     User,
     hash_token,
     new_id,
     new_token,
 )
-from vrcollab.store.identity_sqlite import SqliteIdentity, migrate
+from vrcollab.store.identity_sqlite import SqliteIdentity
+from vrcollab.store.sqlite_db import connect
 from vrcollab.sync.messages import ROLES, Commit
-
-SCHEMA_VERSION = 2  # 2: identity tables (vrcollab.store.identity_sqlite.migrate)
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS users (user_id TEXT PRIMARY KEY, name TEXT NOT NULL,
-    created REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS projects (project_id TEXT PRIMARY KEY, name TEXT NOT NULL,
-    created REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS members (project_id TEXT NOT NULL REFERENCES projects,
-    user_id TEXT NOT NULL REFERENCES users, role TEXT NOT NULL,
-    PRIMARY KEY (project_id, user_id));
-CREATE TABLE IF NOT EXISTS tokens (token_hash TEXT PRIMARY KEY,
-    user_id TEXT NOT NULL REFERENCES users, created REAL NOT NULL, expires_at REAL);
-CREATE TABLE IF NOT EXISTS rooms (room_id TEXT PRIMARY KEY,
-    project_id TEXT NOT NULL REFERENCES projects, name TEXT NOT NULL, model TEXT,
-    created REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS commits (room_id TEXT NOT NULL, seq INTEGER NOT NULL,
-    op_id TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (room_id, seq),
-    UNIQUE (room_id, op_id)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS snapshots (room_id TEXT NOT NULL, seq INTEGER NOT NULL,
-    body TEXT NOT NULL, created REAL NOT NULL, PRIMARY KEY (room_id, seq));
-"""
 
 
 def _dumps(obj: Any) -> str:
     return json.dumps(obj, separators=(",", ":"), allow_nan=False)
 
 
-class SqliteStore(SqliteIdentity):
+class SqliteStore(SqliteIdentity, Store):
     """Store backed by one SQLite database file."""
 
     def __init__(self, path: Path | str, *, synchronous: str = "FULL") -> None:
-        if synchronous.upper() not in ("FULL", "NORMAL", "EXTRA"):
-            raise ValueError("synchronous must be FULL, NORMAL or EXTRA")
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
-        try:
-            self._db = sqlite3.connect(
-                str(self.path), check_same_thread=False, isolation_level=None, timeout=30.0
-            )
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute(f"PRAGMA synchronous={synchronous.upper()}")
-            self._db.execute("PRAGMA foreign_keys=ON")
-            self._db.execute("PRAGMA busy_timeout=30000")
-            self._db.executescript(_SCHEMA)
-            self._db.execute(
-                "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)",
-                (str(SCHEMA_VERSION),),
-            )
-            migrate(self._db)
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot open database {self.path}: {exc}") from exc
+        self._db = connect(self.path, synchronous=synchronous)  # migrated to the latest schema
 
     # --- plumbing --------------------------------------------------------------------------
 

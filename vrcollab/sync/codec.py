@@ -26,11 +26,13 @@ from vrcollab.sync.fields import (
     enum,
     ident,
     num,
-    obj,
     only,
     quat,
     text,
     vec,
+)
+from vrcollab.sync.fields import (
+    obj as as_object,
 )
 from vrcollab.sync.messages import (
     DEVICES,
@@ -54,18 +56,14 @@ from vrcollab.sync.messages import (
 )
 from vrcollab.sync.ops import OP_KINDS, VIEWPOINT
 from vrcollab.sync.text import bad_string_in, frame_is_clean, may_hold_surrogates, name_problem
+from vrcollab.voice.signal import decode_voice
 
 __all__ = ["DEFAULT_LIMITS", "MAX_COORD", "QUAT_TOLERANCE", "EncodeError", "Limits",
            "decode_client", "decode_server", "dumps", "encode_poses", "encode_server",
            "encode_welcome", "loads_strict", "pose_fragment", "server_json"]
 
-_BadFieldError = BadFieldError
-_num, _vec, _quat, _str, _id = num, vec, quat, text, ident
-_bool, _enum, _obj, _color, _only = boolean, enum, obj, color, only
-
-
 def _reject_constant(name: str) -> Any:
-    raise _BadFieldError("bad_json", f"non-finite number literal {name} is not allowed")
+    raise BadFieldError("bad_json", f"non-finite number literal {name} is not allowed")
 
 
 class EncodeError(ValueError):
@@ -85,7 +83,7 @@ def _text_of(text: str | bytes) -> str:
 def _parse(text: str) -> Any:
     try:
         return json.loads(text, parse_constant=_reject_constant)
-    except _BadFieldError as exc:
+    except BadFieldError as exc:
         raise ProtocolError(exc.reason, code=exc.code) from None
     except (ValueError, RecursionError) as exc:
         raise ProtocolError(f"malformed JSON: {exc}", code="bad_json") from None
@@ -128,7 +126,7 @@ def _op_fields(kind: str, o: Mapping[str, Any], lim: Limits) -> dict[str, Any]:
     (:data:`vrcollab.sync.ops.OP_KINDS`); returns the normalised fields."""
     spec = OP_KINDS.get(kind)
     if spec is None or spec.min_role is None:  # server-only kinds (R16) are not for clients
-        raise _BadFieldError("unknown_kind", f"unknown op kind {kind!r}")
+        raise BadFieldError("unknown_kind", f"unknown op kind {kind!r}")
     fields = {k: v for k, v in o.items() if k not in _OP_ENVELOPE}
     out: dict[str, Any] = spec.fields.check(fields, kind, lim)
     return out
@@ -145,28 +143,28 @@ MAX_VIEW_NODES = 5000
 
 def _node_ids(v: Any, name: str, lim: Limits) -> list[str]:
     if type(v) is not list:
-        raise _BadFieldError("bad_op", f"{name} must be a list of node ids")
+        raise BadFieldError("bad_op", f"{name} must be a list of node ids")
     if len(v) > MAX_VIEW_NODES:
-        raise _BadFieldError("too_large", f"{name} holds more than {MAX_VIEW_NODES} ids")
-    return [_id(x, name, lim) for x in v]
+        raise BadFieldError("too_large", f"{name} holds more than {MAX_VIEW_NODES} ids")
+    return [ident(x, name, lim) for x in v]
 
 
 def _shared_view(v: Any, lim: Limits) -> dict[str, Any]:
     """A ``view`` command's view state (R23): ``hidden`` [ids], ``isolated`` [ids]|null,
     ``section`` {normal, offset, enabled}|null, ``camera`` viewpoint|null, ``colors``
     {node id: "#rrggbb"} (colour by property)."""
-    o = _obj(v, "view")
-    _only(o, {"hidden", "isolated", "section", "camera", "colors"}, "view")
-    colors = _obj(o.get("colors", {}), "view.colors")
+    o = as_object(v, "view")
+    only(o, {"hidden", "isolated", "section", "camera", "colors"}, "view")
+    colors = as_object(o.get("colors", {}), "view.colors")
     if len(colors) > MAX_VIEW_NODES:
-        raise _BadFieldError("too_large", f"view.colors holds more than {MAX_VIEW_NODES} ids")
+        raise BadFieldError("too_large", f"view.colors holds more than {MAX_VIEW_NODES} ids")
     section = o.get("section")
     if section is not None:
-        sec = _obj(section, "view.section")
-        _only(sec, {"normal", "offset", "enabled"}, "view.section")
-        section = {"normal": _vec(sec.get("normal"), 3, "view.section.normal"),
-                   "offset": _num(sec.get("offset"), "view.section.offset"),
-                   "enabled": _bool(sec.get("enabled", True), "view.section.enabled")}
+        sec = as_object(section, "view.section")
+        only(sec, {"normal", "offset", "enabled"}, "view.section")
+        section = {"normal": vec(sec.get("normal"), 3, "view.section.normal"),
+                   "offset": num(sec.get("offset"), "view.section.offset"),
+                   "enabled": boolean(sec.get("enabled", True), "view.section.enabled")}
     isolated = o.get("isolated")
     camera = o.get("camera")
     return {
@@ -174,33 +172,34 @@ def _shared_view(v: Any, lim: Limits) -> dict[str, Any]:
         "isolated": None if isolated is None else _node_ids(isolated, "view.isolated", lim),
         "section": section,
         "camera": None if camera is None else _viewpoint(camera),
-        "colors": {_id(k, "view.colors", lim): _color(c, "view.colors") for k, c in colors.items()},
+        "colors": {ident(k, "view.colors", lim): color(c, "view.colors")
+                   for k, c in colors.items()},
     }
 
 
 def _pose_part(v: Any, name: str) -> dict[str, Any] | None:
     if v is None:
         return None
-    o = _obj(v, name)
-    return {"p": _vec(o.get("p"), 3, f"{name}.p"), "q": _quat(o.get("q"), f"{name}.q")}
+    o = as_object(v, name)
+    return {"p": vec(o.get("p"), 3, f"{name}.p"), "q": quat(o.get("q"), f"{name}.q")}
 
 
 def _pose(o: Mapping[str, Any], lim: Limits) -> dict[str, Any]:
-    _only(o, {"type", "head", "left", "right", "laser"}, "pose")
+    only(o, {"type", "head", "left", "right", "laser"}, "pose")
     head = _pose_part(o.get("head"), "head")
     if head is None:
-        raise _BadFieldError("bad_message", "pose.head is required")
+        raise BadFieldError("bad_message", "pose.head is required")
     laser = o.get("laser")
     if laser is not None:
-        lo = _obj(laser, "laser")
-        _only(lo, {"origin", "dir", "hit", "node_id"}, "laser")
+        lo = as_object(laser, "laser")
+        only(lo, {"origin", "dir", "hit", "node_id"}, "laser")
         hit = lo.get("hit")
         node = lo.get("node_id")
         laser = {
-            "origin": _vec(lo.get("origin"), 3, "laser.origin"),
-            "dir": _vec(lo.get("dir"), 3, "laser.dir", 10.0),
-            "hit": None if hit is None else _vec(hit, 3, "laser.hit"),
-            "node_id": None if node is None else _id(node, "laser.node_id", lim),
+            "origin": vec(lo.get("origin"), 3, "laser.origin"),
+            "dir": vec(lo.get("dir"), 3, "laser.dir", 10.0),
+            "hit": None if hit is None else vec(hit, 3, "laser.hit"),
+            "node_id": None if node is None else ident(node, "laser.node_id", lim),
         }
     return {
         "head": head,
@@ -213,23 +212,23 @@ def _pose(o: Mapping[str, Any], lim: Limits) -> dict[str, Any]:
 def _hello(o: Mapping[str, Any], lim: Limits) -> Hello:
     v = o.get("v")
     if type(v) is not int:
-        raise _BadFieldError("bad_message", "hello.v must be an integer")
+        raise BadFieldError("bad_message", "hello.v must be an integer")
     last = o.get("last_seq")
     if last is not None and (type(last) is not int or last < 0):
-        raise _BadFieldError("bad_message", "hello.last_seq must be null or a non-negative integer")
+        raise BadFieldError("bad_message", "hello.last_seq must be null or a non-negative integer")
     device = o.get("device", "desktop")
-    color = o.get("color", "#888888")
-    name = _str(o.get("name", ""), "name", lim.max_name_chars)
+    col = o.get("color", "#888888")
+    name = text(o.get("name", ""), "name", lim.max_name_chars)
     problem = name_problem(name)
     if problem is not None:
-        raise _BadFieldError("bad_name", problem)
+        raise BadFieldError("bad_name", problem)
     return Hello(
         v=v,
-        client_id=_id(o.get("client_id"), "client_id", lim),
+        client_id=ident(o.get("client_id"), "client_id", lim),
         last_seq=last,
         name=name,
-        color=_color(color, "color"),
-        device=_enum(device, "device", DEVICES),
+        color=color(col, "color"),
+        device=enum(device, "device", DEVICES),
     )
 
 
@@ -247,27 +246,29 @@ def decode_client(text: str | bytes, limits: Limits = DEFAULT_LIMITS) -> ClientM
                 and not _bad_string(op_id)):
             return InvalidOp(op_id, "bad_string", "strings must be valid Unicode")
         raise ProtocolError("strings must be valid Unicode (lone surrogate)", code="bad_string")
+    if type(mtype) is str and mtype.startswith("voice."):  # voice signalling (R25-R28)
+        return decode_voice(obj)
     try:
         if mtype == "pose":
             return Pose(_pose(obj, limits))
         if mtype == "op":
             op_id = obj.get("op_id")
             if type(op_id) is not str or not 0 < len(op_id) <= limits.max_id_chars:
-                raise _BadFieldError(
+                raise BadFieldError(
                     "bad_message",
                     f"op.op_id must be a non-empty string of at most {limits.max_id_chars} chars",
                 )
             kind = obj.get("kind")
             try:
                 if type(kind) is not str:
-                    raise _BadFieldError("bad_op", "op.kind must be a string")
+                    raise BadFieldError("bad_op", "op.kind must be a string")
                 return Op(op_id, kind, _op_fields(kind, obj, limits))
-            except _BadFieldError as exc:
+            except BadFieldError as exc:
                 code = exc.code if exc.code in ("too_large", "unknown_kind") else "bad_op"
                 return InvalidOp(op_id, code, exc.reason)
         if mtype == "ping":
             t = obj.get("t")
-            return Ping(None if t is None else _num(t, "t"))
+            return Ping(None if t is None else num(t, "t"))
         if mtype == "hello":
             return _hello(obj, limits)
         if mtype == "cmd":
@@ -276,12 +277,12 @@ def decode_client(text: str | bytes, limits: Limits = DEFAULT_LIMITS) -> ClientM
                 return Cmd("gather")
             if name == "follow":
                 sid = obj.get("session_id")
-                return Cmd("follow", None if sid is None else _id(sid, "session_id", limits))
+                return Cmd("follow", None if sid is None else ident(sid, "session_id", limits))
             if name == "view":
-                _only(obj, {"type", "name", "view"}, "cmd")
+                only(obj, {"type", "name", "view"}, "cmd")
                 return Cmd("view", view=_shared_view(obj.get("view"), limits))
-            raise _BadFieldError("bad_message", f"unknown command {name!r}")
-    except _BadFieldError as exc:
+            raise BadFieldError("bad_message", f"unknown command {name!r}")
+    except BadFieldError as exc:
         code = exc.code if exc.code in ("too_large", "bad_name") else "bad_message"
         raise ProtocolError(exc.reason, code=code) from None
     raise ProtocolError(f"unknown message type {mtype!r}", code="unknown_type")

@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from vrcollab.voice.signal import VOICE_SERVER_TYPES, VOICE_TYPES, VoiceMessage
+
 PROTOCOL_VERSION = 1
 
 Role = Literal["owner", "editor", "reviewer", "viewer"]
@@ -18,6 +20,13 @@ DEVICES: tuple[str, ...] = ("desktop", "vr", "ar", "phone")
 STATUSES: tuple[str, ...] = ("open", "in_progress", "resolved", "closed")
 PRIORITIES: tuple[str, ...] = ("low", "normal", "high", "critical")
 UNITS: tuple[str, ...] = ("m", "mm", "cm", "ft", "in")
+#: Message ``type`` values of each direction (the web client's list is generated from these).
+#: Voice signalling (R25-R28) adds its ``voice.*`` types (vrcollab/voice/signal.py).
+CLIENT_TYPES: tuple[str, ...] = ("hello", "op", "pose", "cmd", "ping", *VOICE_TYPES)
+SERVER_TYPES: tuple[str, ...] = ("welcome", "welcome_part", "ack", "reject", "commit",
+                                 "presence", "poses", "gather", "view", "pong", "error",
+                                 *VOICE_SERVER_TYPES)
+
 
 def role_at_least(role: str, minimum: str) -> bool:
     """True when ``role`` ranks at or above ``minimum`` (owner > editor > reviewer > viewer)."""
@@ -80,7 +89,8 @@ class InvalidOp:
     reason: str
 
 
-ClientMessage = Hello | Ping | Pose | Cmd | Op | InvalidOp
+# Voice signalling (R25-R28): its messages and rules live in vrcollab/voice/signal.py (pure).
+ClientMessage = Hello | Ping | Pose | Cmd | Op | InvalidOp | VoiceMessage
 
 
 # --- server -> client ---------------------------------------------------------------------

@@ -14,8 +14,29 @@ from typing import Any
 
 from vrcollab.sync.closes import CLOSE_MEANINGS, FATAL
 from vrcollab.sync.fields import DEFAULT_LIMITS, MAX_COORD, QUAT_TOLERANCE
-from vrcollab.sync.messages import DEVICES, PRIORITIES, PROTOCOL_VERSION, ROLES, STATUSES, UNITS
+from vrcollab.sync.messages import (
+    CLIENT_TYPES,
+    DEVICES,
+    PRIORITIES,
+    PROTOCOL_VERSION,
+    ROLES,
+    SERVER_TYPES,
+    STATUSES,
+    UNITS,
+)
 from vrcollab.sync.ops import ANNOTATION, OP_KINDS, VIEWPOINT, WORKFLOW_FIELDS
+from vrcollab.voice.signal import (
+    HOST_ROLES,
+    MAX_CANDIDATE_CHARS,
+    MAX_SDP_CHARS,
+    SIGNAL_KINDS,
+    SPEAKING_ROLES,
+    VOICE_BURST,
+    VOICE_ERROR_CODES,
+    VOICE_RATE_PER_S,
+    VOICE_SERVER_TYPES,
+    VOICE_TYPES,
+)
 
 SCHEMA_PATH = "protocol/vrcollab.schema.json"
 JS_PATH = "clients/web/src/state/protocol.gen.js"
@@ -36,6 +57,8 @@ def constants() -> dict[str, Any]:
     lim = DEFAULT_LIMITS
     return {
         "protocol_version": PROTOCOL_VERSION,
+        "client_types": list(CLIENT_TYPES),
+        "server_types": list(SERVER_TYPES),
         "roles": list(ROLES),
         "devices": list(DEVICES),
         "statuses": list(STATUSES),
@@ -55,6 +78,18 @@ def constants() -> dict[str, Any]:
         "fatal_close_codes": {str(int(c)): m for c, m in FATAL.items()},
         "reject_codes": list(REJECT_CODES),
         "error_codes": list(ERROR_CODES),
+        "voice": {  # R25-R28, docs/voice.md (vrcollab/voice/signal.py)
+            "client_types": list(VOICE_TYPES),
+            "server_types": list(VOICE_SERVER_TYPES),
+            "signal_kinds": list(SIGNAL_KINDS),
+            "error_codes": list(VOICE_ERROR_CODES),
+            "speaking_roles": list(SPEAKING_ROLES),
+            "host_roles": list(HOST_ROLES),
+            "max_sdp_chars": MAX_SDP_CHARS,
+            "max_candidate_chars": MAX_CANDIDATE_CHARS,
+            "rate_per_s": VOICE_RATE_PER_S,
+            "burst": VOICE_BURST,
+        },
     }
 
 
@@ -108,6 +143,8 @@ def js_module() -> str:
         "(vrcollab/sync/ops.py,\n// closes.py, messages.py). Do not edit: change the tables "
         "and regenerate.\n",
         f"export const PROTOCOL_VERSION = {c['protocol_version']};\n",
+        _js("CLIENT_TYPES", c["client_types"], "Client -> server message types."),
+        _js("SERVER_TYPES", c["server_types"], "Server -> client message types (R6-R15)."),
         _js("ROLES", c["roles"], "Roles, lowest first."),
         _js("DEVICES", c["devices"], "hello.device values."),
         _js("STATUSES", c["statuses"], "Annotation statuses."),

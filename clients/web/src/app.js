@@ -48,6 +48,7 @@ import { SavedViews } from './session/savedviews.js';
 import { XRSession } from './session/xrsession.js';
 import { Diagnostics } from './session/diagnostics.js';
 import { toScreen } from './session/frames.js';
+import { attachVoice } from './voice/index.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -157,7 +158,9 @@ export class App {
 
   /** Optional features, each one module (see the top of this file). Add yours here. */
   _features() {
-    return [];
+    this.voice = attachVoice(this); // voice/ (docs/voice.md)
+    this.diagnostics.add('voice', () => ({ ...this.voice.describe(), ...this.voice.ui.describe() }));
+    return [this.voice];
   }
 
   /** How the parts hear about each other: connection -> bus, model -> parts, frames. */

@@ -157,6 +157,15 @@ async function boot() {
     info: () => app.info(),
     enterXR: (mode) => app.enterXR(mode),
     exitXR: () => app.xr.exit(),
+    /** The room's voice (voice/voice.js): join(), setMuted(), stats(), describe(). */
+    voice: app.voice,
+    /** Put our camera at a world point looking at another (tests of spatial audio). */
+    placeCamera: (p, target) => {
+      app.viewer.camera.position.set(p[0], p[1], p[2]);
+      app.viewer.camera.lookAt(target[0], target[1], target[2]);
+      app.viewer.controls?.target?.set(target[0], target[1], target[2]);
+      app.viewer.invalidate();
+    },
     /** Our pose as it goes to the server this tick (model space). */
     pose: () => app.currentPose(),
     /** Screen position of the transform gizmo (its pivot), or null when detached. */

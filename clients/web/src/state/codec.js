@@ -4,18 +4,12 @@
 // Version, enums, roles, op kinds, bounds and close codes come from the Python tables through
 // the generated module (protocol/generate.py); never restate them here.
 import {
-  PROTOCOL_VERSION, STATUSES, PRIORITIES, DEVICES, UNITS, ROLES, OP_ROLES, VIEWPOINT_DEFAULTS,
+  PROTOCOL_VERSION, SERVER_TYPES, ROLES, DEVICES, STATUSES, PRIORITIES, VIEWPOINT_DEFAULTS, OP_ROLES,
 } from './protocol.gen.js';
 
 export {
-  PROTOCOL_VERSION, STATUSES, PRIORITIES, DEVICES, UNITS, ROLES, OP_ROLES,
+  PROTOCOL_VERSION, SERVER_TYPES, STATUSES, PRIORITIES, DEVICES, UNITS, ROLES, OP_ROLES,
 } from './protocol.gen.js';
-
-/** Server -> client message types this client understands (R6-R15). */
-export const SERVER_TYPES = Object.freeze([
-  'welcome', 'welcome_part', 'ack', 'reject', 'commit', 'presence', 'poses', 'gather', 'view', 'pong',
-  'error',
-]);
 
 // --- string rules (protocol R17, R18), the JS side of vrcollab/sync/text.py ---------------
 

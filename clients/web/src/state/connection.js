@@ -270,6 +270,7 @@ export class Connection {
         this._emit('error', msg);
         break;
       default:
+        if (msg.type.startsWith('voice.')) this._emit('voice', msg); // src/voice/ (R25)
         break;
     }
   }
@@ -325,6 +326,12 @@ export class Connection {
   sendPose(p) {
     if (this.state !== 'online') return false;
     return this._raw(codec.pose(p));
+  }
+
+  /** A voice signalling message (R25-R28): dropped when not online, never queued. */
+  sendVoice(msg) {
+    if (this.state !== 'online') return false;
+    return this._raw(msg);
   }
 
   /** Room command (R13). */

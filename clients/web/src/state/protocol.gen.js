@@ -3,6 +3,42 @@
 
 export const PROTOCOL_VERSION = 1;
 
+/** Client -> server message types. */
+export const CLIENT_TYPES = Object.freeze([
+  "hello",
+  "op",
+  "pose",
+  "cmd",
+  "ping",
+  "voice.join",
+  "voice.leave",
+  "voice.signal",
+  "voice.mute",
+  "voice.host_mute",
+  "voice.refresh"
+]);
+
+/** Server -> client message types (R6-R15). */
+export const SERVER_TYPES = Object.freeze([
+  "welcome",
+  "welcome_part",
+  "ack",
+  "reject",
+  "commit",
+  "presence",
+  "poses",
+  "gather",
+  "view",
+  "pong",
+  "error",
+  "voice.welcome",
+  "voice.joined",
+  "voice.left",
+  "voice.signal",
+  "voice.muted",
+  "voice.error"
+]);
+
 /** Roles, lowest first. */
 export const ROLES = Object.freeze([
   "viewer",
