@@ -41,6 +41,7 @@ changed, so an unchanged annotation exports to the topic it came from.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import uuid
@@ -200,6 +201,7 @@ def annotation_to_topic(annotation: Mapping[str, Any], *, snapshot: bytes | None
     if derived is None or any(derived[k] != wanted[k] for k in _GEOMETRY):
         topic = replace(topic, viewpoints=_rebuild_viewpoints(topic, a, frame, derived))
     topic = _with_snapshot(topic, snapshot)
+    topic = with_markup_lines(topic, a.get("markup_lines") or (), frame)
     links = list(topic.reference_links)
     at = next((i for i, x in enumerate(links) if x.startswith(PIN_LINK)), 0)
     links = [x for x in links if not x.startswith(PIN_LINK)]
@@ -340,6 +342,53 @@ def _modified(original: datetime | None, created: datetime, updated: object) -> 
     if _timestamp(new) == _timestamp(created):
         return None
     return new
+
+
+# --- 3D markup as viewpoint lines ---------------------------------------------------------------
+
+#: Two line ends closer than this (metres) are one point (chaining segments, dropping repeats).
+LINE_TOLERANCE_M = 1e-6
+
+
+def _close(p: Vec3, q: Vec3) -> bool:
+    return all(abs(a - b) <= LINE_TOLERANCE_M for a, b in zip(p, q, strict=True))
+
+
+def with_markup_lines(topic: Topic, polylines: Any, frame: ModelFrame) -> Topic:
+    """``topic`` with each markup polyline (model-space points) appended to its pin
+    viewpoint's ``Lines`` as segments; segments the viewpoint already holds are not repeated (a
+    re-export of an imported topic whose lines became markup)."""
+    vp = _pin_viewpoint(topic)
+    if vp is None or not polylines:
+        return topic
+    lines = list(vp.lines)
+    for pts in polylines:
+        bcf = [frame.point_to_bcf(p) for p in pts if is_vec3(p)]
+        for start, end in itertools.pairwise(bcf):
+            if not any(_close(start, x.start) and _close(end, x.end) for x in lines):
+                lines.append(Line(start, end))
+    if len(lines) == len(vp.lines):
+        return topic
+    new = replace(vp, lines=tuple(lines))
+    return replace(topic, viewpoints=tuple(new if v is vp else v for v in topic.viewpoints))
+
+
+def markup_polylines(topic: Topic, frame: ModelFrame) -> list[list[list[float]]]:
+    """The pin viewpoint's ``Lines`` other than our pin needle, chained into polylines
+    (a segment starting where the previous one ended continues it), in model space."""
+    vp = _pin_viewpoint(topic)
+    if vp is None:
+        return []
+    lines = list(vp.lines)
+    if lines and parse_link(topic) is not None:
+        lines = lines[1:]  # our pin needle
+    out: list[list[Vec3]] = []
+    for ln in lines:
+        if out and _close(out[-1][-1], ln.start):
+            out[-1].append(ln.end)
+        else:
+            out.append([ln.start, ln.end])
+    return [[frame.point_from_bcf(p) for p in pl] for pl in out]
 
 
 # --- small helpers -----------------------------------------------------------------------------

@@ -5,7 +5,9 @@ Export maps annotation authors (user ids) to names and calls
 :func:`vrcollab.bcf.exchange.import_annotations` (hostile input ->
 :class:`vrcollab.errors.BcfError`) and turns each topic's annotation into server ops for the
 room: one ``annotation.create`` (validated by the same codec as client ops, plus the ``bcf``
-stash that lets an export reproduce the original topic) and one ``comment.add`` per comment.
+stash that lets an export reproduce the original topic), one ``comment.add`` per comment and
+one ``markup.create`` per polyline of the pin viewpoint's ``Lines`` (besides our pin needle);
+an export writes the room's markup of a topic back as its lines.
 Topics whose annotation id already exists in the room are skipped (importing the same file twice
 adds nothing), as are topics that break the codec's limits (reported with the reason).
 
@@ -24,17 +26,20 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from vrcollab.bcf.annotations import markup_polylines
 from vrcollab.bcf.archive import BcfLimits
 from vrcollab.bcf.exchange import export_annotations, import_annotations
 from vrcollab.bcf.frame import ModelFrame
 from vrcollab.errors import LimitExceededError
 from vrcollab.sync.codec import Limits, decode_client
 from vrcollab.sync.messages import InvalidOp, Op
+from vrcollab.sync.ops import MAX_MARKUP_POINTS
 
 _FIELDS = ("id", "position", "normal", "node_id", "element_id", "viewpoint", "title", "text",
            "status", "priority", "assignee", "labels")
 MAX_STASH_BYTES = 64 * 1024  # larger topics import without the stash (export rebuilds them)
 MAX_IMPORTED_AUTHOR_CHARS = 200
+MAX_IMPORTED_MARKUPS = 50  # markup polylines taken from one topic's pin viewpoint lines
 
 
 def imported_from(bcf_author: object) -> dict[str, str] | None:
@@ -69,16 +74,25 @@ def export_bcf(
     frame: ModelFrame,
     author_name: Callable[[str], str] = lambda a: a,
     snapshots: Mapping[str, bytes] | None = None,
+    markups: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> bytes:
     """A ``.bcfzip`` of the annotations (oldest first); ``author_name`` maps user ids to the
     names written as BCF authors (an imported record keeps its original BCF author);
-    ``snapshots`` (annotation id -> PNG/JPEG) become the pin viewpoints' ``snapshot``."""
+    ``snapshots`` (annotation id -> PNG/JPEG) become the pin viewpoints' ``snapshot``;
+    ``markups`` (the room's markup records) with an ``annotation_id`` become ``Lines`` of that
+    topic's pin viewpoint."""
+    lines: dict[str, list[Any]] = {}
+    for m in sorted((markups or {}).values(), key=lambda m: (m.get("created", 0), m["id"])):
+        if m.get("annotation_id") in annotations:
+            lines.setdefault(str(m["annotation_id"]), []).append(m["points"])
     named = []
     for ann in sorted(annotations.values(), key=lambda a: (a.get("created", 0), a["id"])):
         a = dict(ann)
         a["author"] = _bcf_author(ann, author_name)
         a["comments"] = [{**c, "author": _bcf_author(c, author_name)}
                          for c in a.get("comments") or []]
+        if a["id"] in lines:
+            a["markup_lines"] = lines[a["id"]]
         named.append(a)
     return export_annotations(named, version=version, frame=frame, snapshots=snapshots)
 
@@ -113,7 +127,7 @@ def check_room_limits(plan: ImportPlan, annotations: Mapping[str, Mapping[str, A
             f"BCF import has {ops} topics and comments; at most {limits.max_import_ops} per "
             "import (bcf_import_max_ops)", code="import_too_large")
     new_annotations = sum(1 for _, op in plan.items if op.kind == "annotation.create")
-    new_comments = ops - new_annotations
+    new_comments = sum(1 for _, op in plan.items if op.kind == "comment.add")
     have_comments = sum(len(a.get("comments") or ()) for a in annotations.values())
     if len(annotations) + new_annotations > limits.max_annotations:
         raise LimitExceededError(
@@ -196,6 +210,15 @@ def plan_import(
                 add = Op(add.op_id, add.kind, {**add.fields, "comment": {
                     **add.fields["comment"], "imported_from": c_origin}})
             ops.append((importer, add))
+        for i, points in enumerate(markup_polylines(topic, frame)[:MAX_IMPORTED_MARKUPS]):
+            mk = _validated("markup.create", {"markup": {
+                "id": f"bcf:{ann_id}:line{i}", "points": points[:MAX_MARKUP_POINTS],
+                "annotation_id": ann_id}}, f"bcf:{ann_id}:line{i}", limits)
+            if isinstance(mk, InvalidOp):
+                plan.skipped.append({"id": f"{ann_id}/line{i}", "title": topic.title,
+                                     "reason": mk.reason})
+                continue
+            ops.append((importer, mk))
         plan.items.extend(ops)
         plan.annotations.append(ann_id)
         shot = next((v.snapshot for v in topic.viewpoints if v.snapshot), None)

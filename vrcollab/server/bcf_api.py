@@ -114,7 +114,7 @@ async def export_room(
         shots = {aid: shot for aid, ann in state.annotations.items()
                  if (shot := snapshot_bytes(svc.assets, ann)) is not None}
         return export_bcf(state.annotations, version=version, frame=frame_for(manifest),
-                          author_name=author_name, snapshots=shots)
+                          author_name=author_name, snapshots=shots, markups=state.markups)
 
     try:
         data = await asyncio.to_thread(build)

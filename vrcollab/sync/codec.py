@@ -341,7 +341,7 @@ def encode_server(msg: ServerMessage) -> str:
 
 
 WELCOME_PART_BYTES = 256 * 1024
-_COLLECTIONS = ("nodes", "annotations", "measurements", "sections")
+_COLLECTIONS = ("nodes", "annotations", "measurements", "sections", "markups", "views")
 
 
 def encode_welcome(msg: Welcome, part_bytes: int = WELCOME_PART_BYTES,
@@ -355,7 +355,7 @@ def encode_welcome(msg: Welcome, part_bytes: int = WELCOME_PART_BYTES,
     joiners at the same ``seq`` share one copy of the part frames."""
     head = server_json(dataclasses.replace(msg, snapshot=None, ops=None))
     if msg.snapshot is not None:
-        head["snapshot"] = {**{c: {} for c in _COLLECTIONS},
+        head["snapshot"] = {**{c: {} for c in _COLLECTIONS[:4]},  # as before markups
                             "presenter": msg.snapshot.get("presenter")}
         key: Any = ("snapshot", msg.seq, part_bytes)
     else:

@@ -211,6 +211,63 @@ class Vec(Spec):
 
 
 @dataclass(frozen=True)
+class Points(Spec):
+    """Between ``low`` and ``high`` points of three finite numbers, each within MAX_COORD
+    (R19; a polyline)."""
+
+    low: int = 2
+    high: int = 500
+
+    def check(self, v: Any, name: str, lim: Limits) -> Any:
+        if type(v) is not list:
+            raise BadFieldError("bad_op", f"{name} must be a list of points")
+        if not self.low <= len(v) <= self.high:
+            code = "too_large" if len(v) > self.high else "bad_op"
+            raise BadFieldError(code, f"{name} must have {self.low} to {self.high} points")
+        return [vec(x, 3, name) for x in v]
+
+    def schema(self, lim: Limits) -> dict[str, Any]:
+        item = {"type": "array", "items": {"type": "number", "minimum": -MAX_COORD,
+                                           "maximum": MAX_COORD}, "minItems": 3, "maxItems": 3}
+        return {"type": "array", "items": item, "minItems": self.low, "maxItems": self.high}
+
+
+@dataclass(frozen=True)
+class Ids(Spec):
+    """A list of at most ``high`` ids (node ids of a saved view)."""
+
+    high: int = 5000
+
+    def check(self, v: Any, name: str, lim: Limits) -> Any:
+        if type(v) is not list:
+            raise BadFieldError("bad_op", f"{name} must be a list of ids")
+        if len(v) > self.high:
+            raise BadFieldError("too_large", f"{name} holds more than {self.high} ids")
+        return [ident(x, name, lim) for x in v]
+
+    def schema(self, lim: Limits) -> dict[str, Any]:
+        return {"type": "array", "maxItems": self.high,
+                "items": {"type": "string", "minLength": 1, "maxLength": lim.max_id_chars}}
+
+
+@dataclass(frozen=True)
+class ColorMap(Spec):
+    """An object of at most ``high`` id -> ``"#rrggbb"`` members (colour overrides)."""
+
+    high: int = 5000
+
+    def check(self, v: Any, name: str, lim: Limits) -> Any:
+        o = obj(v, name)
+        if len(o) > self.high:
+            raise BadFieldError("too_large", f"{name} holds more than {self.high} ids")
+        return {ident(k, name, lim): color(c, name) for k, c in o.items()}
+
+    def schema(self, lim: Limits) -> dict[str, Any]:
+        return {"type": "object", "maxProperties": self.high,
+                "additionalProperties": {"type": "string", "pattern": _COLOR.pattern}}
+
+
+@dataclass(frozen=True)
 class Number(Spec):
     """One finite number within [``low``, ``high``]."""
 
@@ -293,6 +350,9 @@ class Nullable(Spec):
 
 
 _REQUIRED: Any = object()
+#: ``F(spec, OMIT)``: an optional member that is left out when absent (no default added), so
+#: adding it to a record does not change the records older clients send.
+OMIT: Any = object()
 
 
 @dataclass(frozen=True)
@@ -335,6 +395,8 @@ class Record(Spec):
                 raise BadFieldError("bad_op", f"{_path(name, k)} is required")
             elif m.required:
                 out[k] = m.spec.check(None, _path(name, k), lim)
+            elif m.default is OMIT:
+                continue
             else:
                 out[k] = copy.deepcopy(m.default)
         return out
@@ -343,7 +405,7 @@ class Record(Spec):
         props: dict[str, Any] = {}
         for k, m in self.members.items():
             s = m.spec.schema(lim)
-            if not m.required:
+            if not m.required and m.default is not OMIT:
                 s = {**s, "default": m.default}
             props[k] = s
         out: dict[str, Any] = {"type": "object", "properties": props,

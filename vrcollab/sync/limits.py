@@ -30,6 +30,8 @@ class RoomLimits:
     max_state_bytes: int = 8 * 1024 * 1024
     max_measurements: int = 5_000
     max_sections: int = 100
+    max_markups: int = 2_000
+    max_views: int = 500
     max_nodes: int = 200_000  # node overrides (editors); a model may have many parts
 
 
@@ -85,7 +87,9 @@ class RoomUsage:
         n_ann, n_com, size = len(annotations), self.comments, self.bytes
         records = {"measurement.create": (state.measurements, "measurement", "measurements",
                                           limits.max_measurements),
-                   "section.set": (state.sections, "section", "sections", limits.max_sections)}
+                   "section.set": (state.sections, "section", "sections", limits.max_sections),
+                   "markup.create": (state.markups, "markup", "markups", limits.max_markups),
+                   "view.save": (state.views, "view", "views", limits.max_views)}
         added: dict[str, set[str]] = {}
         per: dict[str, int] = {}
         for op in ops:

@@ -57,7 +57,8 @@ class Mirror:
             self.apply(Commit.from_json(c))
         st = self.state
         for section, target in (("nodes", st.nodes), ("annotations", st.annotations),
-                                ("measurements", st.measurements), ("sections", st.sections)):
+                                ("measurements", st.measurements), ("sections", st.sections),
+                                ("markups", st.markups), ("views", st.views)):
             target.update(p.get(section) or {})
         for aid, comments in (p.get("comments") or {}).items():
             ann = st.annotations.get(aid)

@@ -17,14 +17,18 @@ from typing import TYPE_CHECKING, Any
 
 from vrcollab.sync.fields import (
     MAX_COORD,
+    OMIT,
     Bool,
     Color,
+    ColorMap,
     Enum,
     F,
     Id,
+    Ids,
     Labels,
     Nullable,
     Number,
+    Points,
     Record,
     Text,
     Vec,
@@ -114,6 +118,12 @@ NODE_PROPS = Record({
     "color": F(Nullable(Color())),
 }, partial=True)
 _BY_ID = Record({"id": F(Id())})
+#: What a measurement measures (``kind``; absent means distance).
+MEASUREMENT_KINDS: tuple[str, ...] = ("distance", "perpendicular", "angle", "area")
+#: The most points of one markup polyline.
+MAX_MARKUP_POINTS = 500
+#: The most node ids in a saved view's lists (as the `view` command, R23).
+MAX_VIEW_IDS = 5000
 
 
 # --- checks against state (R21, R22) -------------------------------------------------------
@@ -168,8 +178,39 @@ def _comment_change(s: RoomState, who: Actor, f: Mapping[str, Any]) -> Problem |
 
 
 def _measurement_new(s: RoomState, who: Actor, f: Mapping[str, Any]) -> Problem | None:
-    if f["measurement"]["id"] in s.measurements:
+    m = f["measurement"]
+    if m["id"] in s.measurements:
         return ("conflict", "measurement id already exists")
+    kind = m.get("kind", "distance")
+    if kind == "angle" and "c" not in m:
+        return ("bad_op", "an angle measurement needs c (its third point)")
+    if kind == "area" and "value" not in m:
+        return ("bad_op", "an area measurement needs value (m\u00b2 in its unit squared)")
+    return None
+
+
+def _view_change(s: RoomState, who: Actor, f: Mapping[str, Any]) -> Problem | None:
+    vid = f["view"]["id"] if "view" in f else f["id"]
+    v = s.views.get(vid)
+    if v is None:
+        return ("not_found", "no such saved view") if "view" not in f else None
+    if v["author"] != who.user_id and not who.is_editor:
+        return ("forbidden", "changing another author's saved view needs editor")
+    return None
+
+
+def _markup_new(s: RoomState, who: Actor, f: Mapping[str, Any]) -> Problem | None:
+    if f["markup"]["id"] in s.markups:
+        return ("conflict", "markup id already exists")
+    return None
+
+
+def _markup_delete(s: RoomState, who: Actor, f: Mapping[str, Any]) -> Problem | None:
+    m = s.markups.get(f["id"])
+    if m is None:
+        return ("not_found", "no such markup")
+    if m["author"] != who.user_id and not who.is_editor:
+        return ("forbidden", "erasing another author's markup needs editor")
     return None
 
 
@@ -269,6 +310,28 @@ def _measurement_remove(state: RoomState, c: Commit) -> None:
     state.measurements.pop(c.fields["id"], None)
 
 
+def _markup_create(state: RoomState, c: Commit) -> None:
+    m = copy.deepcopy(dict(c.fields["markup"]))
+    m.update(author=c.author, created=c.t)
+    state.markups[m["id"]] = m
+
+
+def _markup_remove(state: RoomState, c: Commit) -> None:
+    state.markups.pop(c.fields["id"], None)
+
+
+def _view_save(state: RoomState, c: Commit) -> None:
+    v = copy.deepcopy(dict(c.fields["view"]))
+    old = state.views.get(v["id"])
+    v.update(author=old["author"] if old else c.author, created=old["created"] if old else c.t,
+             updated=c.t)
+    state.views[v["id"]] = v
+
+
+def _view_remove(state: RoomState, c: Commit) -> None:
+    state.views.pop(c.fields["id"], None)
+
+
 def _section_set(state: RoomState, c: Commit) -> None:
     s = copy.deepcopy(dict(c.fields["section"]))
     state.sections[s["id"]] = s
@@ -319,14 +382,42 @@ _KINDS: tuple[OpKind, ...] = (
            Record({"annotation_id": F(Id()), "comment_id": F(Id())}), _comment_delete,
            "Delete a comment (another author's needs editor).", check=_comment_change),
     OpKind("measurement.create", "reviewer",
-           Record({"measurement": F(Record({"id": F(Id()), "a": F(Vec(3)), "b": F(Vec(3)),
-                                            "unit": F(Enum(UNITS), "m")}))}),
-           _measurement_create, "Create a point-to-point measurement.",
+           Record({"measurement": F(Record({
+               "id": F(Id()), "a": F(Vec(3)), "b": F(Vec(3)), "unit": F(Enum(UNITS), "m"),
+               "kind": F(Enum(MEASUREMENT_KINDS), OMIT), "c": F(Vec(3), OMIT),
+               "value": F(Number(0.0, 1e12), OMIT)}))}),
+           _measurement_create, "Create a measurement: point to point (a, b; the default), "
+           "perpendicular (a and its foot b on a face), angle (at b between a and c, needs c) "
+           "or area (value, of the face at a; b a point off it along its normal).",
            check=_measurement_new,
-           points=lambda f: [f["measurement"]["a"], f["measurement"]["b"]], limited=True),
+           points=lambda f: [f["measurement"][k] for k in ("a", "b", "c")
+                             if k in f["measurement"]], limited=True),
     OpKind("measurement.delete", "reviewer", _BY_ID, _measurement_remove,
            "Delete a measurement (another author's needs editor).",
            check=_measurement_delete),
+    OpKind("markup.create", "reviewer",
+           Record({"markup": F(Record({
+               "id": F(Id()), "points": F(Points(2, MAX_MARKUP_POINTS)),
+               "color": F(Color(), "#ff3b30"), "annotation_id": F(Id(), OMIT)}))}),
+           _markup_create, "Create a 3D markup polyline (model space, metres), in its "
+           "author's colour; annotation_id: the issue it belongs to (BCF lines of its viewpoint).",
+           check=_markup_new, points=lambda f: list(f["markup"]["points"]), limited=True),
+    OpKind("markup.delete", "reviewer", _BY_ID, _markup_remove,
+           "Erase a markup (another author's needs editor).", check=_markup_delete),
+    OpKind("view.save", "reviewer",
+           Record({"view": F(Record({
+               "id": F(Id()), "name": F(Text(cap=120), ""),
+               "camera": F(Nullable(VIEWPOINT), None),
+               "section": F(Nullable(Record({"normal": F(Vec(3, 10.0)),
+                                             "offset": F(Number(-MAX_COORD, MAX_COORD)),
+                                             "enabled": F(Bool(), True)})), None),
+               "hidden": F(Ids(MAX_VIEW_IDS), []), "isolated": F(Nullable(Ids(MAX_VIEW_IDS)), None),
+               "colors": F(ColorMap(MAX_VIEW_IDS), {})}))}),
+           _view_save, "Save (or replace) a named view in the room: camera, section, hidden and "
+           "isolated nodes, colour overrides; replacing another author's needs editor.",
+           check=_view_change, limited=True),
+    OpKind("view.delete", "reviewer", _BY_ID, _view_remove,
+           "Delete a saved view (another author's needs editor).", check=_view_change),
     OpKind("section.set", "editor",
            Record({"section": F(Record({"id": F(Id()), "normal": F(Vec(3, 10.0)),
                                         "offset": F(Number(-MAX_COORD, MAX_COORD)),

@@ -16,23 +16,32 @@ from vrcollab.sync.ops import OP_KINDS
 
 @dataclass(slots=True)
 class RoomState:
-    """Nodes, annotations (with comments), measurements, sections and the presenter."""
+    """Nodes, annotations (with comments), measurements, sections, the presenter, markups and
+    saved views. ``markups`` and ``views`` appear in a snapshot only when they hold one (older
+    snapshots stay as they were)."""
 
     nodes: dict[str, dict[str, Any]] = field(default_factory=dict)
     annotations: dict[str, dict[str, Any]] = field(default_factory=dict)
     measurements: dict[str, dict[str, Any]] = field(default_factory=dict)
     sections: dict[str, dict[str, Any]] = field(default_factory=dict)
     presenter: str | None = None
+    markups: dict[str, dict[str, Any]] = field(default_factory=dict)
+    views: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def snapshot(self) -> dict[str, Any]:
         """A deep, JSON-ready copy (the ``snapshot`` object of the protocol)."""
-        return {
+        out = {
             "nodes": copy.deepcopy(self.nodes),
             "annotations": copy.deepcopy(self.annotations),
             "measurements": copy.deepcopy(self.measurements),
             "sections": copy.deepcopy(self.sections),
             "presenter": self.presenter,
         }
+        if self.markups:
+            out["markups"] = copy.deepcopy(self.markups)
+        if self.views:
+            out["views"] = copy.deepcopy(self.views)
+        return out
 
     @classmethod
     def from_snapshot(cls, snap: dict[str, Any]) -> RoomState:
@@ -44,6 +53,8 @@ class RoomState:
             measurements=snap.get("measurements", {}),
             sections=snap.get("sections", {}),
             presenter=snap.get("presenter"),
+            markups=snap.get("markups", {}),
+            views=snap.get("views", {}),
         )
 
     def find_comment(self, annotation_id: str, comment_id: str) -> dict[str, Any] | None:

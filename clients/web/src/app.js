@@ -45,6 +45,7 @@ import { CompareControl } from './session/comparectl.js';
 import { MeasureControl } from './session/measurectl.js';
 import { SectionBoxControl } from './session/sectionbox.js';
 import { MarkupControl } from './session/markupctl.js';
+import { SavedViews } from './session/savedviews.js';
 import { XRSession } from './session/xrsession.js';
 import { Diagnostics } from './session/diagnostics.js';
 import { toScreen } from './session/frames.js';
@@ -145,9 +146,11 @@ export class App {
     this.treeCtl = new TreeControl({ root: $('tab-tree'), viewer, model, own, selection: this.selection, apply });
     this.compare = new CompareControl({ cfg, conn, viewer, model, tools, bus, apply });
     this.ownView.addOverlay({ colors: () => this.compare.overlayColors(), isolation: () => this.compare.overlayIsolation() });
+    this.savedViews = new SavedViews({ conn, tools, own, ownView: this.ownView, bus, nameOf: (u) => this.roster.nameOf(u) });
     this.diagnostics = new Diagnostics(this);
     this.diagnostics.add('compare', () => this.compare.describe());
     this.diagnostics.add('section_box', () => this.sectionBox.describe());
+    this.diagnostics.add('saved_views', () => this.savedViews.describe());
     this.diagnostics.add('markup', () => ({ drawing: this.markup.tool.describe(), items: this.markup.view.describe() }));
     this.features = this._features();
 

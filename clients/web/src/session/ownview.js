@@ -111,13 +111,19 @@ export class OwnViewControl {
     if (this.conn.command('view', { view: wire })) toast('Everyone now sees your view.');
   }
 
+  /** A view (shared with us, or a saved one) replaces our own; the camera flies there unless
+   * we follow someone. The section control shows when it has a section (`showSection`). */
+  adoptView(view, { showSection = true } = {}) {
+    this.own.adopt(view);
+    this.onReplaced(showSection ? this.own.section : null);
+    this.apply();
+    const cam = view?.camera;
+    if (cam && !this.isFollowing()) this.viewer.flyTo(vpToWorld(this.model, cam));
+  }
+
   /** Someone (editor or presenter) showed us their view (R23): it replaces our own. */
   onShared(m) {
-    this.own.adopt(m.view);
-    this.onReplaced(null);
-    this.apply();
-    const cam = m.view?.camera;
-    if (cam && !this.isFollowing()) this.viewer.flyTo(vpToWorld(this.model, cam));
+    this.adoptView(m.view, { showSection: false });
     const who = this.conn.participants.get(m.from)?.name ?? 'A participant';
     toast(`${who} showed you their view. “Show all” returns to the whole model.`);
   }

@@ -151,7 +151,7 @@ export function decode(text) {
     case 'welcome_part':
       if (!Number.isInteger(msg.part) || !Number.isInteger(msg.of)) throw new ProtocolError('bad welcome_part');
       if (msg.ops !== undefined && !Array.isArray(msg.ops)) throw new ProtocolError('welcome_part.ops must be a list');
-      for (const k of ['nodes', 'annotations', 'measurements', 'sections', 'comments']) {
+      for (const k of ['nodes', 'annotations', 'measurements', 'sections', 'markups', 'views', 'comments']) {
         if (msg[k] !== undefined && !isObject(msg[k])) throw new ProtocolError(`welcome_part.${k} must be an object`);
       }
       break;

@@ -92,6 +92,10 @@ export const OP_ROLES = Object.freeze({
   "comment.delete": "reviewer",
   "measurement.create": "reviewer",
   "measurement.delete": "reviewer",
+  "markup.create": "reviewer",
+  "markup.delete": "reviewer",
+  "view.save": "reviewer",
+  "view.delete": "reviewer",
   "section.set": "editor",
   "section.delete": "editor",
   "presenter.set": "reviewer"

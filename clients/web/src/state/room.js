@@ -73,6 +73,29 @@ export function applyOp(state, o, meta = {}) {
     case 'measurement.delete':
       delete state.measurements[o.id];
       break;
+    case 'markup.create': {
+      // `markups` appears with the first one (snapshots without markup stay as they were).
+      const m = clone(o.markup);
+      state.markups ??= {};
+      state.markups[m.id] = { color: '#ff3b30', ...m, author, created: t };
+      break;
+    }
+    case 'markup.delete':
+      if (state.markups) delete state.markups[o.id];
+      break;
+    case 'view.save': {
+      const v = clone(o.view);
+      state.views ??= {};
+      const old = state.views[v.id];
+      state.views[v.id] = {
+        name: '', camera: null, section: null, hidden: [], isolated: null, colors: {}, ...v,
+        author: old?.author ?? author, created: old?.created ?? t, updated: t,
+      };
+      break;
+    }
+    case 'view.delete':
+      if (state.views) delete state.views[o.id];
+      break;
     case 'section.set':
       state.sections[o.section.id] = clone(o.section);
       break;
@@ -152,7 +175,8 @@ export class RoomMirror {
   /** One part of a paged welcome: records to merge, comments to append, or commits (R6). */
   welcomePart(msg) {
     for (const c of msg.ops ?? []) this._commit(c);
-    for (const sec of ['nodes', 'annotations', 'measurements', 'sections']) {
+    for (const sec of ['nodes', 'annotations', 'measurements', 'sections', 'markups', 'views']) {
+      if ((sec === 'markups' || sec === 'views') && msg[sec]) this.confirmed[sec] ??= {};
       for (const [k, v] of Object.entries(msg[sec] ?? {})) {
         this.confirmed[sec][k] = sec === 'annotations' ? { ...v, comments: v.comments ?? [] } : v;
       }

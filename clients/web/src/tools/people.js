@@ -34,6 +34,7 @@ export function lockReasons(role, { presenting = false, online = true } = {}) {
   return {
     annotate: need('annotation.create', 'Adding issues', 'reviewer'),
     measure: need('measurement.create', 'Measuring', 'reviewer'),
+    markup: need('markup.create', 'Drawing markup', 'reviewer'),
     move: need('node.set', 'Moving parts', 'editor'),
     rotate: need('node.set', 'Rotating parts', 'editor'),
     hide: ownView,

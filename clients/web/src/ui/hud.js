@@ -21,6 +21,7 @@ export const TOOLS = [
   { sep: true },
   { id: 'present', label: 'Present (others can follow you)', action: true, icon: ['M3 4h18v12H3z', 'M8 20h8', 'M12 16v4'] },
   { id: 'follow', label: 'Follow the presenter', action: true, icon: ['M1 12s4-8 11-8 11 8 11 8-4 8-11 8S1 12 1 12z', 'M12 8l4 4-4 4'] },
+  { id: 'views', label: 'Saved views of the room (save yours, open one as your view)', action: true, icon: ['M5 3h14v18l-7-4-7 4z'] },
   { id: 'link', label: 'Copy a link to this view (camera, section, hidden and isolated parts)', action: true, icon: ['M10 14a4 4 0 0 0 5.7 0l3-3a4 4 0 0 0-5.7-5.7l-1 1', 'M14 10a4 4 0 0 0-5.7 0l-3 3a4 4 0 0 0 5.7 5.7l1-1'] },
   { id: 'share', label: 'Show my view to everyone (hidden parts, isolation, section, camera)', action: true, icon: ['M4 12v7h16v-7', 'M12 3v12', 'M7 8l5-5 5 5'] },
   { id: 'gather', label: 'Gather everyone to me', action: true, icon: ['M17 21v-2a4 4 0 0 0-4-4H5a4 4 0 0 0-4 4v2', 'M9 7a4 4 0 1 0 0 .01', 'M23 21v-2a4 4 0 0 0-3-3.9', 'M16 3.1a4 4 0 0 1 0 7.8'] },

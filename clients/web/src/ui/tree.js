@@ -8,6 +8,8 @@ import { search, groupNodes } from '../tools/tree.js';
 /** Height of one row (CSS `.tree-row`), and rows drawn beyond the visible ones. */
 export const ROW_PX = 26;
 const OVERSCAN = 12;
+/** Pause in typing before the search runs. */
+const SEARCH_DELAY_MS = 120;
 /** Rows drawn before the list has a size (a hidden tab). */
 const FIRST_ROWS = 60;
 
@@ -41,10 +43,15 @@ export class ModelTree {
         this._draw();
       });
     });
+    // Searching 20k elements takes tens of milliseconds: once typing pauses, not per key.
+    let typing = null;
     input.addEventListener('input', () => {
       this.query = input.value;
-      this.list.scrollTop = 0;
-      this.refresh();
+      clearTimeout(typing);
+      typing = setTimeout(() => {
+        this.list.scrollTop = 0;
+        this.refresh();
+      }, SEARCH_DELAY_MS);
     });
     mount(this.root, input, this.statusEl, this.list);
     this.refresh();
