@@ -16,14 +16,18 @@ from vrcollab.meetings.service import MeetingService, RecordingOptions
 from vrcollab.meetings.store import MeetingStore, MemoryMeetingStore
 from vrcollab.meetings.store_sqlite import SqliteMeetingStore
 from vrcollab.settings import Settings
-from vrcollab.store import sqlite_path
+from vrcollab.store.factory import engine, sqlite_path
 
 
 def open_meeting_store(settings: Settings) -> MeetingStore:
-    """SQLite beside the main store, or memory for ``memory://``."""
-    if settings.database_url == "memory://":
+    """SQLite beside the main store, or memory for ``memory://``. On Postgres the meeting tables
+    are not ported yet: they live in ``data_dir/meetings.db`` of each process (docs/meetings.md)."""
+    kind, _ = engine(settings)
+    if kind == "memory":
         return MemoryMeetingStore()
-    return SqliteMeetingStore(sqlite_path(settings), synchronous=settings.sqlite_synchronous)
+    path = (sqlite_path(settings) if kind == "sqlite"
+            else str(Path(settings.data_dir) / "meetings.db"))
+    return SqliteMeetingStore(path, synchronous=settings.sqlite_synchronous)
 
 
 async def _purge_loop(svc: MeetingService, every_s: float) -> None:
