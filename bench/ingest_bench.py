@@ -107,7 +107,8 @@ def load_triangles(path: Path) -> tuple[np.ndarray, np.ndarray]:
 
 def prepare(work: Path) -> list[tuple[str, Path, float]]:
     """The benchmark inputs: (case name, file, target ratio)."""
-    from vrcollab.ingest.pipeline import ConvertOptions, convert
+    from vrcollab.ingest.convert import convert
+    from vrcollab.ingest.pipeline import ConvertOptions
 
     bunny = work / "bunny1m.glb"
     if not bunny.exists():

@@ -20,8 +20,9 @@ from vrcollab.errors import (
     LimitExceededError,
     UnsupportedFormatError,
 )
+from vrcollab.ingest.convert import convert
 from vrcollab.ingest.limits import Limits
-from vrcollab.ingest.pipeline import ConvertOptions, convert
+from vrcollab.ingest.pipeline import ConvertOptions
 
 pytestmark = pytest.mark.timeout(120)
 

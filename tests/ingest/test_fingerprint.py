@@ -11,9 +11,10 @@ import trimesh
 
 from tests.corpus import HOUSE
 from vrcollab.ingest import repair
+from vrcollab.ingest.convert import convert
 from vrcollab.ingest.fingerprint import GRID_M, geometry_hash, part_hash
 from vrcollab.ingest.model import Model, Part, Primitive
-from vrcollab.ingest.pipeline import ConvertOptions, convert, load_model
+from vrcollab.ingest.pipeline import ConvertOptions, load_model
 
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
 

@@ -107,7 +107,8 @@ def test_ifc_keeps_identity(models_dir: Path) -> None:
 def test_meshopt_compressed_glb_input_is_decoded(
     tmp_path: Path, generated: dict[str, Path]
 ) -> None:
-    from vrcollab.ingest.pipeline import ConvertOptions, convert
+    from vrcollab.ingest.convert import convert
+    from vrcollab.ingest.pipeline import ConvertOptions
 
     first = convert(generated["sphere.ply"], tmp_path / "a", ConvertOptions(layout="levels"))
     again = load(tmp_path / "a" / "full.glb", Limits())  # our own compressed output as input

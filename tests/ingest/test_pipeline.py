@@ -22,8 +22,9 @@ from tests.ingest.helpers import (
     validator_available,
 )
 from vrcollab.ingest.compress import decode_glb
+from vrcollab.ingest.convert import convert
 from vrcollab.ingest.measure import hausdorff_kdtree
-from vrcollab.ingest.pipeline import ConvertOptions, convert, load_model
+from vrcollab.ingest.pipeline import ConvertOptions, load_model
 
 BOUNDS = {"half": 0.01, "quarter": 0.025}
 REAL = ["mesh/fandisk.obj", "mesh/stanford-bunny.obj", "mesh/cycloidal.ply",

@@ -16,7 +16,8 @@ from tests.ingest.helpers import ROOT, errors, validate, validator_available
 from tests.ingest.tiles_support import element_bounds, glb_json_bytes, load_json, tile_points, tiles
 from vrcollab.ingest import element_table
 from vrcollab.ingest.compress import decode_glb, read_glb
-from vrcollab.ingest.pipeline import ConversionResult, ConvertOptions, convert
+from vrcollab.ingest.convert import convert
+from vrcollab.ingest.pipeline import ConversionResult, ConvertOptions
 from vrcollab.ingest.tiled import convert_tiled
 from vrcollab.jobs.elements import element_hashes
 

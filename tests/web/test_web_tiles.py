@@ -4,7 +4,7 @@ resolve an element through its feature id to its GlobalId and properties (elemen
 loaded on demand); hide, isolate and colour override work per element (pixels read back); a
 moved element is split out of its batch and follows the gizmo.
 
-Needs the v2 tiled writer in ``vrcollab.ingest.pipeline.convert`` (the ingest branch of issue 9):
+Needs the v2 tiled writer in ``vrcollab.ingest.convert.convert`` (the ingest branch of issue 9):
 with a v1 (GLB ladder) conversion the module is skipped."""
 
 from __future__ import annotations

@@ -56,8 +56,9 @@ def run_convert(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from vrcollab.ingest.convert import convert
     from vrcollab.ingest.limits import Limits
-    from vrcollab.ingest.pipeline import LEVEL_STAGES, STAGES, ConvertOptions, convert
+    from vrcollab.ingest.pipeline import LEVEL_STAGES, STAGES, ConvertOptions
     from vrcollab.ingest.report import render_report
     from vrcollab.settings import load_settings
 

@@ -150,22 +150,6 @@ def load_model(source: Path, options: ConvertOptions, progress: Progress | None 
     return model
 
 
-def convert(
-    source: Path,
-    outdir: Path,
-    options: ConvertOptions | None = None,
-    progress: Progress | None = None,
-) -> ConversionResult:
-    """Convert ``source`` into ``outdir``: the tiled layout (default) or the GLB ladder."""
-    options = options or ConvertOptions()
-    options.check()
-    if options.layout == "levels":
-        return convert_levels(source, outdir, options, progress)
-    from vrcollab.ingest.tiled import convert_tiled
-
-    return convert_tiled(source, outdir, options, progress)
-
-
 def convert_levels(
     source: Path,
     outdir: Path,

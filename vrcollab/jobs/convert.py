@@ -7,14 +7,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from vrcollab.ingest.convert import convert
 from vrcollab.ingest.limits import Limits
-from vrcollab.ingest.pipeline import ConversionResult, ConvertOptions, convert
+from vrcollab.ingest.pipeline import ConversionResult, ConvertOptions
 
 
 def convert_for_job(
     source: Path, outdir: Path, options: dict[str, Any], progress: Callable[[str, float], None]
 ) -> ConversionResult:
-    """Run :func:`vrcollab.ingest.pipeline.convert`; ``options`` is a plain dict holding
+    """Run :func:`vrcollab.ingest.convert.convert`; ``options`` is a plain dict holding
     :class:`Limits` fields and :class:`ConvertOptions` fields (unknown keys are ignored)."""
     limit_keys = {f.name for f in dataclasses.fields(Limits)}
     option_keys = {f.name for f in dataclasses.fields(ConvertOptions)} - {"limits"}

@@ -12,7 +12,7 @@ A process that exits without ``done`` or ``error`` crashed (segfault, OOM kill, 
 A fresh interpreter (not ``multiprocessing``) keeps the child independent of how the server was
 started (``python -m vrcollab`` would otherwise be re-run in it). The converter is named
 ``"module:function"`` and called as ``fn(source, outdir, options, progress)`` like
-:func:`vrcollab.ingest.pipeline.convert`.
+:func:`vrcollab.ingest.convert.convert`.
 """
 
 from __future__ import annotations

@@ -19,24 +19,15 @@ a crash of the process (and, with SQLite ``synchronous=FULL``, of the machine).
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from vrcollab.store.identity import IdentityStore
+from vrcollab.store.users import TOKEN_PREFIX, User, hash_token, new_token
 from vrcollab.sync.messages import Commit
 
-TOKEN_PREFIX = "vrc_"
-
-
-@dataclass(frozen=True, slots=True)
-class User:
-    """A person (or bot) who can hold tokens and project memberships."""
-
-    user_id: str
-    name: str
-    created: float
-
+__all__ = ["TOKEN_PREFIX", "User", "hash_token", "new_token"]  # re-exported (store.users)
 
 @dataclass(frozen=True, slots=True)
 class Project:
@@ -72,16 +63,6 @@ class RoomLoad:
 def new_id(prefix: str) -> str:
     """A random, URL-safe id like ``p_3f9a1c0b2d4e5f60``."""
     return f"{prefix}_{secrets.token_hex(8)}"
-
-
-def new_token() -> str:
-    """A fresh bearer token (shown once; only its hash is stored)."""
-    return TOKEN_PREFIX + secrets.token_urlsafe(32)
-
-
-def hash_token(token: str) -> str:
-    """SHA-256 hex of a token (tokens are 256-bit random, so a fast hash is enough)."""
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 class AuthStore(Protocol):
@@ -177,10 +158,6 @@ class RoomStore(Protocol):
         """Latest snapshot, the commits after it, up to ``replay_window`` commits before it
         (for reconnect replay) and every committed op id."""
         ...
-
-
-# identity.py needs User and hash_token from above
-from vrcollab.store.identity import IdentityStore  # noqa: E402
 
 
 class Store(AuthStore, IdentityStore, RoomStore, Protocol):

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from vrcollab.errors import AuthError, NotFoundError
-from vrcollab.store.base import User, hash_token
+from vrcollab.store.users import User, hash_token
 
 #: Alphabet of short typed invite codes (no 0/O, 1/I/L): 8 characters, about 40 bits.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
