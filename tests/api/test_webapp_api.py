@@ -4,7 +4,7 @@ project issues list across rooms, cancelling a conversion and one overall job pe
 from __future__ import annotations
 
 from tests.api.api_support import FAKE_CONVERTERS, Api, AppFactory, obj_text
-from vrcollab.server.job_progress import STAGE_WEIGHTS, overall_percent
+from vrcollab.server.job_progress import LEVEL_STAGE_WEIGHTS, STAGE_WEIGHTS, overall_percent
 from vrcollab.sync.messages import Op
 
 
@@ -52,6 +52,12 @@ def test_overall_percent_never_restarts_per_stage() -> None:
     assert abs(seen[-1] - 100.0) < 1e-6
     assert overall_percent("done", "done", 100.0) == 100.0
     assert overall_percent("queued", "queued", 0.0) == 0.0
+    # the GLB-ladder layout: its own stages after the shared load keep rising to 100
+    ladder = [overall_percent("running", stage, pct)
+              for stage, _ in LEVEL_STAGE_WEIGHTS[2:] for pct in (0.0, 50.0, 100.0)]
+    assert ladder == sorted(ladder)
+    assert ladder[0] > 0.0
+    assert abs(ladder[-1] - 100.0) < 1e-6
 
 
 def test_job_json_has_overall_percent(api: Api) -> None:

@@ -5,7 +5,9 @@ version, switch the room, exchange BCF."""
 from __future__ import annotations
 
 import asyncio
+import gzip
 import hashlib
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -86,7 +88,8 @@ def test_upload_convert_review_version_and_bcf(server_factory: Any, tmp_path: Pa
     assert events[-1]["status"] == "done", events[-1]
     stages = {e["stage"] for e in events}  # tiled layout stages (issue 9); quick stages may
     assert "load" in stages  # be coalesced away by the event stream
-    assert stages <= {"queued", "starting", "load", "tiles", "elements", "report", "index",
+    assert stages <= {"queued", "starting", "load", "properties", "tiles", "elements", "report",
+                      "index",
                       "done"}
     assert [e["percent"] for e in events if e["stage"] == "load"] == sorted(
         e["percent"] for e in events if e["stage"] == "load")
@@ -102,8 +105,10 @@ def test_upload_convert_review_version_and_bcf(server_factory: Any, tmp_path: Pa
     # tiled layout (docs/tiles.md): the root tile of tileset.json, the element table
     folder = base + v1["manifest_url"].rsplit("/", 1)[0]
     tileset = httpx.get(f"{folder}/{manifest['tileset']}", params={"token": reviewers[1]}).json()
-    table = httpx.get(f"{folder}/{manifest['elements']['file']}",
-                      params={"token": reviewers[1]}).json()
+    table_file = httpx.get(f"{folder}/{manifest['elements']['file']}",
+                           params={"token": reviewers[1]}).content
+    assert manifest["elements"]["encoding"] == "gzip"  # served as stored; the client inflates
+    table = json.loads(gzip.decompress(table_file))
     glb_url = f"{folder}/{tileset['root']['content']['uri']}"
     glb = httpx.get(glb_url, params={"token": reviewers[1]})
     assert glb.content[:4] == b"glTF"

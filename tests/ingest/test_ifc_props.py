@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.corpus import HOUSE, SHARED_MODELS, skip_reason
 from tests.ingest.helpers import ROOT
 from vrcollab.ingest.ifc import element_properties, spatial_path
 from vrcollab.ingest.ifc_props import PropertyIndex, cap
@@ -14,7 +15,7 @@ from vrcollab.ingest.ifc_props import PropertyIndex, cap
 sys.path.insert(0, str(ROOT / "bench"))
 import building_gen
 
-SHARED_IFC = ROOT.parent / "shared" / "models" / "ifc"
+SHARED_IFC = SHARED_MODELS / "ifc"
 
 
 def _check(path: Path) -> int:
@@ -38,9 +39,9 @@ def test_index_matches_get_psets_on_the_generated_building(tmp_path: Path) -> No
 
 @pytest.mark.parametrize("name", ["duplex.ifc", "AC20-FZK-Haus.ifc", "IfcOpenHouse_IFC4.ifc"])
 def test_index_matches_get_psets_on_real_files(name: str) -> None:
-    path = SHARED_IFC / name
+    path = HOUSE if name == HOUSE.name else SHARED_IFC / name
     if not path.is_file():
-        pytest.skip(f"needs ../shared/models/ifc/{name}")
+        pytest.skip(skip_reason(f"models/ifc/{name}"))
     _check(path)
 
 

@@ -9,6 +9,7 @@ legitimate client that must still be served.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import socket
 import sqlite3
@@ -21,12 +22,13 @@ import pytest
 
 from tests.api.api_support import FAKE_CONVERTERS, obj_text
 from tests.server_process import Bootstrap, ServerProcess
+from vrcollab.client import RoomClient
 
 MISSING = {"project_id": "p_missing00000", "room_id": "r_missing00000",
            "model_id": "m_missing00000", "version_id": "v_missing00000",
            "job_id": "j_missing00000", "sha256": "0" * 64, "annotation_id": "nope",
            "path": "manifest.json", "user_id": "u_missing00000", "a": "v_missing00000",
-           "b": "v_missing00001"}
+           "b": "v_missing00001", "meeting_id": "mt_missing00000", "index": "0"}
 
 
 @pytest.fixture(scope="module")
@@ -54,6 +56,19 @@ def healthy(srv: ServerProcess) -> None:
     assert r.json()["ok"] is True
 
 
+async def _a_meeting(srv: ServerProcess, boot: Bootstrap) -> str:
+    """A meeting of the bootstrap room: the owner joins, and the meeting starts with them."""
+    async with RoomClient(srv.base_url, boot.room_id, boot.owner_token) as owner:
+        await owner.op("annotation.create", annotation={"id": "m1", "position": [0, 0, 0]})
+    for _ in range(100):
+        listed = httpx.get(f"{srv.base_url}/api/projects/{boot.project_id}/meetings",
+                           headers=auth(boot.owner_token)).json()
+        if listed:
+            return str(listed[0]["meeting_id"])
+        await asyncio.sleep(0.1)
+    raise AssertionError("no meeting was listed")
+
+
 @pytest.fixture(scope="module")
 def real_ids(srv: ServerProcess, boot: Bootstrap) -> dict[str, str]:
     """Ids of every kind that exist (in the bootstrap project)."""
@@ -71,7 +86,9 @@ def real_ids(srv: ServerProcess, boot: Bootstrap) -> dict[str, str]:
     assert job.json()["status"] == "done", job.text
     version = httpx.get(f"{srv.base_url}/api/versions/{out['version']['version_id']}",
                         headers=auth(boot.owner_token)).json()
-    return {"project_id": boot.project_id, "room_id": boot.room_id,
+    meeting_id = asyncio.run(_a_meeting(srv, boot))
+    return {"project_id": boot.project_id, "room_id": boot.room_id, "meeting_id": meeting_id,
+            "index": "0",
             "model_id": out["model"]["model_id"], "version_id": version["version_id"],
             "job_id": job_id, "sha256": version["files"][0]["sha256"],
             "annotation_id": "nope", "path": "manifest.json", "user_id": boot.owner_id,
@@ -92,7 +109,7 @@ def _call(srv: ServerProcess, method: str, path: str, ids: dict[str, str],
           headers: dict[str, str]) -> httpx.Response:
     url = srv.base_url + path.format(**ids)
     body: dict[str, Any] = {"name": "x", "version_id": ids["version_id"], "anchor_state": "ok",
-                            "role": "viewer"}
+                            "role": "viewer", "recording": False}
     if method == "GET":
         return httpx.get(url, headers=headers, timeout=30)
     return httpx.request(method, url, json=body, headers=headers, timeout=30)

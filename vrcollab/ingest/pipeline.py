@@ -34,7 +34,7 @@ from vrcollab.ingest.model import Model
 from vrcollab.model_manifest import MANIFEST_VERSION as MANIFEST_VERSION
 
 Progress = Callable[[str, float], None]
-STAGES = ("load", "tiles", "elements", "report")
+STAGES = ("load", "properties", "tiles", "elements", "report")  # properties: IFC only
 LEVEL_STAGES = ("load", "repair", "decimate", "write", "measure")
 LAYOUTS = ("tiles", "levels")
 

@@ -154,14 +154,16 @@ def _not_found(err: NotFoundError) -> Response:
     return Response(content=str(err), status_code=404, media_type="text/plain; charset=utf-8")
 
 
-def web_router(root: Path | None = None) -> APIRouter:
-    """The router serving the web client from ``root`` (default: the repo's clients/web)."""
+def web_router(root: Path | None = None, settings: Settings | None = None) -> APIRouter:
+    """The router serving the web client from ``root`` (default: the repo's clients/web); with
+    ``settings``, the page's CSP also allows the configured Janus API (docs/voice.md)."""
     assets = WebAssets((root or DEFAULT_ROOT).resolve())
     router = APIRouter(include_in_schema=False)
 
     def shell(request: Request) -> Response:
         item, csp = assets.shell()
-        csp = voice_csp(csp, request.app.state.services.settings)  # Janus API (docs/voice.md)
+        if settings is not None:
+            csp = voice_csp(csp, settings)
         resp = _respond(request, item, MIME_TYPES[".html"], APP_CACHE)
         resp.headers["Content-Security-Policy"] = csp
         resp.headers["Referrer-Policy"] = "no-referrer"
@@ -201,5 +203,4 @@ def web_router(root: Path | None = None) -> APIRouter:
 
 def make_router(settings: Settings) -> APIRouter:
     """Registration hook for :func:`vrcollab.server.app.create_app`."""
-    del settings
-    return web_router()
+    return web_router(settings=settings)
