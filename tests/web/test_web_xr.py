@@ -61,6 +61,9 @@ def test_vr_trigger_annotates_and_head_pose_reaches_others(
         assert close_to(draft["point"], hit, 0.05)
         vr.evaluate(trigger.format(0))
         assert len(info(vr)["annotations"]) == len(before)
+        # the release must be seen by an XR frame before the next pull (selectstart is an edge)
+        frames = info(vr)["scene"]["frames"]
+        wait_js(vr, f"window.__vrcollab.info().scene.frames >= {frames + 2}")
         vr.evaluate(trigger.format(1))
         wait_js(vr, f"window.__vrcollab.info().annotations.length === {len(before) + 1} && "
                     "window.__vrcollab.info().pending === 0")

@@ -274,7 +274,7 @@ export class Connection {
         this._emit('error', msg);
         break;
       default:
-        if (msg.type.startsWith('voice.')) this._emit('voice', msg); // src/voice/ (R29)
+        if (msg.type.startsWith('voice.')) this._emit('voice', msg); // src/voice/ (R25-R28)
         break;
     }
   }
@@ -332,7 +332,7 @@ export class Connection {
     return this._raw(codec.pose(p));
   }
 
-  /** A voice signalling message (R29-R28): dropped when not online, never queued. */
+  /** A voice signalling message (R25-R28): dropped when not online, never queued. */
   sendVoice(msg) {
     if (this.state !== 'online') return false;
     return this._raw(msg);
