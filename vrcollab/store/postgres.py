@@ -118,22 +118,10 @@ class PostgresStore(SqliteStore):
     def _tx(self) -> Any:
         return PostgresStore._PgTx(self)
 
-    def _one(self, sql: str, args: tuple[Any, ...]) -> tuple[Any, ...] | None:
-        with self._lock:
-            try:
-                self._pg().live()
-                row: tuple[Any, ...] | None = self._db.execute(sql, args).fetchone()
-                return row
-            except psycopg.Error as exc:
-                raise StoreError(f"query failed: {exc}") from exc
+    _db_errors = (psycopg.Error,)
 
-    def _all(self, sql: str, args: tuple[Any, ...]) -> list[tuple[Any, ...]]:
-        with self._lock:
-            try:
-                self._pg().live()
-                return list(self._db.execute(sql, args).fetchall())
-            except psycopg.Error as exc:
-                raise StoreError(f"query failed: {exc}") from exc
+    def _ready(self) -> None:
+        self._pg().live()
 
     def _write(self, sql: str, args: tuple[Any, ...], conflict: str) -> None:
         try:

@@ -41,6 +41,9 @@ def _dumps(obj: Any) -> str:
 class SqliteStore(SqliteIdentity, Store):
     """Store backed by one SQLite database file."""
 
+    #: The driver's error classes, turned into ``StoreError`` by the query helpers.
+    _db_errors: tuple[type[Exception], ...] = (sqlite3.Error,)
+
     def __init__(self, path: Path | str, *, synchronous: str = "FULL") -> None:
         self.path = Path(path)
         self._lock = threading.RLock()
@@ -70,19 +73,24 @@ class SqliteStore(SqliteIdentity, Store):
     def _tx(self) -> SqliteStore._Tx:
         return SqliteStore._Tx(self)
 
+    def _ready(self) -> None:
+        """Called before each read (Postgres reconnects here); nothing to do for SQLite."""
+
     def _one(self, sql: str, args: tuple[Any, ...]) -> tuple[Any, ...] | None:
         with self._lock:
             try:
+                self._ready()
                 row: tuple[Any, ...] | None = self._db.execute(sql, args).fetchone()
                 return row
-            except sqlite3.Error as exc:
+            except self._db_errors as exc:
                 raise StoreError(f"query failed: {exc}") from exc
 
     def _all(self, sql: str, args: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         with self._lock:
             try:
+                self._ready()
                 return list(self._db.execute(sql, args).fetchall())
-            except sqlite3.Error as exc:
+            except self._db_errors as exc:
                 raise StoreError(f"query failed: {exc}") from exc
 
     def _write(self, sql: str, args: tuple[Any, ...], conflict: str) -> None:
