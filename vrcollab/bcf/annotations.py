@@ -165,7 +165,7 @@ def annotation_to_topic(annotation: Mapping[str, Any], *, snapshot: bytes | None
     """
     frame = frame or ModelFrame()
     a = _checked(annotation)
-    orig = base if base is not None else _stored_topic(annotation)
+    orig = base if base is not None else stored_topic(annotation)
     guid = orig.guid if orig is not None else _as_guid(a["id"])
     created = _keep_date(orig.creation_date if orig else None, a["created"])
     updated = a.get("updated")
@@ -201,6 +201,7 @@ def annotation_to_topic(annotation: Mapping[str, Any], *, snapshot: bytes | None
     if derived is None or any(derived[k] != wanted[k] for k in _GEOMETRY):
         topic = replace(topic, viewpoints=_rebuild_viewpoints(topic, a, frame, derived))
     topic = _with_snapshot(topic, snapshot)
+    topic = without_markup_lines(topic, a.get("erased_markup_lines") or (), frame)
     topic = with_markup_lines(topic, a.get("markup_lines") or (), frame)
     links = list(topic.reference_links)
     at = next((i for i, x in enumerate(links) if x.startswith(PIN_LINK)), 0)
@@ -252,7 +253,8 @@ def _checked(annotation: Mapping[str, Any]) -> dict[str, Any]:
     return a
 
 
-def _stored_topic(annotation: Mapping[str, Any]) -> Topic | None:
+def stored_topic(annotation: Mapping[str, Any]) -> Topic | None:
+    """The BCF topic an annotation was imported from (its ``bcf`` stash), if kept."""
     stored = annotation.get("bcf")
     if isinstance(stored, Mapping) and stored.get("topic") is not None:
         return topic_from_json(stored["topic"])
@@ -370,6 +372,22 @@ def with_markup_lines(topic: Topic, polylines: Any, frame: ModelFrame) -> Topic:
     if len(lines) == len(vp.lines):
         return topic
     new = replace(vp, lines=tuple(lines))
+    return replace(topic, viewpoints=tuple(new if v is vp else v for v in topic.viewpoints))
+
+
+def without_markup_lines(topic: Topic, polylines: Any, frame: ModelFrame) -> Topic:
+    """``topic`` without the segments of the given polylines (model-space points) in its pin
+    viewpoint's ``Lines``: imported markup that was erased in the room."""
+    vp = _pin_viewpoint(topic)
+    if vp is None or not polylines:
+        return topic
+    gone = [(frame.point_to_bcf(s), frame.point_to_bcf(e)) for pts in polylines
+            for s, e in itertools.pairwise(p for p in pts if is_vec3(p))]
+    lines = tuple(x for x in vp.lines
+                  if not any(_close(s, x.start) and _close(e, x.end) for s, e in gone))
+    if len(lines) == len(vp.lines):
+        return topic
+    new = replace(vp, lines=lines)
     return replace(topic, viewpoints=tuple(new if v is vp else v for v in topic.viewpoints))
 
 

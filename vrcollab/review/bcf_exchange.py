@@ -7,7 +7,9 @@ Export maps annotation authors (user ids) to names and calls
 room: one ``annotation.create`` (validated by the same codec as client ops, plus the ``bcf``
 stash that lets an export reproduce the original topic), one ``comment.add`` per comment and
 one ``markup.create`` per polyline of the pin viewpoint's ``Lines`` (besides our pin needle);
-an export writes the room's markup of a topic back as its lines.
+an export writes the room's markup of a topic back as its lines. The stash records which line
+polylines became which markup (``bcf.markups``: markup id -> polyline index), so an imported
+markup erased in the room is also gone from the topic's lines on the next export.
 Topics whose annotation id already exists in the room are skipped (importing the same file twice
 adds nothing), as are topics that break the codec's limits (reported with the reason).
 
@@ -26,7 +28,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from vrcollab.bcf.annotations import markup_polylines
+from vrcollab.bcf.annotations import markup_polylines, stored_topic
 from vrcollab.bcf.archive import BcfLimits
 from vrcollab.bcf.exchange import export_annotations, import_annotations
 from vrcollab.bcf.frame import ModelFrame
@@ -93,8 +95,27 @@ def export_bcf(
                          for c in a.get("comments") or []]
         if a["id"] in lines:
             a["markup_lines"] = lines[a["id"]]
+        erased = _erased_imported_lines(ann, markups or {}, frame)
+        if erased:
+            a["erased_markup_lines"] = erased
         named.append(a)
     return export_annotations(named, version=version, frame=frame, snapshots=snapshots)
+
+
+def _erased_imported_lines(ann: Mapping[str, Any], markups: Mapping[str, Any],
+                           frame: ModelFrame) -> list[list[list[float]]]:
+    """The line polylines of the topic ``ann`` was imported from whose markup (``bcf.markups``)
+    is no longer in the room: erased, so the export drops them from the topic's lines."""
+    stash = ann.get("bcf")
+    imported = stash.get("markups") if isinstance(stash, Mapping) else None
+    if not isinstance(imported, Mapping) or not imported:
+        return []
+    topic = stored_topic(ann)
+    if topic is None:
+        return []
+    polylines = markup_polylines(topic, frame)
+    return [polylines[i] for mid, i in imported.items()
+            if mid not in markups and isinstance(i, int) and 0 <= i < len(polylines)]
 
 
 @dataclass(frozen=True)
@@ -197,6 +218,7 @@ def plan_import(
         if origin is not None:
             fields["annotation"]["imported_from"] = origin
         ops: list[tuple[str, Op]] = [(importer, Op(create.op_id, create.kind, fields))]
+        made: dict[str, int] = {}
         for c in ann.get("comments") or []:
             add = _validated("comment.add", {"annotation_id": ann_id,
                                              "comment": {"id": c["id"], "text": c["text"]}},
@@ -219,6 +241,9 @@ def plan_import(
                                      "reason": mk.reason})
                 continue
             ops.append((importer, mk))
+            made[mk.fields["markup"]["id"]] = i
+        if made and "bcf" in fields["annotation"]:
+            fields["annotation"]["bcf"] = {**fields["annotation"]["bcf"], "markups": made}
         plan.items.extend(ops)
         plan.annotations.append(ann_id)
         shot = next((v.snapshot for v in topic.viewpoints if v.snapshot), None)
