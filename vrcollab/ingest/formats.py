@@ -29,6 +29,7 @@ from vrcollab.errors import (
 from vrcollab.ingest.archive import extract_zip
 from vrcollab.ingest.limits import Limits
 from vrcollab.ingest.model import Material, Model, Part, Primitive
+from vrcollab.ingest.step_names import rename_occurrences, step_product_names
 
 Loader = Callable[[Path, Limits], Model]
 
@@ -395,6 +396,7 @@ def _load_step(path: Path, limits: Limits) -> Model:
         if status != 0 or not out.exists() or out.stat().st_size == 0:
             raise CorruptFileError(f"{path.name}: STEP file has no readable geometry")
         model = _load_trimesh(out, limits, "glb")
+    rename_occurrences(model.parts, step_product_names(path))
     for part in model.parts:
         if part.name in {"step.glb", "world"}:
             part.name = path.stem
