@@ -182,3 +182,19 @@ def test_view_cmd_is_bounded() -> None:  # protocol R23
     assert isinstance(m, Cmd)
     assert m.view is not None
     assert m.view["colors"] == {"n1": "#ff0000"}
+
+
+def test_view_cmd_carries_a_section_box() -> None:  # protocol R23, issue 14
+    m = decode_client(frame(type="cmd", name="view", view={
+        "box": {"min": [0, 1, 2], "max": [3, 4, 5]}}))
+    assert isinstance(m, Cmd)
+    assert m.view is not None
+    assert m.view["box"] == {"min": [0.0, 1.0, 2.0], "max": [3.0, 4.0, 5.0]}
+    plain = decode_client(frame(type="cmd", name="view", view={}))
+    assert isinstance(plain, Cmd)
+    assert plain.view is not None
+    assert "box" not in plain.view
+    for box in ({"min": [3, 0, 0], "max": [0, 1, 1]}, {"min": [0, 0], "max": [1, 1, 1]},
+                {"min": [0, 0, 0], "max": [1, 1, 1], "size": 1}, [0, 0, 0]):
+        with pytest.raises(ProtocolError):
+            decode_client(frame(type="cmd", name="view", view={"box": box}))

@@ -142,3 +142,14 @@ def test_saved_views_are_room_records_changed_by_their_author_or_editors(room: R
     assert room.state.snapshot().get("views") is None
     too_many = {"id": "v2", "hidden": [f"n{i}" for i in range(5001)]}
     assert code(room.apply("s-r1", op("view.save", view=too_many), 6.0), "s-r1") == "too_large"
+
+
+def test_a_saved_view_keeps_its_section_box(room: Room) -> None:
+    box = {"min": [0.0, 0.0, 0.0], "max": [1.0, 2.0, 3.0]}
+    assert room.apply("s-r1", op("view.save", view={"id": "vb", "box": box}), 1.0).commit
+    assert room.state.views["vb"]["box"] == box
+    assert room.apply("s-r1", op("view.save", view={"id": "vn"}), 2.0).commit
+    assert "box" not in room.state.views["vn"]
+    flipped = {"id": "vx", "box": {"min": [2.0, 0.0, 0.0], "max": [1.0, 2.0, 3.0]}}
+    assert code(room.apply("s-r1", op("view.save", view=flipped), 3.0), "s-r1") == "bad_op"
+    assert "vx" not in room.state.views

@@ -153,9 +153,10 @@ def _node_ids(v: Any, name: str, lim: Limits) -> list[str]:
 def _shared_view(v: Any, lim: Limits) -> dict[str, Any]:
     """A ``view`` command's view state (R23): ``hidden`` [ids], ``isolated`` [ids]|null,
     ``section`` {normal, offset, enabled}|null, ``camera`` viewpoint|null, ``colors``
-    {node id: "#rrggbb"} (colour by property)."""
+    {node id: "#rrggbb"} (colour by property), ``box`` {min, max} (section box, model space;
+    present only when given)."""
     o = as_object(v, "view")
-    only(o, {"hidden", "isolated", "section", "camera", "colors"}, "view")
+    only(o, {"hidden", "isolated", "section", "camera", "colors", "box"}, "view")
     colors = as_object(o.get("colors", {}), "view.colors")
     if len(colors) > MAX_VIEW_NODES:
         raise BadFieldError("too_large", f"view.colors holds more than {MAX_VIEW_NODES} ids")
@@ -168,6 +169,15 @@ def _shared_view(v: Any, lim: Limits) -> dict[str, Any]:
                    "enabled": boolean(sec.get("enabled", True), "view.section.enabled")}
     isolated = o.get("isolated")
     camera = o.get("camera")
+    box = o.get("box")
+    extra: dict[str, Any] = {}
+    if box is not None:
+        b = as_object(box, "view.box")
+        only(b, {"min", "max"}, "view.box")
+        lo, hi = vec(b.get("min"), 3, "view.box.min"), vec(b.get("max"), 3, "view.box.max")
+        if any(x > y for x, y in zip(lo, hi, strict=True)):
+            raise BadFieldError("bad_message", "view.box needs min <= max on every axis")
+        extra["box"] = {"min": lo, "max": hi}
     return {
         "hidden": _node_ids(o.get("hidden", []), "view.hidden", lim),
         "isolated": None if isolated is None else _node_ids(isolated, "view.isolated", lim),
@@ -175,6 +185,7 @@ def _shared_view(v: Any, lim: Limits) -> dict[str, Any]:
         "camera": None if camera is None else _viewpoint(camera),
         "colors": {ident(k, "view.colors", lim): color(c, "view.colors")
                    for k, c in colors.items()},
+        **extra,
     }
 
 

@@ -190,6 +190,9 @@ def _measurement_new(s: RoomState, who: Actor, f: Mapping[str, Any]) -> Problem 
 
 
 def _view_change(s: RoomState, who: Actor, f: Mapping[str, Any]) -> Problem | None:
+    box = f["view"].get("box") if "view" in f else None
+    if box is not None and any(lo > hi for lo, hi in zip(box["min"], box["max"], strict=True)):
+        return ("bad_op", "view.box needs min <= max on every axis")
     vid = f["view"]["id"] if "view" in f else f["id"]
     v = s.views.get(vid)
     if v is None:
@@ -412,9 +415,11 @@ _KINDS: tuple[OpKind, ...] = (
                                              "offset": F(Number(-MAX_COORD, MAX_COORD)),
                                              "enabled": F(Bool(), True)})), None),
                "hidden": F(Ids(MAX_VIEW_IDS), []), "isolated": F(Nullable(Ids(MAX_VIEW_IDS)), None),
-               "colors": F(ColorMap(MAX_VIEW_IDS), {})}))}),
+               "colors": F(ColorMap(MAX_VIEW_IDS), {}),
+               "box": F(Record({"min": F(Vec(3)), "max": F(Vec(3))}), OMIT)}))}),
            _view_save, "Save (or replace) a named view in the room: camera, section, hidden and "
-           "isolated nodes, colour overrides; replacing another author's needs editor.",
+           "isolated nodes, colour overrides, section box (min, max in model space, min <= max; "
+           "absent: none); replacing another author's needs editor.",
            check=_view_change, limited=True),
     OpKind("view.delete", "reviewer", _BY_ID, _view_remove,
            "Delete a saved view (another author's needs editor).", check=_view_change),

@@ -81,6 +81,27 @@ test('a view link round-trips and refuses junk', async () => {
   assert.deepEqual(odd, { name: null, hidden: ['ok'], isolated: null, section: null, camera: null });
 });
 
+test('a view link carries the section box and colours; a bad box is dropped', async () => {
+  globalThis.location ??= { origin: 'http://x' };
+  const { encodeView, decodeView } = await import('../src/tools/viewlink.js');
+  const own = new OwnView();
+  own.setBox({ min: [0, 1, 2], max: [3, 4, 5] });
+  own.colors.set('w1', '#ff0000');
+  const back = decodeView(encodeView(own.toWire(null)));
+  assert.deepEqual(back.box, { min: [0, 1, 2], max: [3, 4, 5] });
+  assert.deepEqual(back.colors, { w1: '#ff0000' });
+  const other = new OwnView();
+  other.adopt(back);
+  assert.deepEqual(other.box, own.box);
+  assert.equal(other.colors.get('w1'), '#ff0000');
+  // A shared view without a box removes ours (it replaces our own view).
+  other.adopt({ hidden: [] });
+  assert.equal(other.box, null);
+  for (const box of [{ min: [3, 0, 0], max: [0, 1, 1] }, { min: [0, 0], max: [1, 1, 1] }, { min: [0, 0, NaN], max: [1, 1, 1] }]) {
+    assert.equal(decodeView(encodeView({ box })).box, undefined);
+  }
+});
+
 test('snapping prefers corners, then edge midpoints, then edges, and skips cut corners', async () => {
   const { snapHit } = await import('../src/tools/measure.js');
   const geo = new THREE.BufferGeometry().setFromPoints([new THREE.Vector3(0, 0, 0), new THREE.Vector3(10, 0, 0), new THREE.Vector3(0, 10, 0)]);

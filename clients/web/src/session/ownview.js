@@ -144,7 +144,7 @@ export class OwnViewControl {
   openAt(view) {
     this.own.adopt(view);
     this.apply();
-    if (this.own.section) this.onReplaced(this.own.section);
+    this.onReplaced(this.own.section);
     if (view.camera) {
       const w = vpToWorld(this.model, view.camera);
       this.viewer.camera.position.fromArray(w.position);

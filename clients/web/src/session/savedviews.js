@@ -1,4 +1,4 @@
-// Saved views stored in the room (`view.save`): a named camera with section, hidden and
+// Saved views stored in the room (`view.save`): a named camera with section (plane, box), hidden and
 // isolated parts and colour overrides; anyone opens one as their own view, the author (or an
 // editor) replaces or deletes it; each has a `?view=` link.
 import { newId } from '../state/codec.js';
@@ -69,7 +69,7 @@ export class SavedViews {
   }
 
   async copyLink(v) {
-    this.lastLink = viewLink(this.conn.roomId, { hidden: v.hidden, isolated: v.isolated, section: v.section, camera: v.camera, colors: v.colors });
+    this.lastLink = viewLink(this.conn.roomId, { hidden: v.hidden, isolated: v.isolated, section: v.section, camera: v.camera, colors: v.colors, ...(v.box ? { box: v.box } : {}) });
     try {
       await navigator.clipboard.writeText(this.lastLink);
       toast('Link to this view copied.');

@@ -1,6 +1,8 @@
-// Saved view as a link: camera, section, hidden and isolated parts of one's own view, packed
-// into `?view=` of the room URL (base64url JSON); opening the link shows the room at that view.
+// Saved view as a link: camera, section (plane and box), hidden and isolated parts and colour
+// overrides of one's own view, packed into `?view=` of the room URL (base64url JSON); opening
+// the link shows the room at that view.
 // The link carries no credentials: whoever opens it still needs their own invite or session.
+import { validBox } from './viewstate.js';
 
 /** Longest `view` parameter accepted (about 5000 short node ids). */
 export const MAX_VIEW_PARAM = 200_000;
@@ -38,12 +40,19 @@ export function decodeView(param) {
   const ids = (x) => (Array.isArray(x) ? x.filter((s) => typeof s === 'string' && s.length > 0 && s.length <= 200).slice(0, 5000) : null);
   const cam = o.camera;
   const s = o.section;
+  const box = validBox(o.box);
+  const colors = o.colors && typeof o.colors === 'object' && !Array.isArray(o.colors)
+    ? Object.entries(o.colors).filter(([k, c]) => k.length > 0 && k.length <= 200 && /^#[0-9a-f]{6}$/i.test(String(c))).slice(0, 5000)
+    : [];
   return {
     name: typeof o.name === 'string' ? o.name.slice(0, 200) : null,
     hidden: ids(o.hidden) ?? [],
     isolated: ids(o.isolated),
     section: s && vec3(s.normal) && Number.isFinite(s.offset) ? { normal: s.normal, offset: s.offset, enabled: s.enabled !== false } : null,
     camera: cam && vec3(cam.position) && vec3(cam.target) ? { position: cam.position, target: cam.target, up: vec3(cam.up) ? cam.up : [0, 1, 0], fov: Number.isFinite(cam.fov) ? cam.fov : 60 } : null,
+    // Only when the view has them (section box: six planes; colour by property).
+    ...(box ? { box } : {}),
+    ...(colors.length ? { colors: Object.fromEntries(colors) } : {}),
   };
 }
 

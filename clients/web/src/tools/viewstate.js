@@ -6,6 +6,14 @@
 /** The most node ids a shared view carries (protocol R23, MAX_VIEW_NODES). */
 export const MAX_VIEW_NODES = 5000;
 
+const vec3 = (v) => Array.isArray(v) && v.length === 3 && v.every(Number.isFinite);
+
+/** `box` when it is a section box {min: [3], max: [3]} with min <= max on every axis, else null. */
+export function validBox(box) {
+  if (!box || !vec3(box.min) || !vec3(box.max)) return null;
+  return box.min.every((v, i) => v <= box.max[i]) ? { min: [...box.min], max: [...box.max] } : null;
+}
+
 export class OwnView {
   constructor() {
     this.hidden = new Set();
@@ -61,7 +69,7 @@ export class OwnView {
     return { own: { id: 'own', ...this.section } };
   }
 
-  /** The wire form of the `view` command (R23). */
+  /** The wire form of the `view` command (R23); `box` only when we have a section box. */
   toWire(camera = null) {
     return {
       hidden: [...this.hidden].slice(0, MAX_VIEW_NODES),
@@ -69,6 +77,7 @@ export class OwnView {
       section: this.section ? { ...this.section } : null,
       camera,
       colors: Object.fromEntries([...this.colors].slice(0, MAX_VIEW_NODES)),
+      ...(this.box ? { box: { min: [...this.box.min], max: [...this.box.max] } } : {}),
     };
   }
 
@@ -80,6 +89,7 @@ export class OwnView {
     this.setSection(s && Array.isArray(s.normal) && s.normal.length === 3 && Number.isFinite(s.offset) ? s : null);
     const colors = view?.colors && typeof view.colors === 'object' ? Object.entries(view.colors) : [];
     this.colors = new Map(colors.filter(([k, c]) => typeof k === 'string' && /^#[0-9a-f]{6}$/i.test(String(c))));
+    this.setBox(validBox(view?.box));
   }
 
   describe() {
