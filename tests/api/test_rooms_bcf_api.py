@@ -170,3 +170,36 @@ def test_bcf_access_control(api: Api) -> None:
     other_version = api.client.put(f"/api/rooms/{room['room_id']}/model",
                                    json={"version_id": "v-nope"}, headers=api.owner)
     assert other_version.status_code == 404
+
+
+def test_saved_views_import_and_export_over_rest(api: Api) -> None:
+    from vrcollab.bcf import read_bcf_archive
+    from vrcollab.bcf.frame import ModelFrame
+    from vrcollab.review.bcf_exchange import export_bcf
+
+    v1 = _ready_version(api, {"wall": 1.0, "slab": 2.0})
+    room = _room(api, v1["version_id"], "Views")
+    view = {"id": "v-east", "name": "East", "author": "x", "created": 1_700_000_000.0,
+            "camera": {"position": [4.0, 3.0, 5.0], "target": [0.5, 0.5, 0.5],
+                       "up": [0.0, 1.0, 0.0], "fov": 55.0},
+            "section": None, "box": {"min": [0.0, 0.0, 0.0], "max": [1.0, 1.0, 1.0]},
+            "hidden": ["wall"], "isolated": None, "colors": {"slab": "#00ff00"}}
+    archive = export_bcf({}, version="3.0", frame=ModelFrame(), views={"v-east": view})
+    r = api.client.post(f"/api/rooms/{room['room_id']}/bcf", content=archive,
+                        headers={**api.owner, "Content-Type": "application/octet-stream"})
+    assert r.status_code == 200, r.text
+    assert (r.json()["imported"], r.json()["views"]) == ([], ["v-east"])
+    again = api.client.post(f"/api/rooms/{room['room_id']}/bcf", content=archive,
+                            headers={**api.owner, "Content-Type": "application/octet-stream"})
+    assert again.json()["views"] == []
+    for version in ("2.1", "3.0"):
+        out = api.client.get(f"/api/rooms/{room['room_id']}/bcf", params={"version": version},
+                             headers=api.viewer)
+        assert out.status_code == 200, out.text
+        validate_bcf(out.content, version)
+        (topic,) = read_bcf_archive(out.content).topics
+        assert topic.title == "East"
+        (vp,) = topic.viewpoints
+        assert len(vp.clipping_planes) == 6
+        assert [c.authoring_tool_id for c in vp.components.visibility.exceptions] == ["wall"]
+        assert vp.components.coloring[0].color == "00FF00"

@@ -30,8 +30,10 @@ def export_annotations(annotations: Iterable[Mapping[str, Any]], *, version: str
                        frame: ModelFrame | None = None,
                        snapshots: Mapping[str, bytes] | None = None,
                        bases: Mapping[str, Topic] | None = None,
-                       project: ProjectInfo | None = None) -> bytes:
-    """A ``.bcfzip`` (bytes) with one topic per annotation.
+                       project: ProjectInfo | None = None,
+                       extra_topics: Iterable[Topic] = ()) -> bytes:
+    """A ``.bcfzip`` (bytes) with one topic per annotation, then ``extra_topics`` (saved
+    views, :mod:`vrcollab.bcf.views`).
 
     ``snapshots`` and ``bases`` are keyed by annotation id: a PNG/JPEG for the pin viewpoint,
     and the topic an annotation was imported from.
@@ -41,7 +43,7 @@ def export_annotations(annotations: Iterable[Mapping[str, Any]], *, version: str
     topics = [annotation_to_topic(a, snapshot=snapshots.get(str(a.get("id"))),
                                   base=bases.get(str(a.get("id"))), frame=frame)
               for a in annotations]
-    return write_bcf(topics, version=version, project=project)
+    return write_bcf([*topics, *extra_topics], version=version, project=project)
 
 
 def import_annotations(data: bytes, *, frame: ModelFrame | None = None,

@@ -32,6 +32,7 @@ from vrcollab.bcf.annotations import markup_polylines, stored_topic
 from vrcollab.bcf.archive import BcfLimits
 from vrcollab.bcf.exchange import export_annotations, import_annotations
 from vrcollab.bcf.frame import ModelFrame
+from vrcollab.bcf.views import is_view_topic, topic_to_view, view_to_topic
 from vrcollab.errors import LimitExceededError
 from vrcollab.sync.codec import Limits, decode_client
 from vrcollab.sync.messages import InvalidOp, Op
@@ -77,12 +78,16 @@ def export_bcf(
     author_name: Callable[[str], str] = lambda a: a,
     snapshots: Mapping[str, bytes] | None = None,
     markups: Mapping[str, Mapping[str, Any]] | None = None,
+    views: Mapping[str, Mapping[str, Any]] | None = None,
+    node_guids: Mapping[str, str] | None = None,
 ) -> bytes:
     """A ``.bcfzip`` of the annotations (oldest first); ``author_name`` maps user ids to the
     names written as BCF authors (an imported record keeps its original BCF author);
     ``snapshots`` (annotation id -> PNG/JPEG) become the pin viewpoints' ``snapshot``;
     ``markups`` (the room's markup records) with an ``annotation_id`` become ``Lines`` of that
-    topic's pin viewpoint."""
+    topic's pin viewpoint; ``views`` (the room's saved views) become topics of their own
+    (:mod:`vrcollab.bcf.views`), their nodes named by IFC GlobalId where ``node_guids`` knows
+    it."""
     lines: dict[str, list[Any]] = {}
     for m in sorted((markups or {}).values(), key=lambda m: (m.get("created", 0), m["id"])):
         if m.get("annotation_id") in annotations:
@@ -99,7 +104,12 @@ def export_bcf(
         if erased:
             a["erased_markup_lines"] = erased
         named.append(a)
-    return export_annotations(named, version=version, frame=frame, snapshots=snapshots)
+    view_topics = [view_to_topic(v, frame=frame, author=author_name(str(v.get("author") or "")),
+                                 node_guids=node_guids)
+                   for v in sorted((views or {}).values(),
+                                   key=lambda v: (v.get("created", 0), v["id"]))]
+    return export_annotations(named, version=version, frame=frame, snapshots=snapshots,
+                              extra_topics=view_topics)
 
 
 def _erased_imported_lines(ann: Mapping[str, Any], markups: Mapping[str, Any],
@@ -172,6 +182,8 @@ class ImportPlan:
 
     items: list[tuple[str, Op]] = field(default_factory=list)
     annotations: list[str] = field(default_factory=list)
+    #: ids of the saved views created (topics exported from a room's saved views)
+    views: list[str] = field(default_factory=list)
     skipped: list[dict[str, str]] = field(default_factory=list)
     #: annotation id -> the topic's first viewpoint snapshot (kept, and exported again)
     snapshots: dict[str, bytes] = field(default_factory=dict)
@@ -193,12 +205,33 @@ def plan_import(
     importer: str,
     bcf_limits: BcfLimits | None = None,
     max_stash_bytes: int = MAX_STASH_BYTES,
+    existing_views: set[str] | None = None,
+    guid_nodes: Mapping[str, str] | None = None,
 ) -> ImportPlan:
     """Read a BCF archive and plan the ops that add its topics to a room, every one authored
-    by ``importer`` (a user id), the BCF authors kept as ``imported_from``."""
+    by ``importer`` (a user id), the BCF authors kept as ``imported_from``. Topics that are
+    saved views (exported by vrcollab) become ``view.save`` ops instead (skipped when the
+    room has that view id already); ``guid_nodes`` maps IFC GlobalIds to node ids."""
     plan = ImportPlan()
+    have_views = existing_views if existing_views is not None else set()
     read = import_annotations(data, frame=frame, limits=bcf_limits)
     for topic, ann in zip(read.topics, read.annotations, strict=True):
+        if is_view_topic(topic):
+            view = topic_to_view(topic, frame=frame, guid_nodes=guid_nodes)
+            assert view is not None
+            vid = str(view["id"])
+            if vid in have_views:
+                plan.skipped.append({"id": vid, "title": topic.title,
+                                     "reason": "saved view already in the room"})
+                continue
+            save = _validated("view.save", {"view": view}, f"bcf:view:{vid}", limits)
+            if isinstance(save, InvalidOp):
+                plan.skipped.append({"id": vid, "title": topic.title, "reason": save.reason})
+                continue
+            plan.items.append((importer, save))
+            plan.views.append(vid)
+            have_views.add(vid)
+            continue
         ann_id = str(ann["id"])
         if ann_id in existing:
             plan.skipped.append({"id": ann_id, "title": topic.title,

@@ -9,6 +9,7 @@ with the library's one-line message and changes nothing.
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
 from typing import Annotated, Any, Literal
 
@@ -17,6 +18,7 @@ from fastapi.responses import JSONResponse, Response
 
 from vrcollab.bcf.archive import BcfLimits
 from vrcollab.errors import BcfError, LimitExceededError, NotFoundError
+from vrcollab.model_manifest import is_tiled
 from vrcollab.review.bcf_exchange import (
     RoomLimits,
     check_room_limits,
@@ -24,6 +26,7 @@ from vrcollab.review.bcf_exchange import (
     frame_for,
     plan_import,
 )
+from vrcollab.review.nodes import node_guids
 from vrcollab.server.auth import require_role
 from vrcollab.server.deps import ServicesDep, current_user, get_store
 from vrcollab.server.room_ops import commit_server_ops, room_state
@@ -66,6 +69,24 @@ def room_manifest(svc: Services, record: RoomRecord) -> dict[str, Any] | None:
     return manifest
 
 
+def room_node_guids(svc: Services, record: RoomRecord,
+                    manifest: dict[str, Any] | None) -> dict[str, str]:
+    """Node id -> IFC GlobalId of the room's model version (manifest parts, or the tiled
+    element table); empty when unknown (components then carry the node id only)."""
+    if not manifest:
+        return {}
+    table = None
+    if is_tiled(manifest):
+        name = str((manifest.get("elements") or {}).get("file") or "elements.json.gz")
+        try:
+            item = svc.catalog.get_version_file(str((record.model or {})["version_id"]), name)
+            raw = svc.assets.read_bytes(item.sha256)
+            table = json.loads(gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw)
+        except (NotFoundError, KeyError, OSError, ValueError):
+            table = None
+    return node_guids(manifest, table if isinstance(table, dict) else None)
+
+
 async def _room(request: Request, room_id: str, minimum: str) -> tuple[RoomRecord, User]:
     """The room and the caller (the token is checked before the room is looked up)."""
     store: Store = get_store(request)
@@ -94,7 +115,7 @@ async def export_room(
     svc: ServicesDep,
     version: Annotated[Literal["2.1", "3.0"], Query(description="BCF version")] = "3.0",
 ) -> Response:
-    """Any member: the room's annotations as a BCF 2.1 or 3.0 archive."""
+    """Any member: the room's annotations and saved views as a BCF 2.1 or 3.0 archive."""
     record, _ = await _room(request, room_id, "viewer")
     state = await room_state(request.app, room_id)
     manifest = await asyncio.to_thread(room_manifest, svc, record)
@@ -114,7 +135,8 @@ async def export_room(
         shots = {aid: shot for aid, ann in state.annotations.items()
                  if (shot := snapshot_bytes(svc.assets, ann)) is not None}
         return export_bcf(state.annotations, version=version, frame=frame_for(manifest),
-                          author_name=author_name, snapshots=shots, markups=state.markups)
+                          author_name=author_name, snapshots=shots, markups=state.markups,
+                          views=state.views, node_guids=room_node_guids(svc, record, manifest))
 
     try:
         data = await asyncio.to_thread(build)
@@ -162,7 +184,8 @@ async def _read_body(request: Request, svc: Services, limit: int) -> bytes:
 )
 async def import_room(room_id: str, request: Request, svc: ServicesDep) -> Any:
     """Reviewer: add the topics of a BCF 2.1/3.0 archive to the room as annotations (with
-    comments). The body is the ``.bcfzip`` itself, or a multipart ``file`` part.
+    comments); topics that are vrcollab saved views become saved views. The body is the
+    ``.bcfzip`` itself, or a multipart ``file`` part.
 
     The importer is the author of record of everything imported; the archive's authors are
     kept as ``imported_from`` (never as the author)."""
@@ -174,11 +197,13 @@ async def import_room(room_id: str, request: Request, svc: ServicesDep) -> Any:
     manifest = await asyncio.to_thread(room_manifest, svc, record)
     codec_limits = Limits(max_string_chars=svc.settings.max_string_chars)
     bounds = room_limits(svc.settings)
+    guids = await asyncio.to_thread(room_node_guids, svc, record, manifest)
     try:
         plan = await asyncio.to_thread(
             plan_import, data, existing=set(state.annotations), frame=frame_for(manifest),
             limits=codec_limits, importer=user.user_id, bcf_limits=limits,
-            max_stash_bytes=bounds.max_stash_bytes,
+            max_stash_bytes=bounds.max_stash_bytes, existing_views=set(state.views),
+            guid_nodes={g: n for n, g in guids.items()},
         )
     except BcfError as exc:
         return _bad_bcf(exc)
@@ -190,7 +215,7 @@ async def import_room(room_id: str, request: Request, svc: ServicesDep) -> Any:
     commits += await keep_snapshots(request.app, svc.assets, room_id, user.user_id,
                                     plan.snapshots)
     return BcfImportOut(
-        imported=plan.annotations, skipped=plan.skipped,
+        imported=plan.annotations, views=plan.views, skipped=plan.skipped,
         comments=sum(1 for c in commits if c.kind == "comment.add"),
         seq=commits[-1].seq if commits else None,
     )

@@ -251,6 +251,8 @@ class BcfImportOut(BaseModel):
     """What an import added to the room."""
 
     imported: list[str] = Field(description="ids of the annotations created")
+    views: list[str] = Field(default_factory=list,
+                             description="ids of the saved views created (issue 14)")
     skipped: list[dict[str, str]] = Field(description="topics left out, with the reason")
     comments: int
     seq: int | None = Field(description="room seq after the import (None if nothing changed)")
