@@ -10,7 +10,7 @@ import pytest
 from tests.corpus import HOUSE, SHARED_MODELS, skip_reason
 from tests.ingest.helpers import ROOT
 from vrcollab.ingest.ifc import element_properties, spatial_path
-from vrcollab.ingest.ifc_props import PropertyIndex, cap
+from vrcollab.ingest.ifc_props import UNITS_KEY, PropertyIndex, cap
 
 sys.path.insert(0, str(ROOT / "bench"))
 import building_gen
@@ -50,3 +50,34 @@ def test_cap_marks_truncation() -> None:
     out = cap(big)
     assert out["_truncated"] is True
     assert 0 < len(out) < 20
+
+
+def test_numbers_carry_the_units_of_the_ifc_unit_assignment() -> None:
+    """Issue 14: raw numbers stay; each set's ``_units`` names their unit (FZK-Haus: metres)."""
+    import ifcopenshell
+
+    from tests.corpus import shared_model
+
+    path = shared_model("ifc/AC20-FZK-Haus.ifc")
+    if path.suffix == ".zip":
+        import zipfile
+
+        with zipfile.ZipFile(path) as zf:
+            ifc = ifcopenshell.file.from_string(zf.read("AC20-FZK-Haus.ifc").decode())
+    else:
+        ifc = ifcopenshell.open(str(path))
+    index = PropertyIndex(ifc)
+    units: dict[str, set[str]] = {}
+    raw_kept = False
+    for p in ifc.by_type("IfcProduct"):
+        for name, props in index.psets(p).items():
+            if not isinstance(props, dict) or UNITS_KEY not in props:
+                continue
+            for key, unit in props[UNITS_KEY].items():
+                assert isinstance(props[key], int | float)  # only numbers get a unit
+                units.setdefault(unit, set()).add(f"{name}/{key}")
+                raw_kept = raw_kept or props[key] != round(props[key], 3)
+    assert {"m", "m\u00b2", "m\u00b3"} <= set(units)
+    assert "BaseQuantities/Length" in units["m"]
+    assert "BaseQuantities/GrossVolume" in units["m\u00b3"]
+    assert raw_kept, "values are not rounded in the table"

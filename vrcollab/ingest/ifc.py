@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from vrcollab.errors import CorruptFileError, InvalidGeometryError, MissingDependencyError
-from vrcollab.ingest.ifc_props import PropertyIndex, cap
+from vrcollab.ingest.ifc_props import PropertyIndex, cap, with_units
 from vrcollab.ingest.limits import Limits
 from vrcollab.ingest.model import Material, Model, Part, Primitive
 
@@ -22,14 +22,15 @@ EXCLUDED_CLASSES = ["IfcSpace", "IfcOpeningElement"]
 
 
 def element_properties(element: Any) -> dict[str, Any]:
-    """The element's property and quantity sets as JSON-safe data, capped in size."""
+    """The element's property and quantity sets as JSON-safe data (with each set's
+    ``_units``), capped in size."""
     import ifcopenshell.util.element as ue
 
     try:
         psets = ue.get_psets(element)
     except Exception:
         return {}
-    return cap(psets)
+    return cap(with_units(element.file, psets))
 
 
 def spatial_path(element: Any) -> tuple[str, ...]:

@@ -7,6 +7,11 @@ shared property set (a type's, or one set related to many elements) once per ele
 ``IfcRelAggregates`` once, converts each property definition once, and gives the same result as
 ``get_psets`` (type sets first, the occurrence's sets merged over them) and as the loader's
 spatial path (container, or aggregate, then aggregates upwards).
+
+Numbers stay raw (as the file gives them, in the project's units: colour by and search compare
+them); each property set also gets ``_units`` {property name: unit symbol} for its measures
+(``IfcLengthMeasure``, quantities, ...), from the property's own unit or the project's
+``IfcUnitAssignment`` (``mm``, ``m²``, ``°``), so viewers show ``50.23 mm``.
 """
 
 from __future__ import annotations
@@ -18,6 +23,12 @@ import numpy as np
 
 MAX_PROPERTY_BYTES = 16_384
 MAX_DEPTH = 16
+#: The key of a property set's units (property name -> unit symbol); not a property.
+UNITS_KEY = "_units"
+_SYMBOLS = {"m2": "m\u00b2", "m3": "m\u00b3", "mm2": "mm\u00b2", "mm3": "mm\u00b3",
+            "cm2": "cm\u00b2", "cm3": "cm\u00b3", "ft2": "ft\u00b2", "ft3": "ft\u00b3",
+            "in2": "in\u00b2", "in3": "in\u00b3"}
+_ANGLES = {"degree": "\u00b0", "radian": "rad"}
 
 
 def jsonable(value: Any) -> Any:
@@ -48,6 +59,72 @@ def cap(psets: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _symbol(uu: Any, unit: Any) -> str | None:
+    """A unit's symbol for people (``m²``, ``°``), or None."""
+    if unit is None:
+        return None
+    symbol = str(uu.get_unit_symbol(unit) or "")
+    if not symbol or "?" in symbol:
+        name = str(uu.get_full_unit_name(unit) or "").lower()
+        return _ANGLES.get(name.removesuffix("s"))
+    return _SYMBOLS.get(symbol, symbol)
+
+
+class UnitLookup:
+    """Unit symbols of the numeric properties of property and quantity sets of one file (the
+    project's unit per measure type is looked up once)."""
+
+    def __init__(self, ifc: Any) -> None:
+        self.ifc = ifc
+        self._of_kind: dict[str, str | None] = {}
+
+    def of(self, definition: Any, props: dict[str, Any]) -> dict[str, str]:
+        """{property name: unit symbol} for the numbers of ``props`` (``definition``'s)."""
+        members = (getattr(definition, "HasProperties", None)
+                   or getattr(definition, "Quantities", None) or ())
+        out: dict[str, str] = {}
+        for prop in members:
+            name = str(getattr(prop, "Name", "") or "")
+            value = props.get(name)
+            if not isinstance(value, int | float) or isinstance(value, bool):
+                continue
+            try:
+                symbol = self._symbol_of(prop)
+            except Exception:
+                symbol = None
+            if symbol:
+                out[name] = symbol
+        return out
+
+    def _symbol_of(self, prop: Any) -> str | None:
+        import ifcopenshell.util.unit as uu
+
+        if getattr(prop, "Unit", None) is None:  # the project's unit for its measure: cached
+            nominal = getattr(prop, "NominalValue", None)
+            kind = nominal.is_a() if nominal is not None else prop.is_a()
+            if kind not in self._of_kind:
+                self._of_kind[kind] = _symbol(uu, uu.get_property_unit(prop, self.ifc))
+            return self._of_kind[kind]
+        return _symbol(uu, uu.get_property_unit(prop, self.ifc))
+
+
+def with_units(ifc: Any, psets: dict[str, Any], units: UnitLookup | None = None
+               ) -> dict[str, Any]:
+    """``get_psets`` output with each set's ``_units`` added (sets carry their ``id``)."""
+    units = units or UnitLookup(ifc)
+    out: dict[str, Any] = {}
+    for name, props in psets.items():
+        if isinstance(props, dict) and isinstance(props.get("id"), int):
+            try:
+                found = units.of(ifc.by_id(props["id"]), props)
+            except Exception:
+                found = {}
+            if found:
+                props = {**props, UNITS_KEY: found}
+        out[name] = props
+    return out
+
+
 class PropertyIndex:
     """Property sets and spatial paths of the elements of one IFC file."""
 
@@ -58,6 +135,7 @@ class PropertyIndex:
         self._container: dict[int, Any] = {}
         self._aggregate: dict[int, Any] = {}
         self._converted: dict[int, tuple[str, dict[str, Any]]] = {}
+        self.units = UnitLookup(ifc)
         self._paths: dict[int, tuple[str, ...]] = {}
         for rel in ifc.by_type("IfcRelDefinesByProperties"):
             definition = rel.RelatingPropertyDefinition
@@ -87,7 +165,11 @@ class PropertyIndex:
                 props = ue.get_property_definition(definition)
             except Exception:
                 props = {}
-            hit = (str(definition.Name), props or {})
+            props = dict(props or {})
+            units = self.units.of(definition, props)
+            if units:
+                props[UNITS_KEY] = units
+            hit = (str(definition.Name), props)
             self._converted[key] = hit
         return hit
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as THREE from 'three';
 import { OwnView, MAX_VIEW_NODES } from '../src/tools/viewstate.js';
 import { spawnAzimuth, followPose, lockReasons, FOLLOW_BACK } from '../src/tools/people.js';
-import { formatNumber, unitOf } from '../src/ui/hud.js';
+import { formatNumber, unitOf, fmt } from '../src/ui/hud.js';
 
 test('own view hides over the room state without touching it', () => {
   const v = new OwnView();
@@ -66,6 +66,17 @@ test('property numbers are rounded and carry the unit their name implies', () =>
   assert.equal(formatNumber(0.123456789, unitOf('GrossVolume')), '0.1235 m³');
   assert.equal(formatNumber(3, unitOf('Reference')), '3');
   assert.equal(formatNumber(1234.56, ''), '1235');
+});
+
+test('property numbers take the unit the IFC file gives (its unit assignment)', () => {
+  const units = { Width: 'mm', Area: 'm²', Slope: '°' };
+  assert.equal(fmt(50.23129999999995, 'Width', units), '50.23 mm');
+  assert.equal(fmt(12.345678, 'Area', units), '12.346 m²');
+  assert.equal(fmt(2.5, 'Slope', units), '2.5 °');
+  // a set with units but none for this property: a plain number (no guessing from the name)
+  assert.equal(fmt(4, 'Length', units), '4');
+  // no units recorded (older conversions, other formats): the name implies the unit
+  assert.equal(fmt(50.23129999999995, 'Width'), '50.231 m');
 });
 
 test('a view link round-trips and refuses junk', async () => {

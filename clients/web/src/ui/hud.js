@@ -114,7 +114,7 @@ export function showTooltip(x, y, info) {
   for (const [group, values] of Object.entries(info.properties ?? {})) {
     if (!values || typeof values !== 'object') continue;
     for (const [k, v] of Object.entries(values)) {
-      if (props.length < 4 && v !== null && typeof v !== 'object') props.push(el('div', {}, el('span', { class: 'k' }, `${k}: `), fmt(v, k)));
+      if (props.length < 4 && v !== null && typeof v !== 'object') props.push(el('div', {}, el('span', { class: 'k' }, `${k}: `), fmt(v, k, values[UNITS_KEY])));
     }
     if (props.length >= 4) break;
   }
@@ -152,7 +152,9 @@ export function showInspector(info, nodeState) {
   for (const [group, values] of Object.entries(props)) {
     if (values && typeof values === 'object') {
       body.push(el('tr', {}, el('td', { class: 'grp', colspan: 2 }, group)));
-      for (const [k, v] of Object.entries(values)) body.push(el('tr', {}, el('td', {}, k), el('td', {}, fmt(v, k))));
+      for (const [k, v] of Object.entries(values)) {
+        if (k !== UNITS_KEY) body.push(el('tr', {}, el('td', {}, k), el('td', {}, fmt(v, k, values[UNITS_KEY]))));
+      }
     } else {
       body.push(el('tr', {}, el('td', {}, group), el('td', {}, fmt(values, group))));
     }
@@ -160,11 +162,19 @@ export function showInspector(info, nodeState) {
   mount(box, el('h3', {}, info.name), el('table', {}, el('tbody', {}, body)));
 }
 
+/** The key of a property set's units ({property: symbol}, from the IFC unit assignment;
+ * vrcollab/ingest/ifc_props.py): not a property. */
+export const UNITS_KEY = '_units';
+
 /** A property value for people: numbers rounded (IFC exports carry float noise such as
- * 50.23129999999995) with the unit their name implies (IFC quantities are SI). */
-export function fmt(v, name = '') {
+ * 50.23129999999995) with their unit: the set's `_units` entry (the file's own units, e.g.
+ * `mm`) when the conversion recorded units, else the unit the name implies (SI). */
+export function fmt(v, name = '', units = null) {
   if (v === null || v === undefined) return '—';
-  if (typeof v === 'number') return formatNumber(v, unitOf(name));
+  if (typeof v === 'number') {
+    const unit = units && typeof units === 'object' ? (typeof units[name] === 'string' ? units[name] : '') : unitOf(name);
+    return formatNumber(v, unit);
+  }
   if (typeof v === 'object') return JSON.stringify(v);
   return String(v);
 }
@@ -186,7 +196,9 @@ export function formatNumber(v, unit = '') {
   if (!Number.isFinite(v)) return String(v);
   if (Number.isInteger(v) && !unit) return String(v);
   const abs = Math.abs(v);
-  const digits = abs >= 1000 ? 0 : abs >= 100 ? 1 : abs >= 1 ? 3 : 4;
+  let digits = abs >= 1000 ? 0 : abs >= 100 ? 1 : abs >= 1 ? 3 : 4;
+  // Millimetres (and smaller-unit figures) need no more than hundredths.
+  if (/^(mm|mm²|mm³)$/.test(unit)) digits = Math.min(digits, 2);
   const text = Number(v.toFixed(digits)).toString();
   return unit ? `${text} ${unit}` : text;
 }
