@@ -22,13 +22,20 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 #: WCAG 2.x contrast of an element's text against what is painted behind it: the element's and
 #: its ancestors' background colours composited (alpha) down to the page background.
 CONTRAST_JS = """(sel) => {
-  const parse = (c) => { const m = c.match(/rgba?\\(([^)]+)\\)/); if (!m) return [0, 0, 0, 0];
-    const p = m[1].split(/[ ,/]+/).filter(Boolean).map(Number); return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1]; };
-  const over = (top, under) => { const a = top[3] + under[3] * (1 - top[3]);
+  const parse = (c) => {
+    const m = c.match(/rgba?\\(([^)]+)\\)/);
+    if (!m) return [0, 0, 0, 0];
+    const p = m[1].split(/[ ,/]+/).filter(Boolean).map(Number);
+    return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1];
+  };
+  const over = (top, under) => {
+    const a = top[3] + under[3] * (1 - top[3]);
     if (!a) return [0, 0, 0, 0];
-    return [0, 1, 2].map((i) => (top[i] * top[3] + under[i] * under[3] * (1 - top[3])) / a).concat([a]); };
-  const lum = (c) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
-    return 0.2126 * f(c[0]) + 0.7152 * f(c[1]) + 0.0722 * f(c[2]); };
+    const mix = (i) => (top[i] * top[3] + under[i] * under[3] * (1 - top[3])) / a;
+    return [mix(0), mix(1), mix(2), a];
+  };
+  const lin = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+  const lum = (c) => 0.2126 * lin(c[0]) + 0.7152 * lin(c[1]) + 0.0722 * lin(c[2]);
   const out = [];
   for (const e of document.querySelectorAll(sel)) {
     if (!e.getClientRects().length) continue;
@@ -40,7 +47,8 @@ CONTRAST_JS = """(sel) => {
     for (const layer of layers.reverse()) bg = over(layer, bg);
     const fg = over(parse(getComputedStyle(e).color), bg);
     const [a, b] = [lum(fg), lum(bg)].sort((x, y) => y - x);
-    out.push({ text: (e.textContent || e.value || '').trim().slice(0, 40), ratio: (a + 0.05) / (b + 0.05) });
+    const text = (e.textContent || e.value || '').trim().slice(0, 40);
+    out.push({ text, ratio: (a + 0.05) / (b + 0.05) });
   }
   return out;
 }"""
