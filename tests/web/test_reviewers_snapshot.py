@@ -11,7 +11,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from tests.bcf.bcf_support import SHARED_BCF, validate_bcf
+from tests.bcf.bcf_support import validate_bcf
 from tests.server_process import ServerProcess
 from tests.web.roomkit import PreparedRoom, drop_annotation, open_client, wait_js
 from tests.web.test_reviewers_view import fresh_room
@@ -22,8 +22,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 def test_new_issue_stores_a_snapshot_that_bcf_exports_carry(
     browser: Any, web_server: ServerProcess, web_room: PreparedRoom
 ) -> None:
-    if not (SHARED_BCF / "schemas-3.0").is_dir():
-        pytest.skip("needs the BCF XSDs in ../shared/bcf")
     room = fresh_room(web_room, "Snapshots")
     rita = web_server.token(room.project_id, "reviewer", "Rita")
     a = open_client(browser, room.url(rita, name="Rita"))
@@ -53,6 +51,18 @@ def test_new_issue_stores_a_snapshot_that_bcf_exports_carry(
             off = sum(n for n, c in colours
                       if sum(abs(p - q) for p, q in zip(c, background, strict=True)) > 60)
             assert off > 160 * 100 * 0.05, "the snapshot shows only the background"
+            # Imported into another room, the snapshot is kept and exported again as it was.
+            other = fresh_room(room, f"Snapshot import {version}")
+            imp = httpx.post(f"{room.base_url}/api/rooms/{other.room_id}/bcf",
+                             content=res.content, headers=auth, timeout=60)
+            assert imp.status_code == 200, imp.text
+            assert imp.json()["imported"] == [ann["id"]]
+            again = httpx.get(f"{room.base_url}/api/rooms/{other.room_id}/bcf",
+                              params={"version": version}, headers=auth, timeout=60)
+            validate_bcf(again.content, version)
+            with zipfile.ZipFile(io.BytesIO(again.content)) as zf:
+                back = [zf.read(n) for n in zf.namelist() if n.endswith(".png")]
+            assert back == shots
         assert not a.errors
     finally:
         a.context.close()
