@@ -69,8 +69,7 @@ def test_section_box_travels_in_a_view_link_a_saved_view_and_a_shared_view(
     b = None
     try:
         x, y = a.evaluate(f"window.__vrcollab.project({model_center(a)})")
-        a.mouse.dblclick(x, y)
-        wait_js(a, "!window.__vrcollab.info().scene.flying")
+        fly_closer(a, x, y)
         part = a.evaluate("window.__vrcollab.centerHit().part")
         assert part
         a.evaluate(f"window.__vrcollab.select({part!r})")
