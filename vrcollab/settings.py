@@ -130,7 +130,8 @@ class Settings(BaseSettings):
     # --- voice (issue 13; docs/voice.md) --------------------------------------------------
     voice: str = Field(default="mesh", description="'mesh' (peer-to-peer, <= 6) or 'janus' (SFU)")
     voice_viewers_may_speak: bool = Field(
-        default=False, description="viewers may publish audio (else they listen only)")
+        default=False, description="viewers may publish audio (else they listen only); "
+        "the default for projects that did not choose (PATCH /api/projects/{id}/settings)")
     voice_mesh_max_peers: int = Field(default=6, description="people in one room's mesh voice")
     voice_ice_servers: list[dict[str, Any]] = Field(
         default_factory=list,

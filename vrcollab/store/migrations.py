@@ -119,12 +119,20 @@ def _sqlite_job_leases(db: sqlite3.Connection) -> None:
         db.execute("ALTER TABLE catalog_jobs ADD COLUMN lease_until REAL")
 
 
-#: SQLite: 1 auth + op log, 2 identity, 3 catalog, 4 job leases (worker, lease_until).
+#: Per-project settings (a JSON object; keys in vrcollab.server.project_settings).
+_PROJECT_SETTINGS = """
+CREATE TABLE IF NOT EXISTS project_settings (
+    project_id TEXT PRIMARY KEY REFERENCES projects, body TEXT NOT NULL);
+"""
+
+#: SQLite: 1 auth + op log, 2 identity, 3 catalog, 4 job leases (worker, lease_until),
+#: 5 project settings.
 SQLITE_MIGRATIONS: tuple[SqliteStep, ...] = (
     _SQLITE_BASE,
     _sqlite_identity,
     _CATALOG.format(real="REAL", serial="INTEGER PRIMARY KEY AUTOINCREMENT", lease=""),
     _sqlite_job_leases,
+    _PROJECT_SETTINGS,
 )
 
 _PG_BASE = """
@@ -170,12 +178,14 @@ CREATE TRIGGER catalog_jobs_notify AFTER INSERT OR UPDATE ON catalog_jobs
     FOR EACH ROW EXECUTE FUNCTION vrcollab_job_notify();
 """
 
-#: Postgres: 1 auth, identity, op log; 2 catalog and jobs with leases; 3 job notifications.
+#: Postgres: 1 auth, identity, op log; 2 catalog and jobs with leases; 3 job notifications;
+#: 4 project settings.
 POSTGRES_MIGRATIONS: tuple[str, ...] = (
     _PG_BASE,
     _CATALOG.format(real="DOUBLE PRECISION", serial="BIGSERIAL PRIMARY KEY",
                     lease=", worker TEXT, lease_until DOUBLE PRECISION"),
     _PG_JOB_NOTIFY,
+    _PROJECT_SETTINGS,
 )
 
 

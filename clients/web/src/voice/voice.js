@@ -219,6 +219,8 @@ export class VoiceClient {
 
   async _welcome(m) {
     this.mode = m.mode;
+    // the project's "viewers may speak" changed: the server joined us again with the new right
+    const rightChanged = this.state === 'on' && this.canSpeak !== Boolean(m.can_speak);
     this.canSpeak = Boolean(m.can_speak);
     this.muted = Boolean(m.muted) || (!this.canSpeak && true);
     if (this.canSpeak && !this.mic) {
@@ -230,7 +232,7 @@ export class VoiceClient {
     const handlers = { onStream: (sid, s) => this._addAudio(sid, s), onGone: (sid) => this._removeAudio(sid), iceServers };
     if (m.mode === 'janus') {
       if (!m.janus) throw new Error('no Janus credentials');
-      if (!(this.transport instanceof JanusTransport) || m.rotated) {
+      if (!(this.transport instanceof JanusTransport) || m.rotated || rightChanged) {
         this.transport?.closeAll();
         this.transport = new JanusTransport({ ...handlers, onFailed: () => {} });
       }
