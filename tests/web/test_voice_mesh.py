@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+import httpx
+
 from tests.server_process import ServerProcess
 from tests.web.roomkit import wait_js
 from tests.web.voicekit import (
@@ -148,6 +150,59 @@ def test_host_mutes_all_and_viewer_listens_only(
         assert voice(owner)["muted"] is False
     finally:
         close(owner, rev, viewer)
+
+
+def test_viewer_refused_then_allowed_by_the_project_setting(
+        voice_server: ServerProcess, voice_browser: Any) -> None:
+    """The owner ticks "Viewers may speak" on the project page while a viewer is in voice: the
+    viewer is joined again with the right to speak (muted), unmutes, and is heard."""
+    (owner_url, viewer_url), boot = _room(voice_server, "viewer")
+    owner, viewer = (open_page(voice_browser, u) for u in (owner_url, viewer_url))
+    ctx = voice_browser.new_context()
+    host = voice_server.base_url.split("//", 1)[1].split(":")[0]
+    ctx.add_cookies([{"name": "vrc_session", "value": boot.owner_token, "domain": host,
+                      "path": "/"}])
+    settings = ctx.new_page()
+    try:
+        join(owner)
+        join(viewer)
+        so, sv = session_id(owner), session_id(viewer)
+        assert voice(viewer)["can_speak"] is False
+        wait_audio(viewer, so)
+        viewer.click("#voice-mute")  # refused: this project does not let viewers speak
+        wait_js(viewer, "(window.__vrcollab.voice.describe().last_error || '')"
+                        ".startsWith('publish_forbidden')")
+        assert voice(viewer)["mic"] is False
+        # the owner changes the setting where project settings live: the project page
+        settings.goto(f"{voice_server.base_url}/projects/{boot.project_id}")
+        box = settings.locator("#setting-viewers-speak")
+        box.wait_for()
+        wait_js(settings, "!document.querySelector('#setting-viewers-speak').disabled")
+        assert box.is_checked() is False
+        box.check()
+        wait_js(settings, "!document.querySelector('#setting-viewers-speak').disabled && "
+                          "document.querySelector('#setting-viewers-speak').checked")
+        got = httpx.get(f"{voice_server.base_url}/api/projects/{boot.project_id}/settings",
+                        headers={"Authorization": f"Bearer {boot.owner_token}"}).json()
+        assert got["voice_viewers_may_speak"] is True
+        # the live room joins the viewer again, muted, now allowed to speak
+        wait_js(viewer, "window.__vrcollab.voice.describe().can_speak === true && "
+                        "window.__vrcollab.voice.describe().state === 'on'")
+        assert voice(viewer)["muted"] is True
+        viewer.click("#voice-mute")  # unmute
+        wait_js(viewer, "window.__vrcollab.voice.describe().muted === false")
+        wait_audio(owner, sv)
+        wait_audio(viewer, so)
+        # turned off again: the viewer is muted and listens only
+        box.uncheck()
+        wait_js(viewer, "window.__vrcollab.voice.describe().can_speak === false && "
+                        "window.__vrcollab.voice.describe().muted === true")
+        wait_silent(owner, sv)
+        wait_audio(viewer, so)
+        assert not owner.errors
+        assert not viewer.errors
+    finally:
+        close(owner, viewer, settings)
 
 
 def test_panner_follows_head_pose_and_meeting_mode(
