@@ -7,9 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 import httpx
+import pytest
 
 from tests.server_process import ServerProcess
 from tests.web.roomkit import wait_js
@@ -116,6 +115,47 @@ def test_three_people_mesh_and_a_leaver_is_silent_at_once(
         wait_audio(pages[0], sids[1])
     finally:
         close(*pages)
+
+
+#: The microphone answers only when the test says so (``window.__releaseMic()``).
+MIC_GATE = """
+(() => {
+  const real = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+  window.__micAsked = false;
+  const gate = new Promise((r) => { window.__releaseMic = r; });
+  navigator.mediaDevices.getUserMedia = async (c) => {
+    window.__micAsked = true;
+    await gate;
+    return real(c);
+  };
+})();
+"""
+
+
+def test_someone_joining_while_we_wait_for_the_microphone_is_heard(
+        voice_server: ServerProcess, voice_browser: Any) -> None:
+    """The join race behind the stalled 6-person mesh: B's welcome waits for its microphone;
+    C joins meanwhile and offers to B. B must answer that offer once its microphone is there
+    (it used to drop it, and C's voice.joined, so B and C never heard each other)."""
+    (a_url, b_url, c_url), _ = _room(voice_server, "reviewer", "editor")
+    a = open_page(voice_browser, a_url)
+    b = open_page(voice_browser, b_url, init_script=MIC_GATE)
+    c = open_page(voice_browser, c_url)
+    try:
+        join(a)
+        b.click("#voice-join")
+        wait_js(b, "window.__micAsked === true")  # B has its welcome, waits for the microphone
+        join(c)  # C is welcomed with A and B in voice and offers to both
+        wait_js(c, "window.__vrcollab.voice.describe().links.length === 2")
+        b.evaluate("window.__releaseMic()")
+        wait_js(b, "window.__vrcollab.voice.describe().state === 'on'")
+        sa, sb, sc = session_id(a), session_id(b), session_id(c)
+        for page, others in ((a, (sb, sc)), (b, (sa, sc)), (c, (sa, sb))):
+            for sid in others:
+                wait_audio(page, sid)
+        assert {p["session_id"] for p in voice(b)["peers"]} == {sa, sc}
+    finally:
+        close(a, b, c)
 
 
 def test_host_mutes_all_and_viewer_listens_only(
