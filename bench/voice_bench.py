@@ -48,6 +48,7 @@ from tests.web.voicekit import launch, write_tone  # noqa: E402
 OUT = REPO / "bench" / "results" / "voice.md"
 
 CLIENT_JS = (REPO / "bench" / "voice_bench_client.js").read_text()
+START_JS = f"(args) => (window.__starts ??= []).push(({CLIENT_JS.strip()})(args)) - 1"
 
 
 def _cpu(procs: list[psutil.Process]) -> float:
@@ -143,21 +144,25 @@ def run_case(playwright: Any, tone: Path, mode: str, n: int, seconds: float, tmp
         case_deadline = time.monotonic() + 120 + 20 * n  # a case never hangs the run
         n_listen = n if mode == "mesh" or n <= listeners else listeners
         speaker_page: Any = None
+        started: list[tuple[Any, int, bool]] = []
         for i in range(n):
             if time.monotonic() > case_deadline:
                 raise TimeoutError(f"only {i} of {n} clients joined in time")
             listen = i < n_listen
             token = srv.token(boot.project_id, "reviewer", f"P{i}")
             if listen or speaker_page is None or \
-                    sum(1 for c in clients if c.page is speaker_page) >= per_page:
+                    sum(1 for s in started if s[0] is speaker_page) >= per_page:
                 page = browser.new_context().new_page()
                 page.goto(f"{srv.base_url}/app/styles.css")
                 if not listen:
                     speaker_page = page
             else:
                 page = speaker_page
-            idx, sid = page.evaluate(CLIENT_JS, [f"{ws}?token={token}", boot.room_id, f"P{i}",
-                                                 listen])
+            # start every client at once (a sequential join of 24 took minutes at load 40)
+            k = page.evaluate(START_JS, [f"{ws}?token={token}", boot.room_id, f"P{i}", listen])
+            started.append((page, k, listen))
+        for page, k, listen in started:
+            idx, sid = page.evaluate(f"window.__starts[{k}]")
             clients.append(Client(page, idx, sid, listen))
         row["listeners"] = n_listen
         row["pages"] = len({id(c.page) for c in clients})
