@@ -158,6 +158,39 @@ def test_someone_joining_while_we_wait_for_the_microphone_is_heard(
         close(a, b, c)
 
 
+def test_no_ghost_audio_after_a_closed_tab_or_a_removal(
+        voice_server: ServerProcess, voice_browser: Any) -> None:
+    """A person whose tab closes, or who is removed from the project while its client keeps its
+    connections open (``keepOnDrop``), is not heard any more: the others drop it at once."""
+    (a_url, b_url, c_url), boot = _room(voice_server, "reviewer", "editor")
+    a, b, c = (open_page(voice_browser, u) for u in (a_url, b_url, c_url))
+    try:
+        for p in (a, b, c):
+            join(p)
+        sa, sb, sc = session_id(a), session_id(b), session_id(c)
+        for page, others in ((a, (sb, sc)), (b, (sa, sc)), (c, (sa, sb))):
+            for sid in others:
+                wait_audio(page, sid)
+        # C's tab closes: its websocket ends, the server tells the others, they drop C
+        c.context.close()
+        for page in (a, b):
+            wait_js(page, f"!window.__vrcollab.voice.describe().peers.some(p => p.session_id "
+                          f"=== '{sc}') && !window.__vrcollab.voice.transport.pcs.has('{sc}')")
+            assert sc not in page.evaluate("window.__vrcollab.voice.stats()")
+        # B is removed from the project; its client ignores it and keeps its connections
+        b.evaluate("window.__vrcollab.voice.keepOnDrop = true")
+        uid = b.evaluate("window.__vrcollab.info().user_id")
+        res = httpx.delete(f"{voice_server.base_url}/api/projects/{boot.project_id}/members/"
+                           f"{uid}", headers={"Authorization": f"Bearer {boot.owner_token}"})
+        assert res.status_code == 200
+        wait_js(a, f"!window.__vrcollab.voice.transport.pcs.has('{sb}')")
+        assert sb not in a.evaluate("window.__vrcollab.voice.stats()")
+        wait_silent(b, sa)  # A closed its side: B hears nothing more from A either
+        assert voice(a)["state"] == "on"
+    finally:
+        close(a, b, c)
+
+
 def test_host_mutes_all_and_viewer_listens_only(
         voice_server: ServerProcess, voice_browser: Any) -> None:
     (owner_url, rev_url, viewer_url), _ = _room(voice_server, "reviewer", "viewer")
