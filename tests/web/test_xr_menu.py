@@ -20,7 +20,7 @@ from PIL import Image
 from tests.server_process import ServerProcess
 from tests.web.roomkit import AIM_JS, PreparedRoom, info, wait_js
 
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(900)]
 
 RIGHT = "window.__vrcollab.xrDevice.controllers.right"
 LEFT = "window.__vrcollab.xrDevice.controllers.left"
@@ -206,6 +206,25 @@ def test_vr_menu_measure_markup_pin_comment_and_self_hosted_models(
                     "(c) => c.text === 'Looks good' && c.name === 'You')")  # our own name
         assert menu(vr)["draft"] == ""
 
+        # Teleport: a pull on the model puts our feet there.
+        pick(vr, "tool:teleport")
+        wait_js(vr, "window.__vrcollab.info().xr_tools.tool === 'teleport'")
+        rig = info(vr)["world"]["rig"]
+        aim_model(vr, [center[0], center[1] - size[1] * 0.45, center[2] + size[2] * 0.45])
+        pull(vr)
+        wait_js(vr, "Math.hypot(...window.__vrcollab.info().world.rig.map("
+                    f"(v, i) => v - {rig}[i])) > 0.5")
+
+        # Section: a pull on a face cuts our own view there (the desktop's view is unchanged).
+        pick(vr, "tool:section")
+        wait_js(vr, "window.__vrcollab.info().xr_tools.tool === 'section'")
+        aim_model(vr, center)
+        pull(vr)
+        cut = wait_js(vr, "window.__vrcollab.info().own_view.section?.enabled && "
+                          "window.__vrcollab.info().own_view.section")
+        assert sorted(abs(v) for v in cut["normal"]) == [0, 0, 1]
+        wait_js(vr, "window.__vrcollab.info().scene.clipping > 0")
+        assert info(desk)["scene"]["clipping"] == 0
         # Look at it: the emulator moves the page canvas into its own full-page container
         # ([data-webxr_runtime]) and draws the immersive frames there.
         vr.evaluate(AIM_JS, [AT_MENU, menu(vr)["items"]["tool:section"]])
@@ -222,6 +241,8 @@ def test_vr_menu_measure_markup_pin_comment_and_self_hosted_models(
         for u in urls + desk_urls:
             p = urlparse(u)
             assert p.scheme in ("data", "blob") or p.hostname == "127.0.0.1", u
+        pick(vr, "section-off")
+        wait_js(vr, "window.__vrcollab.info().scene.clipping === 0")
         assert not vr.errors
         assert not desk.errors
     finally:

@@ -29,6 +29,20 @@ function layout() {
   return items;
 }
 
+/**
+ * The panel's material: a ShaderMaterial without the clipping chunks, so a section plane (the
+ * renderer's global clipping planes) never cuts the menu away while it is between you and the
+ * cut; you need it to turn the section off.
+ */
+function unclippedMaterial(map) {
+  return new THREE.ShaderMaterial({
+    uniforms: { map: { value: map } },
+    vertexShader: 'varying vec2 vUv; void main() { vUv = uv; gl_Position = projectionMatrix * modelViewMatrix * vec4(position, 1.0); }',
+    fragmentShader: 'uniform sampler2D map; varying vec2 vUv; void main() { gl_FragColor = texture2D(map, vUv);\n#include <colorspace_fragment>\n}',
+    side: THREE.DoubleSide, transparent: true, depthTest: false,
+  });
+}
+
 function wrap(ctx, text, width) {
   const lines = [];
   let line = '';
@@ -53,8 +67,7 @@ export class WristMenu {
     this.canvas.height = H;
     this.texture = new THREE.CanvasTexture(this.canvas);
     this.texture.colorSpace = THREE.SRGBColorSpace;
-    this.mesh = new THREE.Mesh(new THREE.PlaneGeometry(SIZE[0], SIZE[1]),
-      new THREE.MeshBasicMaterial({ map: this.texture, side: THREE.DoubleSide, transparent: true, depthTest: false }));
+    this.mesh = new THREE.Mesh(new THREE.PlaneGeometry(SIZE[0], SIZE[1]), unclippedMaterial(this.texture));
     this.mesh.name = 'xr-wrist-menu';
     this.mesh.renderOrder = 30;
     this.mesh.visible = false;
