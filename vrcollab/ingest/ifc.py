@@ -229,6 +229,7 @@ def load_ifc_scene(path: Path, limits: Limits, threads: int | None = None,
     if progress is not None:
         progress("properties", 0.0)
     index = PropertyIndex(ifc)
+    _hash_elements([el for _, el in rows], reps)
     for k, (step_id, el) in enumerate(rows):
         try:
             entity = ifc.by_id(step_id)
@@ -238,11 +239,26 @@ def load_ifc_scene(path: Path, limits: Limits, threads: int | None = None,
             pass
         if progress is not None and k % 2000 == 0:
             progress("properties", k / len(rows))
-        el.geometry_hash = sc.element_hash(el, reps[el.rep], (0.0, 0.0, 0.0))
         el.matrix[:3, 3] -= offset
         el.lo, el.hi = el.lo - offset, el.hi - offset
         elements.append(el)
     return sc.Scene(elements, reps, mats.materials, "ifc", "Z", off_t)
+
+
+def _hash_elements(elements: list[Any], reps: list[Any]) -> None:
+    """Fill each element's ``geometry_hash`` (original coordinates, before recentring),
+    hashing the elements of one shared representation together."""
+    from vrcollab.ingest import fingerprint
+    from vrcollab.ingest.model import Primitive
+
+    by_rep: dict[int, list[Any]] = {}
+    for el in elements:
+        by_rep.setdefault(el.rep, []).append(el)
+    for rid, els in by_rep.items():
+        prims = [Primitive(m.vertices, m.faces.astype(np.int64)) for m in reps[rid].meshes]
+        hashes = fingerprint.placed_hashes(prims, [el.matrix for el in els])
+        for el, h in zip(els, hashes, strict=True):
+            el.geometry_hash = h
 
 
 def _local_meshes(g: Any, mats: Any) -> list[tuple[int, Any, Any]]:
