@@ -234,6 +234,19 @@ def test_500_doors_store_the_door_once(tmp_path: Path) -> None:
     assert sorted(points) == list(range(500))
 
 
+def test_triangle_limit_counts_a_shared_representation_once(tmp_path: Path) -> None:
+    """500 doors draw 500x the door's triangles; the limit bounds what is tessellated."""
+    from vrcollab.errors import LimitExceededError
+    from vrcollab.ingest.limits import Limits
+
+    src = building_gen.generate_doors(500, tmp_path / "doors.ifc")
+    result = convert(src, tmp_path / "out", ConvertOptions(limits=Limits(max_triangles=1000)))
+    st = result.manifest["stats"]
+    assert st["triangles_stored"] <= 1000 < st["triangles"]
+    with pytest.raises(LimitExceededError, match="triangles"):
+        convert(src, tmp_path / "o2", ConvertOptions(limits=Limits(max_triangles=10)))
+
+
 def test_small_element_far_away_keeps_1mm(tmp_path: Path) -> None:
     big = trimesh.creation.box(extents=(20.0, 3.0, 20.0))
     small = trimesh.creation.box(extents=(0.05, 0.05, 0.05))
