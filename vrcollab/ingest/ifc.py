@@ -274,7 +274,8 @@ def _local_meshes(g: Any, mats: Any) -> list[tuple[int, Any, Any]]:
         mat_ids = np.zeros(len(faces), dtype=np.int64)
         styles = styles[:1]
     out = []
-    for mid in np.unique(mat_ids):
+    single = int(mat_ids.min()) == int(mat_ids.max())  # the common case: no sort, no mask
+    for mid in [int(mat_ids[0])] if single else np.unique(mat_ids):
         material = _material(styles[mid]) if 0 <= mid < len(styles) else Material()
-        out.append((mats.index(material), verts, faces[mat_ids == mid]))
+        out.append((mats.index(material), verts, faces if single else faces[mat_ids == mid]))
     return out
