@@ -1,5 +1,5 @@
-"""What a member's sessions share across processes (issue 12): the member rate limit (R3) and
-voice signalling (R25-R28) between sessions on different processes.
+"""What sessions on different processes share (issue 12): the member rate limit (R3), voice
+signalling (R25-R28) and meetings (the meeting tables on Postgres).
 
 Real ``redis-server`` and real server processes on 127.0.0.1 (``cluster_support``). Waits are
 bounded by generous timeouts, never asserted on.
@@ -7,9 +7,12 @@ bounded by generous timeouts, never asserted on.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 from tests.cluster.cluster_support import Cluster, database_url, redis_url  # noqa: F401
 from tests.cluster.test_cluster import FAST, until
@@ -156,3 +159,52 @@ async def test_voice_signalling_between_sessions_on_different_processes(
                     if m["type"] == "error" and m.get("code") == "voice_unavailable"]
         for x in (a, c, v):
             await x.close()
+
+
+async def test_meetings_live_in_the_shared_database_and_survive_an_owner_kill(
+        tmp_path: Path, database_url: str, redis_url: str) -> None:  # noqa: F811
+    """The meeting tables are on Postgres: a meeting the owner p0 runs is listed through p1;
+    after ``kill -9`` of p0 the process that takes the room over closes the dead owner's
+    meeting (it never ends otherwise) and runs a new one; nothing is in a per-process file."""
+    with Cluster(tmp_path, database_url, redis_url, 2, env=FAST) as cl:
+        room = cl.room()
+        p0, p1 = cl.servers
+        a = RoomClient(p0.base_url, room.room_id, room.owner_token, name="A")
+        await a.connect()  # p0 owns the room; the first join starts a meeting there
+        b = RoomClient(p1.base_url, room.room_id, cl.token(room.project_id, "reviewer", "B"),
+                       name="B")
+        await b.connect()
+        first = (await b.wait_for(_is("meeting"), timeout=20))["meeting_id"]
+        auth = {"Authorization": f"Bearer {room.owner_token}"}
+
+        async def listed() -> list[dict[str, Any]]:
+            async with httpx.AsyncClient(base_url=p1.base_url, headers=auth) as http:
+                r = await http.get(f"/api/projects/{room.project_id}/meetings")
+                assert r.status_code == 200, r.text
+                return list(r.json())
+
+        got: list[dict[str, Any]] = []
+
+        async def poll(pred: Any) -> None:
+            async with asyncio.timeout(30):
+                while True:
+                    got[:] = await listed()
+                    if pred(got):
+                        return
+                    await asyncio.sleep(0.1)
+
+        await poll(lambda ms: [m["meeting_id"] for m in ms] == [first])
+        assert got[0]["running"] is True  # through p1, which does not run the room
+        p0.kill()
+        assert await b.wait_closed(30) == 1012
+        b.messages.clear()
+        await b.connect()  # p1 takes the room over
+        second = (await b.wait_for(_is("meeting"), timeout=20))["meeting_id"]
+        assert second != first
+        await poll(lambda ms: {m["meeting_id"]: m["running"] for m in ms}
+                   == {first: False, second: True})
+        old = next(m for m in got if m["meeting_id"] == first)
+        assert old["ended"] is not None
+        assert old["ended"] >= old["started"]
+        assert not list(tmp_path.rglob("meetings.db"))
+        await b.close()
