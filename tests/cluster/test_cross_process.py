@@ -1,5 +1,5 @@
 """What sessions on different processes share (issue 12): the member rate limit (R3), voice
-signalling (R25-R28) and meetings (the meeting tables on Postgres).
+signalling (R25-R28), meetings (the meeting tables on Postgres), and a lost ack on an edge.
 
 Real ``redis-server`` and real server processes on 127.0.0.1 (``cluster_support``). Waits are
 bounded by generous timeouts, never asserted on.
@@ -16,6 +16,7 @@ import httpx
 
 from tests.cluster.cluster_support import Cluster, database_url, redis_url  # noqa: F401
 from tests.cluster.test_cluster import FAST, until
+from tests.server.test_lost_ack import lose_an_ack
 from vrcollab.client import RoomClient
 
 SDP = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=sendrecv\r\n"
@@ -208,3 +209,22 @@ async def test_meetings_live_in_the_shared_database_and_survive_an_owner_kill(
         assert old["ended"] >= old["started"]
         assert not list(tmp_path.rglob("meetings.db"))
         await b.close()
+
+
+async def test_a_lost_ack_on_an_edge_is_answered_by_the_stored_commit(
+        tmp_path: Path, database_url: str, redis_url: str) -> None:  # noqa: F811
+    """The sender sits on an edge (its ack travels owner -> stream -> edge -> socket) and its
+    connection dies with the ack unread; the resend through the edge gets the stored seq."""
+    with Cluster(tmp_path, database_url, redis_url, 2, env=FAST) as cl:
+        room = cl.room()
+        p0, p1 = cl.servers
+        observer = RoomClient(p0.base_url, room.room_id, room.owner_token, name="O")
+        await observer.connect()  # p0 owns the room
+        sender = RoomClient(p1.base_url, room.room_id,
+                            cl.token(room.project_id, "reviewer", "S"), name="S")
+        await sender.connect()
+        try:
+            await lose_an_ack(sender, observer)
+        finally:
+            await sender.close()
+            await observer.close()
