@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("vrcollab.cluster")
 
 SESSION_TTL_S = 15.0
+RATE_CONNECTIONS = 4  # Redis connections per process for the member buckets
 REFRESH_S = 5.0
 
 ADMIT_LUA = """
@@ -98,7 +99,12 @@ class RedisBroker:
         self.sessions: dict[str, list[str]] = {}
         self._claims = itertools.count(1)
         self._admit = self.sync.register_script(ADMIT_LUA)
-        self._take = self.r.register_script(TAKE_LUA)
+        # the member buckets get their own small pool: a burst of sessions taking tokens waits
+        # for a connection there and never starves lease renewals and streams of theirs
+        self.rate_r: aioredis.Redis = aioredis.Redis(
+            connection_pool=aioredis.BlockingConnectionPool.from_url(
+                url, max_connections=RATE_CONNECTIONS, timeout=5, decode_responses=True))
+        self._take = self.rate_r.register_script(TAKE_LUA)
         self._rate_warned = False
         self._tasks: list[asyncio.Task[Any]] = []
         self._bg: set[asyncio.Task[Any]] = set()
@@ -263,4 +269,5 @@ class RedisBroker:
             with contextlib.suppress(redis.RedisError):
                 self.sync.zrem(f"vrc:sess:{member_user}", *members)
         await self.r.aclose()
+        await self.rate_r.aclose()
         self.sync.close()

@@ -60,7 +60,7 @@ class MemberGate:
     the broker, taken in chunks of about a quarter second of the rate; this process's bucket
     stands in only while the broker cannot be reached."""
 
-    __slots__ = ("bucket", "chunk", "reserve", "sessions", "shared", "user_id")
+    __slots__ = ("bucket", "chunk", "fetching", "reserve", "sessions", "shared", "user_id")
 
     def __init__(self, rate: float, burst: int, now: float, *, user_id: str = "",
                  shared: SharedTokens | None = None) -> None:
@@ -70,22 +70,24 @@ class MemberGate:
         self.shared = shared
         self.reserve = 0  # tokens taken from the shared bucket, not spent yet
         self.chunk = max(1, min(burst // 4, math.ceil(rate / 4)))
+        self.fetching = asyncio.Lock()  # one broker call at a time per member and process
 
     async def throttle(self) -> None:
         """Wait until the member may send one more message."""
-        if self.shared is not None:
-            while self.reserve <= 0:
-                got = await self.shared(self.user_id, self.bucket.rate, int(self.bucket.burst),
-                                        self.chunk)
-                if got is None:
-                    break  # broker unreachable: this process's bucket for now
-                if got > 0:
-                    self.reserve += got
-                else:
-                    await asyncio.sleep(-got / 1000.0)
-            if self.reserve > 0:
-                self.reserve -= 1
-                return
+        if self.shared is not None and self.reserve <= 0:
+            async with self.fetching:  # the member's other sessions here wait for this take
+                while self.reserve <= 0:
+                    got = await self.shared(self.user_id, self.bucket.rate,
+                                            int(self.bucket.burst), self.chunk)
+                    if got is None:
+                        break  # broker unreachable: this process's bucket for now
+                    if got > 0:
+                        self.reserve += got
+                    else:
+                        await asyncio.sleep(-got / 1000.0)
+        if self.shared is not None and self.reserve > 0:
+            self.reserve -= 1
+            return
         while not self.bucket.take(time.monotonic()):
             await asyncio.sleep(1.0 / max(self.bucket.rate, 1e-3))
 
