@@ -42,6 +42,9 @@ class Settings(BaseSettings):
         default=60.0, ge=0, description="room-state keyframe at most this often (if changed)")
     meeting_purge_every_s: float = Field(default=3600.0, gt=0,
                                          description="how often the retention purge runs")
+    meetings_dir: Path | None = Field(
+        default=None, description="meeting recordings; default data_dir/meetings (several "
+        "server processes share one directory here, like assets_dir)")
 
     # --- HTTP / websocket server ---------------------------------------------------------
     host: str = "127.0.0.1"
@@ -151,7 +154,7 @@ class Settings(BaseSettings):
         """Resolve once, so subprocesses (conversion jobs) with another cwd see the same files."""
         return value.expanduser().resolve()
 
-    @field_validator("assets_dir")
+    @field_validator("assets_dir", "meetings_dir")
     @classmethod
     def _absolute_assets_dir(cls, value: Path | None) -> Path | None:
         """Resolved like ``data_dir``."""
@@ -161,6 +164,11 @@ class Settings(BaseSettings):
     def assets_path(self) -> Path:
         """Where the asset store lives: ``assets_dir`` or ``data_dir/assets``."""
         return self.assets_dir if self.assets_dir is not None else self.data_dir / "assets"
+
+    @property
+    def meetings_path(self) -> Path:
+        """Where meeting recordings live: ``meetings_dir`` or ``data_dir/meetings``."""
+        return self.meetings_dir if self.meetings_dir is not None else self.data_dir / "meetings"
 
 
 def load_settings(**overrides: object) -> Settings:

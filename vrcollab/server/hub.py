@@ -504,7 +504,9 @@ class RoomHub:
         gate = self.members.get(user_id)
         if gate is None:
             gate = self.members[user_id] = MemberGate(
-                s.member_rate_limit_per_second, s.member_rate_limit_burst, time.monotonic())
+                s.member_rate_limit_per_second, s.member_rate_limit_burst, time.monotonic(),
+                user_id=user_id,
+                shared=self.broker.member_tokens if self.broker.shared_rate else None)
         if gate.sessions >= s.max_sessions_per_member or not self.broker.admit(
                 user_id, s.max_sessions_per_member):
             if gate.sessions == 0:
