@@ -262,7 +262,8 @@ class _Builder:
         c = self.c
         ent = c.f.create_entity(ifc_class, GlobalId=c.guid(), OwnerHistory=c.owner, Name=name,
                                 ObjectPlacement=place, Representation=shape, **attrs)
-        storey.elements.append(ent)
+        if ifc_class != "IfcOpeningElement":  # openings are voids, not storey contents
+            storey.elements.append(ent)
         if typ is not None:
             typ.members.append(ent)
         if ifc_class != "IfcOpeningElement":
@@ -377,7 +378,6 @@ class _Builder:
         opening = self._element("IfcOpeningElement", f"O-{k}-{i}-{j}", st, oplace,
                                 _product_shape(c, [_box(c, w, 0.4, h, "plaster", (0, -0.2, 0))]),
                                 PredefinedType="OPENING")
-        st.elements.remove(opening)
         c.f.create_entity("IfcRelVoidsElement", GlobalId=c.guid(), OwnerHistory=c.owner,
                           RelatingBuildingElement=wall, RelatedOpeningElement=opening)
         if self.full():

@@ -42,6 +42,13 @@ from vrcollab.store import open_store  # noqa: E402
 Spec = tuple[str, str, str, bool]  # (url, token, room kind, measuring)
 
 
+def _cpu_s(srv: ServerProcess) -> float:
+    """User + system CPU seconds of a server process so far."""
+    assert srv.proc is not None
+    fields = Path(f"/proc/{srv.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def pct(xs: list[float], q: float) -> float:
     """The q-quantile of xs in ms (nan when empty)."""
     if not xs:
@@ -83,6 +90,16 @@ async def _client(spec: Spec, cfg: dict[str, Any], out: dict[str, list[float]]) 
                 await asyncio.sleep(period)
 
         sender = asyncio.create_task(send())
+        if not measure and cfg["light"]:
+            # a light client: sends its poses, never reads; the frames wait in its socket
+            # buffers (the websockets reader pauses after a few frames, the kernel holds the
+            # rest: about 40 KB/s per client here), so the server does all its work while
+            # this process spends nothing on frames it would only throw away
+            try:
+                await sender
+            finally:
+                ws.transport.abort()
+            return
         try:
             while time.time() < m1 + 0.5:
                 try:
@@ -171,6 +188,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--measure", type=int, default=3, help="measuring clients per room")
     ap.add_argument("--procs", type=int, default=4, help="client processes")
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--full-clients", action="store_true",
+                    help="every client reads and decodes what it receives (saturated this "
+                    "2-core machine's client side at 500 clients); default: only the "
+                    "measuring clients read")
     ap.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "cluster.md")
     args = ap.parse_args(argv)
     if args.quick:
@@ -212,6 +233,7 @@ def main(argv: list[str] | None = None) -> int:
         rest = [s for k, s in enumerate(specs) if k % args.clients != 0]
         start = time.time() + 8.0 + len(specs) * 0.01
         cfg = {"v": PROTOCOL_VERSION, "pose_hz": args.pose_hz, "op_interval_s": 1.0,
+               "light": not args.full_clients,
                "start": start, "m0": start + 3.0, "m1": start + 3.0 + args.seconds}
         q: Any = mp.get_context("fork").Queue()
         procs = [mp.get_context("fork").Process(target=_worker, args=(firsts, cfg, q))]
@@ -222,6 +244,10 @@ def main(argv: list[str] | None = None) -> int:
             p = mp.get_context("fork").Process(target=_worker, args=(ch, cfg, q))
             p.start()
             procs.append(p)
+        time.sleep(max(0.0, cfg["m0"] - time.time()))
+        cpu0, load0 = [_cpu_s(srv) for srv in servers], os.getloadavg()
+        time.sleep(max(0.0, cfg["m1"] - time.time()))
+        cpu1 = [_cpu_s(srv) for srv in servers]
         results = [q.get(timeout=cfg["m1"] - time.time() + 120) for _ in procs]
         for p in procs:
             p.join(10)
@@ -244,6 +270,10 @@ def main(argv: list[str] | None = None) -> int:
         engines.stop()
 
     load = os.getloadavg()[0]
+    cpu = [b - a for a, b in zip(cpu0, cpu1, strict=True)]
+    who_reads = ("every client reads and decodes" if args.full_clients else
+                 "only the measuring clients read and decode; the others send poses and leave "
+                 "what they receive in their socket buffers")
     rows = [("all clients on the owner's process", "local"),
             ("clients on three processes (split room)", "split")]
     lines = [
@@ -253,12 +283,16 @@ def main(argv: list[str] | None = None) -> int:
         f" · 3 server processes · database: {pg_note} · redis-server · {args.rooms} rooms x "
         f"{args.clients} clients · poses {args.pose_hz:g} Hz, tick 20 Hz · "
         f"{args.measure} measuring clients per room (1 op/s each) · {args.seconds:g} s window",
+        "", f"- clients: {who_reads} ({args.procs + 1} client processes)",
+        f"- load average at the window's start: {load0[0]:.1f}, {load0[1]:.1f}, {load0[2]:.1f}",
+        f"- server CPU in the window: {', '.join(f'{c:.1f}' for c in cpu)} s of "
+        f"{args.seconds:g} s (processes p0..p2; {sum(cpu) / args.seconds:.2f} cores together)",
         "", "| rooms | pose p50 ms | pose p99 ms | ack p50 ms | ack p99 ms | samples (pose/ack) |",
         "|---|---|---|---|---|---|"]
     for label, k in rows:
-        p, a = data.get(f"pose_{k}", []), data.get(f"ack_{k}", [])
-        lines.append(f"| {label} | {pct(p, .5):.1f} | {pct(p, .99):.1f} | {pct(a, .5):.1f} | "
-                     f"{pct(a, .99):.1f} | {len(p)}/{len(a)} |")
+        ps, a = data.get(f"pose_{k}", []), data.get(f"ack_{k}", [])
+        lines.append(f"| {label} | {pct(ps, .5):.1f} | {pct(ps, .99):.1f} | {pct(a, .5):.1f} | "
+                     f"{pct(a, .99):.1f} | {len(ps)}/{len(a)} |")
     ratio = pct(data.get("pose_split", []), .5) / max(pct(data.get("pose_local", []), .5), 1e-9)
     lines += ["", f"split / local pose p50: {ratio:.2f}x", "",
               f"Failover after `kill -9` of the split room's owner (lease "

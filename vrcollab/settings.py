@@ -42,6 +42,9 @@ class Settings(BaseSettings):
         default=60.0, ge=0, description="room-state keyframe at most this often (if changed)")
     meeting_purge_every_s: float = Field(default=3600.0, gt=0,
                                          description="how often the retention purge runs")
+    meetings_dir: Path | None = Field(
+        default=None, description="meeting recordings; default data_dir/meetings (several "
+        "server processes share one directory here, like assets_dir)")
 
     # --- HTTP / websocket server ---------------------------------------------------------
     host: str = "127.0.0.1"
@@ -130,7 +133,8 @@ class Settings(BaseSettings):
     # --- voice (issue 13; docs/voice.md) --------------------------------------------------
     voice: str = Field(default="mesh", description="'mesh' (peer-to-peer, <= 6) or 'janus' (SFU)")
     voice_viewers_may_speak: bool = Field(
-        default=False, description="viewers may publish audio (else they listen only)")
+        default=False, description="viewers may publish audio (else they listen only); "
+        "the default for projects that did not choose (PATCH /api/projects/{id}/settings)")
     voice_mesh_max_peers: int = Field(default=6, description="people in one room's mesh voice")
     voice_ice_servers: list[dict[str, Any]] = Field(
         default_factory=list,
@@ -150,7 +154,7 @@ class Settings(BaseSettings):
         """Resolve once, so subprocesses (conversion jobs) with another cwd see the same files."""
         return value.expanduser().resolve()
 
-    @field_validator("assets_dir")
+    @field_validator("assets_dir", "meetings_dir")
     @classmethod
     def _absolute_assets_dir(cls, value: Path | None) -> Path | None:
         """Resolved like ``data_dir``."""
@@ -160,6 +164,11 @@ class Settings(BaseSettings):
     def assets_path(self) -> Path:
         """Where the asset store lives: ``assets_dir`` or ``data_dir/assets``."""
         return self.assets_dir if self.assets_dir is not None else self.data_dir / "assets"
+
+    @property
+    def meetings_path(self) -> Path:
+        """Where meeting recordings live: ``meetings_dir`` or ``data_dir/meetings``."""
+        return self.meetings_dir if self.meetings_dir is not None else self.data_dir / "meetings"
 
 
 def load_settings(**overrides: object) -> Settings:

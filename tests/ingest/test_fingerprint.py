@@ -115,3 +115,30 @@ def test_ifc_open_house_parts_have_distinct_hashes_for_distinct_geometry() -> No
     assert len(by_hash) == len(set(shapes))  # and distinct shapes get distinct hashes
     again = load_model(src, ConvertOptions())
     assert [part_hash(p, again.offset) for p in again.parts] == hashes
+
+
+def test_placed_hashes_equal_hashing_each_placed_copy() -> None:
+    """The batched hash of one representation under many placements (instanced IFC types)
+    is bit-for-bit the per-copy hash, far from the origin, rotated, mirrored and scaled."""
+    from scipy.spatial.transform import Rotation
+
+    from vrcollab.ingest.fingerprint import placed_hashes
+
+    v, f = _mesh(3)
+    prims = [Primitive(v, f[:200]), Primitive(v, f[200:])]  # two materials, shared vertices
+    rng = np.random.default_rng(7)
+    mats = []
+    for k in range(40):
+        m = np.eye(4)
+        m[:3, :3] = Rotation.from_rotvec(rng.normal(size=3)).as_matrix() if k % 4 else np.eye(3)
+        if k % 5 == 0:
+            m[:3, 0] *= -1.0  # mirrored
+        if k % 7 == 0:
+            m[:3, :3] *= 1.5
+        m[:3, 3] = (512_000.0, 5_400_000.0, 30.0) + rng.normal(size=3) * 100.0
+        mats.append(m)
+    batched = placed_hashes(prims, mats)
+    single = [geometry_hash([Primitive(p.vertices @ m[:3, :3].T + m[:3, 3], p.faces)
+                             for p in prims]) for m in mats]
+    assert batched == single
+    assert len(set(batched)) == len(mats)  # each placement is a different element geometry

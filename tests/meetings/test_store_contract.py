@@ -1,4 +1,5 @@
-"""One contract for every meeting store (memory, SQLite; a Postgres port runs it too)."""
+"""One contract for every meeting store: memory, SQLite and Postgres (a real server from
+Debian's ``postgresql``, ``tests.pg_support``; skipped with a reason where it is missing)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,17 @@ from vrcollab.meetings.store import MeetingRecord, MeetingSettings, MeetingStore
 from vrcollab.meetings.store_sqlite import SqliteMeetingStore
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MeetingStore]:
-    s: MeetingStore = MemoryMeetingStore() if request.param == "memory" else \
-        SqliteMeetingStore(tmp_path / "m.sqlite3")
+    s: MeetingStore
+    if request.param == "memory":
+        s = MemoryMeetingStore()
+    elif request.param == "sqlite":
+        s = SqliteMeetingStore(tmp_path / "m.sqlite3")
+    else:
+        from vrcollab.meetings.store_postgres import PostgresMeetingStore
+
+        s = PostgresMeetingStore(request.getfixturevalue("pg_url"))
     yield s
     s.close()
 
@@ -59,3 +67,25 @@ def test_settings_default_and_replace(store: MeetingStore) -> None:
     assert store.projects_with_retention() == [MeetingSettings("p1", True, 30.0)]
     store.put_settings(MeetingSettings("p1", False, None))
     assert store.projects_with_retention() == []
+
+
+def test_two_stores_on_one_database_see_each_others_meetings(store: MeetingStore,
+                                                            tmp_path: Path) -> None:
+    """Processes share the meeting tables of the service's database (several processes on
+    Postgres; one process's stores on SQLite): what one writes the other reads."""
+    if isinstance(store, MemoryMeetingStore):
+        pytest.skip("the memory store is one process's own")
+    from vrcollab.meetings.store_postgres import PostgresMeetingStore
+
+    other: MeetingStore = (PostgresMeetingStore(store._db.db.url)  # type: ignore[attr-defined]
+                           if isinstance(store, PostgresMeetingStore)
+                           else SqliteMeetingStore(tmp_path / "m.sqlite3"))
+    try:
+        store.create(_rec("a", 10.0))
+        assert [m.meeting_id for m in other.running()] == ["a"]
+        other.finish("a", ended=12.5, seq_end=7, participants=[], log_bytes=0)
+        assert store.get("a").ended == 12.5
+        other.put_settings(MeetingSettings("p1", True, 2.0))
+        assert store.get_settings("p1") == MeetingSettings("p1", True, 2.0)
+    finally:
+        other.close()

@@ -52,6 +52,19 @@ def test_users_projects_members(store: Store) -> None:
         store.set_member(p.project_id, u.user_id, "admin")
 
 
+def test_project_settings(store: Store, tmp_path: Path) -> None:
+    p = store.create_project("Tower")
+    assert store.get_project_settings(p.project_id) == {}
+    store.set_project_settings(p.project_id, {"voice_viewers_may_speak": True})
+    assert store.get_project_settings(p.project_id) == {"voice_viewers_may_speak": True}
+    store.set_project_settings(p.project_id, {})
+    assert store.get_project_settings(p.project_id) == {}
+    with pytest.raises(NotFoundError):
+        store.get_project_settings("p_nope")
+    with pytest.raises(NotFoundError):
+        store.set_project_settings("p_nope", {"voice_viewers_may_speak": True})
+
+
 def test_tokens_are_hashed_expire_and_revoke(store: Store, tmp_path: Path) -> None:
     u = store.create_user("Bob")
     tok = store.create_token(u.user_id)

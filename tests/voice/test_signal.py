@@ -106,6 +106,36 @@ def test_viewer_listens_unless_the_project_lets_viewers_speak() -> None:
     assert out.sends[0].msg["muted"] is False
 
 
+def test_project_setting_change_rejoins_viewers_with_the_new_right() -> None:
+    room = VoiceRoom(VoicePolicy())
+    room.handle("s1", "u1", "owner", VoiceJoin(False), 0.0)
+    room.handle("sr", "ur", "reviewer", VoiceJoin(False), 0.0)
+    room.handle("sv", "uv", "viewer", VoiceJoin(False), 0.0)
+    assert room.set_viewers_may_speak(False, 1.0).sends == []  # no change: nothing happens
+    out = room.set_viewers_may_speak(True, 1.0)
+    # only the viewer is joined again: the others see it leave and join, it gets a welcome
+    assert _types(out) == [(None, "voice.left"), ("sv", "voice.welcome"), (None, "voice.joined")]
+    assert out.sends[0].exclude == "sv"
+    welcome = out.sends[1].msg
+    assert welcome["can_speak"] is True
+    assert welcome["muted"] is True  # joined again muted: nobody gets a hot microphone
+    assert out.sends[2].msg["peer"]["can_speak"] is True
+    out = room.handle("sv", "uv", "viewer", VoiceMute(False), 1.1)
+    assert _types(out) == [(None, "voice.muted")]
+    out = room.handle("sv", "uv", "viewer", VoiceSignal("s1", "offer", OFFER_SENDRECV, None), 1.2)
+    assert _types(out) == [("s1", "voice.signal")]
+    # turned off again: refused at once, whatever the viewer's client does
+    out = room.set_viewers_may_speak(False, 2.0)
+    assert out.sends[1].msg["can_speak"] is False
+    assert room.peers["sv"].muted is True
+    out = room.handle("sv", "uv", "viewer", VoiceMute(False), 2.1)
+    assert out.sends[0].msg["code"] == "publish_forbidden"
+    out = room.handle("sv", "uv", "viewer", VoiceSignal("s1", "offer", OFFER_SENDRECV, None), 2.2)
+    assert out.sends[0].msg["code"] == "publish_forbidden"
+    assert {s: p.can_speak for s, p in room.peers.items()} == {"s1": True, "sr": True,
+                                                               "sv": False}
+
+
 def test_host_mute_needs_editor_and_mute_all() -> None:
     room = VoiceRoom(VoicePolicy())
     for sid, role in (("s1", "owner"), ("s2", "reviewer"), ("s3", "editor")):

@@ -105,3 +105,71 @@ async def test_viewer_cannot_publish_and_removed_member_leaves_voice(
             assert res.status_code == 200
         assert await r.wait_closed() == 4401
         await a.wait_for(_is("voice.left", session_id=r.session_id))
+
+
+async def test_viewers_may_speak_is_a_project_setting(shared_server: ServerProcess) -> None:
+    """Owners switch "viewers may speak" per project over REST; a viewer in voice is refused,
+    then joined again by the server with the right to speak; another project is unaffected."""
+    srv = shared_server
+    boot = srv.bootstrap()
+    other = srv.bootstrap(project_name="Other")
+    viewer = srv.token(boot.project_id, "viewer", "Vic")
+    editor = srv.token(boot.project_id, "editor", "Ed")
+    other_viewer = srv.token(other.project_id, "viewer", "Olga")
+    url = srv.base_url
+    path = f"/api/projects/{boot.project_id}/settings"
+    owner_h = {"Authorization": f"Bearer {boot.owner_token}"}
+    async with httpx.AsyncClient(base_url=url) as http:
+        got = (await http.get(path, headers={"Authorization": f"Bearer {viewer}"})).json()
+        assert got == {"voice_viewers_may_speak": False, "set": []}
+        for token in (viewer, editor):  # only the owner changes it
+            res = await http.patch(path, json={"voice_viewers_may_speak": True},
+                                   headers={"Authorization": f"Bearer {token}"})
+            assert res.status_code == 403
+        res = await http.patch(path, json={"voice_viewers_may_speak": "yes"}, headers=owner_h)
+        assert res.status_code == 422
+        res = await http.patch(path, json={"nope": True}, headers=owner_h)
+        assert res.status_code == 422
+        async with RoomClient(url, boot.room_id, boot.owner_token) as a, \
+                RoomClient(url, boot.room_id, viewer) as v, \
+                RoomClient(url, other.room_id, other_viewer) as ov:
+            await _join(a)
+            await v.send_raw(json.dumps({"type": "voice.join", "muted": False}))
+            assert (await v.wait_for(_is("voice.error")))["code"] == "publish_forbidden"
+            assert (await v.wait_for(_is("voice.welcome")))["can_speak"] is False
+            await ov.send_raw(json.dumps({"type": "voice.join", "muted": False}))
+            assert (await ov.wait_for(_is("voice.welcome")))["can_speak"] is False
+            res = await http.patch(path, json={"voice_viewers_may_speak": True},
+                                   headers=owner_h)
+            assert res.status_code == 200
+            assert res.json() == {"voice_viewers_may_speak": True,
+                                  "set": ["voice_viewers_may_speak"]}
+            # the live room applies it at once: the viewer is joined again, may speak
+            w = await v.wait_for(_is("voice.welcome", can_speak=True))
+            assert w["muted"] is True
+            joined = await a.wait_for(lambda m: m["type"] == "voice.joined"
+                                      and m["peer"]["session_id"] == v.session_id
+                                      and m["peer"]["can_speak"] is True)
+            assert joined["peer"]["muted"] is True
+            await v.send_raw(json.dumps({"type": "voice.mute", "muted": False}))
+            unmuted = await a.wait_for(_is("voice.muted", session_id=v.session_id, muted=False))
+            assert unmuted["by"] is None
+            await v.send_raw(json.dumps({"type": "voice.signal", "to": a.session_id,
+                                         "kind": "offer", "sdp": SDP}))
+            assert (await a.wait_for(_is("voice.signal")))["sdp"] == SDP
+            # the other project's viewer still may not speak
+            await ov.send_raw(json.dumps({"type": "voice.mute", "muted": False}))
+            assert (await ov.wait_for(_is("voice.error"), past=False))["code"] == \
+                "publish_forbidden"
+        # a new room session reads the stored setting; null returns to the server default
+        async with RoomClient(url, boot.room_id, viewer) as v2:
+            assert (await _join(v2))["can_speak"] is True
+        res = await http.patch(path, json={"voice_viewers_may_speak": None}, headers=owner_h)
+        assert res.json() == {"voice_viewers_may_speak": False, "set": []}
+        async with RoomClient(url, boot.room_id, viewer) as v3:
+            await v3.send_raw(json.dumps({"type": "voice.join", "muted": False}))
+            assert (await v3.wait_for(_is("voice.welcome")))["can_speak"] is False
+        audit = (await http.get(f"/api/projects/{boot.project_id}/audit",
+                                headers=owner_h)).json()
+        assert [e["detail"] for e in audit if e["action"] == "project.settings"][:2] in (
+            [{}, {"voice_viewers_may_speak": True}], [{"voice_viewers_may_speak": True}, {}])

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.server_process import ServerProcess
@@ -116,6 +117,80 @@ def test_three_people_mesh_and_a_leaver_is_silent_at_once(
         close(*pages)
 
 
+#: The microphone answers only when the test says so (``window.__releaseMic()``).
+MIC_GATE = """
+(() => {
+  const real = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+  window.__micAsked = false;
+  const gate = new Promise((r) => { window.__releaseMic = r; });
+  navigator.mediaDevices.getUserMedia = async (c) => {
+    window.__micAsked = true;
+    await gate;
+    return real(c);
+  };
+})();
+"""
+
+
+def test_someone_joining_while_we_wait_for_the_microphone_is_heard(
+        voice_server: ServerProcess, voice_browser: Any) -> None:
+    """The join race behind the stalled 6-person mesh: B's welcome waits for its microphone;
+    C joins meanwhile and offers to B. B must answer that offer once its microphone is there
+    (it used to drop it, and C's voice.joined, so B and C never heard each other)."""
+    (a_url, b_url, c_url), _ = _room(voice_server, "reviewer", "editor")
+    a = open_page(voice_browser, a_url)
+    b = open_page(voice_browser, b_url, init_script=MIC_GATE)
+    c = open_page(voice_browser, c_url)
+    try:
+        join(a)
+        b.click("#voice-join")
+        wait_js(b, "window.__micAsked === true")  # B has its welcome, waits for the microphone
+        join(c)  # C is welcomed with A and B in voice and offers to both
+        wait_js(c, "window.__vrcollab.voice.describe().links.length === 2")
+        b.evaluate("window.__releaseMic()")
+        wait_js(b, "window.__vrcollab.voice.describe().state === 'on'")
+        sa, sb, sc = session_id(a), session_id(b), session_id(c)
+        for page, others in ((a, (sb, sc)), (b, (sa, sc)), (c, (sa, sb))):
+            for sid in others:
+                wait_audio(page, sid)
+        assert {p["session_id"] for p in voice(b)["peers"]} == {sa, sc}
+    finally:
+        close(a, b, c)
+
+
+def test_no_ghost_audio_after_a_closed_tab_or_a_removal(
+        voice_server: ServerProcess, voice_browser: Any) -> None:
+    """A person whose tab closes, or who is removed from the project while its client keeps its
+    connections open (``keepOnDrop``), is not heard any more: the others drop it at once."""
+    (a_url, b_url, c_url), boot = _room(voice_server, "reviewer", "editor")
+    a, b, c = (open_page(voice_browser, u) for u in (a_url, b_url, c_url))
+    try:
+        for p in (a, b, c):
+            join(p)
+        sa, sb, sc = session_id(a), session_id(b), session_id(c)
+        for page, others in ((a, (sb, sc)), (b, (sa, sc)), (c, (sa, sb))):
+            for sid in others:
+                wait_audio(page, sid)
+        # C's tab closes: its websocket ends, the server tells the others, they drop C
+        c.context.close()
+        for page in (a, b):
+            wait_js(page, f"!window.__vrcollab.voice.describe().peers.some(p => p.session_id "
+                          f"=== '{sc}') && !window.__vrcollab.voice.transport.pcs.has('{sc}')")
+            assert sc not in page.evaluate("window.__vrcollab.voice.stats()")
+        # B is removed from the project; its client ignores it and keeps its connections
+        b.evaluate("window.__vrcollab.voice.keepOnDrop = true")
+        uid = b.evaluate("window.__vrcollab.info().user_id")
+        res = httpx.delete(f"{voice_server.base_url}/api/projects/{boot.project_id}/members/"
+                           f"{uid}", headers={"Authorization": f"Bearer {boot.owner_token}"})
+        assert res.status_code == 200
+        wait_js(a, f"!window.__vrcollab.voice.transport.pcs.has('{sb}')")
+        assert sb not in a.evaluate("window.__vrcollab.voice.stats()")
+        wait_silent(b, sa)  # A closed its side: B hears nothing more from A either
+        assert voice(a)["state"] == "on"
+    finally:
+        close(a, b, c)
+
+
 def test_host_mutes_all_and_viewer_listens_only(
         voice_server: ServerProcess, voice_browser: Any) -> None:
     (owner_url, rev_url, viewer_url), _ = _room(voice_server, "reviewer", "viewer")
@@ -148,6 +223,59 @@ def test_host_mutes_all_and_viewer_listens_only(
         assert voice(owner)["muted"] is False
     finally:
         close(owner, rev, viewer)
+
+
+def test_viewer_refused_then_allowed_by_the_project_setting(
+        voice_server: ServerProcess, voice_browser: Any) -> None:
+    """The owner ticks "Viewers may speak" on the project page while a viewer is in voice: the
+    viewer is joined again with the right to speak (muted), unmutes, and is heard."""
+    (owner_url, viewer_url), boot = _room(voice_server, "viewer")
+    owner, viewer = (open_page(voice_browser, u) for u in (owner_url, viewer_url))
+    ctx = voice_browser.new_context()
+    host = voice_server.base_url.split("//", 1)[1].split(":")[0]
+    ctx.add_cookies([{"name": "vrc_session", "value": boot.owner_token, "domain": host,
+                      "path": "/"}])
+    settings = ctx.new_page()
+    try:
+        join(owner)
+        join(viewer)
+        so, sv = session_id(owner), session_id(viewer)
+        assert voice(viewer)["can_speak"] is False
+        wait_audio(viewer, so)
+        viewer.click("#voice-mute")  # refused: this project does not let viewers speak
+        wait_js(viewer, "(window.__vrcollab.voice.describe().last_error || '')"
+                        ".startsWith('publish_forbidden')")
+        assert voice(viewer)["mic"] is False
+        # the owner changes the setting where project settings live: the project page
+        settings.goto(f"{voice_server.base_url}/projects/{boot.project_id}")
+        box = settings.locator("#setting-viewers-speak")
+        box.wait_for()
+        wait_js(settings, "!document.querySelector('#setting-viewers-speak').disabled")
+        assert box.is_checked() is False
+        box.check()
+        wait_js(settings, "!document.querySelector('#setting-viewers-speak').disabled && "
+                          "document.querySelector('#setting-viewers-speak').checked")
+        got = httpx.get(f"{voice_server.base_url}/api/projects/{boot.project_id}/settings",
+                        headers={"Authorization": f"Bearer {boot.owner_token}"}).json()
+        assert got["voice_viewers_may_speak"] is True
+        # the live room joins the viewer again, muted, now allowed to speak
+        wait_js(viewer, "window.__vrcollab.voice.describe().can_speak === true && "
+                        "window.__vrcollab.voice.describe().state === 'on'")
+        assert voice(viewer)["muted"] is True
+        viewer.click("#voice-mute")  # unmute
+        wait_js(viewer, "window.__vrcollab.voice.describe().muted === false")
+        wait_audio(owner, sv)
+        wait_audio(viewer, so)
+        # turned off again: the viewer is muted and listens only
+        box.uncheck()
+        wait_js(viewer, "window.__vrcollab.voice.describe().can_speak === false && "
+                        "window.__vrcollab.voice.describe().muted === true")
+        wait_silent(owner, sv)
+        wait_audio(viewer, so)
+        assert not owner.errors
+        assert not viewer.errors
+    finally:
+        close(owner, viewer, settings)
 
 
 def test_panner_follows_head_pose_and_meeting_mode(

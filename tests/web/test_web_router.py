@@ -61,10 +61,22 @@ def test_app_and_vendor_files_with_types_and_caching(client: TestClient) -> None
     tiles = client.get("/vendor/3d-tiles-renderer/build/index.three.js")
     assert tiles.status_code == 200
     assert tiles.headers["content-type"].startswith("text/javascript")
+    # WebXR input profiles (controller / hand models), self-hosted for the CDN-less page.
+    profiles = "/vendor/@webxr-input-profiles/assets/dist/profiles"
+    listing = client.get(f"{profiles}/profilesList.json")
+    assert listing.status_code == 200
+    assert listing.headers["content-type"].startswith("application/json")
+    assert "meta-quest-touch-plus" in listing.json()
+    glb = client.get(f"{profiles}/generic-hand/left.glb")
+    assert glb.status_code == 200
+    assert glb.headers["content-type"] == "model/gltf-binary"
+    assert glb.content[:4] == b"glTF"
 
 
 @pytest.mark.parametrize("path", [
     "/vendor/three/package.json",
+    "/vendor/@webxr-input-profiles/assets/package.json",
+    "/vendor/@webxr-input-profiles/motion-controllers/dist/motion-controllers.module.js",
     "/vendor/three/src/Three.js",
     "/vendor/yjs/dist/yjs.mjs",
     "/vendor/three-mesh-bvh/package.json",

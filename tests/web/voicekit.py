@@ -60,9 +60,12 @@ def room_url(base_url: str, room_id: str, token: str) -> str:
     return f"{base_url}/r/{room_id}?token={token}&quality=low"
 
 
-def open_page(browser: Any, url: str) -> Any:
-    """A new context on the room, waiting until online."""
+def open_page(browser: Any, url: str, *, init_script: str | None = None) -> Any:
+    """A new context on the room (``init_script`` runs before the page's own), waiting until
+    online."""
     ctx = browser.new_context(viewport={"width": 800, "height": 500})
+    if init_script is not None:
+        ctx.add_init_script(init_script)
     page = ctx.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))

@@ -28,6 +28,8 @@ class Broker(Protocol):
     """Room ownership, forwarding and shared counters for the hub."""
 
     node_id: str
+    #: True when :meth:`member_tokens` is the member budget (shared by every process).
+    shared_rate: bool
 
     def start(self, hub: RoomHub) -> None:
         """Start background work (call from the running loop)."""
@@ -58,6 +60,13 @@ class Broker(Protocol):
         """A session of the member ended."""
         ...
 
+    async def member_tokens(self, user_id: str, rate: float, burst: int,
+                            want: int) -> int | None:
+        """Take up to ``want`` tokens of the member's bucket shared by all processes (R3):
+        how many were granted (at least 1), or minus the milliseconds until one is back;
+        None when the shared bucket cannot be reached (use this process's bucket)."""
+        ...
+
     def online(self, room_id: str) -> set[str] | None:
         """User ids present in a room owned elsewhere (None: not known here)."""
         ...
@@ -71,6 +80,7 @@ class LocalBroker:
     """One process owns everything: every call is answered locally."""
 
     node_id = "local"
+    shared_rate = False
 
     def start(self, hub: RoomHub) -> None:
         """Nothing to start."""
@@ -94,6 +104,11 @@ class LocalBroker:
 
     def release(self, user_id: str) -> None:
         """Nothing shared."""
+
+    async def member_tokens(self, user_id: str, rate: float, burst: int,
+                            want: int) -> int | None:
+        """The hub's own bucket is the whole budget."""
+        return None
 
     def online(self, room_id: str) -> set[str] | None:
         """Every live room is in the hub."""

@@ -27,8 +27,9 @@ from vrcollab.cluster.streams import OrderedWriter, subscription
 from vrcollab.errors import StoreError
 from vrcollab.server.connection import CLOSE_TIMEOUT, Connection
 from vrcollab.store.base import RoomRecord
-from vrcollab.sync.messages import Cmd, Commit, ErrorMsg, Hello, InvalidOp, Op, Pose
+from vrcollab.sync.messages import Cmd, Commit, Hello, InvalidOp, Op, Pose
 from vrcollab.sync.room import RoomFullError
+from vrcollab.voice.signal import VoiceMessage
 
 if TYPE_CHECKING:
     from vrcollab.settings import Settings
@@ -73,15 +74,14 @@ class RemoteRoom:
 
     @property
     def voice(self) -> RemoteRoom:
-        """Voice signalling is not relayed between processes yet (docs/cluster.md)."""
+        """Where the reader hands voice signalling: forwarded to the owner like ops."""
         return self
 
-    def handle(self, session_id: str, msg: Any, now: float) -> None:
-        """Answer voice signalling with a clear error instead of dropping it."""
-        conn = self.conns.get(session_id)
-        if conn is not None:
-            conn.send_msg(ErrorMsg("voice_unavailable", "voice is not relayed between server "
-                                   "processes yet; join through the room's owning process"))
+    def handle(self, session_id: str, msg: VoiceMessage, now: float) -> None:
+        """Forward one ``voice.*`` message to the owner's room voice, in the session's order
+        with its ops and commands; the answers come back on the outbound stream."""
+        if session_id in self.conns:
+            self._send("voice", session_id, wire.voice_json(msg))
 
     @property
     def room(self) -> RemoteRoom:

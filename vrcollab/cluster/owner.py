@@ -3,9 +3,9 @@
 The process holding a room's lease runs its :class:`~vrcollab.server.hub.RoomWorker` as in the
 single-process server. :class:`OwnerRelay` adds the other processes' sessions to it:
 
-- it reads the room's inbound stream (``vrc:in:<room>``: joins, ops, commands, leaves that edges
-  forward, addressed to this lease) and queues them on the worker in stream order; each remote
-  session is a :class:`RemoteConnection` in the worker;
+- it reads the room's inbound stream (``vrc:in:<room>``: joins, ops, commands, voice
+  signalling, leaves that edges forward, addressed to this lease) and queues them on the worker
+  in stream order; each remote session is a :class:`RemoteConnection` in the worker;
 - everything the worker delivers to remote sessions goes to the outbound stream
   (``vrc:out:<room>``) in delivery order: a broadcast once, an ack or welcome addressed to one
   session. The worker delivers only after the store write, so entries follow the durable write;
@@ -208,14 +208,16 @@ class OwnerRelay:
             rc = RemoteConnection(self, sid, f["node"])
             self.remote[sid] = rc
             w.enqueue_join(rc, f["user"], f["role"], wire.hello_from(f["b"]))
-        elif kind in ("op", "cmd"):
+        elif kind in ("op", "cmd", "voice"):
             if sid not in self.remote:  # dropped here (its edge stalled): it must rejoin
                 self.entry(sid, "close", "session unknown to the room's owner; reconnect",
                            code=CLOSE_MOVED)
             elif kind == "op":
                 w.submit_op(sid, wire.op_from(f["b"]))
-            else:
+            elif kind == "cmd":
                 w.submit_cmd(sid, wire.cmd_from(f["b"]))
+            else:  # voice signalling (R25): the room's voice answers through RemoteConnection
+                w.voice.handle(sid, wire.voice_from(f["b"]), time.monotonic())
         elif kind == "leave":
             if self.remote.pop(sid, None) is not None:
                 w.leave(sid)

@@ -7,6 +7,9 @@
 - **Sessions per member** (R3 across processes): a sorted set ``vrc:sess:<user>`` of this
   process's sessions scored by expiry, refreshed every few seconds, so a killed process's
   sessions age out.
+- **Rate limit per member** (R3 across processes): one token bucket per member in Redis
+  (``vrc:rate:<user>``, a hash of tokens and time, refilled by :data:`TAKE_LUA` on Redis'
+  clock); each process takes tokens in small chunks (:meth:`RedisBroker.member_tokens`).
 - **Who is in the room**: the owner writes the user ids present to ``vrc:online:<room>`` with
   every lease renewal.
 - **Job events**: job updates are published on ``vrc:jobs`` and re-delivered by every other
@@ -38,6 +41,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("vrcollab.cluster")
 
 SESSION_TTL_S = 15.0
+RATE_CONNECTIONS = 4  # Redis connections per process for the member buckets
 REFRESH_S = 5.0
 
 ADMIT_LUA = """
@@ -57,6 +61,25 @@ redis.call('EXPIRE', KEYS[1], math.ceil(tonumber(ARGV[#ARGV])) + 1)
 return 1
 """
 
+# Token bucket of one member over all processes: refill by Redis' clock, grant up to ARGV[3]
+# tokens; when none is left, minus the milliseconds until the next one. The key expires once
+# the bucket would be full again (nothing to remember).
+TAKE_LUA = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1e6
+local rate, burst, want = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local b = redis.call('HMGET', KEYS[1], 'tok', 'ts')
+local tok = tonumber(b[1]) or burst
+local ts = tonumber(b[2]) or now
+tok = math.min(burst, tok + math.max(0, now - ts) * rate)
+local got = math.min(want, math.floor(tok))
+tok = tok - got
+redis.call('HSET', KEYS[1], 'tok', tostring(tok), 'ts', tostring(now))
+redis.call('PEXPIRE', KEYS[1], math.ceil((burst - tok) / rate * 1000) + 1000)
+if got > 0 then return got end
+return -math.max(1, math.ceil((1 - tok) / rate * 1000))
+"""
+
 
 class RedisBroker:
     """Several ``vrcollab serve`` processes with the same database and Redis form one service."""
@@ -65,6 +88,7 @@ class RedisBroker:
         self.url = url
         self.settings = settings
         self.node_id = "n_" + secrets.token_hex(6)
+        self.shared_rate = True
         self.lease_ms = settings.cluster_lease_ms
         self.maxlen = settings.cluster_stream_maxlen
         self.r: aioredis.Redis = aioredis.from_url(url, decode_responses=True)
@@ -75,6 +99,13 @@ class RedisBroker:
         self.sessions: dict[str, list[str]] = {}
         self._claims = itertools.count(1)
         self._admit = self.sync.register_script(ADMIT_LUA)
+        # the member buckets get their own small pool: a burst of sessions taking tokens waits
+        # for a connection there and never starves lease renewals and streams of theirs
+        self.rate_r: aioredis.Redis = aioredis.Redis(
+            connection_pool=aioredis.BlockingConnectionPool.from_url(
+                url, max_connections=RATE_CONNECTIONS, timeout=5, decode_responses=True))
+        self._take = self.rate_r.register_script(TAKE_LUA)
+        self._rate_warned = False
         self._tasks: list[asyncio.Task[Any]] = []
         self._bg: set[asyncio.Task[Any]] = set()
 
@@ -189,6 +220,21 @@ class RedisBroker:
         with contextlib.suppress(redis.RedisError):
             self.sync.zrem(f"vrc:sess:{user_id}", member)
 
+    async def member_tokens(self, user_id: str, rate: float, burst: int,
+                            want: int) -> int | None:
+        """Take up to ``want`` tokens of the member's shared bucket (see :data:`TAKE_LUA`)."""
+        try:
+            got = await self._take(keys=[f"vrc:rate:{user_id}"],
+                                   args=[repr(float(rate)), burst, want])
+        except redis.RedisError:
+            if not self._rate_warned:
+                self._rate_warned = True
+                log.warning("shared member rate limit unavailable; using this process's",
+                            exc_info=True)
+            return None
+        self._rate_warned = False
+        return int(got)
+
     async def _refresh_sessions(self) -> None:
         refresh = self.r.register_script(REFRESH_LUA)
         while True:
@@ -223,4 +269,5 @@ class RedisBroker:
             with contextlib.suppress(redis.RedisError):
                 self.sync.zrem(f"vrc:sess:{member_user}", *members)
         await self.r.aclose()
+        await self.rate_r.aclose()
         self.sync.close()

@@ -12,6 +12,16 @@ from typing import Any
 
 from vrcollab.sync.messages import Cmd, Hello, InvalidOp, Op, Pose
 from vrcollab.sync.presence import PoseFrame
+from vrcollab.voice.signal import (
+    VoiceHostMute,
+    VoiceJoin,
+    VoiceLeave,
+    VoiceMessage,
+    VoiceMute,
+    VoiceRefresh,
+    VoiceSignal,
+    decode_voice,
+)
 
 
 def hello_json(h: Hello) -> str:
@@ -59,6 +69,35 @@ def cmd_from(text: str) -> Cmd:
     """The command back."""
     o = json.loads(text)
     return Cmd(o["name"], o.get("session_id"), o.get("view"))
+
+
+def voice_json(msg: VoiceMessage) -> str:
+    """A decoded ``voice.*`` client message as its wire JSON again (docs/voice.md)."""
+    o: dict[str, Any]
+    if isinstance(msg, VoiceJoin):
+        o = {"type": "voice.join", "muted": msg.muted}
+    elif isinstance(msg, VoiceLeave):
+        o = {"type": "voice.leave"}
+    elif isinstance(msg, VoiceRefresh):
+        o = {"type": "voice.refresh"}
+    elif isinstance(msg, VoiceMute):
+        o = {"type": "voice.mute", "muted": msg.muted}
+    elif isinstance(msg, VoiceHostMute):
+        o = {"type": "voice.host_mute", "session_id": msg.session_id}
+    elif isinstance(msg, VoiceSignal):
+        o = {"type": "voice.signal", "to": msg.to, "kind": msg.kind}
+        if msg.kind == "candidate":
+            o["candidate"] = None if msg.candidate is None else dict(msg.candidate)
+        else:
+            o["sdp"] = msg.sdp
+    else:
+        raise TypeError(f"not a voice message: {type(msg).__name__}")
+    return json.dumps(o)
+
+
+def voice_from(text: str) -> VoiceMessage:
+    """The voice message back (through the voice decoder: the same checks as on the edge)."""
+    return decode_voice(json.loads(text))
 
 
 def poses_json(poses: dict[str, Pose]) -> str:

@@ -98,3 +98,58 @@ def _sorted_rows(tris: np.ndarray, count: int) -> np.ndarray:
                          key & (_LIMIT - 1)], axis=1)
     order = np.lexsort((tris[:, 2], tris[:, 1], tris[:, 0]))
     return tris[order]
+
+
+def placed_hashes(primitives: Sequence[Primitive], matrices: Sequence[np.ndarray],
+                  offset: Sequence[float] = (0.0, 0.0, 0.0), grid: float = GRID_M) -> list[str]:
+    """:func:`geometry_hash` of ``primitives`` placed by each 4x4 matrix (one shared
+    representation, many elements), equal to hashing every placed copy on its own but
+    vectorised over the copies: the grid snap, the canonical numbering and the sorts run once
+    on (copies, points) arrays; only the SHA-256 runs per copy."""
+    verts, faces = _merged(primitives)
+    if not len(faces) or not len(matrices):
+        return [geometry_hash([Primitive(_place(m, verts), faces)], offset, grid)
+                for m in matrices]
+    counts = np.bincount(faces.reshape(-1), minlength=len(verts))
+    used = np.flatnonzero(counts)
+    local = (np.cumsum(counts > 0) - 1)[faces]
+    mats = np.asarray(matrices, dtype=np.float64)
+    pts = verts[used]
+    world = np.matmul(pts[None, :, :], np.transpose(mats[:, :3, :3], (0, 2, 1)))
+    world += mats[:, None, :3, 3]
+    q = np.rint((world + np.asarray(offset, dtype=np.float64)) / grid).astype(np.int64)
+    lo = q.min(axis=1, keepdims=True)
+    rel = q - lo
+    if int(rel.max()) >= _LIMIT or len(used) >= _LIMIT:  # huge parts: one at a time
+        return [geometry_hash([Primitive(_place(m, verts), faces)], offset, grid)
+                for m in mats]
+    key = (rel[..., 0] << (2 * _BITS)) | (rel[..., 1] << _BITS) | rel[..., 2]
+    order = np.argsort(key, axis=1, kind="stable")
+    skey = np.take_along_axis(key, order, axis=1)
+    new = np.ones(skey.shape, dtype=bool)
+    new[:, 1:] = skey[:, 1:] != skey[:, :-1]
+    rank = np.empty_like(order)
+    np.put_along_axis(rank, order, np.cumsum(new, axis=1) - 1, axis=1)
+    tris = np.sort(rank[:, local.reshape(-1, 3)], axis=2)
+    tkey = np.sort((tris[..., 0] << (2 * _BITS)) | (tris[..., 1] << _BITS) | tris[..., 2],
+                   axis=1)
+    tri_rows = np.stack([tkey >> (2 * _BITS), (tkey >> _BITS) & (_LIMIT - 1),
+                         tkey & (_LIMIT - 1)], axis=2).astype("<i8")
+    point_rows = (np.stack([skey >> (2 * _BITS), (skey >> _BITS) & (_LIMIT - 1),
+                            skey & (_LIMIT - 1)], axis=2) + lo).astype("<i8")
+    head = hashlib.sha256(SCHEME)
+    head.update(np.asarray([grid], dtype="<f8").tobytes())
+    ntris = len(local)
+    out: list[str] = []
+    for k in range(len(mats)):
+        points = point_rows[k][new[k]]
+        h = head.copy()
+        h.update(np.asarray([len(points), ntris], dtype="<i8").tobytes())
+        h.update(np.ascontiguousarray(points).tobytes())
+        h.update(np.ascontiguousarray(tri_rows[k]).tobytes())
+        out.append(h.hexdigest())
+    return out
+
+
+def _place(matrix: np.ndarray, verts: np.ndarray) -> np.ndarray:
+    return np.asarray(verts @ matrix[:3, :3].T + matrix[:3, 3], dtype=np.float64)

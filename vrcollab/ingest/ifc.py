@@ -190,6 +190,10 @@ def load_ifc_scene(path: Path, limits: Limits, threads: int | None = None,
                     rid = len(reps)
                     reps.append(sc.prepare_rep(raw))
                     by_content[key] = rid
+                    # the limit bounds tessellation work: a shared representation counts once
+                    # (tiles are built one at a time; a 200k-element terminal draws 21M)
+                    state["total"] += reps[rid].triangles
+                    limits.check_triangles(path.name, state["total"])
                 by_id[gid] = rid
             if reps[rid].meshes and int(shape.id) not in seen:
                 seen.add(int(shape.id))
@@ -198,8 +202,6 @@ def load_ifc_scene(path: Path, limits: Limits, threads: int | None = None,
                 el = sc.Element(name=str(shape.name or shape.type), rep=rid, matrix=matrix,
                                 global_id=str(shape.guid), ifc_class=str(shape.type))
                 sc.place(el, reps[rid])
-                state["total"] += el.triangles
-                limits.check_triangles(path.name, state["total"])
                 rows.append((int(shape.id), el))
             if progress is not None and state["count"] % 500 == 0:
                 progress("load", min(0.99, it.progress() / 100.0))
@@ -230,6 +232,7 @@ def load_ifc_scene(path: Path, limits: Limits, threads: int | None = None,
     if progress is not None:
         progress("properties", 0.0)
     index = PropertyIndex(ifc)
+    _hash_elements([el for _, el in rows], reps)
     for k, (step_id, el) in enumerate(rows):
         try:
             entity = ifc.by_id(step_id)
@@ -239,11 +242,26 @@ def load_ifc_scene(path: Path, limits: Limits, threads: int | None = None,
             pass
         if progress is not None and k % 2000 == 0:
             progress("properties", k / len(rows))
-        el.geometry_hash = sc.element_hash(el, reps[el.rep], (0.0, 0.0, 0.0))
         el.matrix[:3, 3] -= offset
         el.lo, el.hi = el.lo - offset, el.hi - offset
         elements.append(el)
     return sc.Scene(elements, reps, mats.materials, "ifc", "Z", off_t)
+
+
+def _hash_elements(elements: list[Any], reps: list[Any]) -> None:
+    """Fill each element's ``geometry_hash`` (original coordinates, before recentring),
+    hashing the elements of one shared representation together."""
+    from vrcollab.ingest import fingerprint
+    from vrcollab.ingest.model import Primitive
+
+    by_rep: dict[int, list[Any]] = {}
+    for el in elements:
+        by_rep.setdefault(el.rep, []).append(el)
+    for rid, els in by_rep.items():
+        prims = [Primitive(m.vertices, m.faces.astype(np.int64)) for m in reps[rid].meshes]
+        hashes = fingerprint.placed_hashes(prims, [el.matrix for el in els])
+        for el, h in zip(els, hashes, strict=True):
+            el.geometry_hash = h
 
 
 def _local_meshes(g: Any, mats: Any) -> list[tuple[int, Any, Any]]:
@@ -257,7 +275,8 @@ def _local_meshes(g: Any, mats: Any) -> list[tuple[int, Any, Any]]:
         mat_ids = np.zeros(len(faces), dtype=np.int64)
         styles = styles[:1]
     out = []
-    for mid in np.unique(mat_ids):
+    single = int(mat_ids.min()) == int(mat_ids.max())  # the common case: no sort, no mask
+    for mid in [int(mat_ids[0])] if single else np.unique(mat_ids):
         material = _material(styles[mid]) if 0 <= mid < len(styles) else Material()
-        out.append((mats.index(material), verts, faces[mat_ids == mid]))
+        out.append((mats.index(material), verts, faces if single else faces[mat_ids == mid]))
     return out

@@ -95,6 +95,7 @@ class _Streams:
         "idx16": (2, "TRIANGLES", None, ELEMENT_ARRAY_BUFFER),
         "idx32": (4, "TRIANGLES", None, ELEMENT_ARRAY_BUFFER),
         "inst": (44, "ATTRIBUTES", None, None),
+        "inst_t": (16, "ATTRIBUTES", None, None),  # translation + feature id only
     }
 
     def __init__(self) -> None:
@@ -202,42 +203,77 @@ def _primitive(st: _Streams, v: F64, n: npt.NDArray[np.float32], f: npt.NDArray[
     return prim
 
 
-def _quat(r: F64) -> list[float]:
-    """Unit quaternion (x, y, z, w) of a proper rotation matrix."""
-    m = r
-    tr = m[0, 0] + m[1, 1] + m[2, 2]
-    if tr > 0:
-        s = 2.0 * np.sqrt(tr + 1.0)
-        q = [(m[2, 1] - m[1, 2]) / s, (m[0, 2] - m[2, 0]) / s, (m[1, 0] - m[0, 1]) / s, s / 4]
-    elif m[0, 0] > m[1, 1] and m[0, 0] > m[2, 2]:
-        s = 2.0 * np.sqrt(1.0 + m[0, 0] - m[1, 1] - m[2, 2])
-        q = [s / 4, (m[0, 1] + m[1, 0]) / s, (m[0, 2] + m[2, 0]) / s, (m[2, 1] - m[1, 2]) / s]
-    elif m[1, 1] > m[2, 2]:
-        s = 2.0 * np.sqrt(1.0 + m[1, 1] - m[0, 0] - m[2, 2])
-        q = [(m[0, 1] + m[1, 0]) / s, s / 4, (m[1, 2] + m[2, 1]) / s, (m[0, 2] - m[2, 0]) / s]
-    else:
-        s = 2.0 * np.sqrt(1.0 + m[2, 2] - m[0, 0] - m[1, 1])
-        q = [(m[0, 2] + m[2, 0]) / s, (m[1, 2] + m[2, 1]) / s, s / 4, (m[1, 0] - m[0, 1]) / s]
-    arr = np.asarray(q, dtype=np.float64)
-    arr /= np.linalg.norm(arr)
-    return [float(x) for x in arr]
-
-
 def decompose(matrix: F64) -> tuple[F64, F64, F64] | None:
     """(translation, rotation 3x3, scale) of an affine matrix, or None when it has shear."""
-    a = matrix[:3, :3]
-    s = np.linalg.norm(a, axis=0)
-    if np.any(s <= 1e-12):
+    t, r, sc, ok = decompose_many(matrix[None])
+    if not ok[0]:
         return None
-    r = a / s
-    if np.linalg.det(r) < 0:
-        s = s.copy()
-        s[0] = -s[0]
-        r = r.copy()
-        r[:, 0] = -r[:, 0]
-    if not np.allclose(r.T @ r, np.eye(3), atol=1e-6):
-        return None
-    return matrix[:3, 3].copy(), r, s
+    return t[0], r[0], sc[0]
+
+
+def decompose_many(matrices: F64) -> tuple[F64, F64, F64, npt.NDArray[np.bool_]]:
+    """:func:`decompose` of (n, 4, 4) matrices at once: translations (n, 3), rotations
+    (n, 3, 3), scales (n, 3) and which have no shear (a mirror is a negative x scale)."""
+    m = np.asarray(matrices, dtype=np.float64)
+    a = m[:, :3, :3]
+    s = np.linalg.norm(a, axis=1)  # column norms
+    ok = np.all(s > 1e-12, axis=1)
+    s = np.where(ok[:, None], s, 1.0)
+    r = a / s[:, None, :]
+    flip = np.linalg.det(r) < 0
+    s[flip, 0] = -s[flip, 0]
+    r[flip, :, 0] = -r[flip, :, 0]
+    gram = np.matmul(np.transpose(r, (0, 2, 1)), r)
+    ok &= np.all(np.abs(gram - np.eye(3)) <= 1e-6 + 1e-5 * np.eye(3), axis=(1, 2))  # np.allclose
+    return m[:, :3, 3].copy(), r, s, ok
+
+
+def quats(r: F64) -> F64:
+    """Unit quaternions (x, y, z, w) of (n, 3, 3) proper rotation matrices."""
+    r = np.asarray(r, dtype=np.float64)
+    q = np.zeros((len(r), 4))
+    d0, d1, d2 = r[:, 0, 0], r[:, 1, 1], r[:, 2, 2]
+    tr = d0 + d1 + d2
+    c0 = tr > 0
+    c1 = ~c0 & (d0 > d1) & (d0 > d2)
+    c2 = ~c0 & ~c1 & (d1 > d2)
+    c3 = ~c0 & ~c1 & ~c2
+    x = r
+    if c0.any():
+        s = 2.0 * np.sqrt(tr[c0] + 1.0)
+        m = x[c0]
+        q[c0] = np.stack([(m[:, 2, 1] - m[:, 1, 2]) / s, (m[:, 0, 2] - m[:, 2, 0]) / s,
+                          (m[:, 1, 0] - m[:, 0, 1]) / s, s / 4], axis=1)
+    if c1.any():
+        m = x[c1]
+        s = 2.0 * np.sqrt(1.0 + m[:, 0, 0] - m[:, 1, 1] - m[:, 2, 2])
+        q[c1] = np.stack([s / 4, (m[:, 0, 1] + m[:, 1, 0]) / s, (m[:, 0, 2] + m[:, 2, 0]) / s,
+                          (m[:, 2, 1] - m[:, 1, 2]) / s], axis=1)
+    if c2.any():
+        m = x[c2]
+        s = 2.0 * np.sqrt(1.0 + m[:, 1, 1] - m[:, 0, 0] - m[:, 2, 2])
+        q[c2] = np.stack([(m[:, 0, 1] + m[:, 1, 0]) / s, s / 4, (m[:, 1, 2] + m[:, 2, 1]) / s,
+                          (m[:, 0, 2] - m[:, 2, 0]) / s], axis=1)
+    if c3.any():
+        m = x[c3]
+        s = 2.0 * np.sqrt(1.0 + m[:, 2, 2] - m[:, 0, 0] - m[:, 1, 1])
+        q[c3] = np.stack([(m[:, 0, 2] + m[:, 2, 0]) / s, (m[:, 1, 2] + m[:, 2, 1]) / s, s / 4,
+                          (m[:, 1, 0] - m[:, 0, 1]) / s], axis=1)
+    return np.asarray(q / np.linalg.norm(q, axis=1, keepdims=True), dtype=np.float64)
+
+
+def _shared_linear(q: F64, s: F64) -> bool:
+    """Whether all instances share one rotation and scale (float32-exact enough)."""
+    return bool(np.abs(q - q[0]).max() <= 1e-7 and np.abs(s - s[0]).max() <= 1e-7 * np.abs(
+        s[0]).max())
+
+
+def _quat_matrix(q: F64) -> F64:
+    """3x3 rotation of a unit quaternion (x, y, z, w)."""
+    x, y, z, w = (float(c) for c in q)
+    return np.array([[1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
+                     [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
+                     [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)]])
 
 
 def build_tile(batches: list[Batch], groups: list[InstanceGroup], elements: list[int],
@@ -277,10 +313,15 @@ def build_tile(batches: list[Batch], groups: list[InstanceGroup], elements: list
     cw = np.eye(4)
     cw[:3, :3] = Z_UP_TO_GLTF
     for g in groups:
-        allv = np.concatenate([m[1] for m in g.meshes])
+        # the representation is stored in the glTF frame too (v' = C v), so an axis-aligned
+        # placement has no rotation: the instance matrix becomes C M C^T
+        gmeshes = [(mat, v @ Z_UP_TO_GLTF.T,
+                    (n.astype(np.float64) @ Z_UP_TO_GLTF.T).astype(np.float32), f, uv)
+                   for mat, v, n, f, uv in g.meshes]
+        allv = np.concatenate([m[1] for m in gmeshes])
         t, s, quant = _quantise(allv)
         prims = []
-        for mat, v, n, f, uv in g.meshes:
+        for mat, v, n, f, uv in gmeshes:
             prim = _primitive(st, v, n, f, None, nfeat, t, s, quant,
                               uv if materials[mat].image is not None else None)
             prim["material"] = material(mat)
@@ -290,23 +331,41 @@ def build_tile(batches: list[Batch], groups: list[InstanceGroup], elements: list
         dq[:3, :3] = np.diag(s)
         dq[:3, 3] = t
         ni = len(g.matrices)
-        inst = np.zeros((ni, 11), dtype=np.float32)
-        for k, m in enumerate(g.matrices):
-            d = decompose(cw @ m @ dq)
-            if d is None:  # pragma: no cover - the tiler bakes sheared placements
-                raise ValueError("instance matrix has shear")
-            inst[k, 0:3], inst[k, 3:7], inst[k, 7:10] = d[0], _quat(d[1]), d[2]
-        inst[:, 10] = np.asarray(g.features, dtype=np.float32)
-        a_t = st.add("inst", inst.tobytes(), FLOAT, ni, "VEC3")
-        base = st.accessors[a_t].get("byteOffset", 0)
-        attrs = {"TRANSLATION": a_t,
-                 "ROTATION": st.accessor("inst", base + 12, FLOAT, ni, "VEC4"),
-                 "SCALE": st.accessor("inst", base + 28, FLOAT, ni, "VEC3"),
-                 "_FEATURE_ID_0": st.accessor("inst", base + 40, FLOAT, ni, "SCALAR")}
-        nodes.append({"mesh": len(meshes) - 1, "extensions": {
+        tr, rot, sc, ok = decompose_many(cw @ np.asarray(g.matrices) @ cw.T @ dq)
+        if not ok.all():  # pragma: no cover - the tiler bakes sheared placements
+            raise ValueError("instance matrix has shear")
+        q = quats(rot)
+        node = {"mesh": len(meshes) - 1}
+        fids = np.asarray(g.features, dtype=np.float32)
+        if _shared_linear(q, sc):
+            # one rotation and scale for all: on the node, instances carry translations only
+            # (world = node R S (instance t + v)), so t = (R S)^-1 of the placed translation
+            lin = _quat_matrix(q[0]) * sc[0]
+            inst = np.zeros((ni, 4), dtype=np.float32)
+            inst[:, 0:3] = np.linalg.solve(lin, tr.T).T
+            inst[:, 3] = fids
+            a_t = st.add("inst_t", inst.tobytes(), FLOAT, ni, "VEC3")
+            base = st.accessors[a_t].get("byteOffset", 0)
+            attrs = {"TRANSLATION": a_t,
+                     "_FEATURE_ID_0": st.accessor("inst_t", base + 12, FLOAT, ni, "SCALAR")}
+            if np.abs(q[0] - (0.0, 0.0, 0.0, 1.0)).max() > 1e-7:
+                node["rotation"] = [_short(x, 8) for x in q[0]]
+            node["scale"] = [_short(x, 8) for x in sc[0]]
+        else:
+            inst = np.zeros((ni, 11), dtype=np.float32)
+            inst[:, 0:3], inst[:, 3:7], inst[:, 7:10] = tr, q, sc
+            inst[:, 10] = fids
+            a_t = st.add("inst", inst.tobytes(), FLOAT, ni, "VEC3")
+            base = st.accessors[a_t].get("byteOffset", 0)
+            attrs = {"TRANSLATION": a_t,
+                     "ROTATION": st.accessor("inst", base + 12, FLOAT, ni, "VEC4"),
+                     "SCALE": st.accessor("inst", base + 28, FLOAT, ni, "VEC3"),
+                     "_FEATURE_ID_0": st.accessor("inst", base + 40, FLOAT, ni, "SCALAR")}
+        node["extensions"] = {
             INSTANCING: {"attributes": attrs},
             INSTANCE_FEATURES: {"featureIds": [
-                {"featureCount": nfeat, "attribute": 0, "propertyTable": 0}]}}})
+                {"featureCount": nfeat, "attribute": 0, "propertyTable": 0}]}}
+        nodes.append(node)
         stats.triangles += g.triangles * ni
         stats.stored_triangles += g.triangles
         stats.draw_calls += len(prims)

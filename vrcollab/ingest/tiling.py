@@ -26,7 +26,7 @@ from vrcollab.ingest.tile_glb import (
     InstanceGroup,
     TileStats,
     build_tile,
-    decompose,
+    decompose_many,
 )
 
 LEAF_TRIANGLES = 200_000
@@ -231,7 +231,8 @@ def tile_content(scene: Scene, node: Node, cache: RepCache, drop: float,
         meshes = [m for m in meshes if len(m.faces)]
         if not meshes:
             continue
-        inst = [i for i in members if decompose(els[i].matrix) is not None]
+        rigid = decompose_many(np.asarray([els[i].matrix for i in members]))[3]
+        inst = [i for i, ok in zip(members, rigid, strict=True) if ok]
         tris = sum(len(m.faces) for m in meshes)
         if (len(inst) >= instance_min and len(inst) == len(members)
                 and worth_instancing(tris, len(members))):

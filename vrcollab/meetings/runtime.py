@@ -9,7 +9,6 @@ import contextlib
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 from vrcollab.meetings.service import MeetingService, RecordingOptions
@@ -20,14 +19,16 @@ from vrcollab.store.factory import engine, sqlite_path
 
 
 def open_meeting_store(settings: Settings) -> MeetingStore:
-    """SQLite beside the main store, or memory for ``memory://``. On Postgres the meeting tables
-    are not ported yet: they live in ``data_dir/meetings.db`` of each process (docs/meetings.md)."""
+    """The meeting tables in the service's database: SQLite beside the main store, the shared
+    Postgres database (every process sees every meeting), or memory for ``memory://``."""
     kind, _ = engine(settings)
     if kind == "memory":
         return MemoryMeetingStore()
-    path = (sqlite_path(settings) if kind == "sqlite"
-            else str(Path(settings.data_dir) / "meetings.db"))
-    return SqliteMeetingStore(path, synchronous=settings.sqlite_synchronous)
+    if kind == "postgres":
+        from vrcollab.meetings.store_postgres import PostgresMeetingStore
+
+        return PostgresMeetingStore(settings.database_url)
+    return SqliteMeetingStore(sqlite_path(settings), synchronous=settings.sqlite_synchronous)
 
 
 async def _purge_loop(svc: MeetingService, every_s: float) -> None:
@@ -46,11 +47,15 @@ async def meetings_running(state: Any, hub: Any,
     svc = given
     if svc is None:
         store = await asyncio.to_thread(open_meeting_store, settings)
-        svc = MeetingService(store, Path(settings.data_dir) / "meetings", options=RecordingOptions(
+        svc = MeetingService(store, settings.meetings_path, options=RecordingOptions(
             pose_hz=settings.meeting_pose_hz, chunk_s=settings.meeting_chunk_s,
             state_every_s=settings.meeting_state_every_s))
     state.meetings = svc
-    await asyncio.to_thread(svc.recover, time.time())
+    if engine(settings)[0] != "postgres":
+        # the only process: every open meeting was left by a crash. On Postgres other live
+        # processes may run meetings; a room's stale one is closed when a process takes the
+        # room (MeetingService._live)
+        await asyncio.to_thread(svc.recover, time.time())
     hub.observers.append(svc)
     purger = asyncio.create_task(_purge_loop(svc, settings.meeting_purge_every_s))
     try:

@@ -148,6 +148,10 @@ class MeetingService:
         if live is None:
             live = self.rooms[room.room_id] = _Live(MeetingTracker(room.room_id,
                                                                    room.project_id))
+            # this process runs the room now (the only one: docs/cluster.md), so a meeting of
+            # it still open in the store was left by a process that died: close it first
+            room_id = room.room_id
+            self._background(lambda: self.recover(time.time(), room_id=room_id))
         return live
 
     def joined(self, worker: RoomWorker, session_id: str, now: float) -> None:
@@ -291,11 +295,14 @@ class MeetingService:
 
     # --- lifecycle -------------------------------------------------------------------------
 
-    def recover(self, now: float) -> int:
-        """Close meetings a crash left open (no room of this process is live at start-up):
-        they end at their log's last chunk, or at their start. Returns how many."""
+    def recover(self, now: float, *, room_id: str | None = None) -> int:
+        """Close meetings a crash left open: every one (start-up of the only process), or
+        those of ``room_id`` (this process just took the room: nobody else runs it). They end
+        at their log's last chunk, or at their start. Returns how many."""
         n = 0
         for m in self.store.running():
+            if room_id is not None and m.room_id != room_id:
+                continue
             ended, seq_end = m.started, m.seq_start
             path = self.log_path(m.meeting_id)
             if m.recording and path.exists():

@@ -12,8 +12,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from collections import deque
+from collections.abc import Awaitable, Callable
 
 from starlette.websockets import WebSocket
 
@@ -44,19 +46,48 @@ CLOSE_WAIT_S = 10.0
 MAX_OPS_IN_FLIGHT = 8  # per connection: beyond this the reader stops reading (TCP backpressure)
 
 
+#: Takes tokens of a member's bucket shared by several processes (the broker's
+#: ``member_tokens``): (user id, rate, burst, want) -> granted, or -ms to wait, or None.
+SharedTokens = Callable[[str, float, int, int], Awaitable[int | None]]
+
+
 class MemberGate:
     """What one member's sessions share: a session count and a token bucket (R3). The member
     bucket throttles (the reader waits for a token: TCP backpressure on that member only);
-    the per-connection bucket closes with 4429."""
+    the per-connection bucket closes with 4429.
 
-    __slots__ = ("bucket", "sessions")
+    With ``shared`` (several processes, docs/cluster.md) the budget is the member's bucket in
+    the broker, taken in chunks of about a quarter second of the rate; this process's bucket
+    stands in only while the broker cannot be reached."""
 
-    def __init__(self, rate: float, burst: int, now: float) -> None:
+    __slots__ = ("bucket", "chunk", "fetching", "reserve", "sessions", "shared", "user_id")
+
+    def __init__(self, rate: float, burst: int, now: float, *, user_id: str = "",
+                 shared: SharedTokens | None = None) -> None:
         self.sessions = 0
         self.bucket = TokenBucket(rate, burst, now)
+        self.user_id = user_id
+        self.shared = shared
+        self.reserve = 0  # tokens taken from the shared bucket, not spent yet
+        self.chunk = max(1, min(burst // 4, math.ceil(rate / 4)))
+        self.fetching = asyncio.Lock()  # one broker call at a time per member and process
 
     async def throttle(self) -> None:
         """Wait until the member may send one more message."""
+        if self.shared is not None and self.reserve <= 0:
+            async with self.fetching:  # the member's other sessions here wait for this take
+                while self.reserve <= 0:
+                    got = await self.shared(self.user_id, self.bucket.rate,
+                                            int(self.bucket.burst), self.chunk)
+                    if got is None:
+                        break  # broker unreachable: this process's bucket for now
+                    if got > 0:
+                        self.reserve += got
+                    else:
+                        await asyncio.sleep(-got / 1000.0)
+        if self.shared is not None and self.reserve > 0:
+            self.reserve -= 1
+            return
         while not self.bucket.take(time.monotonic()):
             await asyncio.sleep(1.0 / max(self.bucket.rate, 1e-3))
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from vrcollab.cluster.broker import Broker, LocalBroker, open_broker
 from vrcollab.errors import StoreError
+from vrcollab.server import project_settings
 from vrcollab.server.connection import (
     CLOSE_GOING_AWAY,
     CLOSE_INTERNAL,
@@ -171,7 +172,8 @@ class RoomWorker:
     def __init__(self, room: Room, store: Store, settings: Settings,
                  on_empty: Callable[[RoomWorker], None], *,
                  janus: JanusRooms | None = None,
-                 observers: list[RoomObserver] | None = None) -> None:
+                 observers: list[RoomObserver] | None = None,
+                 project_settings: dict[str, Any] | None = None) -> None:
         self.room = room
         self.observers = observers if observers is not None else []
         self.store = store
@@ -186,8 +188,8 @@ class RoomWorker:
         self.commit_latency_s: list[float] = []
         self._parts: dict[Any, list[str]] = {}  # welcome parts of the latest state (R6)
         self.relay: OwnerRelay | None = None  # set when other processes have sessions here
-        self.voice = RoomVoice(room.room_id, policy_from(settings), janus, self.conns,
-                               room.presence.entries.get)
+        self.voice = RoomVoice(room.room_id, policy_from(settings, project_settings), janus,
+                               self.conns, room.presence.entries.get)
 
     # --- called by the websocket endpoint --------------------------------------------------
 
@@ -471,12 +473,14 @@ class RoomHub:
                         load_room, self.store, record, replay_window=s.replay_window,
                         tick_hz=s.tick_hz, heartbeat_s=min(10.0, s.heartbeat_timeout_s / 3),
                     )
+                    project = await asyncio.to_thread(
+                        project_settings.read, self.store, record.project_id, s)
                 except BaseException:
                     self.broker.abandon(record.room_id)
                     raise
                 room.limits = room_limits(s)
                 w = RoomWorker(room, self.store, s, self._drop, janus=self.janus,
-                               observers=self.observers)
+                               observers=self.observers, project_settings=project)
                 self.workers[record.room_id] = w
                 self.broker.attach(w)
             return w
@@ -500,7 +504,9 @@ class RoomHub:
         gate = self.members.get(user_id)
         if gate is None:
             gate = self.members[user_id] = MemberGate(
-                s.member_rate_limit_per_second, s.member_rate_limit_burst, time.monotonic())
+                s.member_rate_limit_per_second, s.member_rate_limit_burst, time.monotonic(),
+                user_id=user_id,
+                shared=self.broker.member_tokens if self.broker.shared_rate else None)
         if gate.sessions >= s.max_sessions_per_member or not self.broker.admit(
                 user_id, s.max_sessions_per_member):
             if gate.sessions == 0:
@@ -531,6 +537,13 @@ class RoomHub:
                     conn.close(code, reason)
                     closed += 1
         return closed
+
+    def project_settings_changed(self, project_id: str, values: dict[str, Any]) -> None:
+        """An owner changed the project's settings (:mod:`vrcollab.server.project_settings`):
+        the project's live rooms in this process apply them now (voice: R27)."""
+        for w in list(self.workers.values()):
+            if w.room.project_id == project_id:
+                w.voice.set_viewers_may_speak(bool(values["voice_viewers_may_speak"]))
 
     def _drop(self, w: RoomWorker) -> None:
         if self.workers.get(w.room.room_id) is w:

@@ -9,6 +9,7 @@ so store calls never block the event loop.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -32,7 +33,15 @@ from vrcollab.server.deps import (
     ServicesDep,
     SettingsDep,
     StoreDep,
+    get_hub,
     guarded,
+)
+from vrcollab.server.project_settings import (
+    ProjectSettingsIn,
+    ProjectSettingsOut,
+    apply,
+    effective,
+    out_json,
 )
 from vrcollab.server.room_models import room_model
 from vrcollab.server.schemas import (
@@ -126,6 +135,35 @@ def rename_project(project_id: str, body: ProjectIn, user: CurrentUser,
     store.rename_project(project_id, body.name)
     store.audit(project_id, user.user_id, "project.renamed", detail={"name": body.name})
     return {"project_id": project_id, "name": body.name, "role": role}
+
+
+@router.get("/projects/{project_id}/settings", response_model=ProjectSettingsOut)
+def get_project_settings(project_id: str, user: CurrentUser, store: StoreDep,
+                         settings: SettingsDep) -> dict[str, Any]:
+    """Any member: the project's settings in effect (``set`` names those the project chose;
+    the others are the server's defaults)."""
+    require_role(store, project_id, user, "viewer")
+    return out_json(store.get_project_settings(project_id), settings)
+
+
+@router.patch("/projects/{project_id}/settings", response_model=ProjectSettingsOut)
+async def change_project_settings(project_id: str, body: ProjectSettingsIn, request: Request,
+                                  user: CurrentUser, store: StoreDep,
+                                  settings: SettingsDep) -> dict[str, Any]:
+    """Owner: change project settings (a field left out stays; ``null`` returns it to the
+    server default). Live rooms of the project apply the change at once (voice: docs/voice.md
+    R27). Others get 403; an unknown field 422."""
+
+    def change() -> dict[str, Any]:
+        require_role(store, project_id, user, "owner")
+        new = apply(store.get_project_settings(project_id), body)
+        store.set_project_settings(project_id, new)
+        store.audit(project_id, user.user_id, "project.settings", detail=new)
+        return new
+
+    new = await asyncio.to_thread(change)
+    get_hub(request).project_settings_changed(project_id, effective(new, settings))
+    return out_json(new, settings)
 
 
 def base_url(request: Request, settings: Settings) -> str:

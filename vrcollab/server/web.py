@@ -8,7 +8,7 @@ Routes::
     GET /r/{room_id}           app shell opened straight into a room (``?invite=`` / ``?token=``)
     GET /app/{path}            the client's own files (src/, styles.css, icons)
     GET /vendor/{pkg}/{path}   whitelisted vendor files (three, iwer, three-mesh-bvh,
-                               3d-tiles-renderer)
+                               3d-tiles-renderer, @webxr-input-profiles/assets profiles)
 
 Everything the page loads comes from here: no CDN. The shell carries a strict
 Content-Security-Policy (scripts only from this origin plus the hashed import map), so even a
@@ -56,6 +56,9 @@ VENDOR_WHITELIST: dict[str, tuple[str, ...]] = {
     # 3D Tiles streaming: the ES build's entry points and their hashed chunks (.js only: the
     # MIME whitelist drops source maps).
     "3d-tiles-renderer": ("build/",),
+    # WebXR input profiles (controller and hand models, profile JSON): XRControllerModelFactory
+    # and XRHandModelFactory load them from here instead of their CDN default (docs/headset.md).
+    "@webxr-input-profiles": ("assets/dist/profiles/",),
 }
 
 #: Client paths served under /app/.

@@ -134,6 +134,15 @@ class IdentityStore(Protocol):
         """Rename a project."""
         ...
 
+    def get_project_settings(self, project_id: str) -> dict[str, Any]:
+        """The project's stored settings (``{}`` when none were set; NotFoundError for an
+        unknown project). Keys and defaults: :mod:`vrcollab.server.project_settings`."""
+        ...
+
+    def set_project_settings(self, project_id: str, settings: dict[str, Any]) -> None:
+        """Replace the project's stored settings (a JSON object)."""
+        ...
+
     def list_members(self, project_id: str) -> list[tuple[User, str]]:
         """(user, role) of every member, oldest user first."""
         ...
@@ -200,6 +209,7 @@ class MemoryIdentity:
         self._invites: dict[str, InviteRecord] = {}
         self._signin: dict[str, tuple[str, float]] = {}
         self._audit: list[AuditEntry] = []
+        self._project_settings: dict[str, dict[str, Any]] = {}
 
     def _note_token(self, token: str, kind: str, label: str) -> None:
         self._token_meta[hash_token(token)] = (kind, label, time.time())
@@ -252,6 +262,18 @@ class MemoryIdentity:
             if project_id not in self._projects:
                 raise NotFoundError(f"no project {project_id}")
             self._projects[project_id] = replace(self._projects[project_id], name=name)
+
+    def get_project_settings(self, project_id: str) -> dict[str, Any]:
+        with self._lock:
+            if project_id not in self._projects:
+                raise NotFoundError(f"no project {project_id}")
+            return dict(self._project_settings.get(project_id, {}))
+
+    def set_project_settings(self, project_id: str, settings: dict[str, Any]) -> None:
+        with self._lock:
+            if project_id not in self._projects:
+                raise NotFoundError(f"no project {project_id}")
+            self._project_settings[project_id] = dict(settings)
 
     def list_members(self, project_id: str) -> list[tuple[User, str]]:
         with self._lock:

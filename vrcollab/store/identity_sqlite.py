@@ -96,6 +96,19 @@ class SqliteIdentity:
         self._write("UPDATE projects SET name=? WHERE project_id=?", (name, project_id),
                     "rename")
 
+    def get_project_settings(self, project_id: str) -> dict[str, Any]:
+        if self._one("SELECT 1 FROM projects WHERE project_id=?", (project_id,)) is None:
+            raise NotFoundError(f"no project {project_id}")
+        row = self._one("SELECT body FROM project_settings WHERE project_id=?", (project_id,))
+        return {} if row is None else dict(json.loads(row[0]))
+
+    def set_project_settings(self, project_id: str, settings: dict[str, Any]) -> None:
+        if self._one("SELECT 1 FROM projects WHERE project_id=?", (project_id,)) is None:
+            raise NotFoundError(f"no project {project_id}")
+        self._write("INSERT INTO project_settings VALUES (?, ?) ON CONFLICT(project_id) "
+                    "DO UPDATE SET body=excluded.body",
+                    (project_id, json.dumps(settings, sort_keys=True)), "project settings")
+
     def list_members(self, project_id: str) -> list[tuple[User, str]]:
         rows = self._all("SELECT u.user_id, u.name, u.created, m.role FROM members m "
                          "JOIN users u USING (user_id) WHERE m.project_id=? "

@@ -9,8 +9,8 @@ the version bump, under a lock that keeps two processes starting at once from bo
 
 SQLite keeps its version in ``meta(key='schema_version')`` (versions 1 and 2 predate this module
 and were written by the store itself); Postgres in ``schema_version(version)``. One database
-holds every table (auth, identity, op log, snapshots, catalog, jobs), whichever store opens
-it first creates them all.
+holds every table (auth, identity, op log, snapshots, catalog, jobs; on Postgres also the
+meetings), whichever store opens it first creates them all.
 """
 
 from __future__ import annotations
@@ -119,12 +119,20 @@ def _sqlite_job_leases(db: sqlite3.Connection) -> None:
         db.execute("ALTER TABLE catalog_jobs ADD COLUMN lease_until REAL")
 
 
-#: SQLite: 1 auth + op log, 2 identity, 3 catalog, 4 job leases (worker, lease_until).
+#: Per-project settings (a JSON object; keys in vrcollab.server.project_settings).
+_PROJECT_SETTINGS = """
+CREATE TABLE IF NOT EXISTS project_settings (
+    project_id TEXT PRIMARY KEY REFERENCES projects, body TEXT NOT NULL);
+"""
+
+#: SQLite: 1 auth + op log, 2 identity, 3 catalog, 4 job leases (worker, lease_until),
+#: 5 project settings.
 SQLITE_MIGRATIONS: tuple[SqliteStep, ...] = (
     _SQLITE_BASE,
     _sqlite_identity,
     _CATALOG.format(real="REAL", serial="INTEGER PRIMARY KEY AUTOINCREMENT", lease=""),
     _sqlite_job_leases,
+    _PROJECT_SETTINGS,
 )
 
 _PG_BASE = """
@@ -170,12 +178,30 @@ CREATE TRIGGER catalog_jobs_notify AFTER INSERT OR UPDATE ON catalog_jobs
     FOR EACH ROW EXECUTE FUNCTION vrcollab_job_notify();
 """
 
-#: Postgres: 1 auth, identity, op log; 2 catalog and jobs with leases; 3 job notifications.
+#: The meeting tables (``vrcollab.meetings.store_postgres``; on SQLite the meeting store creates
+#: them itself, ``vrcollab.meetings.store_sqlite``). ``IF NOT EXISTS``: safe in any order.
+_PG_MEETINGS = """
+CREATE TABLE IF NOT EXISTS meeting_meetings (
+    meeting_id TEXT PRIMARY KEY, project_id TEXT NOT NULL, room_id TEXT NOT NULL,
+    started DOUBLE PRECISION NOT NULL, ended DOUBLE PRECISION, seq_start BIGINT NOT NULL,
+    seq_end BIGINT, recording INTEGER NOT NULL, participants TEXT NOT NULL DEFAULT '[]',
+    log_bytes BIGINT NOT NULL DEFAULT 0, model TEXT);
+CREATE INDEX IF NOT EXISTS meeting_meetings_project ON meeting_meetings(project_id, started);
+CREATE INDEX IF NOT EXISTS meeting_meetings_running ON meeting_meetings(ended)
+    WHERE ended IS NULL;
+CREATE TABLE IF NOT EXISTS meeting_settings (
+    project_id TEXT PRIMARY KEY, recording INTEGER NOT NULL, retention_days DOUBLE PRECISION);
+"""
+
+#: Postgres: 1 auth, identity, op log; 2 catalog and jobs with leases; 3 job notifications;
+#: 4 project settings; 5 meetings.
 POSTGRES_MIGRATIONS: tuple[str, ...] = (
     _PG_BASE,
     _CATALOG.format(real="DOUBLE PRECISION", serial="BIGSERIAL PRIMARY KEY",
                     lease=", worker TEXT, lease_until DOUBLE PRECISION"),
     _PG_JOB_NOTIFY,
+    _PROJECT_SETTINGS,
+    _PG_MEETINGS,
 )
 
 

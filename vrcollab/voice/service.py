@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
@@ -40,10 +41,15 @@ class _Entry(Protocol):
     def role(self) -> str: ...
 
 
-def policy_from(settings: Settings) -> VoicePolicy:
-    """The voice policy of the server's settings."""
+def policy_from(settings: Settings,
+                project: Mapping[str, Any] | None = None) -> VoicePolicy:
+    """The voice policy of the server's settings, with the project's own settings in effect
+    (:mod:`vrcollab.server.project_settings`) over them."""
+    may_speak = settings.voice_viewers_may_speak
+    if project is not None:
+        may_speak = bool(project.get("voice_viewers_may_speak", may_speak))
     return VoicePolicy(mode="janus" if settings.voice == "janus" else "mesh",
-                       viewers_may_speak=settings.voice_viewers_may_speak,
+                       viewers_may_speak=may_speak,
                        max_mesh_peers=settings.voice_mesh_max_peers,
                        ice_servers=tuple(settings.voice_ice_servers))
 
@@ -92,6 +98,27 @@ class RoomVoice:
         if entry is None:
             return
         self._deliver(self.room.handle(session_id, entry.user_id, entry.role, msg, now))
+
+    def set_viewers_may_speak(self, allowed: bool) -> None:
+        """The project's "viewers may speak" setting changed: viewers in voice are joined
+        again with the new right (Janus: their old feed and publish token go first)."""
+        out = self.room.set_viewers_may_speak(allowed, time.monotonic())
+        if self.janus is None:
+            self._deliver(out)
+            return
+        welcomes = [s for s in out.sends if s.janus is not None]
+        self._deliver(VoiceOut([s for s in out.sends if s.janus is None]))
+        for send in welcomes:
+            self._spawn(self._janus_rejoin(send))
+
+    async def _janus_rejoin(self, send: VoiceSend) -> None:
+        assert self.janus is not None
+        assert send.to is not None
+        try:
+            await self.janus.leave(self.room_id, send.to, left_voice_empty=False)
+        except JanusError as exc:
+            log.warning("janus leave of %s failed: %s", send.to, exc)
+        await self._janus_welcome(send)
 
     def leave(self, session_id: str, close_code: int | None) -> None:
         """The session left the room: it leaves voice (silent at once for the others)."""

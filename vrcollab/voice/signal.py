@@ -14,7 +14,7 @@ import itertools
 import re
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from vrcollab.errors import ProtocolError
@@ -366,6 +366,20 @@ class VoiceRoom:
                                    janus={"publish": can_speak}
                                    if self.policy.mode == "janus" else None))
         out.all({"type": "voice.joined", "peer": peer.to_json()}, exclude=sid)
+        return out
+
+    def set_viewers_may_speak(self, allowed: bool, now: float) -> VoiceOut:
+        """The project's "viewers may speak" setting changed (R27): viewers in voice whose
+        right changes are joined again by the server (muted; the others get ``voice.left``
+        and ``voice.joined``, the viewer a fresh ``voice.welcome`` with the new
+        ``can_speak``). Refused at once when turned off, whatever the viewer's client does."""
+        out = VoiceOut()
+        if allowed == self.policy.viewers_may_speak:
+            return out
+        self.policy = replace(self.policy, viewers_may_speak=allowed)
+        for sid, peer in list(self.peers.items()):
+            if peer.role == "viewer" and peer.can_speak != allowed:
+                out.sends.extend(self._join(sid, peer.user_id, peer.role, True, now).sends)
         return out
 
     def leave(self, sid: str) -> VoiceOut:

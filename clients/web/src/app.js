@@ -47,6 +47,7 @@ import { SectionBoxControl } from './session/sectionbox.js';
 import { MarkupControl } from './session/markupctl.js';
 import { SavedViews } from './session/savedviews.js';
 import { XRSession } from './session/xrsession.js';
+import { XRTools } from './xr/xrtools.js';
 import { Diagnostics } from './session/diagnostics.js';
 import { toScreen } from './session/frames.js';
 import { attachVoice } from './voice/index.js';
@@ -132,14 +133,23 @@ export class App {
       onAnnotate: (hit, e) => this.issues.composeAt(hit, e),
       onSelect: (part) => this.selection.select(part),
     });
+    // The trigger does what the wrist menu's tool says (xr/xrtools.js); pin drafts an issue that
+    // is created only once confirmed (tools/xrconfirm.js).
+    this.xrTools = new XRTools({
+      viewer, model, conn, tools, bus, issues: this.issues, xrDraft: this.xrDraft, own, apply, sectionCtl: this.sectionCtl,
+      color: () => cfg.identity?.color ?? '#ff3b30', nameOf: (u) => this.roster.nameOf(u),
+      teleport: (p) => this.xr.teleport(p),
+    });
     this.xr = new XRControls(viewer, model, {
-      // A trigger pull drafts an issue; it is created only once confirmed (tools/xrconfirm.js).
-      onTrigger: (hit) => this.issues.draftXR(hit),
+      onTrigger: (hit, c) => this.xrTools.trigger(hit, c),
+      onRelease: (c) => this.xrTools.release(c),
+      onAim: (c) => this.xrTools.frame(c),
       canGrab: () => tools.can('node.set'),
       onGrab: (part, phase, matrix) => this.gizmo.onDrag(part, phase, matrix),
       onSession: (mode) => this.xrSession.onSession(mode),
       onSqueeze: () => this.xrDraft.cancel(),
     });
+    this.xr.setMenu(this.xrTools.menu);
     this.xrSession = new XRSession({ cfg, conn, xr: this.xr, xrDraft: this.xrDraft, onChange: () => this.roster.sync() });
     this.poses = new PoseSource({ conn, viewer, model, xr: this.xr, pointer: this.pointer });
     this.models = new ModelSwitcher({ cfg, conn, model, avatars: this.avatars, bus, timings: this.timings, t0: this.t0 });
@@ -151,6 +161,8 @@ export class App {
     this.diagnostics.add('compare', () => this.compare.describe());
     this.diagnostics.add('section_box', () => this.sectionBox.describe());
     this.diagnostics.add('saved_views', () => this.savedViews.describe());
+    this.diagnostics.add('xr_tools', () => this.xrTools.describe());
+    this.diagnostics.add('xr_input', () => this.xr.inputModels.describe());
     this.diagnostics.add('markup', () => ({ drawing: this.markup.tool.describe(), items: this.markup.view.describe() }));
     this.features = this._features();
 

@@ -47,6 +47,7 @@ export async function projectPage(root, session, projectId) {
   };
   mount(root, title,
     can('owner') ? renameForm(project, title) : null,
+    can('owner') ? section('settings', 'Project settings', settingsForm(project)) : null,
     can('editor') ? section('upload', 'Upload a model', parts.upload) : null,
     section('models', 'Models and versions', parts.models),
     section('rooms', 'Rooms', parts.rooms),
@@ -86,6 +87,31 @@ function renameForm(project, title) {
       msg.textContent = err.message;
     }
   } }, input, el('button', { type: 'submit' }, 'Rename'), msg);
+}
+
+/** Owner: per-project settings (PATCH /api/projects/{id}/settings; docs/voice.md R27). */
+function settingsForm(project) {
+  const url = `/api/projects/${encodeURIComponent(project.project_id)}/settings`;
+  const box = el('input', { type: 'checkbox', id: 'setting-viewers-speak', disabled: true });
+  const msg = el('span', { class: 'error', id: 'settings-error' });
+  const note = el('span', { class: 'muted', id: 'setting-viewers-speak-source' });
+  const show = (s) => {
+    box.checked = s.voice_viewers_may_speak;
+    box.disabled = false;
+    note.textContent = s.set.includes('voice_viewers_may_speak') ? '' : ' (server default)';
+  };
+  box.addEventListener('change', async () => {
+    box.disabled = true;
+    try {
+      show(await api('PATCH', url, { voice_viewers_may_speak: box.checked }));
+      msg.textContent = '';
+    } catch (err) {
+      msg.textContent = err.message;
+      box.disabled = false;
+    }
+  });
+  api('GET', url).then(show, (err) => { msg.textContent = err.message; });
+  return el('p', { class: 'row' }, el('label', {}, box, ' Viewers may speak in voice'), note, msg);
 }
 
 // --- upload -------------------------------------------------------------------------------
@@ -389,6 +415,7 @@ async function renderAudit(ctx) {
       case 'invite.revoked': return `${who(a.actor_id, a.actor_name)} revoked invite ${d.invite_id}`;
       case 'member.left': return `${who(a.target_id, a.target_name)} left the project (${d.previous_role})`;
       case 'project.created': return `${who(a.actor_id, a.actor_name)} created the project`;
+      case 'project.settings': return `${who(a.actor_id, a.actor_name)} changed the project settings (${Object.entries(d).map(([k, v]) => `${k}=${v}`).join(', ') || 'server defaults'})`;
       case 'project.renamed': return `${who(a.actor_id, a.actor_name)} renamed the project to “${d.name}”`;
       default: return `${a.action} by ${who(a.actor_id, a.actor_name)}`;
     }

@@ -1,6 +1,8 @@
-// Immersive sessions (VR and AR passthrough): session buttons, controller rays, trigger to
-// annotate, grip to grab a part, thumbstick to fly, A/X to teleport to the ray's hit point.
+// Immersive sessions (VR and AR passthrough): session buttons, controller rays, the trigger
+// (the wrist menu's tool, xr/xrtools.js; the menu itself first where the ray meets it), grip to
+// grab a part, thumbstick to fly, A/X to teleport to the ray's hit point, Y to open the menu.
 import * as THREE from 'three';
+import { InputModels } from '../xr/inputmodels.js';
 
 const rayGeo = new THREE.BufferGeometry().setFromPoints([new THREE.Vector3(), new THREE.Vector3(0, 0, -1)]);
 const reticleGeo = new THREE.RingGeometry(0.6, 1, 24);
@@ -9,7 +11,8 @@ export class XRControls {
   /**
    * @param {import('./viewer.js').Viewer} viewer
    * @param {import('./model.js').ModelView} model
-   * @param {object} hooks  onTrigger(hit, controller), onGrab(part, phase, worldMatrix), onSession(mode|null),
+   * @param {object} hooks  onTrigger(hit, controller), onRelease(controller), onAim(controller) (each
+   *                       XR frame), onGrab(part, phase, worldMatrix), onSession(mode|null),
    *                       onSqueeze(controller)
    */
   constructor(viewer, model, hooks) {
@@ -20,6 +23,7 @@ export class XRControls {
     this.speed = 1.5;
     this.controllers = [];
     this.grab = null;
+    this.menu = null; // the wrist menu (xr/menu.js), on the left grip
     const xr = viewer.renderer.xr;
     for (let i = 0; i < 2; i += 1) {
       const ray = xr.getController(i);
@@ -34,10 +38,15 @@ export class XRControls {
       viewer.scene.add(reticle);
       const body = new THREE.Mesh(new THREE.BoxGeometry(0.04, 0.03, 0.12), new THREE.MeshStandardMaterial({ color: 0x2a3441 }));
       grip.add(body);
-      const c = { index: i, ray, grip, line, reticle, source: null, hit: null, aPressed: false };
+      const c = { index: i, ray, grip, body, line, reticle, source: null, hit: null, menuHit: null, aPressed: false, yPressed: false };
+      c.rayNow = () => {
+        c.ray.updateMatrixWorld(true);
+        return this._ray(c);
+      };
       ray.addEventListener('connected', (e) => { c.source = e.data; });
       ray.addEventListener('disconnected', () => { c.source = null; });
       ray.addEventListener('selectstart', () => this._trigger(c));
+      ray.addEventListener('selectend', () => this.hooks.onRelease?.(c));
       ray.addEventListener('squeezestart', () => {
         this.hooks.onSqueeze?.(c);
         this._grabStart(c);
@@ -46,7 +55,13 @@ export class XRControls {
       viewer.rig.add(ray, grip);
       this.controllers.push(c);
     }
+    this.inputModels = new InputModels(xr, viewer.rig, this.controllers);
     viewer.onFrame((dt) => this._frame(dt));
+  }
+
+  /** The wrist menu (xr/menu.js): shown on the left controller, picked with the other's ray. */
+  setMenu(menu) {
+    this.menu = menu;
   }
 
   /** Which immersive modes this browser offers. */
@@ -73,6 +88,7 @@ export class XRControls {
     session.addEventListener('end', () => {
       this.mode = null;
       this.session = null;
+      this.menu?.toggle(false);
       this.viewer.scene.background = this._savedBackground;
       this.viewer.grid.visible = true;
       for (const c of this.controllers) c.reticle.visible = false;
@@ -127,12 +143,22 @@ export class XRControls {
   _frame(dt) {
     if (!this.mode) return;
     const head = this.viewer.renderer.xr.getCamera();
+    this.inputModels.frame();
     for (const c of this.controllers) {
       if (!c.source) continue;
+      const left = c.source.handedness === 'left';
+      if (left && this.menu) this.menu.attach(c.grip);
       c.ray.updateMatrixWorld(true);
       const { origin, dir } = this._ray(c);
       c.hit = this.model.pickRay(origin, dir);
-      if (c.hit) {
+      // The open menu is in front of the model for the other hand's ray.
+      c.menuHit = this.menu && !left ? this.menu.hit(origin, dir) : null;
+      if (c.menuHit && (!c.hit || c.menuHit.distance < c.hit.distance)) {
+        c.line.scale.z = c.menuHit.distance;
+        c.reticle.visible = false;
+        this.menu.update({ hover: c.menuHit.item?.id ?? null });
+      } else if (c.hit) {
+        c.menuHit = null;
         c.line.scale.z = c.hit.distance;
         c.reticle.visible = true;
         c.reticle.position.copy(c.hit.point).addScaledVector(c.hit.normal, 0.002);
@@ -142,6 +168,7 @@ export class XRControls {
         c.line.scale.z = 5;
         c.reticle.visible = false;
       }
+      if (!left && this.menu && !c.menuHit) this.menu.update({ hover: null });
       const gp = c.source.gamepad;
       if (gp) {
         const x = gp.axes[2] ?? 0;
@@ -155,8 +182,13 @@ export class XRControls {
         const a = Boolean(gp.buttons[4]?.pressed);
         if (a && !c.aPressed && c.hit) this.teleport(c.hit.point);
         c.aPressed = a;
+        // Y (the left controller's upper button) opens and closes the wrist menu.
+        const yButton = left && Boolean(gp.buttons[5]?.pressed);
+        if (yButton && !c.yPressed) this.menu?.toggle();
+        c.yPressed = yButton;
       }
       if (this.grab && this.grab.c === c) this._grabMove(c);
+      this.hooks.onAim?.(c);
     }
   }
 
@@ -171,9 +203,13 @@ export class XRControls {
   }
 
   _trigger(c) {
-    c.ray.updateMatrixWorld(true);
-    const { origin, dir } = this._ray(c);
+    const { origin, dir } = c.rayNow();
     const hit = this.model.pickRay(origin, dir);
+    const onMenu = this.menu && c.source?.handedness !== 'left' ? this.menu.hit(origin, dir) : null;
+    if (onMenu && (!hit || onMenu.distance < hit.distance)) {
+      this.menu.press(onMenu.item);
+      return;
+    }
     if (hit) this.hooks.onTrigger?.(hit, c);
   }
 

@@ -1,12 +1,13 @@
 // Voice controls (docs/voice.md): Join/Leave, Mute (button, M key, a controller button in VR:
-// A/X toggles), meeting mode, host "Mute all"; in the people list a speaking/muted marker, a
+// B on the right controller toggles), meeting mode, host "Mute all"; in the people list a speaking/muted marker, a
 // volume slider per person and, for hosts, a mute button; a speaking ring over avatars.
 
 import * as THREE from 'three';
 import { el, mount } from '../ui/dom.js';
 
 const HOST_ROLES = new Set(['owner', 'editor']);
-const XR_TOGGLE_BUTTONS = [4, 5]; // A/X and B/Y on Quest-style controllers (xr-standard mapping)
+// B on the right controller (xr-standard index 5); A/X teleport and Y opens the menu (viewer/xr.js)
+const XR_MUTE = { handedness: 'right', button: 5 };
 
 function typing(target) {
   const t = target?.tagName;
@@ -123,13 +124,10 @@ export class VoiceUI {
     const session = this.xrSession();
     if (!session || this.voice.state === 'off') return;
     for (const src of session.inputSources ?? []) {
-      const pads = src.gamepad?.buttons ?? [];
-      for (const i of XR_TOGGLE_BUTTONS) {
-        const key = `${src.handedness}:${i}`;
-        const down = Boolean(pads[i]?.pressed);
-        if (down && !this._xrPressed.get(key)) this.voice.toggleMute();
-        this._xrPressed.set(key, down);
-      }
+      if (src.handedness !== XR_MUTE.handedness) continue;
+      const down = Boolean(src.gamepad?.buttons?.[XR_MUTE.button]?.pressed);
+      if (down && !this._xrPressed.get(src.handedness)) this.voice.toggleMute();
+      this._xrPressed.set(src.handedness, down);
     }
   }
 

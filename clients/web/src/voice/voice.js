@@ -9,6 +9,7 @@ import { JanusTransport } from './janus.js';
 
 export const MIC_CONSTRAINTS = Object.freeze({ echoCancellation: true, noiseSuppression: true, autoGainControl: true });
 const SPEAKING_RMS = 0.01;
+const HANDLE_WAIT_MS = 15000; // longest one voice message may hold up the next ones
 
 function vec(p) {
   return { x: p[0], y: p[1], z: p[2] };
@@ -164,14 +165,21 @@ export class VoiceClient {
 
   // ---- messages -------------------------------------------------------------------------
 
-  async _onMessage(m) {
-    try {
-      await this._handle(m);
-    } catch (err) {
-      this.lastError = String(err.message ?? err);
-      console.warn('vrcollab voice:', err);
-      this._changed();
-    }
+  /** Voice messages are handled one after another, in the order they came: a welcome waits
+   *  for the microphone, and an offer or a voice.joined that arrives meanwhile (someone joining
+   *  right after us) must find the new transport and peer list, not be dropped or cleared. */
+  _onMessage(m) {
+    const handled = () => {
+      const work = this._handle(m).catch((err) => {
+        this.lastError = String(err.message ?? err);
+        console.warn('vrcollab voice:', err);
+        this._changed();
+      });
+      // a step that never settles (an SFU that stops answering) must not block the rest
+      return Promise.race([work, new Promise((r) => setTimeout(r, HANDLE_WAIT_MS))]);
+    };
+    this._inbox = (this._inbox ?? Promise.resolve()).then(handled);
+    return this._inbox;
   }
 
   async _handle(m) {
@@ -219,6 +227,8 @@ export class VoiceClient {
 
   async _welcome(m) {
     this.mode = m.mode;
+    // the project's "viewers may speak" changed: the server joined us again with the new right
+    const rightChanged = this.state === 'on' && this.canSpeak !== Boolean(m.can_speak);
     this.canSpeak = Boolean(m.can_speak);
     this.muted = Boolean(m.muted) || (!this.canSpeak && true);
     if (this.canSpeak && !this.mic) {
@@ -230,7 +240,7 @@ export class VoiceClient {
     const handlers = { onStream: (sid, s) => this._addAudio(sid, s), onGone: (sid) => this._removeAudio(sid), iceServers };
     if (m.mode === 'janus') {
       if (!m.janus) throw new Error('no Janus credentials');
-      if (!(this.transport instanceof JanusTransport) || m.rotated) {
+      if (!(this.transport instanceof JanusTransport) || m.rotated || rightChanged) {
         this.transport?.closeAll();
         this.transport = new JanusTransport({ ...handlers, onFailed: () => {} });
       }
