@@ -163,6 +163,36 @@ def thatopen_view(browser: Any, static: _Static, frag: Path) -> dict[str, Any]:
             "kb": transfer / 1024, "error": b.get("error")}
 
 
+def reuse_conversion(source: Path, outdir: Path, options: dict[str, Any],
+                     progress: Any) -> Any:
+    """Job converter for ``--reuse-conversions`` (the server runs it in its job subprocess):
+    copy an earlier ``vrcollab convert`` output of the same source (manifest ``source.sha256``)
+    from ``$VRCOLLAB_BENCH_PREPARED`` (':'-separated output dirs, or parents of them) instead of
+    converting again; convert as usual when none matches."""
+    import hashlib
+
+    from vrcollab.jobs.convert import convert_for_job
+
+    h = hashlib.sha256()
+    with source.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    digest = h.hexdigest()
+    dirs: list[Path] = []
+    for d in (Path(x) for x in os.environ.get("VRCOLLAB_BENCH_PREPARED", "").split(":") if x):
+        dirs += [d] if (d / "manifest.json").is_file() else sorted(d.glob("*/"))
+    for d in dirs:
+        try:
+            m = json.loads((d / "manifest.json").read_text())
+        except (OSError, ValueError):
+            continue
+        if m.get("source", {}).get("sha256") == digest:
+            progress("reuse", 50.0)
+            shutil.copytree(d, outdir, dirs_exist_ok=True)
+            return None
+    return convert_for_job(source, outdir, options, progress)
+
+
 def _browser_rss_mb() -> float:
     """RSS of every Chromium process under this bench (browser, renderers, GPU), in MB."""
     me = psutil.Process()
@@ -203,9 +233,12 @@ def vrcollab_view(browser: Any, room: Any) -> dict[str, Any]:
     return res
 
 
-def viewers(inputs: list[Path], work: Path, runs: int) -> list[str]:
+def viewers(inputs: list[Path], work: Path, runs: int,
+            reuse: list[Path] | None = None) -> list[str]:
     """Side by side in one headless Chromium: vrcollab's client (real server, the model
-    uploaded and converted by the job runner) and That Open's viewer loading its .frag."""
+    uploaded and converted by the job runner; with ``reuse``, the job copies a matching earlier
+    conversion from those dirs, see :func:`reuse_conversion`) and That Open's viewer loading its
+    .frag."""
     from playwright.sync_api import sync_playwright
 
     sys.path.insert(0, str(ROOT))
@@ -215,7 +248,13 @@ def viewers(inputs: list[Path], work: Path, runs: int) -> list[str]:
 
     rows: list[str] = []
     static = _Static(work / "thatopen")
-    srv = ServerProcess(work / "server")
+    env = {} if not reuse else {
+        "VRCOLLAB_JOB_CONVERTER": "scale_bench:reuse_conversion",
+        "VRCOLLAB_BENCH_PREPARED": ":".join(str(d) for d in reuse),
+        "VRCOLLAB_JOB_TIMEOUT_S": "7200",
+        "PYTHONPATH": os.pathsep.join([str(ROOT), str(HERE), os.environ.get("PYTHONPATH", "")]),
+    }
+    srv = ServerProcess(work / "server", env=env)
     srv.start()
     try:
         with sync_playwright() as pw:
@@ -261,6 +300,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--viewer-only", action="store_true",
                     help="only the viewer comparison (the .frag files from an earlier run)")
     ap.add_argument("--runs", type=int, default=1, help="viewer runs per model (median)")
+    ap.add_argument("--reuse-conversions", type=Path, action="append", default=None,
+                    help="viewer: copy a matching earlier conversion from this dir (repeatable; "
+                    "an output dir or a parent of several) instead of converting again")
     ap.add_argument("--out", type=Path, default=HERE / "results" / "scale.md")
     args = ap.parse_args(argv)
     sys.path.insert(0, str(HERE))
@@ -281,7 +323,8 @@ def main(argv: list[str] | None = None) -> int:
         inputs.append(path)
     generated = list(inputs)
     if args.viewer_only:
-        return _write_viewers(args, viewers(generated, args.work, args.runs))
+        return _write_viewers(args, viewers(generated, args.work, args.runs,
+                                            args.reuse_conversions))
     if SHARED_IFC.is_dir():
         inputs += sorted(SHARED_IFC.glob("*.ifc"))
     rows: list[tuple[Path, dict[str, Any], dict[str, Any] | None]] = []
@@ -332,7 +375,8 @@ def main(argv: list[str] | None = None) -> int:
     args.out.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     if args.viewer:
-        return _write_viewers(args, viewers(generated, args.work, args.runs))
+        return _write_viewers(args, viewers(generated, args.work, args.runs,
+                                            args.reuse_conversions))
     return 0
 
 
