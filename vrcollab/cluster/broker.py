@@ -16,7 +16,12 @@ from vrcollab.settings import Settings
 from vrcollab.store.base import RoomRecord
 
 if TYPE_CHECKING:
+    from vrcollab.cluster.job_relay import JobRelay
+    from vrcollab.jobs.events import JobEvents
     from vrcollab.server.hub import LiveRoom, RoomHub, RoomWorker
+
+#: Broker URL schemes served by Redis (the ``redis`` extra, imported only for these).
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
 class Broker(Protocol):
@@ -103,8 +108,23 @@ def open_broker(settings: Settings) -> Broker:
     url = settings.broker_url
     if url in ("", "memory://"):
         return LocalBroker()
-    if url.startswith(("redis://", "rediss://", "unix://")):
+    if url.startswith(REDIS_SCHEMES):
         from vrcollab.cluster.redis_broker import RedisBroker
 
         return RedisBroker(url, settings)
     raise ConfigError(f"unsupported broker_url {url!r} (use memory:// or redis://host:port/db)")
+
+
+def open_job_relay(settings: Settings, events: JobEvents) -> JobRelay | None:
+    """A running job-progress relay for a Redis broker; None for the embedded default (which
+    needs no ``redis`` package), and on Postgres, whose catalog feeds job updates to every
+    process itself (``Catalog.watch_jobs``)."""
+    if not settings.broker_url.startswith(REDIS_SCHEMES):
+        return None
+    if settings.database_url.startswith(("postgresql://", "postgres://")):
+        return None
+    from vrcollab.cluster.job_relay import JobRelay
+
+    relay = JobRelay(settings.broker_url, events)
+    relay.start()
+    return relay

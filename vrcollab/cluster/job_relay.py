@@ -23,7 +23,6 @@ import redis
 import redis.asyncio as aioredis
 
 from vrcollab.jobs.events import JobEvents
-from vrcollab.settings import Settings
 from vrcollab.store.catalog import JobRecord
 
 log = logging.getLogger("vrcollab.cluster")
@@ -90,15 +89,3 @@ class JobRelay:
                 await self._task
         await self.r.aclose()
         self.sync.close()
-
-
-def start_job_relay(settings: Settings, events: JobEvents) -> JobRelay | None:
-    """A running relay for a Redis broker; None for the embedded default, and on Postgres,
-    whose catalog feeds job updates to every process itself (``Catalog.watch_jobs``)."""
-    if not settings.broker_url.startswith(("redis://", "rediss://", "unix://")):
-        return None
-    if settings.database_url.startswith(("postgresql://", "postgres://")):
-        return None
-    relay = JobRelay(settings.broker_url, events)
-    relay.start()
-    return relay

@@ -104,10 +104,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     services.hub = RoomHub(services.store, services.settings)  # bound to the running loop
     services.hub.start()
     services.runner.start()
-    from vrcollab.cluster.job_relay import start_job_relay
+    from vrcollab.cluster.broker import open_job_relay
     from vrcollab.meetings.runtime import meetings_running
 
-    relay = start_job_relay(services.settings, services.events)  # None unless needed
+    relay = open_job_relay(services.settings, services.events)  # None unless needed
     try:
         async with meetings_running(app.state, services.hub, services.settings):
             yield

@@ -11,6 +11,7 @@ entry in ``_KINDS`` (then regenerate; ``docs/protocol.md`` "Adding a message typ
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -72,6 +73,42 @@ def _no_points(f: Mapping[str, Any]) -> list[Any]:
     return []
 
 
+def record_bytes(obj: Any) -> int:
+    """Encoded size of a JSON value (what it costs in a snapshot)."""
+    return len(json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8",
+                                                                                "replace"))
+
+
+Growth = Callable[["RoomState", Mapping[str, Any]], int]
+
+
+def _all_fields(state: RoomState, f: Mapping[str, Any]) -> int:
+    return record_bytes(f)
+
+
+@dataclass(frozen=True, slots=True)
+class Capped:
+    """R20: the op adds (or replaces) the record ``key(fields)`` of the RoomState mapping
+    ``collection``, which holds at most ``RoomLimits.<cap>`` records (``what`` in the reason)."""
+
+    collection: str
+    cap: str
+    what: str
+    key: Callable[[Mapping[str, Any]], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class OnAnnotation:
+    """R20: the op changes the annotation record ``annotation(fields)`` (the room re-measures
+    it after the commit). ``adds``: "annotations" or "comments", one more of which it counts;
+    ``growth``: an upper bound of the bytes it adds, None where it only shrinks the record
+    (deletes, never refused as room_full)."""
+
+    annotation: Callable[[Mapping[str, Any]], Any]
+    adds: str | None = None
+    growth: Growth | None = _all_fields
+
+
 @dataclass(frozen=True, slots=True)
 class OpKind:
     """One op kind. ``min_role`` None: server-only (R16), clients may not send it."""
@@ -83,7 +120,13 @@ class OpKind:
     doc: str
     check: Check = _no_check
     points: Callable[[Mapping[str, Any]], list[Any]] = _no_points  # R19: positions to bound
-    limited: bool = False  # R20: counts against the room's limits (RoomUsage)
+    limit: Capped | OnAnnotation | None = None  # R20: how it counts against the room's limits
+
+    @property
+    def limited(self) -> bool:
+        """Whether committing it can break a room limit (R20: checked before the commit)."""
+        return isinstance(self.limit, Capped) or (isinstance(self.limit, OnAnnotation)
+                                                  and self.limit.growth is not None)
 
 
 # --- field specs -------------------------------------------------------------------------
@@ -349,6 +392,25 @@ def _model_set(state: RoomState, c: Commit) -> None:
     """``room.model`` changes no durable record: the room (and clients) reload the model."""
 
 
+# --- what an op adds to an annotation record (R20) -------------------------------------------
+
+def _annotation_of(f: Mapping[str, Any]) -> Any:
+    return f["annotation_id"]
+
+
+def _props_growth(state: RoomState, f: Mapping[str, Any]) -> int:
+    """An update counts the difference per field, so a full room still takes status changes."""
+    old = state.annotations.get(f["id"]) or {}
+    return sum(record_bytes(v) - (record_bytes(old[k]) if k in old else -len(k) - 3)
+               for k, v in f["props"].items())
+
+
+def _text_growth(state: RoomState, f: Mapping[str, Any]) -> int:
+    """An edit counts the difference, so a full room still takes shorter texts."""
+    com = state.find_comment(f["annotation_id"], f["comment_id"]) or {}
+    return record_bytes(f["text"]) - record_bytes(com.get("text", ""))
+
+
 # --- the table -----------------------------------------------------------------------------
 
 _KINDS: tuple[OpKind, ...] = (
@@ -356,31 +418,33 @@ _KINDS: tuple[OpKind, ...] = (
            Record({"node_id": F(Id()), "props": F(NODE_PROPS)}), _node_set,
            "Set properties of a model node (transform: 16 numbers, column-major 4x4 as "
            "three.js Matrix4.elements; visible; color); last writer wins per property (R10).",
-           limited=True),
+           limit=Capped("nodes", "max_nodes", "nodes", lambda f: f.get("node_id"))),
     OpKind("annotation.create", "reviewer",
            Record({"annotation": F(ANNOTATION)}), _annotation_create,
            "Create an annotation (a pin with title, text, workflow fields and a viewpoint).",
            check=_annotation_new, points=lambda f: [f["annotation"]["position"]],
-           limited=True),
+           limit=OnAnnotation(lambda f: f["annotation"]["id"], adds="annotations")),
     OpKind("annotation.update", "reviewer",
            Record({"id": F(Id()), "props": F(ANNOTATION_PROPS)}), _annotation_apply_update,
            "Change fields of an annotation (who may change which: R21).",
            check=_annotation_update, points=lambda f: [f["props"].get("position")],
-           limited=True),
+           limit=OnAnnotation(lambda f: f["id"], growth=_props_growth)),
     OpKind("annotation.delete", "reviewer", _BY_ID, _annotation_remove,
            "Delete an annotation (another author's needs editor).",
-           check=_annotation_delete),
+           check=_annotation_delete, limit=OnAnnotation(lambda f: f["id"], growth=None)),
     OpKind("comment.add", "reviewer",
            Record({"annotation_id": F(Id()),
                    "comment": F(Record({"id": F(Id()), "text": F(Text())}))}), _comment_add,
-           "Append a comment to an annotation.", check=_comment_new, limited=True),
+           "Append a comment to an annotation.", check=_comment_new,
+           limit=OnAnnotation(_annotation_of, adds="comments")),
     OpKind("comment.edit", "reviewer",
            Record({"annotation_id": F(Id()), "comment_id": F(Id()), "text": F(Text())}),
            _comment_edit, "Change a comment's text (another author's needs editor).",
-           check=_comment_change, limited=True),
+           check=_comment_change, limit=OnAnnotation(_annotation_of, growth=_text_growth)),
     OpKind("comment.delete", "reviewer",
            Record({"annotation_id": F(Id()), "comment_id": F(Id())}), _comment_delete,
-           "Delete a comment (another author's needs editor).", check=_comment_change),
+           "Delete a comment (another author's needs editor).", check=_comment_change,
+           limit=OnAnnotation(_annotation_of, growth=None)),
     OpKind("measurement.create", "reviewer",
            Record({"measurement": F(Record({
                "id": F(Id()), "a": F(Vec(3)), "b": F(Vec(3)), "unit": F(Enum(UNITS), "m"),
@@ -391,7 +455,9 @@ _KINDS: tuple[OpKind, ...] = (
            "or area (value, of the face at a; b a point off it along its normal).",
            check=_measurement_new,
            points=lambda f: [f["measurement"][k] for k in ("a", "b", "c")
-                             if k in f["measurement"]], limited=True),
+                             if k in f["measurement"]],
+           limit=Capped("measurements", "max_measurements", "measurements",
+                        lambda f: f["measurement"]["id"])),
     OpKind("measurement.delete", "reviewer", _BY_ID, _measurement_remove,
            "Delete a measurement (another author's needs editor).",
            check=_measurement_delete),
@@ -401,7 +467,8 @@ _KINDS: tuple[OpKind, ...] = (
                "color": F(Color(), "#ff3b30"), "annotation_id": F(Id(), OMIT)}))}),
            _markup_create, "Create a 3D markup polyline (model space, metres), in its "
            "author's colour; annotation_id: the issue it belongs to (BCF lines of its viewpoint).",
-           check=_markup_new, points=lambda f: list(f["markup"]["points"]), limited=True),
+           check=_markup_new, points=lambda f: list(f["markup"]["points"]),
+           limit=Capped("markups", "max_markups", "markups", lambda f: f["markup"]["id"])),
     OpKind("markup.delete", "reviewer", _BY_ID, _markup_remove,
            "Erase a markup (another author's needs editor).", check=_markup_delete),
     OpKind("view.save", "reviewer",
@@ -415,14 +482,16 @@ _KINDS: tuple[OpKind, ...] = (
                "colors": F(ColorMap(MAX_VIEW_IDS), {})}))}),
            _view_save, "Save (or replace) a named view in the room: camera, section, hidden and "
            "isolated nodes, colour overrides; replacing another author's needs editor.",
-           check=_view_change, limited=True),
+           check=_view_change,
+           limit=Capped("views", "max_views", "views", lambda f: f["view"]["id"])),
     OpKind("view.delete", "reviewer", _BY_ID, _view_remove,
            "Delete a saved view (another author's needs editor).", check=_view_change),
     OpKind("section.set", "editor",
            Record({"section": F(Record({"id": F(Id()), "normal": F(Vec(3, 10.0)),
                                         "offset": F(Number(-MAX_COORD, MAX_COORD)),
                                         "enabled": F(Bool(), True)}))}),
-           _section_set, "Create or replace a section plane.", limited=True),
+           _section_set, "Create or replace a section plane.",
+           limit=Capped("sections", "max_sections", "sections", lambda f: f["section"]["id"])),
     OpKind("section.delete", "editor", _BY_ID, _section_remove, "Delete a section plane.",
            check=_section_delete),
     OpKind("presenter.set", "reviewer",
