@@ -43,6 +43,7 @@ export function workerInput(g) {
 }
 
 let shared = null;
+let nextJob = 1; // job ids are unique over every queue (they share the worker)
 
 /** The shared BVH worker, or null where workers cannot start (it then builds in idle slices). */
 function bvhWorker() {
@@ -68,7 +69,6 @@ export class BVHQueue {
     this.inWorker = 0;
     this.worker = bvhWorker();
     this.jobs = new Map(); // id -> geometry
-    this.nextId = 1;
     if (this.worker) {
       this._onMessage = (ev) => this._adopt(ev.data);
       this._onError = (ev) => {
@@ -140,8 +140,8 @@ export class BVHQueue {
       const g = this.pending.shift();
       if (g.boundsTree || !g.attributes.position) continue;
       if (this.worker && !this.noWorker) {
-        const id = this.nextId;
-        this.nextId += 1;
+        const id = nextJob;
+        nextJob += 1;
         this.jobs.set(id, g);
         this.inWorker += 1;
         const input = workerInput(g);
