@@ -186,3 +186,22 @@ def drop_annotation(page: Any, title: str, text: str) -> dict[str, Any]:
     new = [a for a in info(page)["annotations"] if a["id"] not in before]
     assert len(new) == 1
     return new[0]
+
+
+def fly_closer(page: Any, x: float, y: float, start: list[float] | None = None) -> list[float]:
+    """Double-click the model to fly closer; returns the camera once it has moved away from
+    `start`. A double-click before the model's precise pick is ready hits nothing (seen on a
+    loaded CI machine: the camera stayed home), so it is repeated until the flight happens."""
+    if start is None:
+        start = page.evaluate("window.__vrcollab.info().camera")
+    moved = (f"!window.__vrcollab.info().scene.flying && Math.hypot(...window.__vrcollab.info()"
+             f".camera.map((v, i) => v - {start}[i])) > 0.5")
+    for _ in range(10):
+        page.mouse.dblclick(x, y)
+        try:
+            wait_js(page, moved, timeout=5)
+        except AssertionError:
+            continue
+        camera: list[float] = page.evaluate("window.__vrcollab.info().camera")
+        return camera
+    raise AssertionError("double-clicking the model never flew the camera closer")

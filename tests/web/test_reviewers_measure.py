@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.server_process import ServerProcess
-from tests.web.roomkit import PreparedRoom, info, model_center, open_client, wait_js
+from tests.web.roomkit import PreparedRoom, fly_closer, info, model_center, open_client, wait_js
 from tests.web.test_reviewers_view import fresh_room
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
@@ -47,8 +47,7 @@ def test_snapped_measurement_is_seen_by_the_other_within_a_millimetre(
     try:
         # Fly close to the model so that a triangle is large on screen.
         x, y = a.evaluate(f"window.__vrcollab.project({model_center(a)})")
-        a.mouse.dblclick(x, y)
-        wait_js(a, "!window.__vrcollab.info().scene.flying")
+        fly_closer(a, x, y)
         # The section plane (A's own) is on: measuring works on what is drawn.
         a.click("[data-tool=section]")
         wait_js(a, "window.__vrcollab.info().scene.clipping === 1")
@@ -119,8 +118,7 @@ def test_perpendicular_distance_from_a_corner_to_a_face(
     b = open_client(browser, room.url(room.owner_token, name="Olga"))
     try:
         x, y = a.evaluate(f"window.__vrcollab.project({model_center(a)})")
-        a.mouse.dblclick(x, y)
-        wait_js(a, "!window.__vrcollab.info().scene.flying")
+        fly_closer(a, x, y)
         x, y = a.evaluate(f"window.__vrcollab.project({model_center(a)})")
         # A visible corner of one triangle, and a face (another plane) somewhere else on screen.
         corner: tuple[list[float], tuple[float, float]] | None = None
@@ -194,8 +192,7 @@ def test_angle_between_three_snapped_corners_and_area_of_a_face(
     b = open_client(browser, room.url(room.owner_token, name="Olga"))
     try:
         x, y = a.evaluate(f"window.__vrcollab.project({model_center(a)})")
-        a.mouse.dblclick(x, y)
-        wait_js(a, "!window.__vrcollab.info().scene.flying")
+        fly_closer(a, x, y)
         x, y = a.evaluate(f"window.__vrcollab.project({model_center(a)})")
         # Three points on the model, well apart on screen; the angle is computed from the
         # points the tool snapped to (read back while hovering), whatever they snapped to.

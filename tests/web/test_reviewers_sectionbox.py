@@ -9,7 +9,15 @@ from typing import Any
 import pytest
 
 from tests.server_process import ServerProcess
-from tests.web.roomkit import PreparedRoom, drag, info, model_center, open_client, wait_js
+from tests.web.roomkit import (
+    PreparedRoom,
+    drag,
+    fly_closer,
+    info,
+    model_center,
+    open_client,
+    wait_js,
+)
 from tests.web.test_reviewers_view import fresh_room
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
@@ -41,8 +49,7 @@ def test_section_box_keeps_only_the_selection_and_a_handle_resizes_it(
     b = open_client(browser, room.url(room.owner_token, name="Olga"))
     try:
         x, y = a.evaluate(f"window.__vrcollab.project({model_center(a)})")
-        a.mouse.dblclick(x, y)
-        wait_js(a, "!window.__vrcollab.info().scene.flying")
+        fly_closer(a, x, y)
         part = a.evaluate("window.__vrcollab.centerHit().part")
         assert part
         a.evaluate(f"window.__vrcollab.select({part!r})")

@@ -15,7 +15,15 @@ import pytest
 from PIL import Image
 
 from tests.server_process import ServerProcess
-from tests.web.roomkit import PreparedRoom, click_world, info, model_center, open_client, wait_js
+from tests.web.roomkit import (
+    PreparedRoom,
+    click_world,
+    fly_closer,
+    info,
+    model_center,
+    open_client,
+    wait_js,
+)
 from vrcollab.client import RoomClient
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(420)]
@@ -78,8 +86,7 @@ def test_three_people_start_apart_and_follow_without_a_visor_in_view(
         b.click("[data-tool=present]")
         wait_js(c, f"window.__vrcollab.info().presenter === '{info(b)['user_id']}'")
         x, y = b.evaluate(f"window.__vrcollab.project({model_center(b)})")
-        b.mouse.dblclick(x, y)
-        wait_js(b, "!window.__vrcollab.info().scene.flying")
+        fly_closer(b, x, y)
         c.click("[data-tool=follow]")
         b_session = info(b)["session_id"]
         wait_js(c, f"window.__vrcollab.info().avatars.find((x) => x.session_id === '{b_session}')"

@@ -9,7 +9,15 @@ from typing import Any
 import pytest
 
 from tests.server_process import ServerProcess
-from tests.web.roomkit import PreparedRoom, click_world, info, model_center, open_client, wait_js
+from tests.web.roomkit import (
+    PreparedRoom,
+    click_world,
+    fly_closer,
+    info,
+    model_center,
+    open_client,
+    wait_js,
+)
 from tests.web.test_reviewers_view import fresh_room
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
@@ -29,8 +37,7 @@ def test_view_link_opens_with_the_same_camera_section_and_visibility(
         a.keyboard.press("h")
         a.click("[data-tool=section]")
         x, y = a.evaluate(f"window.__vrcollab.project({model_center(a)})")
-        a.mouse.dblclick(x - 40, y + 20)
-        wait_js(a, "!window.__vrcollab.info().scene.flying")
+        fly_closer(a, x - 40, y + 20)
         a.click("[data-tool=link]")
         link = wait_js(a, "window.__vrcollab.info().view_link")
         assert "token" not in link

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests.server_process import ServerProcess
-from tests.web.roomkit import PreparedRoom, info, model_center, open_client, wait_js
+from tests.web.roomkit import PreparedRoom, fly_closer, info, model_center, open_client, wait_js
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
@@ -76,19 +76,3 @@ def test_follow_presenter_gather_hide_and_section(
         a.context.close()
         b.context.close()
 
-
-def fly_closer(page: Any, x: float, y: float, start: list[float]) -> list[float]:
-    """Double-click the model to fly closer; returns the camera once it has moved away from
-    `start`. A double-click before the model's precise pick is ready hits nothing (seen on a
-    loaded CI machine: the camera stayed home), so it is repeated until the flight happens."""
-    moved = (f"!window.__vrcollab.info().scene.flying && Math.hypot(...window.__vrcollab.info()"
-             f".camera.map((v, i) => v - {start}[i])) > 2")
-    for _ in range(10):
-        page.mouse.dblclick(x, y)
-        try:
-            wait_js(page, moved, timeout=5)
-        except AssertionError:
-            continue
-        camera: list[float] = page.evaluate("window.__vrcollab.info().camera")
-        return camera
-    raise AssertionError("double-clicking the model never flew the camera closer")
