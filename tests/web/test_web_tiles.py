@@ -114,6 +114,16 @@ def test_tiled_building_renders_and_picks(browser: Any, tiled_room: PreparedRoom
         assert tiles["tiles_loaded"] >= 1
         assert model["parts"] == tiles["elements"]
         assert canvas_is_rendered(page)
+        # SwiftShader has no GPU: the software triangle budget applies, and the selection in
+        # view holds it (docs/web.md "Triangle budget").
+        assert tiles["software_renderer"], tiles
+        assert tiles["triangle_budget"] == 300_000
+        assert tiles["triangles_selected"] is not None
+        assert tiles["triangles_selected"] <= 300_000
+        # BVHs are built in the worker (bvhworker.js), not on the main thread.
+        bvh = wait_js(page, "(() => { const b = window.__vrcollab.info().model.tiles.bvh;"
+                            " return b.built > 0 && b.pending === 0 ? b : null; })()", timeout=60)
+        assert bvh["worker"], bvh
 
         # Hover resolves the feature id under the cursor to an element of the table.
         x, y = _solid_point(page)

@@ -37,6 +37,7 @@ MIME_TYPES: dict[str, str] = {
     ".html": "text/html; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",
     ".mjs": "text/javascript; charset=utf-8",
+    ".cjs": "text/javascript; charset=utf-8",  # UMD/CommonJS builds for the BVH worker
     ".css": "text/css; charset=utf-8",
     ".json": "application/json",
     ".wasm": "application/wasm",
@@ -48,11 +49,12 @@ MIME_TYPES: dict[str, str] = {
 
 #: Vendor packages and the sub-paths of each that the browser may fetch.
 VENDOR_WHITELIST: dict[str, tuple[str, ...]] = {
-    "three": ("build/three.module.js", "build/three.core.js", "examples/jsm/"),
+    # three.cjs: the BVH worker's copy (import maps do not reach workers).
+    "three": ("build/three.module.js", "build/three.core.js", "build/three.cjs", "examples/jsm/"),
     "iwer": ("build/iwer.module.js",),
     "uqr": ("dist/index.mjs",),  # QR codes of invites (web app)
     # BVH raycasting (hover, picking, XR rays); one self-contained ES module.
-    "three-mesh-bvh": ("build/index.module.js",),
+    "three-mesh-bvh": ("build/index.module.js", "build/index.umd.cjs"),
     # 3D Tiles streaming: the ES build's entry points and their hashed chunks (.js only: the
     # MIME whitelist drops source maps).
     "3d-tiles-renderer": ("build/",),

@@ -14,11 +14,20 @@ import {
   trianglesOf,
 } from './features.js';
 import { BVHQueue } from './bvh.js';
+import { isSoftwareRenderer, nextErrorTarget, selection } from './tilebudget.js';
 
 /** Default error targets (pixels) when the manifest's device report has none (T7). */
 const DEFAULT_SSE = { desktop: 8, quest3: 16, quest2: 16, phone: 24 };
 /** Tile cache per device class (bytes of GPU geometry kept, LRU beyond that). */
 const CACHE_BYTES = { desktop: 600e6, quest3: 300e6, quest2: 200e6, phone: 150e6 };
+/** Triangle budgets (drawn, in view) when the manifest's device report has none (T7). */
+const DEFAULT_TRIANGLES = { desktop: 10e6, quest3: 750e3, quest2: 500e3, phone: 300e3 };
+/**
+ * Budget of a browser without a GPU (SwiftShader, llvmpipe: WebGL rasterised on the CPU, every
+ * frame read back for the compositor). At 2 cores that costs ~1 s per 300k triangles, so such a
+ * page gets the coarse levels; a close-up of one leaf still fits.
+ */
+const SOFTWARE_TRIANGLES = 300e3;
 
 const _m = new THREE.Matrix4();
 
@@ -230,7 +239,19 @@ export class TiledModel {
       },
     });
     const dev = manifest.devices?.[deviceClass];
-    tiles.errorTarget = Number.isFinite(dev?.sse) ? dev.sse : (DEFAULT_SSE[deviceClass] ?? 8);
+    // The device's error target is a floor; the triangle budget may raise it (tilebudget.js).
+    this.baseError = Number.isFinite(dev?.sse) ? dev.sse : (DEFAULT_SSE[deviceClass] ?? 8);
+    this.software = isSoftwareRenderer(this._rendererName());
+    const budget = Number.isFinite(dev?.budget_triangles) ? dev.budget_triangles : (DEFAULT_TRIANGLES[deviceClass] ?? DEFAULT_TRIANGLES.desktop);
+    this.triangleBudget = this.software ? Math.min(budget, SOFTWARE_TRIANGLES) : budget;
+    // Coarse first: the root tile alone until the budget has judged what refining would cost
+    // (a first traversal at the device target would queue every leaf in view, and the renderer
+    // keeps loading tiles it once used while their parent is not loaded yet).
+    tiles.errorTarget = Number.isFinite(this.triangleBudget) ? Infinity : this.baseError;
+    // One tile parsed at a time: tile contents reach the scene on separate frames, so no frame
+    // pays for several tiles' uploads, feature ids and shader hooks at once. (3d-tiles-renderer
+    // shares its default parse queue between renderers; the client runs one at a time.)
+    tiles.parseQueue.maxJobs = 1;
     tiles.maxDepth = Infinity;
     tiles.lruCache.maxBytesSize = CACHE_BYTES[deviceClass] ?? CACHE_BYTES.desktop;
     tiles.lruCache.minBytesSize = tiles.lruCache.maxBytesSize * 0.75;
@@ -241,6 +262,12 @@ export class TiledModel {
     this.view.root.add(tiles.group);
     tiles.group.updateMatrixWorld(true);
     this.bounds = this._sceneBounds(manifest);
+    const view = {};
+    this._inView = (tile) => {
+      if (!tile.engineData?.boundingVolume) return true;
+      tiles.calculateTileViewError(tile, view);
+      return Boolean(view.inView);
+    };
     this._camera = null;
     tiles.addEventListener('load-model', ({ scene, tile }) => this._onTile(scene, tile));
     tiles.addEventListener('needs-update', () => this.viewer.invalidate());
@@ -321,12 +348,46 @@ export class TiledModel {
     t.setResolutionFromRenderer(cam, this.viewer.renderer);
     cam.updateMatrixWorld();
     t.update();
+    // Within the triangle budget: re-run the traversal while the error target moves (a few
+    // tiles at most; the traversal itself is cheap next to drawing the wrong tiles).
+    for (let i = 0; i < 4; i += 1) {
+      const next = nextErrorTarget(t.root, t.frameCount, t.errorTarget, this.baseError, this.triangleBudget, this._inView);
+      if (next === t.errorTarget) break;
+      t.errorTarget = next;
+      t.update();
+      this._dropUnused();
+    }
     if (t.isLoading || t.stats.downloading || t.stats.parsing) this.viewer.invalidate(100);
     this._checkDone();
   }
 
   get loaded() {
     return this.loadedTiles > 0;
+  }
+
+  /**
+   * Cancel tile loads the last traversal did not use (the renderer itself only drops QUEUED
+   * ones): a raised error target leaves no level downloading for nothing.
+   */
+  _dropUnused() {
+    const t = this.tiles;
+    const drop = [];
+    for (const tile of t.loadingTiles ?? []) {
+      const tr = tile.traversal;
+      if (!(tr && tr.lastFrameVisited === t.frameCount && tr.used)) drop.push(tile);
+    }
+    for (const tile of drop) t.lruCache.remove(tile);
+  }
+
+  /** The WebGL renderer's name (unmasked where the browser allows), '' when unknown. */
+  _rendererName() {
+    try {
+      const gl = this.viewer.renderer.getContext();
+      const ext = gl.getExtension('WEBGL_debug_renderer_info');
+      return String(gl.getParameter(ext ? ext.UNMASKED_RENDERER_WEBGL : gl.RENDERER) ?? '');
+    } catch {
+      return '';
+    }
   }
 
   // ---- element identity and info ------------------------------------------------------------
@@ -578,6 +639,10 @@ export class TiledModel {
       elements: this.count ?? 0,
       element_table: Boolean(this.elements),
       error_target: t?.errorTarget ?? null,
+      base_error_target: this.baseError ?? null,
+      triangle_budget: Number.isFinite(this.triangleBudget) ? this.triangleBudget : null,
+      software_renderer: Boolean(this.software),
+      triangles_selected: t?.root ? selection(t.root, t.frameCount).triangles : null,
       tiles_loaded: this.loadedTiles,
       tiles_visible: visibleTiles,
       triangles_drawn: Math.round(drawnTriangles),
