@@ -7,9 +7,11 @@ no request leaves 127.0.0.1."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import math
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -19,6 +21,8 @@ from PIL import Image
 
 from tests.server_process import ServerProcess
 from tests.web.roomkit import AIM_JS, PreparedRoom, info, wait_js
+from tests.web.test_reviewers_view import fresh_room
+from vrcollab.client import RoomClient
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(900)]
 
@@ -243,6 +247,140 @@ def test_vr_menu_measure_markup_pin_comment_and_self_hosted_models(
             assert p.scheme in ("data", "blob") or p.hostname == "127.0.0.1", u
         pick(vr, "section-off")
         wait_js(vr, "window.__vrcollab.info().scene.clipping === 0")
+        assert not vr.errors
+        assert not desk.errors
+    finally:
+        vr.context.close()
+        desk.context.close()
+
+
+def angle_at(a: list[float], b: list[float], c: list[float]) -> float:
+    """The angle at ``b`` between b->a and b->c, in degrees."""
+    u = [x - y for x, y in zip(a, b, strict=True)]
+    v = [x - y for x, y in zip(c, b, strict=True)]
+    cos = sum(x * y for x, y in zip(u, v, strict=True)) / (math.hypot(*u) * math.hypot(*v))
+    return math.degrees(math.acos(max(-1.0, min(1.0, cos))))
+
+
+async def create_markup(room: PreparedRoom, token: str, points: list[list[float]]) -> str:
+    """Another participant's markup (through the Python client); returns its id."""
+    async with RoomClient(room.base_url, room.room_id, token, name="Other") as c:
+        mid = "k_other_vr_test"
+        await c.op("markup.create", markup={"id": mid, "points": points, "color": "#ff0000"})
+        return mid
+
+
+def test_vr_measure_kinds_and_erase_markup(
+    browser: Any, web_server: ServerProcess, web_room: PreparedRoom
+) -> None:
+    """The menu's kind item cycles the measure kinds: an angle (three pulls) and an area (one
+    pull on a face) made in VR reach the desktop with their kind and value. The Erase tool
+    erases our own stroke (the desktop sees it gone) and shows why the room refuses to erase
+    another author's markup for a reviewer."""
+    room = fresh_room(web_room, "VR kinds and erase")
+    reviewer = web_server.token(room.project_id, "reviewer", "Quest reviewer")
+    vr, _, _ = open_logged(browser, room.url(reviewer, name="Quest%20reviewer", xr="emulate"))
+    desk, _, _ = open_logged(browser, room.url(room.owner_token, name="Desk"))
+    try:
+        vr.click("#enter-vr")
+        wait_js(vr, "window.__vrcollab.info().scene.xr === 'vr'")
+        wait_js(vr, CONTROLLERS_SHOWN, timeout=60)
+        vr.evaluate(f"{LEFT}.position.set(-0.15, 1.3, -0.35); {LEFT}.quaternion.set(0, 0, 0, 1)")
+        frames_pass(vr)
+        vr.evaluate(f"{LEFT}.updateButtonValue('y-button', 1)")
+        frames_pass(vr)
+        vr.evaluate(f"{LEFT}.updateButtonValue('y-button', 0)")
+        wait_js(vr, "window.__vrcollab.info().xr_tools.menu.open")
+        center = info(vr)["world"]["center"]
+        size = info(vr)["world"]["size"]
+
+        # Kind cycles distance -> perpendicular -> angle, and picks the measure tool.
+        assert menu(vr)["kind"] == "distance"
+        pick(vr, "kind")
+        wait_js(vr, "window.__vrcollab.info().xr_tools.menu.kind === 'perpendicular'")
+        assert info(vr)["xr_tools"]["tool"] == "measure"
+        pick(vr, "kind")
+        wait_js(vr, "window.__vrcollab.info().xr_tools.measure_kind === 'angle'")
+
+        # Angle: three pulls, the corner second.
+        aims = [[center[0] - size[0] * 0.25, center[1] + size[1] * 0.2, center[2]],
+                center,
+                [center[0] + size[0] * 0.25, center[1] + size[1] * 0.2, center[2]]]
+        aim_model(vr, aims[0])
+        pull(vr)
+        first = wait_js(vr, "window.__vrcollab.info().xr_tools.measuring")
+        assert "corner" in menu(vr)["hint"]
+        aim_model(vr, aims[1])
+        pull(vr)
+        corner = wait_js(vr, "window.__vrcollab.info().xr_tools.corner")
+        assert "3rd" in menu(vr)["hint"]
+        aim_model(vr, aims[2])
+        pull(vr)
+        wait_js(vr, "window.__vrcollab.info().xr_tools.measuring === null && "
+                    "window.__vrcollab.info().xr_tools.corner === null && "
+                    "window.__vrcollab.info().pending === 0")
+        third = info(vr)["xr_tools"]["snap"]["point"]
+        expected = angle_at(first, corner, third)
+        assert 5 < expected < 175, (first, corner, third)
+        made = next(m for m in info(vr)["measurements"] if m["kind"] == "angle")
+        wait_js(desk, f"window.__vrcollab.info().measurements.some((m) => m.id === '{made['id']}')")
+        theirs = next(m for m in info(desk)["measurements"] if m["id"] == made["id"])
+        assert theirs["kind"] == "angle"
+        assert abs(theirs["value"] - expected) < 0.01, (theirs, expected)
+        assert theirs["label"] == f"{expected:.1f}°"
+
+        # Area: one pull on a face.
+        pick(vr, "kind")
+        wait_js(vr, "window.__vrcollab.info().xr_tools.menu.kind === 'area'")
+        aim_model(vr, center)
+        pull(vr)
+        area = wait_js(vr, "window.__vrcollab.info().pending === 0 && "
+                           "window.__vrcollab.info().measurements.find((m) => m.kind === 'area')")
+        assert area["value"] > 0
+        wait_js(desk, f"window.__vrcollab.info().measurements.some((m) => m.id === '{area['id']}')")
+        theirs = next(m for m in info(desk)["measurements"] if m["id"] == area["id"])
+        assert theirs["kind"] == "area"
+        assert abs(theirs["value"] - area["value"]) < 1e-6
+        assert theirs["label"] == f"{area['value']:.3f} m²"
+
+        # Someone else's markup, on the right of the model.
+        other_at = [center[0] + size[0] * 0.25, center[1] - size[1] * 0.2, center[2]]
+        hit = aim_model(vr, other_at)
+        with ThreadPoolExecutor(1) as pool:
+            other = pool.submit(asyncio.run, create_markup(
+                room, room.owner_token, [hit, [hit[0] + 0.01, hit[1], hit[2]]])).result(60)
+        wait_js(vr, "window.__vrcollab.info().markup.items.length === 1")
+
+        # Our own stroke, from the centre to the left.
+        pick(vr, "tool:markup")
+        wait_js(vr, "window.__vrcollab.info().xr_tools.tool === 'markup'")
+        aim_model(vr, center)
+        vr.evaluate(f"{RIGHT}.updateButtonValue('trigger', 1)")
+        frames_pass(vr)
+        for k in range(1, 6):
+            vr.evaluate(AIM_JS, [AT_MODEL, [center[0] - size[0] * 0.05 * k, center[1], center[2]]])
+            frames_pass(vr)
+        vr.evaluate(f"{RIGHT}.updateButtonValue('trigger', 0)")
+        wait_js(vr, "window.__vrcollab.info().xr_tools.stroke === null && "
+                    "window.__vrcollab.info().pending === 0")
+        wait_js(desk, "window.__vrcollab.info().markup.items.length === 2")
+        ours = next(m for m in info(desk)["markup"]["items"] if m["id"] != other)
+
+        # Erase: the other author's markup is refused for a reviewer, with the reason shown.
+        pick(vr, "tool:erase")
+        wait_js(vr, "window.__vrcollab.info().xr_tools.tool === 'erase'")
+        aim_model(vr, other_at)
+        pull(vr)
+        wait_js(vr, "window.__vrcollab.info().xr_tools.menu.hint.startsWith('Not erased:')")
+        assert "editor" in menu(vr)["hint"], menu(vr)["hint"]
+        assert any(m["id"] == other for m in info(desk)["markup"]["items"])
+        # Our own: erased, the desktop sees it gone.
+        aim_model(vr, [center[0] - size[0] * 0.1, center[1], center[2]])
+        pull(vr)
+        wait_js(desk, "window.__vrcollab.info().markup.items.length === 1")
+        assert [m["id"] for m in info(desk)["markup"]["items"]] == [other]
+        assert ours["id"] not in [m["id"] for m in info(vr)["markup"]["items"]]
+        assert menu(vr)["hint"] == "Erased"
         assert not vr.errors
         assert not desk.errors
     finally:

@@ -1,11 +1,14 @@
 // The wrist menu in VR: one canvas-textured panel on the left controller (the three.js examples'
 // approach: no UI library to vendor, nothing from a CDN, no inline script), raycast by the other
 // controller's laser. It picks the VR tool, shows the selected issue's thread, and composes a
-// short comment from a predefined list or dictation, then posts it.
+// short comment from a predefined list or dictation, then posts it. The "kind" item cycles the
+// measure kind (distance, perpendicular, angle, area).
 import * as THREE from 'three';
 
 /** VR tools, in menu order: [id, label]. */
-export const XR_TOOLS = [['pin', 'Pin'], ['measure', 'Measure'], ['markup', 'Markup'], ['section', 'Section'], ['teleport', 'Teleport']];
+export const XR_TOOLS = [['pin', 'Pin'], ['measure', 'Measure'], ['markup', 'Markup'], ['erase', 'Erase'], ['section', 'Section'], ['teleport', 'Teleport']];
+/** The measure kinds the "kind" item cycles through (tools/measure.js MEASURE_KINDS): [id, label]. */
+export const XR_MEASURE_KINDS = [['distance', 'Distance'], ['perpendicular', 'Perpend.'], ['angle', 'Angle'], ['area', 'Area']];
 /** The comments offered without a keyboard (WebXR has no text input; see docs/headset.md). */
 export const QUICK_COMMENTS = ['Looks good', 'Please fix', 'Check dimensions', 'Clash here', 'Missing element'];
 
@@ -17,8 +20,9 @@ const SIZE = [0.2, 0.25];
 function layout() {
   const items = [];
   const add = (id, kind, label, x, y, w, h, value = id) => items.push({ id, kind, label, value, rect: [x, y, w, h] });
-  XR_TOOLS.forEach(([id, label], i) => add(`tool:${id}`, 'tool', label, 12 + (i % 3) * 166, 52 + Math.floor(i / 3) * 58, 156, 50, id));
-  add('section-off', 'action', 'Section off', 344, 110, 156, 50);
+  XR_TOOLS.forEach(([id, label], i) => add(`tool:${id}`, 'tool', label, 12 + (i % 4) * 124, 52 + Math.floor(i / 4) * 58, 116, 50, id));
+  add('section-off', 'action', 'Section off', 260, 110, 116, 50);
+  add('kind', 'action', 'Kind', 384, 110, 116, 50);
   add('prev', 'action', '◀', 12, 178, 56, 40);
   add('next', 'action', '▶', 444, 178, 56, 40);
   QUICK_COMMENTS.forEach((text, i) => add(`quick:${i}`, 'quick', text, 12 + (i % 2) * 250, 430 + Math.floor(i / 2) * 50, 238, 42, text));
@@ -75,7 +79,7 @@ export class WristMenu {
     this.mesh.position.set(0.02, 0.1, -0.02);
     this.mesh.rotation.x = -0.5;
     this.raycaster = new THREE.Raycaster();
-    this.state = { tool: 'pin', hint: '', thread: null, draft: '', dictation: false, listening: false, hover: null };
+    this.state = { tool: 'pin', kind: 'distance', hint: '', thread: null, draft: '', dictation: false, listening: false, hover: null };
     this.drawn = '';
     this.draw();
   }
@@ -149,7 +153,8 @@ export class WristMenu {
       ctx.fill();
       ctx.fillStyle = '#e6edf3';
       ctx.font = `${it.kind === 'tool' ? 'bold ' : ''}22px sans-serif`;
-      const label = it.id === 'dictate' && s.listening ? 'Listening…' : it.label;
+      const label = it.id === 'dictate' && s.listening ? 'Listening…'
+        : it.id === 'kind' ? `${XR_MEASURE_KINDS.find(([k]) => k === s.kind)?.[1] ?? s.kind} ▸` : it.label;
       ctx.fillText(label, x + (w - Math.min(ctx.measureText(label).width, w - 12)) / 2, y + h / 2, w - 12);
     }
     // The selected issue's thread.
@@ -187,6 +192,6 @@ export class WristMenu {
       const local = new THREE.Vector3(((x + w / 2) / W - 0.5) * SIZE[0], (0.5 - (y + h / 2) / H) * SIZE[1], 0);
       items[it.id] = this.mesh.localToWorld(local).toArray();
     }
-    return { open: this.open, tool: this.state.tool, draft: this.state.draft, thread: this.state.thread, hint: this.state.hint, items };
+    return { open: this.open, tool: this.state.tool, kind: this.state.kind, draft: this.state.draft, thread: this.state.thread, hint: this.state.hint, items };
   }
 }

@@ -1,13 +1,15 @@
 // What the trigger does in VR, by the tool picked on the wrist menu: pin (the two-pull issue
-// draft), measure (two pulls, the desktop MeasureTool with the ray's angle as its snap distance),
-// markup (a freehand stroke while the trigger is held), section (our own plane at the pointed
-// face), teleport. Also the menu's thread view and its comment composer.
+// draft), measure (the desktop MeasureTool and its kinds: distance and perpendicular take two
+// pulls, angle three, area one on a face; the ray's angle is its snap distance), markup (a
+// freehand stroke while the trigger is held), erase (the markup nearest the ray; the server checks
+// the rights), section (our own plane at the pointed face), teleport. Also the menu's thread view
+// and its comment composer.
 import * as THREE from 'three';
 import { MeasureTool } from '../tools/measure.js';
 import { markupRecord, MAX_MARKUP_POINTS } from '../tools/markup.js';
 import { annotationList } from '../state/room.js';
 import { newId } from '../state/codec.js';
-import { WristMenu } from './menu.js';
+import { WristMenu, XR_MEASURE_KINDS } from './menu.js';
 import { Stroke } from './stroke.js';
 
 /** Measure snapping in VR: one desktop "pixel" of SNAP_PX is this many milliradians off the ray. */
@@ -16,6 +18,8 @@ export const MRAD_PER_PX = 1.5;
 const SECTION_DEPTH = 0.01;
 /** Strokes float this far (fraction of the controller distance) off the surface, toward the hand. */
 const LIFT = 0.004;
+/** Erase picks the markup with a point at most this far off the ray (milliradians, about 3.4°). */
+export const ERASE_MRAD = 60;
 
 export class XRTools {
   /** @param {object} deps {viewer, model, conn, tools, issues, xrDraft, own, apply(), sectionCtl,
@@ -39,6 +43,8 @@ export class XRTools {
     this.draft = '';
     this.recognition = null;
     this.posted = 0;
+    this.notice = null; // a one-off hint (an erase's outcome) until the next tool or pull
+    this.erasing = new Map(); // op id -> markup id of our recent erases, for a refusal's reason
     this.menu = new WristMenu({
       onTool: (id) => this.setTool(id),
       onQuick: (text) => { this.draft = text; this.refresh(); },
@@ -46,6 +52,11 @@ export class XRTools {
     });
     this.menu.update({ dictation: Boolean(globalThis.SpeechRecognition ?? globalThis.webkitSpeechRecognition) });
     deps.bus.on('state', () => this.refresh());
+    deps.conn.on('reject', (m) => {
+      if (!this.erasing.delete(m.op_id)) return;
+      this.notice = `Not erased: ${m.reason ?? m.code}`;
+      this.refresh();
+    });
   }
 
   setTool(id) {
@@ -53,20 +64,31 @@ export class XRTools {
     this.measure.reset();
     this.stroke = null;
     this.preview.visible = false;
+    this.notice = null;
     if (id !== 'pin') this.xrDraft.cancel();
     this.refresh();
+  }
+
+  /** The next measure kind (distance -> perpendicular -> angle -> area -> distance). */
+  cycleKind() {
+    const ids = XR_MEASURE_KINDS.map(([k]) => k);
+    this.measure.kind = ids[(ids.indexOf(this.measure.kind) + 1) % ids.length];
+    this.measure.reset();
+    if (this.tool !== 'measure') this.setTool('measure');
   }
 
   /** A trigger pull on the model with controller `c` (its ray and hit). */
   trigger(hit, c) {
     const { origin, dir } = c.rayNow();
     this.aim = { origin, dir };
+    this.notice = null;
     if (this.tool === 'pin') this.issues.draftXR(hit);
     else if (this.tool === 'measure') this.measure.click(hit, [0, 0]);
     else if (this.tool === 'markup') {
       this.stroke = { c, line: new Stroke(MAX_MARKUP_POINTS) };
       this._sample(hit, origin);
-    } else if (this.tool === 'section') this._section(hit);
+    } else if (this.tool === 'erase') this.erase(origin, dir);
+    else if (this.tool === 'section') this._section(hit);
     else if (this.tool === 'teleport') this.teleport(hit.point);
     this.refresh();
     this.viewer.invalidate();
@@ -100,6 +122,44 @@ export class XRTools {
     this.preview.visible = pts.length >= 2;
   }
 
+  /** The markup with a point nearest the ray (world origin, dir), within ERASE_MRAD, or null. */
+  markupNear(origin, dir) {
+    let best = null;
+    let d0 = ERASE_MRAD / 1000;
+    for (const m of Object.values(this.conn.mirror.view.markups ?? {})) {
+      for (const p of m.points ?? []) {
+        const v = this.model.fromModel(p).sub(origin);
+        if (v.lengthSq() === 0 || v.dot(dir) <= 0) continue;
+        const a = v.angleTo(dir);
+        if (a <= d0) {
+          d0 = a;
+          best = m;
+        }
+      }
+    }
+    return best;
+  }
+
+  /** Erase the markup the ray points at: sends markup.delete (the server checks the rights:
+   * one's own as reviewer, anyone's as editor); a refusal shows its reason on the menu. */
+  erase(origin, dir) {
+    const m = this.markupNear(origin, dir);
+    if (!m) {
+      this.notice = 'No markup there';
+      return null;
+    }
+    const op = this.tools.send('markup.delete', { id: m.id });
+    if (!op) {
+      this.notice = `Your role (${this.conn.role}) cannot erase`;
+      return null;
+    }
+    // Keyed by op id until a reject names it (the erase applies locally at once); the last few.
+    this.erasing.set(op.op_id, m.id);
+    if (this.erasing.size > 32) this.erasing.delete(this.erasing.keys().next().value);
+    this.notice = 'Erased';
+    return op;
+  }
+
   /** Angle of `v` off the aimed ray, in measure-snap "pixels". */
   _angle(v) {
     if (!this.aim) return [Infinity, 0];
@@ -129,6 +189,7 @@ export class XRTools {
       this.apply();
       this.sectionCtl.show(null);
     } else if (id === 'prev' || id === 'next') this._step(id === 'next' ? 1 : -1);
+    else if (id === 'kind') this.cycleKind();
     else if (id === 'clear') this.draft = '';
     else if (id === 'post') this.post();
     else if (id === 'dictate') this._dictate();
@@ -189,20 +250,32 @@ export class XRTools {
       title: a.title || 'Untitled issue',
       comments: (a.comments ?? []).map((c) => ({ name: this.nameOf(c.author), text: c.text })),
     } : null;
-    this.menu.update({ tool: this.tool, hint: this._hint(), thread, draft: this.draft, listening: Boolean(this.recognition) });
+    this.menu.update({ tool: this.tool, kind: this.measure.kind, hint: this._hint(), thread, draft: this.draft, listening: Boolean(this.recognition) });
   }
 
   _hint() {
     if (this.tool === 'pin') return this.xrDraft.draft ? 'Pull again on the spot' : 'Pull on the model';
-    if (this.tool === 'measure') return this.measure.start ? 'Pull on the 2nd point' : 'Pull on the 1st point';
+    if (this.tool === 'measure') return this._measureHint();
     if (this.tool === 'markup') return 'Hold the trigger to draw';
+    if (this.tool === 'erase') return this.notice ?? 'Pull on a markup to erase';
     if (this.tool === 'section') return 'Pull on a face to cut';
     return 'Pull where to stand';
+  }
+
+  _measureHint() {
+    const { kind, start, corner } = this.measure;
+    if (kind === 'area') return 'Area: pull on a face';
+    if (kind === 'perpendicular') return start ? 'Pull on the face' : 'Perpendicular: pull on the point';
+    if (kind === 'angle') return !start ? 'Angle: pull on the 1st point' : corner ? 'Pull on the 3rd point' : 'Pull on the corner';
+    return start ? 'Pull on the 2nd point' : 'Pull on the 1st point';
   }
 
   describe() {
     return {
       tool: this.tool,
+      measure_kind: this.measure.kind,
+      corner: this.measure.corner ? this.model.toModel(this.measure.corner.point) : null,
+      notice: this.notice,
       measuring: this.measure.start ? this.model.toModel(this.measure.start.point) : null,
       snap: this.measure.lastSnap ? { kind: this.measure.lastSnap.kind, point: this.model.toModel(this.measure.lastSnap.point) } : null,
       stroke: this.stroke ? this.stroke.line.points.length : null,
