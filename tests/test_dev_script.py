@@ -85,7 +85,9 @@ def test_runtime_node_packages_are_what_the_server_serves() -> None:
     from vrcollab.server.web import VENDOR_WHITELIST
 
     pkg = json.loads((REPO / "clients" / "web" / "package.json").read_text())
-    served = {*VENDOR_WHITELIST, SWAGGER_DIST.name}
+    # A scope's entry ("@scope": ("pkg/dir/",)) serves the package "@scope/pkg".
+    served = {SWAGGER_DIST.name, *(f"{key}/{rel.split('/')[0]}" if key.startswith("@") else key
+                                   for key, rels in VENDOR_WHITELIST.items() for rel in rels)}
     assert served <= set(pkg["dependencies"]), "npm ci --omit=dev would leave them out"
     assert not served & set(pkg.get("devDependencies", {}))
 
