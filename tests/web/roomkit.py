@@ -6,6 +6,7 @@ takes), waits for the conversion job, and creates a room opened on the ready ver
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import time
 from dataclasses import dataclass
@@ -205,3 +206,12 @@ def fly_closer(page: Any, x: float, y: float, start: list[float] | None = None) 
         camera: list[float] = page.evaluate("window.__vrcollab.info().camera")
         return camera
     raise AssertionError("double-clicking the model never flew the camera closer")
+
+
+def fresh_room(room: PreparedRoom, name: str) -> PreparedRoom:
+    """Another room on the same converted version (clean durable state for this test)."""
+    auth = {"Authorization": f"Bearer {room.owner_token}"}
+    res = httpx.post(f"{room.base_url}/api/versions/{room.version_id}/rooms", json={"name": name},
+                     headers=auth, timeout=30)
+    res.raise_for_status()
+    return dataclasses.replace(room, room_id=res.json()["room_id"])

@@ -11,8 +11,7 @@ import pytest
 from PIL import Image
 
 from tests.server_process import ServerProcess
-from tests.web.roomkit import PreparedRoom, info, open_client, wait_js, wait_rendered
-from tests.web.test_reviewers_view import fresh_room
+from tests.web.roomkit import PreparedRoom, fresh_room, info, open_client, wait_js, wait_rendered
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 

@@ -20,12 +20,12 @@ from tests.server_process import ServerProcess
 from tests.web.roomkit import (
     PreparedRoom,
     drop_annotation,
+    fresh_room,
     info,
     model_center,
     open_client,
     wait_js,
 )
-from tests.web.test_reviewers_view import fresh_room
 from vrcollab.client import RoomClient
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]

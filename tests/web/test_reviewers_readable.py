@@ -13,8 +13,7 @@ from typing import Any
 import pytest
 
 from tests.server_process import ServerProcess
-from tests.web.roomkit import PreparedRoom, model_center, open_client, wait_js
-from tests.web.test_reviewers_view import fresh_room
+from tests.web.roomkit import PreparedRoom, fresh_room, model_center, open_client, wait_js
 from tests.web.test_web_invite import make_invite
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]

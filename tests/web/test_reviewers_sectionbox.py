@@ -13,12 +13,12 @@ from tests.web.roomkit import (
     PreparedRoom,
     drag,
     fly_closer,
+    fresh_room,
     info,
     model_center,
     open_client,
     wait_js,
 )
-from tests.web.test_reviewers_view import fresh_room
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 

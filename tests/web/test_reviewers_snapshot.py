@@ -13,8 +13,7 @@ from PIL import Image
 
 from tests.bcf.bcf_support import validate_bcf
 from tests.server_process import ServerProcess
-from tests.web.roomkit import PreparedRoom, drop_annotation, open_client, wait_js
-from tests.web.test_reviewers_view import fresh_room
+from tests.web.roomkit import PreparedRoom, drop_annotation, fresh_room, open_client, wait_js
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 

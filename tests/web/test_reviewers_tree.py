@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 
 from tests.server_process import ServerProcess
-from tests.web.roomkit import PreparedRoom, info, open_client, wait_js
-from tests.web.test_reviewers_view import fresh_room
+from tests.web.roomkit import PreparedRoom, fresh_room, info, open_client, wait_js
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 

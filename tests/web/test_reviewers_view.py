@@ -5,12 +5,10 @@ person's own view until shared on purpose, and offline authors show by name (mem
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import io
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import httpx
 import pytest
 from PIL import Image
 
@@ -19,6 +17,7 @@ from tests.web.roomkit import (
     PreparedRoom,
     click_world,
     fly_closer,
+    fresh_room,
     info,
     model_center,
     open_client,
@@ -27,15 +26,6 @@ from tests.web.roomkit import (
 from vrcollab.client import RoomClient
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(420)]
-
-
-def fresh_room(room: PreparedRoom, name: str) -> PreparedRoom:
-    """Another room on the same converted version (clean durable state for this test)."""
-    auth = {"Authorization": f"Bearer {room.owner_token}"}
-    res = httpx.post(f"{room.base_url}/api/versions/{room.version_id}/rooms", json={"name": name},
-                     headers=auth, timeout=30)
-    res.raise_for_status()
-    return dataclasses.replace(room, room_id=res.json()["room_id"])
 
 
 def centre_shows_model(page: Any) -> bool:

@@ -8,7 +8,15 @@ from typing import Any
 import pytest
 
 from tests.server_process import ServerProcess
-from tests.web.roomkit import PreparedRoom, fly_closer, info, model_center, open_client, wait_js
+from tests.web.roomkit import (
+    PreparedRoom,
+    fly_closer,
+    fresh_room,
+    info,
+    model_center,
+    open_client,
+    wait_js,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
@@ -16,9 +24,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 def test_follow_presenter_gather_hide_and_section(
     browser: Any, web_server: ServerProcess, web_room: PreparedRoom
 ) -> None:
-    reviewer = web_server.token(web_room.project_id, "reviewer", "Rita")
-    a = open_client(browser, web_room.url(web_room.owner_token, name="Olga"))
-    b = open_client(browser, web_room.url(reviewer, name="Rita"))
+    # A room of its own: earlier tests leave hidden parts and sections in the shared room, and
+    # a double-click on a hidden part flies nowhere.
+    room = fresh_room(web_room, "Presenter")
+    reviewer = web_server.token(room.project_id, "reviewer", "Rita")
+    a = open_client(browser, room.url(room.owner_token, name="Olga"))
+    b = open_client(browser, room.url(reviewer, name="Rita"))
     try:
         a_session = info(a)["session_id"]
         size = info(a)["world"]["size"]

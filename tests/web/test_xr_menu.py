@@ -20,8 +20,7 @@ import pytest
 from PIL import Image
 
 from tests.server_process import ServerProcess
-from tests.web.roomkit import AIM_JS, PreparedRoom, info, wait_js
-from tests.web.test_reviewers_view import fresh_room
+from tests.web.roomkit import AIM_JS, PreparedRoom, fresh_room, info, wait_js
 from vrcollab.client import RoomClient
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(900)]
