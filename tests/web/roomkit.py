@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -91,9 +92,13 @@ def info(page: Any) -> dict[str, Any]:
     return out
 
 
-def open_client(browser: Any, url: str, *, viewport: tuple[int, int] = (960, 600)) -> Any:
-    """A new browser context on ``url``, waiting until online with the model at full detail."""
+def open_client(browser: Any, url: str, *, viewport: tuple[int, int] = (960, 600),
+                on_context: Callable[[Any], None] | None = None) -> Any:
+    """A new browser context on ``url``, waiting until online with the model at full detail.
+    ``on_context(ctx)`` runs before the first request (e.g. to log requests)."""
     ctx = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
+    if on_context is not None:
+        on_context(ctx)
     page = ctx.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))

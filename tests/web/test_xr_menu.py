@@ -20,7 +20,7 @@ import pytest
 from PIL import Image
 
 from tests.server_process import ServerProcess
-from tests.web.roomkit import AIM_JS, PreparedRoom, fresh_room, info, wait_js
+from tests.web.roomkit import AIM_JS, PreparedRoom, fresh_room, info, open_client, wait_js
 from vrcollab.client import RoomClient
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(900)]
@@ -36,22 +36,16 @@ CONTROLLERS_SHOWN = "window.__vrcollab.info().xr_input.controllers.every((c) => 
 
 
 def open_logged(browser: Any, url: str) -> tuple[Any, list[str], dict[str, int]]:
-    """A client like roomkit.open_client, with every request URL and response status logged
-    from the first request on."""
-    ctx = browser.new_context(viewport={"width": 960, "height": 600})
+    """roomkit.open_client with every request URL and response status logged from the first
+    request on."""
     urls: list[str] = []
     status: dict[str, int] = {}
-    ctx.on("request", lambda r: urls.append(r.url))
-    ctx.on("response", lambda r: status.__setitem__(r.url, r.status))
-    page = ctx.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.errors = errors
-    page.goto(url)
-    wait_js(page, "window.__vrcollab && window.__vrcollab.ready && "
-                  "window.__vrcollab.info().state === 'online' && "
-                  "window.__vrcollab.info().model.full_detail", timeout=90)
-    return page, urls, status
+
+    def log(ctx: Any) -> None:
+        ctx.on("request", lambda r: urls.append(r.url))
+        ctx.on("response", lambda r: status.__setitem__(r.url, r.status))
+
+    return open_client(browser, url, on_context=log), urls, status
 
 
 def frames_pass(page: Any, n: int = 2) -> None:
