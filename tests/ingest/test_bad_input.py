@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import struct
+import sys
 import zipfile
 from pathlib import Path
 
@@ -23,6 +24,9 @@ from vrcollab.errors import (
 from vrcollab.ingest.convert import convert
 from vrcollab.ingest.limits import Limits
 from vrcollab.ingest.pipeline import ConvertOptions
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+import building_gen
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -131,6 +135,16 @@ def test_size_and_triangle_limits(generated: dict[str, Path], tmp_path: Path) ->
     stl.write_bytes(_binary_stl(trimesh.creation.box().triangles, declared=10**9))
     with pytest.raises(LimitExceededError):
         convert(stl, tmp_path / "o", ConvertOptions(limits=Limits(max_triangles=10**6)))
+
+
+def test_ifc_triangle_limit_counts_a_shared_representation_once(tmp_path: Path) -> None:
+    # 500 doors of one mapped type: the limit bounds tessellation work, not instanced copies
+    src = building_gen.generate_doors(500, tmp_path / "doors.ifc")
+    stored = convert(src, tmp_path / "a").manifest["stats"]["triangles_stored"]
+    result = convert(src, tmp_path / "b", ConvertOptions(limits=Limits(max_triangles=stored)))
+    assert result.manifest["stats"]["triangles"] == 500 * stored
+    with pytest.raises(LimitExceededError, match="triangles"):
+        convert(src, tmp_path / "c", ConvertOptions(limits=Limits(max_triangles=stored - 1)))
 
 
 def test_zip_members_cannot_escape(tmp_path: Path) -> None:

@@ -190,6 +190,10 @@ def load_ifc_scene(path: Path, limits: Limits, threads: int | None = None,
                     rid = len(reps)
                     reps.append(sc.prepare_rep(raw))
                     by_content[key] = rid
+                    # the limit bounds tessellation work: a shared representation counts once
+                    # (tiles are built one at a time; a 200k-element terminal draws 21M)
+                    state["total"] += reps[rid].triangles
+                    limits.check_triangles(path.name, state["total"])
                 by_id[gid] = rid
             if reps[rid].meshes and int(shape.id) not in seen:
                 seen.add(int(shape.id))
@@ -198,8 +202,6 @@ def load_ifc_scene(path: Path, limits: Limits, threads: int | None = None,
                 el = sc.Element(name=str(shape.name or shape.type), rep=rid, matrix=matrix,
                                 global_id=str(shape.guid), ifc_class=str(shape.type))
                 sc.place(el, reps[rid])
-                state["total"] += el.triangles
-                limits.check_triangles(path.name, state["total"])
                 rows.append((int(shape.id), el))
             if progress is not None and state["count"] % 500 == 0:
                 progress("load", min(0.99, it.progress() / 100.0))
