@@ -101,7 +101,6 @@ SCREENS: dict[str, tuple[int, float]] = {
 }
 FOV_DEGREES = 60.0
 VIEW_DIRECTION = (1.0, -1.0, 0.8)
-MAX_SSE = 512.0
 
 
 @dataclass(frozen=True)
@@ -127,42 +126,102 @@ def initial_camera(lo: Any, hi: Any, fov_degrees: float = FOV_DEGREES) -> tuple[
     return (lo + hi) / 2 + d * dist, dist
 
 
+def screen_error(t: TileInfo, camera: Any, k: float) -> float:
+    """Screen-space error of ``t`` in pixels (``k`` = height_px / (2 tan(fov/2)))."""
+    import numpy as np
+
+    nearest = np.clip(camera, t.lo, t.hi)
+    return t.error * k / max(float(np.linalg.norm(camera - nearest)), 1e-3)
+
+
+def _k(height_px: int, fov_degrees: float) -> float:
+    import numpy as np
+
+    return height_px / (2.0 * np.tan(np.radians(fov_degrees) / 2))
+
+
 def drawn(root: TileInfo, camera: Any, height_px: int, sse: float,
           fov_degrees: float = FOV_DEGREES) -> list[TileInfo]:
     """The tiles a REPLACE-refining client draws from ``camera`` at error target ``sse``."""
-    import numpy as np
-
-    k = height_px / (2.0 * np.tan(np.radians(fov_degrees) / 2))
+    k = _k(height_px, fov_degrees)
     out: list[TileInfo] = []
     stack = [root]
     while stack:
         t = stack.pop()
-        nearest = np.clip(camera, t.lo, t.hi)
-        dist = max(float(np.linalg.norm(camera - nearest)), 1e-3)
-        if not t.children or t.error * k / dist <= sse:
+        if not t.children or screen_error(t, camera, k) <= sse:
             out.append(t)
         else:
             stack.extend(t.children)
     return out
 
 
+def budget_cut(root: TileInfo, camera: Any, height_px: int, floor: float, budget: int,
+               fov_degrees: float = FOV_DEGREES) -> tuple[list[TileInfo], float]:
+    """The cut the web client settles at (clients/web/src/viewer/tilebudget.js): it starts at
+    an infinite error target (the root alone), lowers it to just below the largest
+    screen-space error on the frontier while that tile's children would still fit ``budget``
+    triangles, raises it above the smallest refined one while the cut is over budget, never
+    below ``floor``. Returns the cut and the error target (inf: the root alone)."""
+    k = _k(height_px, fov_degrees)
+    target, seen = float("inf"), set()
+    for _ in range(4 * _count(root) + 4):
+        cut = drawn(root, camera, height_px, target, fov_degrees)
+        tris = sum(t.triangles for t in cut)
+        nxt = target
+        refined = [screen_error(t, camera, k) for t in _refined(root, {id(t) for t in cut})]
+        if tris > budget and refined:
+            nxt = max(floor, target, min(refined) * 1.01)
+        else:
+            open_ = [(e, t) for t in cut if t.children
+                     for e in (screen_error(t, camera, k),) if e > floor]
+            if open_:
+                e, best = max(open_, key=lambda et: et[0])
+                kids = sum(c.triangles for c in best.children)
+                if tris - best.triangles + kids <= budget:
+                    nxt = max(floor, e * 0.99)
+            else:
+                nxt = floor
+        if nxt == target or nxt in seen:
+            break
+        seen.add(target)
+        target = nxt
+    cut = drawn(root, camera, height_px, target, fov_degrees)
+    return cut, target
+
+
+def _count(t: TileInfo) -> int:
+    return 1 + sum(_count(c) for c in t.children)
+
+
+def _refined(root: TileInfo, cut_ids: set[int]) -> list[TileInfo]:
+    """Tiles above the cut (refined: replaced by their children)."""
+    out: list[TileInfo] = []
+    stack = [root]
+    while stack:
+        t = stack.pop()
+        if id(t) in cut_ids:
+            continue
+        out.append(t)
+        stack.extend(t.children)
+    return out
+
+
 def tiles_report(root: TileInfo, lo: Any, hi: Any,
                  devices: tuple[Device, ...] = DEVICES) -> dict[str, dict[str, Any]]:
-    """manifest ``devices`` of a tileset: the drawn cut per device at its (raised) sse."""
+    """manifest ``devices`` of a tileset: per device, the cut the client draws at the start
+    view with the device's error target ``sse`` as floor and its triangle budget (docs/tiles.md
+    T7), rated against the budgets; ``error_target`` is where the budget settles it."""
     camera, _ = initial_camera(lo, hi)
     out: dict[str, dict[str, Any]] = {}
     for dev in devices:
         height, sse = SCREENS.get(dev.name, (1080, 16.0))
-        while True:
-            cut = drawn(root, camera, height, sse)
-            tris = sum(t.triangles for t in cut)
-            if tris <= dev.triangles or sse >= MAX_SSE:
-                break
-            sse = min(sse * 1.5, MAX_SSE)
+        cut, target = budget_cut(root, camera, height, sse, dev.triangles)
+        tris = sum(t.triangles for t in cut)
         calls = sum(t.draw_calls for t in cut)
         out[dev.name] = {
-            "status": status(dev, tris, calls), "sse": round(sse, 3), "tiles": len(cut),
-            "triangles": tris, "draw_calls": calls,
+            "status": status(dev, tris, calls), "sse": sse,
+            "error_target": None if target == float("inf") else round(target, 3),
+            "tiles": len(cut), "triangles": tris, "draw_calls": calls,
             "geometric_error": round(max(t.error for t in cut), 6),
             "budget_triangles": dev.triangles, "budget_draw_calls": dev.draw_calls,
         }

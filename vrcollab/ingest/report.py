@@ -44,11 +44,14 @@ def render_tiles_report(result: ConversionResult) -> Group:
                        str(lv["draw_calls"]), f"{lv['geometric_error']:.3f}", _size(lv["bytes"]))
     devices = Table(title="device budgets (what the client draws at the start view)",
                     title_justify="left")
-    for col in ("device", "sse", "tiles", "status", "triangles / budget", "draw calls / budget"):
+    for col in ("device", "sse floor -> target", "tiles", "status", "triangles / budget",
+                "draw calls / budget"):
         devices.add_column(col)
     for name, d in m["devices"].items():
+        target = d.get("error_target")
         devices.add_row(
-            name, f"{d['sse']:g}", str(d["tiles"]),
+            name, f"{d['sse']:g} -> {'root' if target is None else f'{target:g}'}",
+            str(d["tiles"]),
             Text(d["status"], style=_STYLE.get(d["status"], "")),
             f"{d['triangles']:,} / {d['budget_triangles']:,}",
             f"{d['draw_calls']} / {d['budget_draw_calls']}",

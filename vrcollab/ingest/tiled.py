@@ -136,7 +136,8 @@ def convert_tiled(source: Path, outdir: Path, options: ConvertOptions,
     _write_atomic(outdir / "manifest.json",
                   json.dumps(manifest, indent=1, ensure_ascii=False).encode("utf-8"))
     report("report", 1.0)
-    rows = [budget.DeviceReport(device=k, level=f"sse {v['sse']:g}", status=v["status"],
+    rows = [budget.DeviceReport(device=k, level=f"sse {v['error_target'] or 'root'}",
+                                status=v["status"],
                                 triangles=v["triangles"], draw_calls=v["draw_calls"],
                                 budget_triangles=v["budget_triangles"],
                                 budget_draw_calls=v["budget_draw_calls"])

@@ -37,6 +37,7 @@ CHAIN_RATIO = 0.25
 BRANCH_SPLITS = 3  # median splits per tree level: up to 8 children per tile (16 when the
 # fourth split makes them all leaves, so a tile never has a coarse level of two-leaf parents)
 COARSE_BUDGET = 0.1  # coarse tiles: at most this fraction of ``leaf_triangles``
+CLUSTER_STEP = 2 ** 0.25  # grid growth per clustering pass while a coarse tile is over budget
 
 
 @dataclass
@@ -375,15 +376,20 @@ def _localise(batches: list[Batch]) -> tuple[list[Batch], list[InstanceGroup], l
 
 def coarse(inputs: list[Batch], sizes: F64, drop: float, budget: int
            ) -> tuple[list[Batch], float]:
-    """Children's batches merged per material, elements smaller than ``drop`` left out, then
-    simplified (meshoptimizer: within drop/4, then sloppy to the triangle budget); returns the
-    batches and the simplification error in metres."""
-    import meshoptimizer as mo
+    """Children's batches merged per material and simplified to a coarse level; returns the
+    batches and the simplification error in metres.
 
+    Elements at least ``drop`` in size are simplified within drop/4 (meshoptimizer, shapes
+    kept); the smaller ones are vertex-clustered on a ``drop``-metre grid: alone they vanish,
+    side by side (a storey's slabs, a facade's panels)
+    they fuse into the silhouette they make together. While that is above ``budget``
+    triangles, it is clustered on ever coarser grids (x CLUSTER_STEP) (the error adds the distance
+    vertices moved)."""
     by_mat: dict[int, list[Batch]] = {}
     for b in inputs:
         by_mat.setdefault(b.material, []).append(b)
-    merged: list[Batch] = []
+    error = 0.0
+    out: list[Batch] = []
     for mat in sorted(by_mat):
         parts = by_mat[mat]
         base = np.cumsum([0] + [len(b.vertices) for b in parts])
@@ -392,37 +398,58 @@ def coarse(inputs: list[Batch], sizes: F64, drop: float, budget: int
         fe = np.concatenate([b.features for b in parts])
         uv = _uvs([b.uv for b in parts], [len(b.vertices) for b in parts])
         f = np.concatenate([b.faces.astype(np.int64) + base[k] for k, b in enumerate(parts)])
-        f = f[sizes[fe[f[:, 0]]] >= drop]
+        big = sizes[fe[f[:, 0]]] >= drop
+        faces = []
+        if big.any():
+            kept, err = simplify_faces(v, f[big].astype(np.uint32), drop * SIMPLIFY_FRACTION)
+            faces.append(kept)
+            error = max(error, err)
+        if not big.all():
+            fused, err = cluster_faces(v, f[~big], drop)
+            faces.append(fused)
+            error = max(error, err)
+        f = np.concatenate(faces) if faces else f[:0]
         if len(f):
-            merged.append(_compact(mat, v, n, fe, f, uv))
-    error = 0.0
-    out: list[Batch] = []
-    for b in merged:
-        faces, err = simplify_faces(b.vertices, b.faces, drop * SIMPLIFY_FRACTION)
-        error = max(error, err)
-        out.append(_compact(b.material, b.vertices, b.normals, b.features, faces, b.uv))
+            out.append(_compact(mat, v, n, fe, f, uv))
+    first, first_error = out, error
     total = sum(len(b.faces) for b in out)
-    if total > budget:
-        ratio = budget / total
-        final: list[Batch] = []
-        for b in out:
-            idx = np.ascontiguousarray(b.faces.reshape(-1), dtype=np.uint32)
-            pos = np.ascontiguousarray(b.vertices, dtype=np.float32)
-            dest = np.zeros_like(idx)
-            res = np.zeros(1, dtype=np.float32)
-            target = max(3, int(len(b.faces) * ratio) * 3)
-            ext = float((b.vertices.max(axis=0) - b.vertices.min(axis=0)).max())
-            # bounded: stop at twice the drop size even above the budget (an unbounded sloppy
-            # pass can report errors of hundreds of metres on a building-wide batch)
-            count = mo.simplify_sloppy(dest, idx, pos, target_index_count=target,
-                                       target_error=min(1.0, 2.0 * drop / max(ext, 1e-9)),
-                                       result_error=res)
-            error = max(error, float(res[0]) * ext)
-            if count:
-                final.append(_compact(b.material, b.vertices, b.normals, b.features,
-                                      dest[:count].reshape(-1, 3).astype(np.int64), b.uv))
-        out = final
+    cell = drop
+    while total > budget and cell < 64 * drop:
+        cell *= CLUSTER_STEP
+        out, error = [], first_error
+        for b in first:
+            f, err = cluster_faces(b.vertices, b.faces.astype(np.int64), cell)
+            error = max(error, first_error + err)
+            if len(f):
+                out.append(_compact(b.material, b.vertices, b.normals, b.features, f, b.uv))
+        total = sum(len(b.faces) for b in out)
     return out, error
+
+
+def cluster_faces(v: F64, faces: npt.NDArray[np.int64], cell: float
+                  ) -> tuple[npt.NDArray[np.int64], float]:
+    """Vertex clustering of ``faces`` on a ``cell``-metre grid (every vertex moves to the
+    first vertex of its cell, as in Rossignac-Borrel; meshoptimizer's sloppy simplifier does
+    the same but reports no vertex map, so no honest error). Faces keep indexing ``v``;
+    degenerate ones are dropped, equal ones kept once per winding (a collapsed slab stays
+    two-sided). Returns the faces and the largest distance a vertex moved, in metres."""
+    if not len(faces) or cell <= 0:
+        return faces, 0.0
+    used = np.unique(faces)
+    cells = np.floor(v[used] / cell).astype(np.int64)
+    cells -= cells.min(axis=0)
+    span = cells.max(axis=0) + 1
+    key = (cells[:, 0] * span[1] + cells[:, 1]) * span[2] + cells[:, 2]
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    rep = used[first][inverse.reshape(-1)]
+    moved = float(np.linalg.norm(v[used] - v[rep], axis=1).max())
+    f = rep[np.searchsorted(used, faces)]
+    f = f[(f[:, 0] != f[:, 1]) & (f[:, 1] != f[:, 2]) & (f[:, 0] != f[:, 2])]
+    if len(f):
+        first_v = np.argmin(f, axis=1)
+        rot = np.stack([f[np.arange(len(f)), (first_v + r) % 3] for r in range(3)], axis=1)
+        f = f[np.sort(np.unique(rot, axis=0, return_index=True)[1])]
+    return f, moved
 
 
 def _compact(mat: int, v: F64, n: npt.NDArray[np.float32], fe: npt.NDArray[np.uint32],
