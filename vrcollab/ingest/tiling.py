@@ -435,7 +435,7 @@ def cluster_faces(v: F64, faces: npt.NDArray[np.int64], cell: float
     two-sided). Returns the faces and the largest distance a vertex moved, in metres."""
     if not len(faces) or cell <= 0:
         return faces, 0.0
-    used = np.unique(faces)
+    used = _used(len(v), faces)
     cells = np.floor(v[used] / cell).astype(np.int64)
     cells -= cells.min(axis=0)
     span = cells.max(axis=0) + 1
@@ -443,7 +443,9 @@ def cluster_faces(v: F64, faces: npt.NDArray[np.int64], cell: float
     _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
     rep = used[first][inverse.reshape(-1)]
     moved = float(np.linalg.norm(v[used] - v[rep], axis=1).max())
-    f = rep[np.searchsorted(used, faces)]
+    full = np.zeros(len(v), dtype=np.int64)
+    full[used] = rep
+    f = full[faces]
     f = f[(f[:, 0] != f[:, 1]) & (f[:, 1] != f[:, 2]) & (f[:, 0] != f[:, 2])]
     if len(f):
         first_v = np.argmin(f, axis=1)
@@ -452,9 +454,16 @@ def cluster_faces(v: F64, faces: npt.NDArray[np.int64], cell: float
     return f, moved
 
 
+def _used(count: int, faces: npt.NDArray[Any]) -> npt.NDArray[np.int64]:
+    """Sorted indices of the vertices ``faces`` use (a mask: linear, not a sort)."""
+    mask = np.zeros(count, dtype=bool)
+    mask[faces.reshape(-1)] = True
+    return np.flatnonzero(mask)
+
+
 def _compact(mat: int, v: F64, n: npt.NDArray[np.float32], fe: npt.NDArray[np.uint32],
              f: npt.NDArray[np.int64], uv: npt.NDArray[np.float32] | None = None) -> Batch:
-    used = np.unique(f)
+    used = _used(len(v), f)
     remap = np.zeros(len(v), dtype=np.int64)
     remap[used] = np.arange(len(used))
     return Batch(mat, v[used], n[used], remap[f].astype(np.uint32), fe[used],
