@@ -124,3 +124,15 @@ def test_cluster_faces_reports_how_far_vertices_moved() -> None:
     tiny, moved = tiling.cluster_faces((v - v.min(axis=0)) * 0.01 + 0.2, f, 1.0)  # one cell
     assert len(tiny) == 0
     assert moved < 0.2
+
+
+def test_sixteen_leaves_get_an_intermediate_level(tmp_path: Path) -> None:
+    scene = _slab_field(40)  # 57,600 triangles: 16 leaves of 3,600
+    root = tiling.split(scene, 4_000)
+    assert len(root.children) == 4
+    assert all(len(c.children) == 4 and all(g.leaf for g in c.children) for c in root.children)
+    tiling.build_tiles(scene, root, tmp_path, leaf_triangles=4_000, compress=False)
+    mids = root.children
+    assert all(0 < m.stats.triangles <= 1000 for m in [root, *mids])
+    assert max(m.error for m in mids) < root.error
+    assert all(g.error == 0 for m in mids for g in m.children)

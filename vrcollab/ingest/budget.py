@@ -220,7 +220,7 @@ def tiles_report(root: TileInfo, lo: Any, hi: Any,
         calls = sum(t.draw_calls for t in cut)
         out[dev.name] = {
             "status": status(dev, tris, calls), "sse": sse,
-            "error_target": None if target == float("inf") else round(target, 3),
+            "error_target": None if target == float("inf") else round(float(target), 3),
             "tiles": len(cut), "triangles": tris, "draw_calls": calls,
             "geometric_error": round(max(t.error for t in cut), 6),
             "budget_triangles": dev.triangles, "budget_draw_calls": dev.draw_calls,

@@ -1,11 +1,12 @@
 """Scene -> 3D Tiles 1.1 tileset with hierarchical LOD (docs/tiles.md T3, T5).
 
 A kd-tree over element box centres (three median splits per level, so up to eight children
-per tile, like an octree that adapts to the elements) splits the scene until a node draws at most
-``leaf_triangles`` triangles (or holds one element); leaves are full detail. Every inner node
-gets coarse content: elements smaller than its drop size are left out, the rest are kept with
-their representations simplified (meshoptimizer, absolute error); the drop size doubles until
-the content fits the budget. Tiles are built and written one at a time (bounded memory).
+per tile, like an octree that adapts to the elements; 16 leaves get four coarse parents of four)
+splits the scene until a node draws at most ``leaf_triangles`` triangles (or holds one element);
+leaves are full detail. Every inner node gets coarse content from its children's: elements at
+least its drop size are simplified (meshoptimizer, absolute error), smaller ones are
+vertex-clustered (alone they vanish, side by side they fuse into a silhouette), then coarser
+grids until the content fits the coarse budget. Tiles are built and written one at a time.
 A single-element scene (a scan) becomes a chain of ever finer simplifications.
 """
 
@@ -36,6 +37,7 @@ SIMPLIFY_FRACTION = 0.25  # simplification error: this fraction of the drop size
 CHAIN_RATIO = 0.25
 BRANCH_SPLITS = 3  # median splits per tree level: up to 8 children per tile (16 when the
 # fourth split makes them all leaves, so a tile never has a coarse level of two-leaf parents)
+INTERMEDIATE = True  # 16 leaves under a tile: four coarse tiles of four leaves between
 COARSE_BUDGET = 0.1  # coarse tiles: at most this fraction of ``leaf_triangles``
 CLUSTER_STEP = 2 ** 0.25  # grid growth per clustering pass while a coarse tile is over budget
 
@@ -89,8 +91,22 @@ def split(scene: Scene, leaf_triangles: int = LEAF_TRIANGLES) -> Node:
             groups = [g for grp in groups for g in halves(grp)]
         finer = [g for grp in groups for g in halves(grp)]
         if len(finer) > len(groups) and all(leafy(g) for g in finer):
+            if INTERMEDIATE and len(finer) > 8:
+                # 16 leaves: four coarse tiles of four leaves each between them and this tile
+                # (a headset's budget then reaches a quarter in full detail, not only this tile)
+                quads = [g for h in halves(idx) for g in halves(h)]
+                node.children = [inner(q, depth + 1) for q in quads]
+                return node
             groups = finer  # one more split makes every child a leaf: no thin coarse level
         node.children = [make(g, depth + 1) for g in groups]
+        return node
+
+    def inner(idx: npt.NDArray[np.int64], depth: int) -> Node:
+        node = Node(idx, lo_all[idx].min(axis=0), hi_all[idx].max(axis=0), depth=depth)
+        if leafy(idx):
+            return node
+        quads = [g for h in halves(idx) for g in halves(h)]
+        node.children = [make(g, depth + 1) for g in quads]
         return node
 
     idx = np.arange(len(scene.elements), dtype=np.int64)
