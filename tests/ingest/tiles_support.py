@@ -63,8 +63,10 @@ def tile_points(glb: bytes) -> dict[int, np.ndarray]:
         if inst:
             a = inst["attributes"]
             t = accessor(doc, blob, a["TRANSLATION"])
-            r = accessor(doc, blob, a["ROTATION"])
-            s = accessor(doc, blob, a["SCALE"])
+            n = len(t)  # ROTATION and SCALE are optional (identity; the node carries them)
+            r = accessor(doc, blob, a["ROTATION"]) if "ROTATION" in a else np.tile(
+                [0.0, 0.0, 0.0, 1.0], (n, 1))
+            s = accessor(doc, blob, a["SCALE"]) if "SCALE" in a else np.ones((n, 3))
             f = accessor(doc, blob, a["_FEATURE_ID_0"])
             mats = [(base @ _trs({"translation": list(map(float, t[k])),
                                   "rotation": list(map(float, r[k])),

@@ -95,6 +95,7 @@ class _Streams:
         "idx16": (2, "TRIANGLES", None, ELEMENT_ARRAY_BUFFER),
         "idx32": (4, "TRIANGLES", None, ELEMENT_ARRAY_BUFFER),
         "inst": (44, "ATTRIBUTES", None, None),
+        "inst_t": (16, "ATTRIBUTES", None, None),  # translation + feature id only
     }
 
     def __init__(self) -> None:
@@ -261,6 +262,20 @@ def quats(r: F64) -> F64:
     return np.asarray(q / np.linalg.norm(q, axis=1, keepdims=True), dtype=np.float64)
 
 
+def _shared_linear(q: F64, s: F64) -> bool:
+    """Whether all instances share one rotation and scale (float32-exact enough)."""
+    return bool(np.abs(q - q[0]).max() <= 1e-7 and np.abs(s - s[0]).max() <= 1e-7 * np.abs(
+        s[0]).max())
+
+
+def _quat_matrix(q: F64) -> F64:
+    """3x3 rotation of a unit quaternion (x, y, z, w)."""
+    x, y, z, w = (float(c) for c in q)
+    return np.array([[1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
+                     [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
+                     [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)]])
+
+
 def build_tile(batches: list[Batch], groups: list[InstanceGroup], elements: list[int],
                materials: list[Material], *, compress: bool = True,
                quant_limit: float = MAX_QUANT_EXTENT) -> tuple[bytes, TileStats]:
@@ -298,10 +313,15 @@ def build_tile(batches: list[Batch], groups: list[InstanceGroup], elements: list
     cw = np.eye(4)
     cw[:3, :3] = Z_UP_TO_GLTF
     for g in groups:
-        allv = np.concatenate([m[1] for m in g.meshes])
+        # the representation is stored in the glTF frame too (v' = C v), so an axis-aligned
+        # placement has no rotation: the instance matrix becomes C M C^T
+        gmeshes = [(mat, v @ Z_UP_TO_GLTF.T,
+                    (n.astype(np.float64) @ Z_UP_TO_GLTF.T).astype(np.float32), f, uv)
+                   for mat, v, n, f, uv in g.meshes]
+        allv = np.concatenate([m[1] for m in gmeshes])
         t, s, quant = _quantise(allv)
         prims = []
-        for mat, v, n, f, uv in g.meshes:
+        for mat, v, n, f, uv in gmeshes:
             prim = _primitive(st, v, n, f, None, nfeat, t, s, quant,
                               uv if materials[mat].image is not None else None)
             prim["material"] = material(mat)
@@ -311,22 +331,41 @@ def build_tile(batches: list[Batch], groups: list[InstanceGroup], elements: list
         dq[:3, :3] = np.diag(s)
         dq[:3, 3] = t
         ni = len(g.matrices)
-        inst = np.zeros((ni, 11), dtype=np.float32)
-        tr, rot, sc, ok = decompose_many(cw @ np.asarray(g.matrices) @ dq)
+        tr, rot, sc, ok = decompose_many(cw @ np.asarray(g.matrices) @ cw.T @ dq)
         if not ok.all():  # pragma: no cover - the tiler bakes sheared placements
             raise ValueError("instance matrix has shear")
-        inst[:, 0:3], inst[:, 3:7], inst[:, 7:10] = tr, quats(rot), sc
-        inst[:, 10] = np.asarray(g.features, dtype=np.float32)
-        a_t = st.add("inst", inst.tobytes(), FLOAT, ni, "VEC3")
-        base = st.accessors[a_t].get("byteOffset", 0)
-        attrs = {"TRANSLATION": a_t,
-                 "ROTATION": st.accessor("inst", base + 12, FLOAT, ni, "VEC4"),
-                 "SCALE": st.accessor("inst", base + 28, FLOAT, ni, "VEC3"),
-                 "_FEATURE_ID_0": st.accessor("inst", base + 40, FLOAT, ni, "SCALAR")}
-        nodes.append({"mesh": len(meshes) - 1, "extensions": {
+        q = quats(rot)
+        node = {"mesh": len(meshes) - 1}
+        fids = np.asarray(g.features, dtype=np.float32)
+        if _shared_linear(q, sc):
+            # one rotation and scale for all: on the node, instances carry translations only
+            # (world = node R S (instance t + v)), so t = (R S)^-1 of the placed translation
+            lin = _quat_matrix(q[0]) * sc[0]
+            inst = np.zeros((ni, 4), dtype=np.float32)
+            inst[:, 0:3] = np.linalg.solve(lin, tr.T).T
+            inst[:, 3] = fids
+            a_t = st.add("inst_t", inst.tobytes(), FLOAT, ni, "VEC3")
+            base = st.accessors[a_t].get("byteOffset", 0)
+            attrs = {"TRANSLATION": a_t,
+                     "_FEATURE_ID_0": st.accessor("inst_t", base + 12, FLOAT, ni, "SCALAR")}
+            if np.abs(q[0] - (0.0, 0.0, 0.0, 1.0)).max() > 1e-7:
+                node["rotation"] = [_short(x, 8) for x in q[0]]
+            node["scale"] = [_short(x, 8) for x in sc[0]]
+        else:
+            inst = np.zeros((ni, 11), dtype=np.float32)
+            inst[:, 0:3], inst[:, 3:7], inst[:, 7:10] = tr, q, sc
+            inst[:, 10] = fids
+            a_t = st.add("inst", inst.tobytes(), FLOAT, ni, "VEC3")
+            base = st.accessors[a_t].get("byteOffset", 0)
+            attrs = {"TRANSLATION": a_t,
+                     "ROTATION": st.accessor("inst", base + 12, FLOAT, ni, "VEC4"),
+                     "SCALE": st.accessor("inst", base + 28, FLOAT, ni, "VEC3"),
+                     "_FEATURE_ID_0": st.accessor("inst", base + 40, FLOAT, ni, "SCALAR")}
+        node["extensions"] = {
             INSTANCING: {"attributes": attrs},
             INSTANCE_FEATURES: {"featureIds": [
-                {"featureCount": nfeat, "attribute": 0, "propertyTable": 0}]}}})
+                {"featureCount": nfeat, "attribute": 0, "propertyTable": 0}]}}
+        nodes.append(node)
         stats.triangles += g.triangles * ni
         stats.stored_triangles += g.triangles
         stats.draw_calls += len(prims)
