@@ -232,12 +232,16 @@ def test_500_doors_store_the_door_once(tmp_path: Path) -> None:
     assert st["triangles"] == 500 * st["triangles_stored"]
     points = tile_points((tmp_path / "out" / "tiles" / "0000.glb").read_bytes())
     assert sorted(points) == list(range(500))
-    # unrotated copies: the node carries the shared scale, instances only translation + id
+    # unrotated copies: instances carry only translation + id, the node nothing, its parent
+    # the tile's grid step (the dequantisation scale, shared by every representation)
     node = inst[0]
     assert set(node["extensions"]["EXT_mesh_gpu_instancing"]["attributes"]) == {
         "TRANSLATION", "_FEATURE_ID_0"}
-    assert "scale" in node
+    assert "scale" not in node
     assert "rotation" not in node
+    parent = [n for n in doc["nodes"] if doc["nodes"].index(node) in n.get("children", [])]
+    assert len(parent) == 1
+    assert set(parent[0]) == {"scale", "children"}
     bounds = element_bounds(tmp_path / "out")
     for el, pts in points.items():  # every copy where its element is, to the millimetre
         assert np.allclose(pts.min(axis=0), bounds[el, :3], atol=1e-3), el
