@@ -470,7 +470,8 @@ def build_tile(batches: list[Batch], groups: list[InstanceGroup], elements: list
         gl_materials[dst] = _material(materials[src])
         src_mat = materials[src]
         if src_mat.image is not None:
-            gl_materials[dst]["pbrMetallicRoughness"]["baseColorTexture"] = {"index": len(images)}
+            gl_materials[dst].setdefault("pbrMetallicRoughness", {})["baseColorTexture"] = {
+                "index": len(images)}
             images.append((src_mat.image, src_mat.image_mime or "image/png"))
     used = [QUANTIZATION, MESH_FEATURES, METADATA]
     required = [QUANTIZATION]
@@ -503,13 +504,21 @@ def _short(x: float, digits: int = 0) -> float:
     return round(float(x), 6)
 
 
+def _factor(x: float) -> float | int:
+    """A material factor for the JSON: 3 decimals, integral values without ``.0``."""
+    r = round(float(x), 3)
+    return int(r) if r.is_integer() else r
+
+
 def _material(m: Material) -> dict[str, Any]:
-    pbr: dict[str, Any] = {"baseColorFactor": [round(float(c), 3) for c in m.color]}
+    pbr: dict[str, Any] = {}
+    if any(abs(c - 1.0) > 5e-4 for c in m.color):  # glTF default: white, opaque
+        pbr["baseColorFactor"] = [_factor(c) for c in m.color]
     if abs(m.metallic - 1.0) > 1e-3:  # glTF defaults: metallic 1, roughness 1
-        pbr["metallicFactor"] = round(float(m.metallic), 3)
+        pbr["metallicFactor"] = _factor(m.metallic)
     if abs(m.roughness - 1.0) > 1e-3:
-        pbr["roughnessFactor"] = round(float(m.roughness), 3)
-    out: dict[str, Any] = {"pbrMetallicRoughness": pbr}
+        pbr["roughnessFactor"] = _factor(m.roughness)
+    out: dict[str, Any] = {"pbrMetallicRoughness": pbr} if pbr else {}
     if m.double_sided:
         out["doubleSided"] = True
     if m.color[3] < 0.999:
