@@ -25,11 +25,8 @@ def accessor(doc: dict[str, Any], blob: bytes, index: int) -> np.ndarray:
     width = WIDTH[acc["type"]]
     stride = view.get("byteStride") or dtype.itemsize * width
     start = view.get("byteOffset", 0) + acc.get("byteOffset", 0)
-    out = np.empty((acc["count"], width), dtype=dtype)
-    for k in range(acc["count"]):
-        off = start + k * stride
-        out[k] = np.frombuffer(blob, dtype=dtype, count=width, offset=off)
-    return out
+    return np.ndarray((acc["count"], width), dtype=dtype, buffer=blob, offset=start,
+                      strides=(stride, dtype.itemsize)).copy()
 
 
 def _trs(node: dict[str, Any]) -> np.ndarray:
@@ -54,17 +51,24 @@ def tile_points(glb: bytes) -> dict[int, np.ndarray]:
     elements = np.frombuffer(blob, dtype="<u4", count=view["byteLength"] // 4,
                              offset=view.get("byteOffset", 0))
     out: dict[int, list[np.ndarray]] = {}
-    for node in doc["nodes"]:
+    scene = doc["scenes"][doc.get("scene", 0)]
+    stack = [(k, np.eye(4)) for k in scene["nodes"]]
+    while stack:
+        k, parent = stack.pop()
+        node = doc["nodes"][k]
+        base = parent @ _trs(node)
+        stack += [(c, base) for c in node.get("children", [])]
         if "mesh" not in node:
             continue
-        base = _trs(node)
         inst = (node.get("extensions") or {}).get("EXT_mesh_gpu_instancing")
         mats: list[tuple[np.ndarray, int | None]] = [(base, None)]
         if inst:
             a = inst["attributes"]
             t = accessor(doc, blob, a["TRANSLATION"])
-            r = accessor(doc, blob, a["ROTATION"])
-            s = accessor(doc, blob, a["SCALE"])
+            n = len(t)  # ROTATION and SCALE are optional (identity; the node carries them)
+            r = accessor(doc, blob, a["ROTATION"]) if "ROTATION" in a else np.tile(
+                [0.0, 0.0, 0.0, 1.0], (n, 1))
+            s = accessor(doc, blob, a["SCALE"]) if "SCALE" in a else np.ones((n, 3))
             f = accessor(doc, blob, a["_FEATURE_ID_0"])
             mats = [(base @ _trs({"translation": list(map(float, t[k])),
                                   "rotation": list(map(float, r[k])),
@@ -72,9 +76,14 @@ def tile_points(glb: bytes) -> dict[int, np.ndarray]:
                     for k in range(len(t))]
         for prim in doc["meshes"][node["mesh"]]["primitives"]:
             pos = accessor(doc, blob, prim["attributes"]["POSITION"]).astype(np.float64)
+            # only the vertices the primitive draws (accessors may be shared by primitives)
+            used = np.unique(accessor(doc, blob, prim["indices"])[:, 0]) if "indices" in prim \
+                else np.arange(len(pos))
+            pos = pos[used]
             fids = None
             if "_FEATURE_ID_0" in prim["attributes"]:
-                fids = accessor(doc, blob, prim["attributes"]["_FEATURE_ID_0"])[:, 0].astype(int)
+                fids = accessor(doc, blob, prim["attributes"]["_FEATURE_ID_0"])[used, 0].astype(
+                    int)
             for m, fid in mats:
                 world = (pos @ m[:3, :3].T + m[:3, 3]) @ GLTF_TO_WORLD.T
                 if fid is not None:

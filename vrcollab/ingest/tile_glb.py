@@ -95,6 +95,7 @@ class _Streams:
         "idx16": (2, "TRIANGLES", None, ELEMENT_ARRAY_BUFFER),
         "idx32": (4, "TRIANGLES", None, ELEMENT_ARRAY_BUFFER),
         "inst": (44, "ATTRIBUTES", None, None),
+        "inst_t": (16, "ATTRIBUTES", None, None),  # translation + feature id only
     }
 
     def __init__(self) -> None:
@@ -202,6 +203,67 @@ def _primitive(st: _Streams, v: F64, n: npt.NDArray[np.float32], f: npt.NDArray[
     return prim
 
 
+class _VertexSet:
+    """Vertices of several instanced representations on one 16-bit grid, written as one
+    POSITION / NORMAL (/ TEXCOORD_0) accessor set their primitives share (each primitive's
+    indices address its own range): 3 accessors fewer per representation in the JSON."""
+
+    def __init__(self, textured: bool) -> None:
+        self.textured = textured
+        self.pos: list[npt.NDArray[np.uint16]] = []
+        self.normals: list[F64] = []
+        self.uv: list[npt.NDArray[np.float32]] = []
+        self.count = 0
+        self.prims: list[tuple[dict[str, Any], npt.NDArray[np.int64]]] = []
+        self.attrs: dict[str, int] = {}
+
+    def add(self, q: npt.NDArray[np.uint16], n: F64, uv: npt.NDArray[np.float32] | None,
+            faces: npt.NDArray[np.uint32]) -> dict[str, Any]:
+        """Append one primitive's (reordered) vertices; returns its primitive (attributes and
+        indices are filled in by :meth:`flush`)."""
+        prim: dict[str, Any] = {"attributes": self.attrs}
+        self.prims.append((prim, faces.reshape(-1).astype(np.int64) + self.count))
+        self.pos.append(q)
+        self.normals.append(n)
+        if uv is not None:
+            self.uv.append(uv)
+        self.count += len(q)
+        return prim
+
+    def flush(self, st: _Streams) -> None:
+        """Write the set's streams and its primitives' indices."""
+        if not self.count:
+            return
+        q = np.concatenate(self.pos)
+        self.attrs["POSITION"] = st.add(
+            "pos16", q.tobytes(), USHORT, len(q), "VEC3",
+            min=[int(x) for x in q[:, :3].min(axis=0)], max=[int(x) for x in q[:, :3].max(axis=0)])
+        nn = np.concatenate(self.normals)
+        self.attrs["NORMAL"] = st.add("normal", _quantize_normals(nn), BYTE, len(nn), "VEC3",
+                                      filtered=_octahedral_normals(nn), normalized=True)
+        if self.textured:
+            tex = np.ascontiguousarray(np.concatenate(self.uv), dtype=np.float32)
+            self.attrs["TEXCOORD_0"] = st.add("uv32", tex.tobytes(), FLOAT, len(tex), "VEC2")
+        small = self.count <= 65536
+        for prim, idx in self.prims:
+            if small:
+                prim["indices"] = st.add("idx16", idx.astype(np.uint16).tobytes(), USHORT,
+                                         idx.size, "SCALAR")
+            else:
+                prim["indices"] = st.add("idx32", idx.astype(np.uint32).tobytes(), UINT,
+                                         idx.size, "SCALAR")
+
+
+def _grid_step(ext: F64) -> F64:
+    """One 16-bit grid step per axis for meshes up to ``ext`` wide, rounded up to 3
+    significant digits (short JSON; at most 1% coarser, still within the 1 mm rule)."""
+    out = []
+    for x in np.where(ext > 0, ext / STEPS, 1.0):
+        e = int(np.floor(np.log10(x))) - 2
+        out.append(float(f"{int(np.ceil(x / 10.0 ** e - 1e-9))}e{e}"))
+    return np.asarray(out, dtype=np.float64)
+
+
 def decompose(matrix: F64) -> tuple[F64, F64, F64] | None:
     """(translation, rotation 3x3, scale) of an affine matrix, or None when it has shear."""
     t, r, sc, ok = decompose_many(matrix[None])
@@ -261,6 +323,20 @@ def quats(r: F64) -> F64:
     return np.asarray(q / np.linalg.norm(q, axis=1, keepdims=True), dtype=np.float64)
 
 
+def _shared_linear(q: F64, s: F64) -> bool:
+    """Whether all instances share one rotation and scale (float32-exact enough)."""
+    return bool(np.abs(q - q[0]).max() <= 1e-7 and np.abs(s - s[0]).max() <= 1e-7 * np.abs(
+        s[0]).max())
+
+
+def _quat_matrix(q: F64) -> F64:
+    """3x3 rotation of a unit quaternion (x, y, z, w)."""
+    x, y, z, w = (float(c) for c in q)
+    return np.array([[1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
+                     [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
+                     [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)]])
+
+
 def build_tile(batches: list[Batch], groups: list[InstanceGroup], elements: list[int],
                materials: list[Material], *, compress: bool = True,
                quant_limit: float = MAX_QUANT_EXTENT) -> tuple[bytes, TileStats]:
@@ -297,13 +373,38 @@ def build_tile(batches: list[Batch], groups: list[InstanceGroup], elements: list
         stats.draw_calls += 1
     cw = np.eye(4)
     cw[:3, :3] = Z_UP_TO_GLTF
-    for g in groups:
-        allv = np.concatenate([m[1] for m in g.meshes])
-        t, s, quant = _quantise(allv)
+    # the representations are stored in the glTF frame too (v' = C v), so an axis-aligned
+    # placement has no rotation: the instance matrix becomes C M C^T
+    gmeshes = [[(mat, v @ Z_UP_TO_GLTF.T,
+                 (n.astype(np.float64) @ Z_UP_TO_GLTF.T).astype(np.float32), f, uv)
+                for mat, v, n, f, uv in g.meshes] for g in groups]
+    boxes = [(np.min([m[1].min(axis=0) for m in gm], axis=0),
+              np.max([m[1].max(axis=0) for m in gm], axis=0)) for gm in gmeshes]
+    quantised = [float((hi - lo).max()) <= MAX_QUANT_EXTENT for lo, hi in boxes]
+    # one grid for every 16-bit representation of the tile (the widest sets the step)
+    step = _grid_step(np.max([hi - lo for (lo, hi), qz in zip(boxes, quantised, strict=True)
+                              if qz], axis=0)) if any(quantised) else np.ones(3)
+    sets: dict[bool, _VertexSet] = {}
+    shared: list[int] = []  # nodes drawn under the node carrying the grid step
+    for g, gm, (lo, _hi), quant in zip(groups, gmeshes, boxes, quantised, strict=True):
+        t, s = (lo, step) if quant else (np.zeros(3), np.ones(3))
         prims = []
-        for mat, v, n, f, uv in g.meshes:
-            prim = _primitive(st, v, n, f, None, nfeat, t, s, quant,
-                              uv if materials[mat].image is not None else None)
+        for mat, v, n, f, uv in gm:
+            textured = materials[mat].image is not None
+            if not quant:
+                prim = _primitive(st, v, n, f, None, nfeat, t, s, False,
+                                  uv if textured else None)
+            else:
+                vs = sets.get(textured)
+                if vs is None or vs.count + len(v) > 65536:
+                    if vs is not None:
+                        vs.flush(st)
+                    vs = sets[textured] = _VertexSet(textured)
+                faces, order = _reorder(f, len(v))
+                qv = np.zeros((len(v), 4), dtype=np.uint16)
+                qv[:, :3] = np.clip(np.rint((v[order] - t) / s), 0, STEPS)
+                prim = vs.add(qv, n[order].astype(np.float64),
+                              uv[order] if textured and uv is not None else None, faces)
             prim["material"] = material(mat)
             prims.append(prim)
         meshes.append({"primitives": prims})
@@ -311,34 +412,66 @@ def build_tile(batches: list[Batch], groups: list[InstanceGroup], elements: list
         dq[:3, :3] = np.diag(s)
         dq[:3, 3] = t
         ni = len(g.matrices)
-        inst = np.zeros((ni, 11), dtype=np.float32)
-        tr, rot, sc, ok = decompose_many(cw @ np.asarray(g.matrices) @ dq)
+        tr, rot, sc, ok = decompose_many(cw @ np.asarray(g.matrices) @ cw.T @ dq)
         if not ok.all():  # pragma: no cover - the tiler bakes sheared placements
             raise ValueError("instance matrix has shear")
-        inst[:, 0:3], inst[:, 3:7], inst[:, 7:10] = tr, quats(rot), sc
-        inst[:, 10] = np.asarray(g.features, dtype=np.float32)
-        a_t = st.add("inst", inst.tobytes(), FLOAT, ni, "VEC3")
-        base = st.accessors[a_t].get("byteOffset", 0)
-        attrs = {"TRANSLATION": a_t,
-                 "ROTATION": st.accessor("inst", base + 12, FLOAT, ni, "VEC4"),
-                 "SCALE": st.accessor("inst", base + 28, FLOAT, ni, "VEC3"),
-                 "_FEATURE_ID_0": st.accessor("inst", base + 40, FLOAT, ni, "SCALAR")}
-        nodes.append({"mesh": len(meshes) - 1, "extensions": {
+        q = quats(rot)
+        node = {"mesh": len(meshes) - 1}
+        fids = np.asarray(g.features, dtype=np.float32)
+        if _shared_linear(q, sc):
+            # one rotation and scale for all: on the node, instances carry translations only
+            # (world = node R S (instance t + v)), so t = (R S)^-1 of the placed translation
+            unrotated = np.abs(q[0] - (0.0, 0.0, 0.0, 1.0)).max() <= 1e-7
+            on_grid = quant and unrotated and np.abs(sc[0] - step).max() <= 1e-7 * step.max()
+            lin = np.diag(step) if on_grid else _quat_matrix(q[0]) * sc[0]
+            inst = np.zeros((ni, 4), dtype=np.float32)
+            inst[:, 0:3] = np.linalg.solve(lin, tr.T).T
+            inst[:, 3] = fids
+            a_t = st.add("inst_t", inst.tobytes(), FLOAT, ni, "VEC3")
+            base = st.accessors[a_t].get("byteOffset", 0)
+            attrs = {"TRANSLATION": a_t,
+                     "_FEATURE_ID_0": st.accessor("inst_t", base + 12, FLOAT, ni, "SCALAR")}
+            if not on_grid:
+                if not unrotated:
+                    node["rotation"] = [_short(x, 8) for x in q[0]]
+                node["scale"] = [_short(x, 8) for x in sc[0]]
+        else:
+            on_grid = False
+            inst = np.zeros((ni, 11), dtype=np.float32)
+            inst[:, 0:3], inst[:, 3:7], inst[:, 7:10] = tr, q, sc
+            inst[:, 10] = fids
+            a_t = st.add("inst", inst.tobytes(), FLOAT, ni, "VEC3")
+            base = st.accessors[a_t].get("byteOffset", 0)
+            attrs = {"TRANSLATION": a_t,
+                     "ROTATION": st.accessor("inst", base + 12, FLOAT, ni, "VEC4"),
+                     "SCALE": st.accessor("inst", base + 28, FLOAT, ni, "VEC3"),
+                     "_FEATURE_ID_0": st.accessor("inst", base + 40, FLOAT, ni, "SCALAR")}
+        node["extensions"] = {
             INSTANCING: {"attributes": attrs},
             INSTANCE_FEATURES: {"featureIds": [
-                {"featureCount": nfeat, "attribute": 0, "propertyTable": 0}]}}})
+                {"featureCount": nfeat, "attribute": 0, "propertyTable": 0}]}}
+        if on_grid:
+            shared.append(len(nodes))
+        nodes.append(node)
         stats.triangles += g.triangles * ni
         stats.stored_triangles += g.triangles
         stats.draw_calls += len(prims)
         stats.instances += ni
         stats.instanced_meshes += 1
+    for vs in sets.values():
+        vs.flush(st)
+    roots = [k for k in range(len(nodes)) if k not in set(shared)]
+    if shared:  # the shared grid step (the dequantisation scale) once, on a parent node
+        roots.append(len(nodes))
+        nodes.append({"scale": [_short(x, 8) for x in step], "children": shared})
     gl_materials: list[dict[str, Any]] = [{}] * len(mat_map)
     images: list[tuple[bytes, str]] = []
     for src, dst in mat_map.items():
         gl_materials[dst] = _material(materials[src])
         src_mat = materials[src]
         if src_mat.image is not None:
-            gl_materials[dst]["pbrMetallicRoughness"]["baseColorTexture"] = {"index": len(images)}
+            gl_materials[dst].setdefault("pbrMetallicRoughness", {})["baseColorTexture"] = {
+                "index": len(images)}
             images.append((src_mat.image, src_mat.image_mime or "image/png"))
     used = [QUANTIZATION, MESH_FEATURES, METADATA]
     required = [QUANTIZATION]
@@ -347,7 +480,7 @@ def build_tile(batches: list[Batch], groups: list[InstanceGroup], elements: list
         required.append(INSTANCING)
     out: dict[str, Any] = {
         "asset": {"version": "2.0", "generator": "vrcollab"},
-        "scene": 0, "scenes": [{"nodes": list(range(len(nodes)))}],
+        "scene": 0, "scenes": [{"nodes": roots}],
         "nodes": nodes, "meshes": meshes, "materials": gl_materials,
         "accessors": st.accessors,
     }
@@ -371,13 +504,21 @@ def _short(x: float, digits: int = 0) -> float:
     return round(float(x), 6)
 
 
+def _factor(x: float) -> float | int:
+    """A material factor for the JSON: 3 decimals, integral values without ``.0``."""
+    r = round(float(x), 3)
+    return int(r) if r.is_integer() else r
+
+
 def _material(m: Material) -> dict[str, Any]:
-    pbr: dict[str, Any] = {"baseColorFactor": [round(float(c), 3) for c in m.color]}
+    pbr: dict[str, Any] = {}
+    if any(abs(c - 1.0) > 5e-4 for c in m.color):  # glTF default: white, opaque
+        pbr["baseColorFactor"] = [_factor(c) for c in m.color]
     if abs(m.metallic - 1.0) > 1e-3:  # glTF defaults: metallic 1, roughness 1
-        pbr["metallicFactor"] = round(float(m.metallic), 3)
+        pbr["metallicFactor"] = _factor(m.metallic)
     if abs(m.roughness - 1.0) > 1e-3:
-        pbr["roughnessFactor"] = round(float(m.roughness), 3)
-    out: dict[str, Any] = {"pbrMetallicRoughness": pbr}
+        pbr["roughnessFactor"] = _factor(m.roughness)
+    out: dict[str, Any] = {"pbrMetallicRoughness": pbr} if pbr else {}
     if m.double_sided:
         out["doubleSided"] = True
     if m.color[3] < 0.999:

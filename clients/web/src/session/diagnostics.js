@@ -18,13 +18,17 @@ export class Diagnostics {
     this.sections.set(name, fn);
   }
 
-  /** The triangle under a page point: its corners in world and model space, and the part. */
+  /** The triangle under a page point: its corners in world and model space, the picked point
+   * (world), the part, and the instance of an instanced mesh (else null). */
   faceAt([x, y]) {
     const { model, viewer } = this.app;
     const hit = model.pickPrecise(ndcAt(viewer, [x, y]));
     const tri = hit && hitTriangle(hit);
     if (!tri) return null;
-    return { part: hit.part ?? null, world: tri.map((v) => v.toArray()), model: tri.map((v) => model.toModel(v)) };
+    return {
+      part: hit.part ?? null, world: tri.map((v) => v.toArray()), model: tri.map((v) => model.toModel(v)),
+      point: hit.point.toArray(), instance: Number.isInteger(hit.instanceId) ? hit.instanceId : null,
+    };
   }
 
   /** The first thing on the ray through the centre of the view: a (visible) avatar or the model. */

@@ -9,13 +9,35 @@ import { newId } from '../state/codec.js';
 /** Snap radii in CSS pixels: vertices first, then edge midpoints, then edges. */
 export const SNAP_PX = { vertex: 12, midpoint: 10, edge: 7 };
 
+/**
+ * The matrix taking the hit geometry's stored positions to world space: the object's world
+ * matrix, times the hit instance's matrix on an InstancedMesh (EXT_mesh_gpu_instancing: the
+ * copy's placement) or a BatchedMesh (the batch item's). Stored positions may be quantised
+ * (KHR_mesh_quantization: the node, or the instance, dequantises), so they are never world
+ * coordinates on their own.
+ */
+export function hitMatrix(hit) {
+  const obj = hit.object;
+  obj.updateWorldMatrix(true, false);
+  const m = obj.matrixWorld.clone();
+  const inst = new THREE.Matrix4();
+  if (obj.isInstancedMesh && Number.isInteger(hit.instanceId)) {
+    obj.getMatrixAt(hit.instanceId, inst);
+    m.multiply(inst);
+  } else if (obj.isBatchedMesh && Number.isInteger(hit.batchId)) {
+    obj.getMatrixAt(hit.batchId, inst);
+    m.multiply(inst);
+  }
+  return m;
+}
+
 /** World-space corners of the hit triangle, or null (no face data). */
 export function hitTriangle(hit) {
   const geo = hit?.object?.geometry;
   const pos = geo?.attributes?.position;
-  if (!hit.face || !pos) return null;
-  hit.object.updateWorldMatrix(true, false);
-  return [hit.face.a, hit.face.b, hit.face.c].map((i) => new THREE.Vector3().fromBufferAttribute(pos, i).applyMatrix4(hit.object.matrixWorld));
+  if (!hit?.face || !pos) return null;
+  const m = hitMatrix(hit);
+  return [hit.face.a, hit.face.b, hit.face.c].map((i) => new THREE.Vector3().fromBufferAttribute(pos, i).applyMatrix4(m));
 }
 
 /**
@@ -73,18 +95,6 @@ export function footOnFace(hit, point) {
   const plane = new THREE.Plane().setFromCoplanarPoints(tri[0], tri[1], tri[2]);
   if (!Number.isFinite(plane.constant) || plane.normal.lengthSq() < 0.5) return null;
   return plane.projectPoint(point, new THREE.Vector3());
-}
-
-/** The world-space matrix of the hit's triangle positions (instanced meshes: per instance). */
-function hitMatrix(hit) {
-  hit.object.updateWorldMatrix(true, false);
-  const m = hit.object.matrixWorld.clone();
-  if (hit.object.isInstancedMesh && Number.isInteger(hit.instanceId)) {
-    const inst = new THREE.Matrix4();
-    hit.object.getMatrixAt(hit.instanceId, inst);
-    m.multiply(inst);
-  }
-  return m;
 }
 
 /**

@@ -328,7 +328,7 @@ export class ModelView {
         ? h.face.normal.clone().transformDirection(h.object.matrixWorld)
         : new THREE.Vector3(0, 1, 0);
       const part = this.partOf(h.object);
-      return { point: h.point.clone(), normal, part, object: h.object, distance: h.distance, face: h.face ?? null };
+      return { point: h.point.clone(), normal, part, object: h.object, distance: h.distance, face: h.face ?? null, instanceId: h.instanceId, batchId: h.batchId };
     }
     return null;
   }

@@ -427,7 +427,7 @@ export class TiledModel {
       if (split ? !elementVisible(this.stateData, e) : !drawnInTiles(this.stateData, e)) continue;
       if (clipping.some((p) => p.distanceToPoint(h.point) < 0)) continue;
       const normal = h.face ? h.face.normal.clone().transformDirection(h.object.matrixWorld) : new THREE.Vector3(0, 1, 0);
-      return { point: h.point.clone(), normal, part: this.elements?.key(e) ?? null, element: e, object: h.object, distance: h.distance, face: h.face ?? null };
+      return { point: h.point.clone(), normal, part: this.elements?.key(e) ?? null, element: e, object: h.object, distance: h.distance, face: h.face ?? null, instanceId: h.instanceId, batchId: h.batchId };
     }
     return null;
   }
