@@ -60,13 +60,12 @@ export class ModelView {
     this.bvh = new BVHQueue(); // raycast acceleration, built in idle slices
     this.tiled = null; // TiledModel for manifest version 2 (docs/tiles.md)
     this.onPartInfo = null; // element properties arrived (tiled path): refresh tooltip/panel
-    // Tiles: LOD traversal for the frame's camera. Levels: batch instances follow their part
-    // meshes (moves, visibility, tints) before every frame.
+    // Tiles: LOD traversal for the frame's camera, on every animation frame that will be drawn
+    // or while tiles stream (a frame is drawn only when it changed what is on screen). Levels:
+    // batch instances follow their part meshes (moves, visibility, tints) before every frame.
+    viewer.tick = () => this.tiled?.tick();
     viewer.beforeRender = () => {
-      if (this.tiled) {
-        this.tiled.update();
-        return;
-      }
+      if (this.tiled) return;
       if (!this.batches) return;
       this.root.updateMatrixWorld();
       this.batches.sync();

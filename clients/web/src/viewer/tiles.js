@@ -54,7 +54,6 @@ class ElementFeaturesPlugin {
   }
 
   async afterRoot(result) {
-    const started = performance.now();
     const ext = this.parser.json.extensions?.EXT_structural_metadata;
     const table = ext?.propertyTables?.[0];
     const view = table?.properties?.element?.values;
@@ -63,6 +62,8 @@ class ElementFeaturesPlugin {
       const buf = await this.parser.getDependency('bufferView', view);
       map = new Uint32Array(buf.slice(0, Math.min(buf.byteLength, (table.count ?? 0) * 4)));
     }
+    // (timed from here: the wait for the buffer view is the decoder's, not this thread's)
+    const started = performance.now();
     const scene = result.scene;
     scene.userData.featureToElement = map;
     scene.traverse((o) => {
@@ -270,14 +271,19 @@ export class TiledModel {
     };
     this._camera = null;
     tiles.addEventListener('load-model', ({ scene, tile }) => this._onTile(scene, tile));
-    tiles.addEventListener('needs-update', () => this.viewer.invalidate());
+    // A tile arrived or left: traverse again on the next animation frame; draw only when the
+    // traversal changes what is shown (a tile shown or hidden, a model added or disposed).
+    this._needsUpdate = true;
+    tiles.addEventListener('needs-update', () => { this._needsUpdate = true; });
+    tiles.addEventListener('tile-visibility-change', () => this.viewer.invalidate());
+    tiles.addEventListener('dispose-model', () => this.viewer.invalidate());
     tiles.addEventListener('load-error', ({ tile, error }) => {
       console.error('tile', error);
       // The tileset itself, or the only tile, failed: the model cannot be shown.
       if (!tile || (!this.loadedTiles && !tile.children?.length)) this.view.onTilesError?.(error);
     });
     tiles.addEventListener('tiles-load-end', () => {
-      this.viewer.invalidate();
+      this._needsUpdate = true;
       this._checkDone();
     });
     this.timings = {};
@@ -331,10 +337,24 @@ export class TiledModel {
     if (!t.isLoading && !s.downloading && !s.parsing && !s.queued) {
       this.fullDetailMs = performance.now() - this.t0;
       this.view.onTilesDone?.();
+      this.viewer.invalidate(); // the full-detail frame
     }
   }
 
-  /** Per rendered frame: LOD traversal for the current (XR or desktop) camera. */
+  /**
+   * Per animation frame: traverse when a frame will be drawn (camera moved, state changed),
+   * when the renderer asked for it, or while tiles stream; otherwise nothing.
+   */
+  tick() {
+    const t = this.tiles;
+    if (!t) return;
+    const streaming = t.isLoading || t.stats.downloading || t.stats.parsing || t.stats.queued;
+    if (!(this.viewer.drawPending || this._needsUpdate || streaming)) return;
+    this._needsUpdate = false;
+    this.update();
+  }
+
+  /** LOD traversal for the current (XR or desktop) camera. */
   update() {
     const t = this.tiles;
     if (!t) return;
@@ -357,7 +377,6 @@ export class TiledModel {
       t.update();
       this._dropUnused();
     }
-    if (t.isLoading || t.stats.downloading || t.stats.parsing) this.viewer.invalidate(100);
     this._checkDone();
   }
 
@@ -638,10 +657,14 @@ export class TiledModel {
       tiled: true,
       elements: this.count ?? 0,
       element_table: Boolean(this.elements),
+      // where the table was decoded ('worker' or 'main') and how long that took there
+      element_table_decoded_in: this.elements?.decodedIn ?? null,
+      element_table_decode_ms: this.elements?.decodeMs == null ? null : Math.round(this.elements.decodeMs),
       error_target: t?.errorTarget ?? null,
       base_error_target: this.baseError ?? null,
       triangle_budget: Number.isFinite(this.triangleBudget) ? this.triangleBudget : null,
       software_renderer: Boolean(this.software),
+      quality: this.viewer.quality ?? null, // 'low' (no MSAA) on a software renderer
       triangles_selected: t?.root ? selection(t.root, t.frameCount).triangles : null,
       tiles_loaded: this.loadedTiles,
       tiles_visible: visibleTiles,
