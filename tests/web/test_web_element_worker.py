@@ -108,8 +108,8 @@ def test_idle_view_draws_no_frames(browser: Any, tiled_room: PreparedRoom) -> No
             assert time.monotonic() < deadline, f"still drawing frames: {before} -> {after}"
         # A camera move draws again.
         c = info(page)["world"]["center"]
-        page.evaluate("([c]) => window.__vrcollab.placeCamera([c[0] + 20, c[1] + 15, c[2] + 20], c)",
-                      [c])
+        page.evaluate("([c]) => window.__vrcollab.placeCamera("
+                      "[c[0] + 20, c[1] + 15, c[2] + 20], c)", [c])
         wait_js(page, f"window.__vrcollab.info().scene.rendered > {after}")
         assert not page.errors
     finally:
