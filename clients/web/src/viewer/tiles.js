@@ -140,6 +140,13 @@ else if (vElementHighlight > 0.5) gl_FragColor.rgb = mix(gl_FragColor.rgb, vec3(
   mat.needsUpdate = true;
 }
 
+/** Whether two byte arrays of one length hold the same bytes. */
+function equalBytes(a, b) {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i += 1) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** Matrix of `obj` relative to `stop` (an ancestor), from local matrices (works off-scene). */
 function relativeMatrix(obj, stop, out = new THREE.Matrix4()) {
   out.identity();
@@ -211,6 +218,7 @@ export class TiledModel {
     this.stateData = new Uint8Array(width * height * 4);
     this.stateTexture = new THREE.DataTexture(this.stateData, width, height, THREE.RGBAFormat, THREE.UnsignedByteType);
     this.stateTexture.needsUpdate = true;
+    this._stateUploaded = true; // all zeros: nothing hidden, tinted or moved
     this.uniforms.elementState.value = this.stateTexture;
     this.uniforms.elementStateWidth.value = width;
 
@@ -337,7 +345,6 @@ export class TiledModel {
     if (!t.isLoading && !s.downloading && !s.parsing && !s.queued) {
       this.fullDetailMs = performance.now() - this.t0;
       this.view.onTilesDone?.();
-      this.viewer.invalidate(); // the full-detail frame
     }
   }
 
@@ -507,7 +514,14 @@ export class TiledModel {
       else _m.identity();
       _m.decompose(s.pivot.position, s.pivot.quaternion, s.pivot.scale);
     }
-    this.counts = packElementState(this.stateData, this.elements.count, this.nodes, (k) => this.indexOf(k), this.isolated, new Set(this.splits.keys()));
+    const next = (this._stateScratch ??= new Uint8Array(this.stateData.length));
+    this.counts = packElementState(next, this.elements.count, this.nodes, (k) => this.indexOf(k), this.isolated, new Set(this.splits.keys()));
+    // Unchanged state (the table arriving with nothing hidden, tinted or moved): no upload, and
+    // no frame drawn for it.
+    // (Split-out elements may have moved: those always draw.)
+    if (this._stateUploaded && !this.splits.size && equalBytes(next, this.stateData)) return;
+    this.stateData.set(next);
+    this._stateUploaded = true;
     this.stateTexture.needsUpdate = true;
     this.viewer.invalidate();
   }
