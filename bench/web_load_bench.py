@@ -94,9 +94,10 @@ def models(tmp: Path, wanted: list[str], gen_dir: Path | None = None
 
 
 def measure(browser: Any, room: PreparedRoom, device: str,
-            trace: Path | None = None) -> dict[str, Any]:
-    """One cold load of ``room`` at ``device`` class; with ``trace``, a Chromium performance
-    trace of it is written there and its long tasks after the first frame are printed."""
+            trace: Path | None = None, limit_s: float = 300) -> dict[str, Any]:
+    """One cold load of ``room`` at ``device`` class (full detail within ``limit_s``, else an
+    AssertionError saying how far it got); with ``trace``, a Chromium performance trace of it
+    is written there and its long tasks after the first frame are printed."""
     ctx = browser.new_context(viewport={"width": 1280, "height": 800})
     ctx.add_init_script(LONGTASKS)
     page = ctx.new_page()
@@ -108,7 +109,7 @@ def measure(browser: Any, room: PreparedRoom, device: str,
     page.goto(room.url(room.owner_token, name="Bench", lod=device, quality="high"))
     wait_js(page, "window.__vrcollab?.info && "
                   "window.__vrcollab.info().timings.full_detail_frame_ms",
-            timeout=300, interval=0.05)
+            timeout=limit_s, interval=0.05)
     wall = (time.perf_counter() - t0) * 1000
     if trace is not None:
         # what streams and draws after full detail (settling) is in the trace too
@@ -154,10 +155,14 @@ def main() -> None:
     ap.add_argument("--reuse", type=Path, action="append", default=[],
                     help="the server's job copies a matching earlier `vrcollab convert` output "
                          "from this dir instead of converting (scale_bench.reuse_conversion)")
+    ap.add_argument("--page-timeout", type=float, default=300,
+                    help="seconds a page load may take to full detail")
     ap.add_argument("--trace", type=Path, default=None,
                     help="record a Chromium trace per run into this directory")
     args = ap.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from browser_watchdog import Watchdog
+
     if args.trace:
         args.trace.mkdir(parents=True, exist_ok=True)
     from playwright.sync_api import sync_playwright
@@ -185,10 +190,14 @@ def main() -> None:
                     room = prepare_room(srv, path, timeout=900)
                     conv_s = time.perf_counter() - t_conv
                     for device in args.devices.split(","):
-                        runs = [measure(browser, room, device,
-                                        args.trace / f"{key}-{device}-{i}.json"
-                                        if args.trace else None)
-                                for i in range(args.runs)]
+                        runs = []
+                        for i in range(args.runs):
+                            # a page that never yields cannot hold the run (browser_watchdog)
+                            with Watchdog(args.page_timeout + 60, f"{key} {device} run {i}"):
+                                runs.append(measure(browser, room, device,
+                                                    args.trace / f"{key}-{device}-{i}.json"
+                                                    if args.trace else None,
+                                                    limit_s=args.page_timeout))
                         med = {k: statistics.median(r[k] for r in runs)
                                for k in ("first_frame_ms", "full_ms", "wall_ms", "kb",
                                          "longtask_ms", "parsed_ms", "after_ms", "heap_mb")}
