@@ -198,6 +198,13 @@ def main() -> None:
                                                     args.trace / f"{key}-{device}-{i}.json"
                                                     if args.trace else None,
                                                     limit_s=args.page_timeout))
+                            r = runs[-1]
+                            print(f"run {key} {device} {i}: first frame {r['first_frame_ms']:.0f}"
+                                  f" full {r['full_ms']:.0f} settled {r['wall_ms']:.0f} longest"
+                                  f" {r['longtask_ms']:.0f} after first frame {r['after_ms']:.0f}"
+                                  f" heap {r['heap_mb']:.0f} MB calls {r['calls']} triangles"
+                                  f" {r['triangles']} KB {r['kb']:.0f} load {os.getloadavg()}",
+                                  flush=True)
                         med = {k: statistics.median(r[k] for r in runs)
                                for k in ("first_frame_ms", "full_ms", "wall_ms", "kb",
                                          "longtask_ms", "parsed_ms", "after_ms", "heap_mb")}
