@@ -4,7 +4,9 @@
 trace event format) and lists every top-level task of the page's renderer main thread
 (``CrRendererMain``) longer than a threshold, with the events inside it that took the most time
 (script function calls with their source location, GC, WebGL/SwiftShader work, parsing,
-compositing), so a long task can be named rather than guessed. Used by
+compositing) and the thread's own CPU time in it (a task of 300 ms with 5 ms of CPU is the
+main thread waiting: for the GPU process's read-back, or for a core), so a long task can be
+named rather than guessed. Used by
 ``bench/web_load_bench.py --trace``.
 
     python bench/longtask_trace.py trace.json [--after MS] [--over MS]
@@ -33,6 +35,7 @@ class Task:
 
     start_ms: float
     dur_ms: float
+    cpu_ms: float = 0.0  # the thread's own CPU time in the task (the rest is waiting)
     parts: dict[str, float] = field(default_factory=dict)
 
     def top(self, n: int = 4) -> list[tuple[str, float]]:
@@ -78,7 +81,8 @@ def summarise(trace: dict[str, Any] | list[dict[str, Any]], *, over_ms: float = 
         for e in evs:
             ts, dur = float(e["ts"]), float(e["dur"])
             if e.get("name") in ("ThreadControllerImpl::RunTask", "RunTask") and ts >= end:
-                current = Task(ts / 1000, dur / 1000) if dur / 1000 > over_ms else None
+                current = Task(ts / 1000, dur / 1000, float(e.get("tdur", 0)) / 1000) \
+                    if dur / 1000 > over_ms else None
                 end = ts + dur
                 if current:
                     tasks.append(current)
@@ -109,7 +113,7 @@ def report(path: Path, *, after_ms: float = 0.0, over_ms: float = 50.0) -> str:
         if at < after_ms:
             continue
         parts = "; ".join(f"{k} {v:.0f}" for k, v in t.top())
-        lines.append(f"{at:8.0f} ms  {t.dur_ms:6.0f} ms  {parts}")
+        lines.append(f"{at:8.0f} ms  {t.dur_ms:6.0f} ms (cpu {t.cpu_ms:4.0f})  {parts}")
     return "\n".join(lines) or "(no task over the threshold)"
 
 
