@@ -107,11 +107,19 @@ export class Viewer {
     return this._dirty || Boolean(this.flight) || this.renderer.xr.isPresenting || performance.now() <= this._dirtyUntil;
   }
 
-  resize() {
-    this.invalidate();
-    if (this.renderer.xr.isPresenting) return;
+  /** Fit the canvas and camera to the container (`force`: even at an unchanged size). */
+  resize(force = false) {
+    if (this.renderer.xr.isPresenting) {
+      this.invalidate();
+      return;
+    }
     const w = Math.max(1, this.container.clientWidth);
     const h = Math.max(1, this.container.clientHeight);
+    // The ResizeObserver's first call repeats the constructor's size: no second frame for it.
+    if (!force && w === this._w && h === this._h) return;
+    this._w = w;
+    this._h = h;
+    this.invalidate();
     this.renderer.setSize(w, h, false);
     this.camera.aspect = w / h;
     this.camera.updateProjectionMatrix();
