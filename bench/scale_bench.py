@@ -8,6 +8,13 @@ Results go to bench/results/scale.md.
 
     python bench/scale_bench.py [--sizes 2000,20000] [--skip-thatopen]
         [--out bench/results/scale.md]
+    python bench/scale_bench.py --viewer-only [--runs 2] [--page-timeout 300]
+        [--reuse-conversions DIR]
+
+The viewer comparison cannot hang: each page load has ``--page-timeout`` seconds to full
+detail, and a watchdog (bench/browser_watchdog.py) kills the browser when a page stops
+answering at all (Playwright's ``evaluate`` has no timeout of its own, and a page whose main
+thread never yields held earlier runs for good); the row then says which step failed.
 """
 
 from __future__ import annotations
@@ -133,20 +140,26 @@ class _Static:
         self.httpd.shutdown()
 
 
-def thatopen_view(browser: Any, static: _Static, frag: Path) -> dict[str, Any]:
+def thatopen_view(browser: Any, static: _Static, frag: Path,
+                  limit_s: float = 300) -> dict[str, Any]:
     """That Open's own viewer (bench/thatopen/viewer.html) loading ``frag``: first frame, full
-    detail, longest task, JS heap, draw calls (the same measures as web_load_bench)."""
+    detail, longest task, JS heap, draw calls (the same measures as web_load_bench). No full
+    detail within ``limit_s``: the result carries an error saying so."""
     from web_load_bench import LONGTASKS
 
     ctx = browser.new_context(viewport={"width": 1280, "height": 800})
     ctx.add_init_script(LONGTASKS)
     page = ctx.new_page()
     page.goto(f"http://127.0.0.1:{static.port}/viewer.html?frag=/frag/{frag.name}")
-    deadline = time.time() + 600
+    deadline = time.time() + limit_s
     b: dict[str, Any] = {}
-    while time.time() < deadline:
+    while True:
         b = page.evaluate("window.__bench || {}")
         if b.get("full_ms") is not None or b.get("error"):
+            break
+        if time.time() > deadline:
+            b["error"] = (f"no full detail in {limit_s:.0f} s (first frame "
+                          f"{b.get('first_frame_ms')} ms, {b.get('triangles')} triangles)")
             break
         time.sleep(0.1)
     tasks = page.evaluate("window.__longtasks")
@@ -206,7 +219,7 @@ def _browser_rss_mb() -> float:
     return total / 1e6
 
 
-def vrcollab_view(browser: Any, room: Any) -> dict[str, Any]:
+def vrcollab_view(browser: Any, room: Any, limit_s: float = 300) -> dict[str, Any]:
     """vrcollab's client (desktop class) on ``room``: web_load_bench's measures plus what the
     tiles renderer selected (error target, triangle budget) and the browser's RSS at full
     detail (peak over the load, sampled while waiting)."""
@@ -225,7 +238,7 @@ def vrcollab_view(browser: Any, room: Any) -> dict[str, Any]:
     th = threading.Thread(target=sample, daemon=True)
     th.start()
     try:
-        res = measure(browser, room, "desktop")
+        res = measure(browser, room, "desktop", limit_s=limit_s)
     finally:
         done.set()
         th.join()
@@ -234,17 +247,36 @@ def vrcollab_view(browser: Any, room: Any) -> dict[str, Any]:
 
 
 def viewers(inputs: list[Path], work: Path, runs: int,
-            reuse: list[Path] | None = None) -> list[str]:
+            reuse: list[Path] | None = None, page_limit_s: float = 300,
+            convert_limit_s: float = 3600) -> list[str]:
     """Side by side in one headless Chromium: vrcollab's client (real server, the model
     uploaded and converted by the job runner; with ``reuse``, the job copies a matching earlier
     conversion from those dirs, see :func:`reuse_conversion`) and That Open's viewer loading its
-    .frag."""
+    .frag. Every page load has ``page_limit_s`` (a watchdog kills the browser past it, so a page
+    that never yields cannot hold the run: the row says which step timed out, and the next
+    step gets a new browser); every conversion ``convert_limit_s``."""
+    from browser_watchdog import BrowserTimeoutError, Watchdog, launch
     from playwright.sync_api import sync_playwright
 
     sys.path.insert(0, str(ROOT))
 
     from tests.server_process import ServerProcess
     from tests.web.roomkit import CHROMIUM, CHROMIUM_ARGS, prepare_room
+
+    def step(what: str, fn: Any) -> dict[str, Any]:
+        """One page load under the watchdog; a failure is a result with an error."""
+        nonlocal browser
+        print(f"viewer: {what}", file=sys.stderr, flush=True)
+        try:
+            # (a margin over the page's own limits: their clear message comes first)
+            with Watchdog(page_limit_s + 60, what):
+                res: dict[str, Any] = fn(browser)
+                return res
+        except BrowserTimeoutError as err:
+            browser = launch(pw, CHROMIUM, CHROMIUM_ARGS)
+            return {"error": str(err), "full_ms": None}
+        except Exception as err:  # a failed load is a row, not the end of the run
+            return {"error": f"{what}: {type(err).__name__}: {str(err)[:200]}", "full_ms": None}
 
     rows: list[str] = []
     static = _Static(work / "thatopen")
@@ -258,17 +290,28 @@ def viewers(inputs: list[Path], work: Path, runs: int,
     srv.start()
     try:
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            browser = launch(pw, CHROMIUM, CHROMIUM_ARGS)
             for src in inputs:
                 frag = work / "thatopen" / f"{src.stem}.frag"
-                room = prepare_room(srv, src, timeout=3600)
-                ours = [vrcollab_view(browser, room) for _ in range(runs)]
-                theirs = [thatopen_view(browser, static, frag) for _ in range(runs)] \
-                    if frag.is_file() else []
+                print(f"viewer: {src.name}: converting on the server (at most "
+                      f"{convert_limit_s:.0f} s)", file=sys.stderr, flush=True)
+                try:
+                    room = prepare_room(srv, src, timeout=convert_limit_s)
+                except RuntimeError as err:
+                    rows.append(f"| {src.name} | vrcollab | failed: {str(err)[:80]} |")
+                    continue
+                ours = [step(f"vrcollab view of {src.name} (run {i + 1})",
+                             lambda b, r=room: vrcollab_view(b, r, page_limit_s))
+                        for i in range(runs)]
+                theirs = [step(f"That Open view of {frag.name} (run {i + 1})",
+                               lambda b, f=frag: thatopen_view(b, static, f, page_limit_s))
+                          for i in range(runs)] if frag.is_file() else []
                 for tool, res in (("vrcollab", ours), ("That Open", theirs)):
                     if not res or any(r.get("error") or r["full_ms"] is None for r in res):
-                        err = next((r.get("error") for r in res if r.get("error")), "no .frag")
-                        rows.append(f"| {src.name} | {tool} | failed: {str(err)[:80]} |")
+                        err = next((r.get("error") for r in res if r.get("error")),
+                                   "no .frag" if not res else "no full detail")
+                        rows.append(f"| {src.name} | {tool} | failed: {str(err)[:120]} |")
+                        print(rows[-1], file=sys.stderr, flush=True)
                         continue
                     keys = ["first_frame_ms", "full_ms", "longtask_ms", "after_ms", "heap_mb",
                             "kb"] + (["wall_ms", "rss_mb"] if tool == "vrcollab" else [])
@@ -300,6 +343,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--viewer-only", action="store_true",
                     help="only the viewer comparison (the .frag files from an earlier run)")
     ap.add_argument("--runs", type=int, default=1, help="viewer runs per model (median)")
+    ap.add_argument("--page-timeout", type=float, default=300,
+                    help="viewer: seconds one page load may take to full detail (then the row "
+                         "says it failed and the run goes on)")
+    ap.add_argument("--convert-timeout", type=float, default=3600,
+                    help="viewer: seconds the server's conversion job may take")
     ap.add_argument("--reuse-conversions", type=Path, action="append", default=None,
                     help="viewer: copy a matching earlier conversion from this dir (repeatable; "
                     "an output dir or a parent of several) instead of converting again")
@@ -324,7 +372,8 @@ def main(argv: list[str] | None = None) -> int:
     generated = list(inputs)
     if args.viewer_only:
         return _write_viewers(args, viewers(generated, args.work, args.runs,
-                                            args.reuse_conversions))
+                                            args.reuse_conversions, args.page_timeout,
+                                            args.convert_timeout))
     if SHARED_IFC.is_dir():
         inputs += sorted(SHARED_IFC.glob("*.ifc"))
     rows: list[tuple[Path, dict[str, Any], dict[str, Any] | None]] = []
@@ -376,7 +425,8 @@ def main(argv: list[str] | None = None) -> int:
     print("\n".join(lines))
     if args.viewer:
         return _write_viewers(args, viewers(generated, args.work, args.runs,
-                                            args.reuse_conversions))
+                                            args.reuse_conversions, args.page_timeout,
+                                            args.convert_timeout))
     return 0
 
 

@@ -8,9 +8,13 @@ cache, and reads the client's own timings (``window.__vrcollab.info().timings``)
 downloaded, the draw calls and triangles it ended with, the longest main-thread task seen
 during loading and the longest one after the first model frame (while tiles stream), and the JS
 heap at full detail. ``gen2k`` / ``gen20k`` are the generated buildings of
-``bench/building_gen.py`` (when present). Writes ``bench/results/web.md``.
+``bench/building_gen.py`` (made in ``--gen-dir`` unless already there). With ``--trace DIR``
+each run also records a Chromium performance trace (``DIR/<model>-<device>-<run>.json``) and
+prints its long tasks after the first frame, attributed (``bench/longtask_trace.py``). Writes
+``bench/results/web.md``.
 
     python bench/web_load_bench.py [--models fzk,duplex,bunny,bunny1m,gen2k,gen20k] [--runs 2]
+        [--devices desktop,quest2] [--gen-dir DIR] [--reuse DIR] [--trace DIR]
 """
 
 from __future__ import annotations
@@ -73,9 +77,10 @@ def make_building(tmp: Path, elements: int) -> Path:
     return path
 
 
-def models(tmp: Path, wanted: list[str]) -> dict[str, tuple[str, Path]]:
+def models(tmp: Path, wanted: list[str], gen_dir: Path | None = None
+           ) -> dict[str, tuple[str, Path]]:
     gen = {"gen2k": 2000, "gen20k": 20000, "gen200k": 200000}
-    built = {k: (f"generated building ({n:,} elements)", make_building(tmp, n))
+    built = {k: (f"generated building ({n:,} elements)", make_building(gen_dir or tmp, n))
              for k, n in gen.items() if k in wanted}
     return {
         **built,
@@ -88,16 +93,28 @@ def models(tmp: Path, wanted: list[str]) -> dict[str, tuple[str, Path]]:
     }
 
 
-def measure(browser: Any, room: PreparedRoom, device: str) -> dict[str, Any]:
+def measure(browser: Any, room: PreparedRoom, device: str,
+            trace: Path | None = None, limit_s: float = 300) -> dict[str, Any]:
+    """One cold load of ``room`` at ``device`` class (full detail within ``limit_s``, else an
+    AssertionError saying how far it got); with ``trace``, a Chromium performance trace of it
+    is written there and its long tasks after the first frame are printed."""
     ctx = browser.new_context(viewport={"width": 1280, "height": 800})
     ctx.add_init_script(LONGTASKS)
     page = ctx.new_page()
+    if trace is not None:
+        from longtask_trace import CATEGORIES
+
+        browser.start_tracing(page=page, path=str(trace), categories=CATEGORIES)
     t0 = time.perf_counter()
     page.goto(room.url(room.owner_token, name="Bench", lod=device, quality="high"))
     wait_js(page, "window.__vrcollab?.info && "
                   "window.__vrcollab.info().timings.full_detail_frame_ms",
-            timeout=300, interval=0.05)
+            timeout=limit_s, interval=0.05)
     wall = (time.perf_counter() - t0) * 1000
+    if trace is not None:
+        # what streams and draws after full detail (settling) is in the trace too
+        page.wait_for_timeout(1500)
+        browser.stop_tracing()
     info = page.evaluate("window.__vrcollab.info()")
     transfer = page.evaluate(
         "performance.getEntriesByType('resource').filter((e) => e.name.includes('/api/versions/'))"
@@ -107,6 +124,19 @@ def measure(browser: Any, room: PreparedRoom, device: str) -> dict[str, Any]:
     ctx.close()
     t = info["timings"]
     first_frame_at = t["app_start_ms"] + t["first_model_frame_ms"]
+    after_cpu = None
+    if trace is not None:
+        import json
+
+        from longtask_trace import navigation_start_ms, report, summarise
+
+        print(f"{trace.name}: first frame at {first_frame_at:.0f} ms; tasks over 50 ms after it:\n"
+              + report(trace, after_ms=first_frame_at), flush=True)
+        data = json.loads(trace.read_text())
+        nav = navigation_start_ms(data) or 0.0
+        # the main thread's own CPU time in the tasks after the first frame (over 10 ms)
+        after_cpu = max([tk.cpu_ms for tk in summarise(data, over_ms=10)
+                         if tk.start_ms - nav >= first_frame_at], default=0.0)
     longest = max([d for _, d in tasks], default=0.0)
     after = max([d for s, d in tasks if s >= first_frame_at], default=0.0)
     first_parsed = info["model"]["level_times"][0]["parsed_ms"]
@@ -117,6 +147,7 @@ def measure(browser: Any, room: PreparedRoom, device: str) -> dict[str, Any]:
         "wall_ms": wall, "levels": "→".join(info["model"]["levels_loaded"]),
         "triangles": info["scene"]["triangles"], "calls": info["scene"]["calls"],
         "kb": transfer / 1024, "longtask_ms": longest, "after_ms": after,
+        "after_cpu_ms": after_cpu,
         "heap_mb": heap / 2**20,
         "tiles": f"{tiles['tiles_visible']}/{tiles['tiles_loaded']}" if tiles else "-",
         "tile_js_ms": tiles["tile_js_max_ms"] if tiles else None,
@@ -127,15 +158,37 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--models", default="fzk,duplex,bunny,bunny1m")
     ap.add_argument("--runs", type=int, default=2)
+    ap.add_argument("--devices", default="desktop,quest2")
+    ap.add_argument("--gen-dir", type=Path, default=None,
+                    help="where the generated buildings are (made there when missing)")
+    ap.add_argument("--reuse", type=Path, action="append", default=[],
+                    help="the server's job copies a matching earlier `vrcollab convert` output "
+                         "from this dir instead of converting (scale_bench.reuse_conversion)")
+    ap.add_argument("--page-timeout", type=float, default=300,
+                    help="seconds a page load may take to full detail")
+    ap.add_argument("--trace", type=Path, default=None,
+                    help="record a Chromium trace per run into this directory")
     args = ap.parse_args()
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from browser_watchdog import Watchdog
+
+    if args.trace:
+        args.trace.mkdir(parents=True, exist_ok=True)
     from playwright.sync_api import sync_playwright
 
     started = time.time()
     rows: list[str] = []
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
-        catalog = models(tmp, args.models.split(","))
-        srv = ServerProcess(tmp / "server")
+        catalog = models(tmp, args.models.split(","), args.gen_dir)
+        here = Path(__file__).resolve().parent
+        env = {} if not args.reuse else {
+            "VRCOLLAB_JOB_CONVERTER": "scale_bench:reuse_conversion",
+            "VRCOLLAB_BENCH_PREPARED": ":".join(str(d) for d in args.reuse),
+            "PYTHONPATH": os.pathsep.join([str(REPO), str(here),
+                                           os.environ.get("PYTHONPATH", "")]),
+        }
+        srv = ServerProcess(tmp / "server", env=env)
         srv.start()
         try:
             with sync_playwright() as pw:
@@ -145,8 +198,23 @@ def main() -> None:
                     t_conv = time.perf_counter()
                     room = prepare_room(srv, path, timeout=900)
                     conv_s = time.perf_counter() - t_conv
-                    for device in ("desktop", "quest2"):
-                        runs = [measure(browser, room, device) for _ in range(args.runs)]
+                    for device in args.devices.split(","):
+                        runs = []
+                        for i in range(args.runs):
+                            # a page that never yields cannot hold the run (browser_watchdog)
+                            with Watchdog(args.page_timeout + 60, f"{key} {device} run {i}"):
+                                runs.append(measure(browser, room, device,
+                                                    args.trace / f"{key}-{device}-{i}.json"
+                                                    if args.trace else None,
+                                                    limit_s=args.page_timeout))
+                            r = runs[-1]
+                            print(f"run {key} {device} {i}: first frame {r['first_frame_ms']:.0f}"
+                                  f" full {r['full_ms']:.0f} settled {r['wall_ms']:.0f} longest"
+                                  f" {r['longtask_ms']:.0f} after first frame {r['after_ms']:.0f}"
+                                  f" (most CPU in one task after it {r['after_cpu_ms']})"
+                                  f" heap {r['heap_mb']:.0f} MB calls {r['calls']} triangles"
+                                  f" {r['triangles']} KB {r['kb']:.0f} load {os.getloadavg()}",
+                                  flush=True)
                         med = {k: statistics.median(r[k] for r in runs)
                                for k in ("first_frame_ms", "full_ms", "wall_ms", "kb",
                                          "longtask_ms", "parsed_ms", "after_ms", "heap_mb")}
@@ -186,6 +254,7 @@ def main() -> None:
         "step of the client's own per-tile work (feature ids, state hooks); first level "
         "decoded on tiled rows: the first tile decoded",
         f"- command: python bench/web_load_bench.py --models {args.models} --runs {args.runs}"
+        f" --devices {args.devices}"
         f" ({time.time() - started:.0f} s)",
         "",
         "| model | device | levels loaded | first level decoded ms | first frame ms | "

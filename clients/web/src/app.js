@@ -235,8 +235,15 @@ export class App {
       if (!model.display) return;
       const now = performance.now() - this.t0;
       this.timings.first_model_frame_ms ??= now;
-      if (model.summary().full_detail) this.timings.full_detail_frame_ms ??= now;
+      if (model.fullDetail) this.timings.full_detail_frame_ms ??= now;
     };
+    // Full detail reached with nothing left to draw (the last piece changed nothing on screen,
+    // e.g. the element table): the frame already shown is the full-detail one.
+    bus.on('level', (level, last) => {
+      if (last && model.display && this.timings.first_model_frame_ms !== undefined && !viewer.drawPending) {
+        this.timings.full_detail_frame_ms ??= performance.now() - this.t0;
+      }
+    });
     viewer.onFrame(() => {
       const poses = this.interp.sampleAll(performance.now() / 1000);
       this.follow.frame(poses);

@@ -119,6 +119,7 @@ export class CompareControl {
     };
     this.colors = new Map(items.filter((i) => i.node).map((i) => [i.node, COMPARE_COLORS[i.kind]]));
     this.ghosts.set(items.filter((i) => i.kind === 'removed').map((i) => ({ box: i.box, color: COMPARE_COLORS.removed, id: i.key })));
+    this.viewer.invalidate(); // the ghost boxes (apply() draws again only for element state)
     this.current = -1;
     this.apply();
     this._renderList();
@@ -132,6 +133,7 @@ export class CompareControl {
     this.only = false;
     this.current = -1;
     this.ghosts.clear();
+    this.viewer.invalidate();
     document.getElementById('compare-ctl')?.remove();
     this.apply();
   }

@@ -46,7 +46,7 @@ export class OwnViewControl {
     this.section.apply(this.own.sections(view.sections), this.own.box);
     this.tools.toolbar.setActive('section', Boolean(this.section.current));
     this.tools.toolbar.setActive('isolate', Boolean(this.own.isolated));
-    this.viewer.invalidate();
+    // (model and section draw again themselves when what they show changed)
   }
 
   /** Draw a layer over our own view: {colors() -> Map(node, '#rrggbb'), isolation() -> Set|null}

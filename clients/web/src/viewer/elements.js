@@ -2,35 +2,67 @@
 // GlobalId, name, class, container, triangles; bounds in whole millimetres) and property sets in
 // chunk files (`props/0000.json.gz`: rows 0..1023 as indices into the chunk's distinct sets)
 // fetched on demand and kept in a small LRU cache. Table version 1 (plain `elements.json`,
-// float32 `elements.bin`, rows as objects) still reads. No three.js here: unit-tested with
-// node --test.
+// float32 `elements.bin`, rows as objects) still reads. The table is decoded in a worker
+// (elementworker.js) into typed columns handed over by transfer (elementcodec.js), so neither
+// its JSON parse nor its per-element setup runs on the main thread; rows are read from the
+// columns on demand. No three.js here: unit-tested with node --test.
+import {
+  StringColumn, decodeTable, lookupKey, packTable, parseJsonBytes,
+} from './elementcodec.js';
 
-/** JSON from bytes that may be gzip-compressed (magic 1f 8b), via DecompressionStream. */
-export async function parseJsonBytes(buf) {
-  let bytes = buf instanceof Uint8Array ? buf : new Uint8Array(buf);
-  if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
-    const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
-    bytes = new Uint8Array(await new Response(stream).arrayBuffer());
+export { boundsFromColumns, elementKeys, parseJsonBytes } from './elementcodec.js';
+
+let worker = null; // the shared element worker; false where it cannot start
+let nextJob = 1;
+const jobs = new Map(); // id -> {resolve, reject}
+
+/** The element worker, or null where module workers cannot start (decoded in-thread then). */
+function elementWorker() {
+  if (worker !== null) return worker || null;
+  try {
+    if (typeof Worker !== 'function') throw new Error('no workers');
+    worker = new Worker(new URL('./elementworker.js', import.meta.url), { type: 'module' });
+    worker.addEventListener('message', ({ data }) => {
+      const job = jobs.get(data?.id);
+      if (!job) return;
+      jobs.delete(data.id);
+      if (data.error) job.reject(new Error(data.error));
+      else job.resolve(data.packed);
+    });
+    worker.addEventListener('error', (ev) => {
+      // The script did not load (or died): decode in-thread from now on.
+      console.warn('element worker failed; decoding on the main thread:', ev?.message ?? ev);
+      worker = false;
+      for (const job of jobs.values()) job.fallBack();
+      jobs.clear();
+    });
+  } catch {
+    worker = false;
   }
-  return JSON.parse(new TextDecoder().decode(bytes));
+  return worker || null;
 }
 
-/** Float32 boxes (6 per element) from a version 2 table's millimetre `bounds` columns. */
-export function boundsFromColumns(b, count) {
-  if (!b || !Array.isArray(b.min) || !Array.isArray(b.size)) return null;
-  const unit = Number(b.unit) || 0.001;
-  const o = Array.isArray(b.origin) ? b.origin : [0, 0, 0];
-  const out = new Float32Array(count * 6);
-  for (let k = 0; k < 3; k += 1) {
-    const lo = b.min[k] ?? [];
-    const size = b.size[k] ?? [];
-    if (lo.length < count || size.length < count) return null;
-    for (let i = 0; i < count; i += 1) {
-      out[i * 6 + k] = o[k] + lo[i] * unit;
-      out[i * 6 + 3 + k] = o[k] + (lo[i] + size[i]) * unit;
-    }
-  }
-  return out;
+/**
+ * Typed columns of the table file `bytes` (and v1 `bounds` bytes): decoded in the element
+ * worker (the buffers move there and back, no copy), else in-thread. `where` says which.
+ */
+export async function decodeElements(bytes, bounds = null) {
+  const w = elementWorker();
+  const inThread = async () => ({ ...(await decodeTable(bytes, bounds)).packed, where: 'main' });
+  if (!w) return inThread();
+  const buf = bytes instanceof ArrayBuffer ? bytes : bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+  // Keep copies only for the fall-back path (the originals are transferred).
+  return new Promise((resolve, reject) => {
+    const id = nextJob;
+    nextJob += 1;
+    const keep = { bytes: buf.slice(0), bounds: bounds ? bounds.slice(0) : null };
+    jobs.set(id, {
+      resolve: (packed) => resolve({ ...packed, where: 'worker' }),
+      reject,
+      fallBack: () => decodeTable(keep.bytes, keep.bounds).then(({ packed }) => resolve({ ...packed, where: 'main' }), reject),
+    });
+    w.postMessage({ id, bytes: buf, bounds }, [buf, ...(bounds ? [bounds] : [])]);
+  });
 }
 
 /** Row i of a property chunk: version 2 rows index the chunk's `[name, values]` sets. */
@@ -44,30 +76,6 @@ export function chunkRow(chunk, i) {
     if (Array.isArray(s) && typeof s[0] === 'string') out[s[0]] = s[1];
   }
   return out;
-}
-
-/**
- * Protocol node ids of all elements: the element's name when it is unique in the table (the
- * writer keeps v1's unique node names, and the server re-anchors by `node:<name>`), else its
- * IFC GlobalId, else `#<row>`; never two elements with one id.
- */
-export function elementKeys(names, globalIds, count) {
-  const seen = new Map();
-  for (let i = 0; i < count; i += 1) {
-    const n = names?.[i];
-    if (typeof n === 'string' && n) seen.set(n, (seen.get(n) ?? 0) + 1);
-  }
-  const used = new Set();
-  const keys = new Array(count);
-  for (let i = 0; i < count; i += 1) {
-    const n = names?.[i];
-    const g = globalIds?.[i];
-    let k = typeof n === 'string' && n && seen.get(n) === 1 ? n : null;
-    if (k === null || used.has(k)) k = typeof g === 'string' && g && !used.has(g) ? g : `#${i}`;
-    used.add(k);
-    keys[i] = k;
-  }
-  return keys;
 }
 
 /** Least-recently-used cache of promises keyed by chunk number. */
@@ -111,25 +119,24 @@ export class ElementTable {
    *                           fetchJson(url) -> Promise<object>, cacheChunks}
    */
   constructor(json, { bounds = null, chunkSize = 1024, chunkUrl = null, fetchJson = null, cacheChunks = 16 } = {}) {
-    if (!json || typeof json !== 'object' || !Number.isInteger(json.count) || json.count < 0 || !json.columns) {
-      throw new Error('not an element table');
-    }
-    this.count = json.count;
-    this.columns = json.columns;
-    this.classes = Array.isArray(json.classes) ? json.classes : [];
-    this.containers = Array.isArray(json.containers) ? json.containers : [];
-    for (const [name, col] of Object.entries(this.columns)) {
-      if (!Array.isArray(col) || col.length !== this.count) throw new Error(`element column ${name}: expected ${this.count} rows`);
-    }
-    const own = bounds ?? boundsFromColumns(json.bounds, this.count);
-    this.bounds = own && own.length >= this.count * 6 ? own : null;
+    const t = json?.packed === true ? json : packTable(json, bounds).packed;
+    this.count = t.count;
+    this.classes = t.classes;
+    this.containers = t.containers;
+    this.strings = Object.fromEntries(Object.entries(t.strings).map(([k, v]) => [k, new StringColumn(v)]));
+    this.classCodes = t.hasClass ? t.class : null;
+    this.containerCodes = t.hasContainer ? t.container : null;
+    this.triangles = t.triangles;
+    this.bounds = t.bounds;
+    this.keySlots = t.keyIndex;
+    this.decodedIn = t.where ?? 'main';
+    this.decodeMs = t.decodeMs ?? null;
     this.chunkSize = chunkSize > 0 ? chunkSize : 1024;
     this.chunkUrl = chunkUrl;
     this.fetchJson = fetchJson;
     this.chunks = new ChunkCache(cacheChunks);
     this.props = new Map(); // row -> property sets of the chunks loaded so far (small rows only)
-    this.keyList = elementKeys(this.columns.name, this.columns.globalId, this.count);
-    this.keys = new Map(this.keyList.map((k, i) => [k, i]));
+    this._keyAt = (i) => this.strings.key.get(i);
   }
 
   /** Load from the manifest's `elements` entry (URLs resolved against the manifest URL). */
@@ -143,38 +150,42 @@ export class ElementTable {
     // v1 bounds file: an optimisation (framing an element): the table works without it.
     const boundsBuf = fetchBuffer && typeof spec.bounds === 'string'
       ? fetchBuffer(new URL(spec.bounds, root).href).catch(() => null) : Promise.resolve(null);
-    const [json, buf] = await Promise.all([read(new URL(spec.file, root).href), boundsBuf]);
-    const bounds = buf ? new Float32Array(buf) : null;
+    const url = new URL(spec.file, root).href;
+    // A compressed table is decoded off the main thread (bytes in, typed columns out).
+    const bytesPath = spec.encoding === 'gzip' && Boolean(fetchBuffer);
+    const [table, buf] = await Promise.all([bytesPath ? fetchBuffer(url) : fetchJson(url), boundsBuf]);
+    const packed = bytesPath ? await decodeElements(table, buf) : table;
+    const bounds = !bytesPath && buf ? new Float32Array(buf) : null;
     const pattern = typeof spec.props === 'string' ? spec.props : 'props/{chunk}.json';
     const chunkUrl = (n) => new URL(pattern.replace('{chunk}', String(n).padStart(4, '0')), root).href;
-    return new ElementTable(json, { bounds, chunkSize: spec.chunk_size ?? 1024, chunkUrl, fetchJson: read });
+    return new ElementTable(packed, { bounds, chunkSize: spec.chunk_size ?? 1024, chunkUrl, fetchJson: read });
   }
 
   /** Row index of a protocol node id, or -1. */
   indexOf(key) {
-    const i = this.keys.get(key);
-    return i === undefined ? -1 : i;
+    return lookupKey(this.keySlots, key, this._keyAt);
   }
 
   key(i) {
-    return this.keyList[i] ?? null;
+    return this.strings.key.get(i);
   }
 
   /** The element's summary row (no property sets), or null when out of range. */
   row(i) {
     if (!Number.isInteger(i) || i < 0 || i >= this.count) return null;
-    const c = this.columns;
-    const cls = c.class?.[i];
-    const container = c.container?.[i];
+    const s = this.strings;
+    const cls = this.classCodes ? this.classCodes[i] : -1;
+    const container = this.containerCodes ? this.containerCodes[i] : -1;
+    const tris = this.triangles ? this.triangles[i] : NaN;
     return {
       index: i,
       key: this.key(i),
-      element_id: c.globalId?.[i] ?? null,
-      name: c.name?.[i] ?? null,
-      ifc_class: Number.isInteger(cls) && cls >= 0 ? (this.classes[cls] ?? null) : (typeof cls === 'string' ? cls : null),
-      container: Number.isInteger(container) && container >= 0 ? (this.containers[container] ?? null) : null,
-      geometry_hash: c.geometryHash?.[i] ?? null,
-      triangles: c.triangles?.[i] ?? null,
+      element_id: s.globalId?.get(i) ?? null,
+      name: s.name?.get(i) ?? null,
+      ifc_class: cls >= 0 ? (this.classes[cls] ?? null) : null,
+      container: container >= 0 ? (this.containers[container] ?? null) : null,
+      geometry_hash: s.geometryHash?.get(i) ?? null,
+      triangles: Number.isNaN(tris) ? null : tris,
     };
   }
 

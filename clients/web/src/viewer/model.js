@@ -60,13 +60,12 @@ export class ModelView {
     this.bvh = new BVHQueue(); // raycast acceleration, built in idle slices
     this.tiled = null; // TiledModel for manifest version 2 (docs/tiles.md)
     this.onPartInfo = null; // element properties arrived (tiled path): refresh tooltip/panel
-    // Tiles: LOD traversal for the frame's camera. Levels: batch instances follow their part
-    // meshes (moves, visibility, tints) before every frame.
+    // Tiles: LOD traversal for the frame's camera, on every animation frame that will be drawn
+    // or while tiles stream (a frame is drawn only when it changed what is on screen). Levels:
+    // batch instances follow their part meshes (moves, visibility, tints) before every frame.
+    viewer.tick = () => this.tiled?.tick();
     viewer.beforeRender = () => {
-      if (this.tiled) {
-        this.tiled.update();
-        return;
-      }
+      if (this.tiled) return;
       if (!this.batches) return;
       this.root.updateMatrixWorld();
       this.batches.sync();
@@ -349,12 +348,12 @@ export class ModelView {
 
   /** Apply the durable node state of the room (transform / visible / colour). */
   setNodeState(nodes, { skip = null } = {}) {
-    this.viewer.invalidate();
     this.nodeState = nodes ?? {};
     if (this.tiled) {
-      this.tiled.setNodeState(this.nodeState, skip);
+      this.tiled.setNodeState(this.nodeState, skip); // draws again only on a change
       return;
     }
+    this.viewer.invalidate();
     // `skip`: the part being dragged locally keeps the pose under the user's hand.
     for (const part of this.parts.values()) if (part.name !== skip) this._applyPart(part);
     this._refreshHighlights();
@@ -431,12 +430,12 @@ export class ModelView {
 
   /** Isolate a set of parts (null shows everything again). Local view only. */
   isolate(names) {
-    this.viewer.invalidate();
     this.isolated = names ? new Set(names) : null;
     if (this.tiled) {
-      this.tiled.isolate(names);
+      this.tiled.isolate(names); // draws again only when that changes what is shown
       return;
     }
+    this.viewer.invalidate();
     for (const part of this.parts.values()) this._applyPart(part);
   }
 
@@ -487,6 +486,11 @@ export class ModelView {
     if (this.hover !== this.selected) add(this.hover, HIGHLIGHT);
   }
 
+  /** Every level of the plan loaded (tiled: every tile the view needs, and the element table). */
+  get fullDetail() {
+    return Boolean(this.plan && this.levelsLoaded.length === this.plan.length);
+  }
+
   /** Scene numbers for the HUD and the test hooks. */
   summary() {
     return {
@@ -499,7 +503,7 @@ export class ModelView {
       levels_loaded: this.levelsLoaded.map((l) => l.name),
       level_times: this.levelsLoaded.map((l) => ({ name: l.name, parsed_ms: Math.round(l.parsed_ms), ready_ms: Math.round(l.ms) })),
       manifest_ms: Math.round(this.timings.manifest_ms ?? 0),
-      full_detail: Boolean(this.plan && this.levelsLoaded.length === this.plan.length),
+      full_detail: this.fullDetail,
       materials: this.displayLevel?.materials ?? null,
       bvh: this.bvh.summary(),
       tiles: this.tiled ? this.tiled.summary() : null,

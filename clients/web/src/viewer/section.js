@@ -38,5 +38,11 @@ export class SectionView {
       planes.push(...this.boxPlanes);
     }
     this.viewer.renderer.clippingPlanes = planes;
+    // Draw again only when the clipping changed (the room's state is applied on every change).
+    const key = planes.map((p) => `${p.normal.toArray()},${p.constant}`).join(';');
+    if (key !== this.planesKey) {
+      this.planesKey = key;
+      this.viewer.invalidate();
+    }
   }
 }

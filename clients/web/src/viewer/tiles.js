@@ -54,7 +54,6 @@ class ElementFeaturesPlugin {
   }
 
   async afterRoot(result) {
-    const started = performance.now();
     const ext = this.parser.json.extensions?.EXT_structural_metadata;
     const table = ext?.propertyTables?.[0];
     const view = table?.properties?.element?.values;
@@ -63,6 +62,8 @@ class ElementFeaturesPlugin {
       const buf = await this.parser.getDependency('bufferView', view);
       map = new Uint32Array(buf.slice(0, Math.min(buf.byteLength, (table.count ?? 0) * 4)));
     }
+    // (timed from here: the wait for the buffer view is the decoder's, not this thread's)
+    const started = performance.now();
     const scene = result.scene;
     scene.userData.featureToElement = map;
     scene.traverse((o) => {
@@ -139,6 +140,13 @@ else if (vElementHighlight > 0.5) gl_FragColor.rgb = mix(gl_FragColor.rgb, vec3(
   mat.needsUpdate = true;
 }
 
+/** Whether two byte arrays of one length hold the same bytes. */
+function equalBytes(a, b) {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i += 1) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** Matrix of `obj` relative to `stop` (an ancestor), from local matrices (works off-scene). */
 function relativeMatrix(obj, stop, out = new THREE.Matrix4()) {
   out.identity();
@@ -210,6 +218,7 @@ export class TiledModel {
     this.stateData = new Uint8Array(width * height * 4);
     this.stateTexture = new THREE.DataTexture(this.stateData, width, height, THREE.RGBAFormat, THREE.UnsignedByteType);
     this.stateTexture.needsUpdate = true;
+    this._stateUploaded = true; // all zeros: nothing hidden, tinted or moved
     this.uniforms.elementState.value = this.stateTexture;
     this.uniforms.elementStateWidth.value = width;
 
@@ -270,14 +279,19 @@ export class TiledModel {
     };
     this._camera = null;
     tiles.addEventListener('load-model', ({ scene, tile }) => this._onTile(scene, tile));
-    tiles.addEventListener('needs-update', () => this.viewer.invalidate());
+    // A tile arrived or left: traverse again on the next animation frame; draw only when the
+    // traversal changes what is shown (a tile shown or hidden, a model added or disposed).
+    this._needsUpdate = true;
+    tiles.addEventListener('needs-update', () => { this._needsUpdate = true; });
+    tiles.addEventListener('tile-visibility-change', () => this.viewer.invalidate());
+    tiles.addEventListener('dispose-model', () => this.viewer.invalidate());
     tiles.addEventListener('load-error', ({ tile, error }) => {
       console.error('tile', error);
       // The tileset itself, or the only tile, failed: the model cannot be shown.
       if (!tile || (!this.loadedTiles && !tile.children?.length)) this.view.onTilesError?.(error);
     });
     tiles.addEventListener('tiles-load-end', () => {
-      this.viewer.invalidate();
+      this._needsUpdate = true;
       this._checkDone();
     });
     this.timings = {};
@@ -334,7 +348,20 @@ export class TiledModel {
     }
   }
 
-  /** Per rendered frame: LOD traversal for the current (XR or desktop) camera. */
+  /**
+   * Per animation frame: traverse when a frame will be drawn (camera moved, state changed),
+   * when the renderer asked for it, or while tiles stream; otherwise nothing.
+   */
+  tick() {
+    const t = this.tiles;
+    if (!t) return;
+    const streaming = t.isLoading || t.stats.downloading || t.stats.parsing || t.stats.queued;
+    if (!(this.viewer.drawPending || this._needsUpdate || streaming)) return;
+    this._needsUpdate = false;
+    this.update();
+  }
+
+  /** LOD traversal for the current (XR or desktop) camera. */
   update() {
     const t = this.tiles;
     if (!t) return;
@@ -357,7 +384,6 @@ export class TiledModel {
       t.update();
       this._dropUnused();
     }
-    if (t.isLoading || t.stats.downloading || t.stats.parsing) this.viewer.invalidate(100);
     this._checkDone();
   }
 
@@ -488,7 +514,14 @@ export class TiledModel {
       else _m.identity();
       _m.decompose(s.pivot.position, s.pivot.quaternion, s.pivot.scale);
     }
-    this.counts = packElementState(this.stateData, this.elements.count, this.nodes, (k) => this.indexOf(k), this.isolated, new Set(this.splits.keys()));
+    const next = (this._stateScratch ??= new Uint8Array(this.stateData.length));
+    this.counts = packElementState(next, this.elements.count, this.nodes, (k) => this.indexOf(k), this.isolated, new Set(this.splits.keys()));
+    // Unchanged state (the table arriving with nothing hidden, tinted or moved): no upload, and
+    // no frame drawn for it.
+    // (Split-out elements may have moved: those always draw.)
+    if (this._stateUploaded && !this.splits.size && equalBytes(next, this.stateData)) return;
+    this.stateData.set(next);
+    this._stateUploaded = true;
     this.stateTexture.needsUpdate = true;
     this.viewer.invalidate();
   }
@@ -638,10 +671,14 @@ export class TiledModel {
       tiled: true,
       elements: this.count ?? 0,
       element_table: Boolean(this.elements),
+      // where the table was decoded ('worker' or 'main') and how long that took there
+      element_table_decoded_in: this.elements?.decodedIn ?? null,
+      element_table_decode_ms: this.elements?.decodeMs == null ? null : Math.round(this.elements.decodeMs),
       error_target: t?.errorTarget ?? null,
       base_error_target: this.baseError ?? null,
       triangle_budget: Number.isFinite(this.triangleBudget) ? this.triangleBudget : null,
       software_renderer: Boolean(this.software),
+      quality: this.viewer.quality ?? null, // 'low' (no MSAA) on a software renderer
       triangles_selected: t?.root ? selection(t.root, t.frameCount).triangles : null,
       tiles_loaded: this.loadedTiles,
       tiles_visible: visibleTiles,

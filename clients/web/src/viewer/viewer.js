@@ -4,8 +4,26 @@ import * as THREE from 'three';
 import { OrbitControls } from 'three/addons/controls/OrbitControls.js';
 import { BATCHED_LAYER } from './batches.js';
 import { installBVH } from './bvh.js';
+import { isSoftwareRenderer } from './tilebudget.js';
 
 installBVH();
+
+/**
+ * The WebGL renderer's name from a throwaway context ('' when unknown), read before the real
+ * context is made: its attributes (MSAA) cannot change later.
+ */
+export function probeRendererName() {
+  try {
+    const gl = document.createElement('canvas').getContext('webgl2');
+    if (!gl) return '';
+    const ext = gl.getExtension('WEBGL_debug_renderer_info');
+    const name = String(gl.getParameter(ext ? ext.UNMASKED_RENDERER_WEBGL : gl.RENDERER) ?? '');
+    gl.getExtension('WEBGL_lose_context')?.loseContext();
+    return name;
+  } catch {
+    return '';
+  }
+}
 
 /** Layer the hidden pick proxy (coarse level) lives on; cameras never render it. */
 export const PICK_LAYER = 5;
@@ -13,10 +31,17 @@ export const PICK_LAYER = 5;
 const ease = (t) => (t < 0.5 ? 4 * t * t * t : 1 - (-2 * t + 2) ** 3 / 2);
 
 export class Viewer {
-  /** `quality: 'low'` drops MSAA and caps the pixel ratio at 1 (weak GPUs, software GL). */
+  /**
+   * `quality: 'low'` drops MSAA and caps the pixel ratio at 1 (weak GPUs, software GL). A
+   * software renderer (no GPU: SwiftShader, llvmpipe) always gets 'low': there every drawn
+   * frame is rasterised on the CPU and read back while the page's main thread waits, and 4x
+   * MSAA multiplies that wait.
+   */
   constructor(container, { quality = 'high' } = {}) {
     this.container = container;
-    const low = quality === 'low';
+    this.softwareRenderer = isSoftwareRenderer(probeRendererName());
+    const low = quality === 'low' || this.softwareRenderer;
+    this.quality = low ? 'low' : 'high';
     this.renderer = new THREE.WebGLRenderer({ antialias: !low, powerPreference: 'high-performance' });
     this.renderer.setPixelRatio(low ? 1 : Math.min(window.devicePixelRatio, 2));
     this.renderer.xr.enabled = true;
@@ -60,6 +85,9 @@ export class Viewer {
     this.rendered = 0;
     this.afterRender = null;
     this.beforeRender = null;
+    // Called on every animation frame, drawn or not (streaming work that may or may not change
+    // the picture; it calls invalidate() when it does).
+    this.tick = null;
 
     this._resize = () => this.resize();
     window.addEventListener('resize', this._resize);
@@ -74,11 +102,24 @@ export class Viewer {
     this._dirty = true;
   }
 
-  resize() {
-    this.invalidate();
-    if (this.renderer.xr.isPresenting) return;
+  /** Whether the current animation frame will be drawn (asked for, flying, or in XR). */
+  get drawPending() {
+    return this._dirty || Boolean(this.flight) || this.renderer.xr.isPresenting || performance.now() <= this._dirtyUntil;
+  }
+
+  /** Fit the canvas and camera to the container (`force`: even at an unchanged size). */
+  resize(force = false) {
+    if (this.renderer.xr.isPresenting) {
+      this.invalidate();
+      return;
+    }
     const w = Math.max(1, this.container.clientWidth);
     const h = Math.max(1, this.container.clientHeight);
+    // The ResizeObserver's first call repeats the constructor's size: no second frame for it.
+    if (!force && w === this._w && h === this._h) return;
+    this._w = w;
+    this._h = h;
+    this.invalidate();
     this.renderer.setSize(w, h, false);
     this.camera.aspect = w / h;
     this.camera.updateProjectionMatrix();
@@ -99,6 +140,7 @@ export class Viewer {
     }
     if (!this.renderer.xr.isPresenting) this.controls.update();
     for (const fn of this.frameHooks) fn(dt, time, xrFrame);
+    this.tick?.();
     const presenting = this.renderer.xr.isPresenting;
     if (!presenting && !this._dirty && !this.flight && t0 > this._dirtyUntil) return;
     this._dirty = false;

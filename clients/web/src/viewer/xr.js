@@ -92,7 +92,7 @@ export class XRControls {
       this.viewer.scene.background = this._savedBackground;
       this.viewer.grid.visible = true;
       for (const c of this.controllers) c.reticle.visible = false;
-      this.viewer.resize();
+      this.viewer.resize(true); // the XR session left its own projection on the camera
       this.hooks.onSession?.(null);
     });
     await this.viewer.renderer.xr.setSession(session);
