@@ -16,8 +16,10 @@ from vrcollab.settings import Settings
 from vrcollab.store.base import RoomRecord
 
 if TYPE_CHECKING:
+    from vrcollab.cluster.control import ControlEvent
     from vrcollab.cluster.job_relay import JobRelay
     from vrcollab.jobs.events import JobEvents
+    from vrcollab.server.connection import Connection
     from vrcollab.server.hub import LiveRoom, RoomHub, RoomWorker
 
 #: Broker URL schemes served by Redis (the ``redis`` extra, imported only for these).
@@ -71,6 +73,16 @@ class Broker(Protocol):
         """User ids present in a room owned elsewhere (None: not known here)."""
         ...
 
+    async def announce(self, event: ControlEvent) -> int:
+        """Hand a project control event (member closed, settings changed) to every other
+        process, which applies it to its own rooms and sockets; how many sockets they closed."""
+        ...
+
+    def edge_sessions(self, project_id: str) -> list[tuple[str, Connection]]:
+        """(user id, socket) of this process's sessions in the project's rooms owned by
+        another process."""
+        ...
+
     async def close(self) -> None:
         """Release every room and connection."""
         ...
@@ -113,6 +125,14 @@ class LocalBroker:
     def online(self, room_id: str) -> set[str] | None:
         """Every live room is in the hub."""
         return None
+
+    async def announce(self, event: ControlEvent) -> int:
+        """There is no other process."""
+        return 0
+
+    def edge_sessions(self, project_id: str) -> list[tuple[str, Connection]]:
+        """Every room is owned here."""
+        return []
 
     async def close(self) -> None:
         """Nothing to close."""

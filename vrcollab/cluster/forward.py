@@ -56,6 +56,7 @@ class RemoteRoom:
         self.settings = settings
         self.k = keys(record.room_id)
         self.conns: dict[str, Connection] = {}
+        self.users: dict[str, str] = {}  # session id -> user id (control events close them)
         self.model: dict[str, Any] | None = record.model
         self.stopped = False
         self._server: dict[str, asyncio.Future[dict[str, Any]]] = {}
@@ -99,6 +100,7 @@ class RemoteRoom:
         fut: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._joins[sid] = fut
         self.conns[sid] = conn
+        self.users[sid] = user_id
         self._send("join", sid, wire.hello_json(hello), user=user_id, role=role)
         try:
             ok = await asyncio.wait_for(asyncio.shield(fut), JOIN_TIMEOUT_S)
@@ -107,6 +109,7 @@ class RemoteRoom:
         finally:
             self._joins.pop(sid, None)
         if not ok:
+            self.users.pop(sid, None)
             if self.conns.pop(sid, None) is not None:
                 self._send("leave", sid)
             self._stop_if_empty()
@@ -122,6 +125,7 @@ class RemoteRoom:
 
     def leave(self, session_id: str) -> None:
         """The session ended here."""
+        self.users.pop(session_id, None)
         if self.conns.pop(session_id, None) is not None and not self.stopped:
             self._send("leave", session_id)
         self._poses.pop(session_id, None)
@@ -275,6 +279,7 @@ class RemoteRoom:
         for conn in list(self.conns.values()):
             conn.close(CLOSE_MOVED, reason)
         self.conns.clear()
+        self.users.clear()
         self._on_stop(self)
         current = asyncio.current_task()
         for task in self._tasks:

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 import redis
 import redis.asyncio as aioredis
 
+from vrcollab.cluster.control import ControlEvent, ControlRelay
 from vrcollab.cluster.forward import RemoteRoom
 from vrcollab.cluster.owner import NODE_TTL_MS, OwnerRelay, keys, node_key
 from vrcollab.cluster.streams import last_id
@@ -36,6 +37,7 @@ from vrcollab.settings import Settings
 from vrcollab.store.base import RoomRecord
 
 if TYPE_CHECKING:
+    from vrcollab.server.connection import Connection
     from vrcollab.server.hub import LiveRoom, RoomHub, RoomWorker
 
 log = logging.getLogger("vrcollab.cluster")
@@ -108,10 +110,14 @@ class RedisBroker:
         self._rate_warned = False
         self._tasks: list[asyncio.Task[Any]] = []
         self._bg: set[asyncio.Task[Any]] = set()
+        self.control: ControlRelay | None = None
 
     def start(self, hub: RoomHub) -> None:
         """Start refreshing this process's session counts."""
         self.hub = hub
+        self.control = ControlRelay(self.r, self.node_id, hub.apply_control,
+                                    hub.resync_controls)
+        self.control.start()
         self._tasks.append(asyncio.create_task(self._refresh_sessions(), name="sessions"))
         self._tasks.append(asyncio.create_task(self._beat(), name="node-beat"))
 
@@ -251,8 +257,22 @@ class RedisBroker:
             return None
         return set(json.loads(raw)) if raw else None
 
+    async def announce(self, event: ControlEvent) -> int:
+        """Publish a control event to the other processes (:mod:`.control`)."""
+        if self.control is None:
+            return 0
+        return await self.control.announce(event)
+
+    def edge_sessions(self, project_id: str) -> list[tuple[str, Connection]]:
+        """The sockets this process holds for the project's rooms owned elsewhere."""
+        return [(remote.users[sid], conn) for remote in list(self.remotes.values())
+                if remote.record.project_id == project_id
+                for sid, conn in list(remote.conns.items()) if sid in remote.users]
+
     async def close(self) -> None:
         """Release every owned room and stop forwarding."""
+        if self.control is not None:
+            await self.control.close()
         for task in self._tasks:
             task.cancel()
         for remote in list(self.remotes.values()):

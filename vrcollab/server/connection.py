@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable
 
 from starlette.websockets import WebSocket
 
+from vrcollab.server.frames_out import DirectSink, direct_sink, text_frame
 from vrcollab.sync.closes import Close
 from vrcollab.sync.codec import EncodeError, encode_server
 from vrcollab.sync.messages import ServerMessage
@@ -43,6 +44,7 @@ CLOSE_VERSION = Close.VERSION
 CLOSE_RATE = Close.RATE
 
 CLOSE_WAIT_S = 10.0
+BATCH_BYTES = 256 * 1024  # one transport write holds at most about this much (fast path)
 MAX_OPS_IN_FLIGHT = 8  # per connection: beyond this the reader stops reading (TCP backpressure)
 
 
@@ -167,18 +169,25 @@ class Connection:
 
     async def _writer(self) -> None:
         ws = self.ws
+        sink = direct_sink(ws)
         try:
             while self.close_code is None:
                 await self._wake.wait()
                 self._wake.clear()
+                if sink is not None:
+                    await self._write_batches(sink)
+                    continue
                 while self.queue and self.close_code is None:
                     await ws.send_text(self._pop())
                 if self.close_code is None:
                     frame = self.poses.take()
                     if frame is not None:
                         await ws.send_text(frame)
-            while self.queue and self.close_code != CLOSE_SLOW:
-                await ws.send_text(self._pop())  # flush e.g. a final error
+            while self.queue and self.close_code != CLOSE_SLOW:  # flush e.g. a final error
+                if sink is not None:
+                    await sink.write([text_frame(self._pop())])
+                else:
+                    await ws.send_text(self._pop())
         except asyncio.CancelledError:
             pass
         except (UnicodeError, TypeError, ValueError):  # a bug of ours, not the peer's doing
@@ -199,6 +208,24 @@ class Connection:
                     CLOSE_WAIT_S,
                 )
             self.done.set()
+
+    async def _write_batches(self, sink: DirectSink) -> None:
+        """The fast path: durable messages in order, then the poses frame once the queue is
+        empty, each batch of ready frames in one transport write."""
+        while self.close_code is None:
+            batch: list[bytes] = []
+            size = 0
+            while self.queue and size < BATCH_BYTES:
+                frame = text_frame(self._pop())
+                batch.append(frame)
+                size += len(frame)
+            if not self.queue:
+                poses = self.poses.take()
+                if poses is not None:
+                    batch.append(text_frame(poses))
+            if not batch:
+                return
+            await sink.write(batch)
 
     async def wait_closed(self, timeout: float = CLOSE_WAIT_S + 1.0) -> None:
         """Wait for the writer to finish (after :meth:`close` or a send failure)."""

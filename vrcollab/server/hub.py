@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from vrcollab.cluster.broker import Broker, LocalBroker, open_broker
+from vrcollab.cluster.control import CloseMember, ControlEvent, SettingsChanged
 from vrcollab.errors import StoreError
 from vrcollab.server import project_settings
 from vrcollab.server.connection import (
@@ -447,6 +448,7 @@ class RoomHub:
         self._tick_task: asyncio.Task[None] | None = None
         self.janus = janus_from(settings)  # voice through Janus (docs/voice.md)
         self.observers: list[RoomObserver] = []  # e.g. meetings (vrcollab.meetings.service)
+        self._bg: set[asyncio.Task[None]] = set()
 
     def start(self) -> None:
         """Start the tick loop (call from the running loop)."""
@@ -524,26 +526,61 @@ class RoomHub:
             if gate.sessions <= 0:
                 del self.members[user_id]
 
-    def close_user(self, project_id: str, user_id: str | None, code: int, reason: str) -> int:
+    async def close_user(self, project_id: str, user_id: str | None, code: int,
+                         reason: str) -> int:
         """Close the live connections of ``user_id`` (every user's when None) in the project's
-        rooms, e.g. after the member was removed or its role changed; returns how many."""
+        rooms on every process, e.g. after the member was removed or its role changed;
+        returns how many sockets closed (here and in the processes that answered)."""
+        event = CloseMember(project_id, user_id, code, reason)
+        return self.apply_control(event) + await self.broker.announce(event)
+
+    async def project_settings_changed(self, project_id: str, values: dict[str, Any]) -> None:
+        """An owner changed the project's settings (:mod:`vrcollab.server.project_settings`):
+        the project's live rooms on every process apply them now (voice: R27)."""
+        event = SettingsChanged(project_id, dict(values))
+        self.apply_control(event)
+        await self.broker.announce(event)
+
+    def apply_control(self, event: ControlEvent) -> int:
+        """Apply a project control event to this process's rooms and sockets (the broker
+        calls it for other processes' events); returns how many sockets it closed here."""
+        if isinstance(event, SettingsChanged):
+            for w in list(self.workers.values()):
+                if w.room.project_id == event.project_id:
+                    w.voice.set_viewers_may_speak(bool(event.values["voice_viewers_may_speak"]))
+            return 0
         closed = 0
         for w in list(self.workers.values()):
-            if w.room.project_id != project_id:
+            if w.room.project_id != event.project_id:
                 continue
             for sid, entry in list(w.room.presence.entries.items()):
                 conn = w.conns.get(sid)
-                if conn is not None and user_id in (None, entry.user_id):
-                    conn.close(code, reason)
-                    closed += 1
+                if conn is not None and event.user_id in (None, entry.user_id):
+                    conn.close(event.code, event.reason)  # a remote one: through its room
+                    closed += isinstance(conn, Connection)  # counted by the socket's process
+        for user_id, conn in self.broker.edge_sessions(event.project_id):
+            if event.user_id in (None, user_id) and conn.close_code is None:
+                conn.close(event.code, event.reason)
+                closed += 1
         return closed
 
-    def project_settings_changed(self, project_id: str, values: dict[str, Any]) -> None:
-        """An owner changed the project's settings (:mod:`vrcollab.server.project_settings`):
-        the project's live rooms in this process apply them now (voice: R27)."""
-        for w in list(self.workers.values()):
-            if w.room.project_id == project_id:
-                w.voice.set_viewers_may_speak(bool(values["voice_viewers_may_speak"]))
+    def resync_controls(self) -> None:
+        """Control events may have been missed: re-read the settings of the projects whose
+        rooms this process owns (a removed member's sockets close at their re-check)."""
+        task = asyncio.get_running_loop().create_task(self._resync_settings())
+        self._bg.add(task)
+        task.add_done_callback(self._bg.discard)
+
+    async def _resync_settings(self) -> None:
+        for project_id in {w.room.project_id for w in list(self.workers.values())}:
+            try:
+                values = await asyncio.to_thread(
+                    project_settings.read, self.store, project_id, self.settings)
+            except Exception:
+                log.warning("cannot re-read the settings of project %s", project_id,
+                            exc_info=True)
+                continue
+            self.apply_control(SettingsChanged(project_id, values))
 
     def _drop(self, w: RoomWorker) -> None:
         if self.workers.get(w.room.room_id) is w:

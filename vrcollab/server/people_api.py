@@ -52,10 +52,11 @@ class AccountIn(BaseModel):
     create_projects: bool = False
 
 
-def _close_member(request: Request, project_id: str, user_id: str, reason: str) -> int:
-    """Close the member's connections (on the event loop: connections are not thread-safe)."""
+async def _close_member(request: Request, project_id: str, user_id: str, reason: str) -> int:
+    """Close the member's connections on every process (on the event loop: connections are
+    not thread-safe); how many closed."""
     hub = get_hub(request)
-    closed: int = hub.close_user(project_id, user_id, CLOSE_CREDENTIALS, reason)
+    closed: int = await hub.close_user(project_id, user_id, CLOSE_CREDENTIALS, reason)
     return closed
 
 
@@ -84,7 +85,7 @@ async def set_role(project_id: str, user_id: str, body: RoleIn, request: Request
     previous = await asyncio.to_thread(change)
     closed = 0
     if previous != body.role:
-        closed = _close_member(request, project_id, user_id, "your role changed")
+        closed = await _close_member(request, project_id, user_id, "your role changed")
     return {"user_id": user_id, "role": body.role, "previous_role": previous,
             "closed_connections": closed}
 
@@ -105,7 +106,7 @@ async def remove_member(project_id: str, user_id: str, request: Request,
         return change_member(store, project_id, user, user_id, None)
 
     previous = await asyncio.to_thread(remove)
-    closed = _close_member(request, project_id, user_id, "removed from the project")
+    closed = await _close_member(request, project_id, user_id, "removed from the project")
     return {"user_id": user_id, "removed": True, "previous_role": previous,
             "closed_connections": closed}
 

@@ -162,7 +162,7 @@ async def change_project_settings(project_id: str, body: ProjectSettingsIn, requ
         return new
 
     new = await asyncio.to_thread(change)
-    get_hub(request).project_settings_changed(project_id, effective(new, settings))
+    await get_hub(request).project_settings_changed(project_id, effective(new, settings))
     return out_json(new, settings)
 
 

@@ -48,6 +48,10 @@ def uvicorn_config(settings: Settings, tls: Certificate | None = None, *,
         timeout_keep_alive=settings.keep_alive_timeout_s,
         ws="websockets-sansio",
         ws_max_size=settings.max_message_bytes,
+        # per-message deflate off: compressing the shared poses frame once per receiver and
+        # tick costs more CPU than the room has (docs/sync.md), and a negotiated extension
+        # would also rule out the shared-frame fast path (vrcollab.server.frames_out)
+        ws_per_message_deflate=False,
         ws_ping_interval=20.0,
         ws_ping_timeout=20.0,
         log_level="warning",

@@ -81,9 +81,13 @@ def _text_of(text: str | bytes) -> str:
     return text
 
 
+# one decoder for every frame (``json.loads`` with a hook builds a new decoder per call)
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
+
 def _parse(text: str) -> Any:
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        return _DECODER.decode(text)
     except BadFieldError as exc:
         raise ProtocolError(exc.reason, code=exc.code) from None
     except (ValueError, RecursionError) as exc:
