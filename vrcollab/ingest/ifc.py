@@ -228,8 +228,8 @@ def load_ifc_scene(path: Path, limits: Limits, threads: int | None = None,
         rows.append((follower, el))
     if library != "opencascade":
         # what the faster kernel could not do (it skips some elements): OpenCascade, once
-        missing = [p for p in ifc.by_type("IfcProduct")
-                   if p.Representation is not None and p.id() not in seen
+        missing = [p for p in ifc.by_type("IfcProduct")  # id first: attributes cost more
+                   if p.id() not in seen and p.Representation is not None
                    and not any(p.is_a(c) for c in EXCLUDED_CLASSES)]
         if missing:
             it2 = geom.iterator(settings, ifc, threads, include=missing)  # type: ignore[arg-type]
