@@ -21,7 +21,6 @@ sys.path.insert(0, str(ROOT / "bench"))
 import building_gen
 
 
-
 def _real(name: str, tmp_path: Path) -> Path:
     """A real IFC file from ../shared or the committed fixtures (unzipped), else skip."""
     import zipfile
@@ -67,7 +66,8 @@ def _assert_same(a: Any, b: Any) -> None:
         np.testing.assert_allclose(x[5], y[5], atol=1e-6)
         assert len(x[8]) == len(y[8]), gid
         for (ma, va, fa), (mb, vb, fb) in zip(x[8], y[8], strict=True):
-            assert ma == mb and np.array_equal(fa, fb), gid
+            assert ma == mb, gid
+            assert np.array_equal(fa, fb), gid
             np.testing.assert_allclose(va, vb, atol=1e-6)  # metres: well under 1 mm
 
 
@@ -164,7 +164,8 @@ def test_a_changed_wall_leaves_its_group_and_keeps_its_own_geometry(
     edited = tmp_path / "edited.ifc"
     changed, leader = _edit(building, edited, change)
     groups = reuse_groups(ifcopenshell.open(str(edited)))
-    assert changed not in groups.leader_of and changed not in groups.leader_of.values()
+    assert changed not in groups.leader_of
+    assert changed not in groups.leader_of.values()
     fast = load_ifc_scene(edited, Limits(), threads=1)
     _without_reuse(monkeypatch)
     slow = load_ifc_scene(edited, Limits(), threads=1)

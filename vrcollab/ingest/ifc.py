@@ -220,7 +220,7 @@ def load_ifc_scene(path: Path, limits: Limits, threads: int | None = None,
         rid = rep_of.get(leader)
         if rid is None or not reps[rid].meshes:
             continue  # the leader failed: the follower goes through the fallback below
-        entity = ifc.by_id(follower)
+        entity: Any = ifc.by_id(follower)
         el = sc.Element(name=str(entity.Name or entity.is_a()), rep=rid,
                         matrix=placement_matrix(settings, entity),
                         global_id=str(entity.GlobalId), ifc_class=str(entity.is_a()))

@@ -154,5 +154,5 @@ def placement_matrix(settings: Any, element: Any) -> np.ndarray:
     """The element's placement as a 4x4 matrix (row-major), as the iterator reports it."""
     import ifcopenshell.geom as geom
 
-    trsf = geom.create_shape(settings, element.ObjectPlacement)
+    trsf: Any = geom.create_shape(settings, element.ObjectPlacement)
     return np.asarray(trsf.matrix, dtype=np.float64).reshape(4, 4).T
