@@ -83,15 +83,19 @@ def _props_chunk(start: int, rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Rows as lists of indices into the chunk's distinct ``[name, values]`` sets."""
     sets: list[list[Any]] = []
     seen: dict[str, int] = {}
+    by_object: dict[tuple[str, int], int] = {}  # shared value dicts (one per type): dumped once
     out: list[list[int]] = []
     for row in rows:
         ids = []
         for name, values in row.items():
-            key = json.dumps([name, values], sort_keys=True, ensure_ascii=False)
-            k = seen.get(key)
+            k = by_object.get((name, id(values)))
             if k is None:
-                k = seen[key] = len(sets)
-                sets.append([name, values])
+                key = json.dumps([name, values], sort_keys=True, ensure_ascii=False)
+                k = seen.get(key)
+                if k is None:
+                    k = seen[key] = len(sets)
+                    sets.append([name, values])
+                by_object[(name, id(values))] = k
             ids.append(k)
         out.append(ids)
     return {"start": start, "count": len(rows), "sets": sets, "rows": out}

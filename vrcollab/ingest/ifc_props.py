@@ -137,6 +137,7 @@ class PropertyIndex:
         self._converted: dict[int, tuple[str, dict[str, Any]]] = {}
         self.units = UnitLookup(ifc)
         self._paths: dict[int, tuple[str, ...]] = {}
+        self._psets: dict[tuple[int, ...], dict[str, Any]] = {}
         for rel in ifc.by_type("IfcRelDefinesByProperties"):
             definition = rel.RelatingPropertyDefinition
             if definition is None:
@@ -174,16 +175,25 @@ class PropertyIndex:
         return hit
 
     def psets(self, element: Any) -> dict[str, Any]:
-        """The element's property and quantity sets (as ``get_psets``), JSON-safe, capped."""
-        merged: dict[str, dict[str, Any]] = {}
+        """The element's property and quantity sets (as ``get_psets``), JSON-safe, capped.
+
+        Elements with the same type and the same own definitions (most members of a type
+        have none) share one result: treat it as read-only."""
         typ = self._type.get(element.id())
+        own = self._defs.get(element.id(), ())
+        key = (typ.id() if typ else 0, *(d.id() for d in own))
+        hit = self._psets.get(key)
+        if hit is not None:
+            return hit
+        merged: dict[str, dict[str, Any]] = {}
         for definition in (getattr(typ, "HasPropertySets", None) or []) if typ else []:
             name, props = self._definition(definition)
             merged.setdefault(name, {}).update(props)
-        for definition in self._defs.get(element.id(), ()):
+        for definition in own:
             name, props = self._definition(definition)
             merged.setdefault(name, {}).update(props)
-        return cap(merged)
+        out = self._psets[key] = cap(merged)
+        return out
 
     def _container_of(self, element: Any) -> Any:
         """``get_container``: the direct container, else the container of the parent
