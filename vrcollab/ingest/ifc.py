@@ -266,23 +266,15 @@ def load_ifc_scene(path: Path, limits: Limits, threads: int | None = None,
 
 
 def _place_all(elements: list[Any], reps: list[Any]) -> None:
-    """:func:`~vrcollab.ingest.scene.place` for every element, vectorised per representation
-    (world bounds of the eight transformed corners of the local box, triangle count)."""
+    """:func:`~vrcollab.ingest.scene.place` for every element, one vectorised call per
+    representation."""
+    from vrcollab.ingest import scene as sc
+
     by_rep: dict[int, list[Any]] = {}
     for el in elements:
         by_rep.setdefault(el.rep, []).append(el)
     for rid, els in by_rep.items():
-        rep = reps[rid]
-        lo, hi = rep.lo, rep.hi
-        corners = np.array([[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1])
-                            for z in (lo[2], hi[2])])
-        mats = np.asarray([el.matrix for el in els], dtype=np.float64)
-        pts = np.matmul(corners[None, :, :], np.transpose(mats[:, :3, :3], (0, 2, 1)))
-        pts += mats[:, None, :3, 3]
-        los, his = pts.min(axis=1), pts.max(axis=1)
-        for k, el in enumerate(els):
-            el.lo, el.hi = los[k], his[k]
-            el.triangles = rep.triangles
+        sc.place_many(els, reps[rid])
 
 
 def _hash_elements(elements: list[Any], reps: list[Any]) -> None:

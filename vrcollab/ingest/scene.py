@@ -145,15 +145,26 @@ def transform_points(matrix: F64, points: F64) -> F64:
 
 def place(element: Element, rep: Rep) -> None:
     """Fill the element's world bounds and triangle count from its representation."""
+    place_many([element], rep)
+
+
+def place_many(elements: list[Element], rep: Rep) -> None:
+    """:func:`place` for elements sharing ``rep``, vectorised: world bounds of the eight
+    transformed corners of the local box, and the triangle count."""
     if not rep.meshes:
-        element.lo = element.hi = element.matrix[:3, 3].copy()
+        for el in elements:
+            el.lo = el.hi = el.matrix[:3, 3].copy()
         return
     lo, hi = rep.lo, rep.hi
     corners = np.array([[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1])
                         for z in (lo[2], hi[2])])
-    pts = transform_points(element.matrix, corners)
-    element.lo, element.hi = pts.min(axis=0), pts.max(axis=0)
-    element.triangles = rep.triangles
+    mats = np.asarray([el.matrix for el in elements], dtype=np.float64)
+    pts = np.matmul(corners[None, :, :], np.transpose(mats[:, :3, :3], (0, 2, 1)))
+    pts += mats[:, None, :3, 3]
+    los, his = pts.min(axis=1), pts.max(axis=1)
+    for k, el in enumerate(elements):
+        el.lo, el.hi = los[k], his[k]
+        el.triangles = rep.triangles
 
 
 def element_hash(element: Element, rep: Rep, offset: tuple[float, float, float]) -> str:
